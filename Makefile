@@ -1,0 +1,38 @@
+# The two set-up commands of the README: `make demo` (main job) and `make test` (whole suite).
+# Each creates .venv and installs what it needs, so they work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+SHARED ?= ../shared/data
+
+.PHONY: demo test lint typecheck unit install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	mkdir -p $(OUT)
+	rm -f $(OUT)/demo.duckdb
+	$(BIN)/cibscan ingest $(SHARED)/formats --case $(OUT)/demo.duckdb
+	$(BIN)/cibscan info --case $(OUT)/demo.duckdb | tee $(OUT)/demo-info.txt
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check cibscan tests benchmarks
+	$(BIN)/ruff format --check cibscan tests benchmarks
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,294 @@
+"""The ``cibscan`` command line: each command parses options and calls one library function."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from cibscan import __version__
+from cibscan.ingest.base import adapters
+from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
+from cibscan.ingest.readers import ProgressHook
+from cibscan.store import CaseError, open_case
+from cibscan.store.info import case_info
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _interactive() -> bool:
+    """Progress bars only on a terminal, never when piped or in CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextmanager
+def _progress(paths: tuple[str, ...]) -> Iterator[ProgressHook | None]:
+    if not _interactive():
+        yield None
+        return
+    total = 0
+    for p in paths:
+        path = Path(p)
+        if path.is_file():
+            total += path.stat().st_size
+        elif path.is_dir():
+            total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("ingesting", total=total or None)
+        yield lambda n: bar.advance(task, n)
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--option")
+        key, value = pair.split("=", 1)
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cibscan")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """cibscan: find coordinated inauthentic behaviour in social media data.
+
+    \b
+    Example:
+      cibscan ingest tweets.csv reddit_comments.ndjson.zst --case case.duckdb
+      cibscan info --case case.duckdb
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--case",
+    "case_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The case file (DuckDB); created if absent.",
+)
+@click.option(
+    "--format",
+    "format_name",
+    default=None,
+    help="Skip content sniffing and read every file in this format.",
+)
+@click.option(
+    "--option",
+    "format_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A format option, e.g. a column mapping for the generic format.",
+)
+@click.option(
+    "--pseudonymize",
+    "pseudonymize_key",
+    default=None,
+    metavar="KEY",
+    envvar="CIBSCAN_PSEUDONYMIZE_KEY",
+    help="Replace account ids, handles and names by keyed HMACs (also from "
+    "$CIBSCAN_PSEUDONYMIZE_KEY).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def ingest_command(
+    paths: tuple[str, ...],
+    case_path: str,
+    format_name: str | None,
+    format_options: tuple[str, ...],
+    pseudonymize_key: str | None,
+    as_json: bool,
+) -> None:
+    """Load files (or folders, or zip archives) of any supported format into a case.
+
+    Formats are recognised by content. Every record is stored, counted as a duplicate, or
+    quarantined with its reason: read = stored + duplicates + quarantined. An unreadable
+    file makes the command exit with status 1 after the others are loaded.
+
+    \b
+    Example:
+      cibscan ingest io_tweets.csv.gz io_users.csv RS_2024-01.zst --case case.duckdb
+      cibscan ingest export.csv --format generic_csv \\
+          --option post_id=id --option account_id=user --case case.duckdb
+    """
+    options = IngestOptions(format_name, _parse_options(format_options), pseudonymize_key)
+    try:
+        with open_case(case_path) as case, _progress(paths) as hook:
+            report = ingest(case, paths, options, hook)
+    except (CaseError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps(_report_dict(report)))
+    else:
+        _print_report(report)
+    for error in report.errors:
+        console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+    if report.errors:
+        sys.exit(1)
+
+
+def _report_dict(report: IngestReport) -> dict[str, Any]:
+    return {
+        "files": [dict(f.__dict__) for f in report.files],
+        "errors": report.errors,
+        "totals": {k: report.total(k) for k in ("read", "stored", "duplicates", "quarantined")},
+    }
+
+
+def _print_report(report: IngestReport) -> None:
+    table = Table(title="ingest", title_justify="left")
+    for col in ("file", "format", "read", "stored", "duplicates", "quarantined", "seconds"):
+        table.add_column(col, justify="right" if col not in ("file", "format") else "left")
+    for f in report.files:
+        name = f.source if len(f.source) < 60 else "…" + f.source[-59:]
+        table.add_row(
+            Text(name),
+            Text(f.format),
+            f"{f.read:,}",
+            f"{f.stored:,}",
+            f"{f.duplicates:,}",
+            f"{f.quarantined:,}",
+            f"{f.seconds:.2f}",
+        )
+    out.print(table)
+    t = {k: report.total(k) for k in ("read", "stored", "duplicates", "quarantined")}
+    out.print(
+        f"read {t['read']:,} = stored {t['stored']:,} + duplicates {t['duplicates']:,} "
+        f"+ quarantined {t['quarantined']:,}",
+        highlight=False,
+    )
+    for f in report.files:
+        for warning in f.warnings:
+            console.print(f"warning: {f.source}: {warning}", highlight=False, markup=False)
+
+
+@main.command("info")
+@click.option(
+    "--case",
+    "case_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The case file to describe.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def info_command(case_path: str, as_json: bool) -> None:
+    """Summarise a case: posts and accounts per platform and format, time span, and why
+    records were quarantined.
+
+    \b
+    Example:
+      cibscan info --case case.duckdb
+    """
+    try:
+        with open_case(case_path, create=False, read_only=True) as case:
+            info = case_info(case)
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps(info.as_dict(), default=str))
+        return
+    out.print(
+        f"case {info.path} (schema {info.schema_version}): {info.posts:,} posts, "
+        f"{info.accounts:,} accounts, {info.quarantined:,} quarantined, "
+        f"{info.runs} ingest runs",
+        highlight=False,
+    )
+    if info.first_post:
+        out.print(
+            f"posts from {info.first_post:%Y-%m-%d %H:%M} to {info.last_post:%Y-%m-%d %H:%M} UTC",
+            highlight=False,
+        )
+    for title, rows in (
+        ("platforms", info.by_platform),
+        ("formats", info.by_format),
+        ("post kinds", info.by_kind),
+        ("quarantine reasons", info.quarantine_reasons),
+    ):
+        if rows:
+            out.print(_table(title, rows))
+
+
+def _table(title: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in rows[0]:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row.values()))
+    return table
+
+
+def _cell(value: Any) -> Text:
+    """Table cells as plain Text: values may come from hostile data, never markup."""
+    if value is None:
+        return Text("")
+    if isinstance(value, int):
+        return Text(f"{value:,}")
+    if hasattr(value, "strftime"):
+        return Text(str(value.strftime("%Y-%m-%d %H:%M")))
+    return Text(str(value))
+
+
+@main.command("formats")
+@click.option("--json", "as_json", is_flag=True, help="Print the formats as JSON.")
+def formats_command(as_json: bool) -> None:
+    """List the input formats cibscan reads, and the canonical fields each one fills.
+
+    \b
+    Example:
+      cibscan formats
+    """
+    listed = [
+        {
+            "name": a.name,
+            "platform": a.platform,
+            "reader": a.reader,
+            "title": a.title,
+            "fills": list(a.fills),
+        }
+        for a in adapters().values()
+    ]
+    if as_json:
+        out.print_json(json.dumps(listed))
+        return
+    table = Table(
+        title="formats (recognised by content; force one with --format)", title_justify="left"
+    )
+    for col in ("name", "platform", "reader", "description", "fills"):
+        table.add_column(col, overflow="fold")
+    for a in listed:
+        table.add_row(
+            *(
+                Text(str(v))
+                for v in (a["name"], a["platform"], a["reader"], a["title"], ", ".join(a["fills"]))
+            )
+        )
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,62 @@
+"""Engine contract: run SQL, move Arrow data in and out, group statements in transactions.
+
+Everything above this layer speaks SQL and Arrow through this protocol and never imports an
+engine's client library, so that the same pipeline can later run on Apache Spark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+
+class Engine(Protocol):
+    """What the pipeline needs from a SQL engine."""
+
+    name: str
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run one statement for its side effects."""
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and return its rows as tuples."""
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a query and return an Arrow table."""
+
+    def insert_stream(self, table: str, batches: pa.RecordBatchReader, select_sql: str) -> None:
+        """``INSERT INTO table`` the result of ``select_sql`` run over a stream of batches.
+
+        ``select_sql`` names the stream as ``_stream``; the engine pulls batches one at a time
+        so that memory stays bounded whatever the input size.
+        """
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        """Append an Arrow table to ``table``, creating it with the same columns if absent."""
+
+    def create_function(
+        self,
+        name: str,
+        fn: Callable[..., pa.Array],
+        arg_types: Sequence[str],
+        return_type: str,
+    ) -> None:
+        """Register an Arrow-vectorised scalar function (rare: prefer SQL)."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A context in which statements commit together or not at all."""
+
+    def table_exists(self, table: str) -> bool:
+        """Whether a table of that name exists in the main schema."""
+
+    def close(self) -> None:
+        """Release the engine (flushes a file-backed case)."""
+
+
+def iter_rows_as_dicts(engine: Engine, sql: str) -> Iterator[dict[str, Any]]:
+    """Rows of a query as dicts (for small result sets: summaries, tests)."""
+    table = engine.fetch_arrow(sql)
+    yield from table.to_pylist()

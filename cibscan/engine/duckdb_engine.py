@@ -1,0 +1,108 @@
+"""DuckDB implementation of the engine contract (the embedded default)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import duckdb.func
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+
+class DuckDBEngine:
+    """A DuckDB connection to one case file (or to memory when ``path`` is None)."""
+
+    name = "duckdb"
+
+    def __init__(
+        self, path: str | Path | None = None, *, read_only: bool = False, threads: int | None = None
+    ) -> None:
+        self.path = None if path is None else Path(path)
+        database = ":memory:" if path is None else str(path)
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        self._con = duckdb.connect(database, read_only=read_only, config=config)
+        self._in_transaction = False
+        # Naive timestamps in sources are read as UTC, and TIMESTAMPTZ values print as UTC.
+        self._con.execute("SET TimeZone = 'UTC'")
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self._con.execute(sql, params)
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._con.execute(sql, params).fetchall()
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        return self._con.sql(sql, params=params).to_arrow_table()
+
+    def insert_stream(self, table: str, batches: pa.RecordBatchReader, select_sql: str) -> None:
+        # DuckDB scans a RecordBatchReader lazily, batch by batch, when it is registered as a
+        # view; the stream is consumed exactly once by this single statement.
+        self._con.register("_stream", batches)
+        try:
+            self._con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+        finally:
+            self._con.unregister("_stream")
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        self._con.register("_arrow_in", data)
+        try:
+            if self.table_exists(table):
+                self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _arrow_in")
+            else:
+                self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM _arrow_in")
+        finally:
+            self._con.unregister("_arrow_in")
+
+    def create_function(
+        self,
+        name: str,
+        fn: Callable[..., pa.Array],
+        arg_types: Sequence[str],
+        return_type: str,
+    ) -> None:
+        with suppress(duckdb.InvalidInputException):
+            self._con.remove_function(name)
+        self._con.create_function(
+            name,
+            fn,
+            list(arg_types),
+            return_type,
+            type=duckdb.func.ARROW,
+            side_effects=False,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:  # nested: the outer transaction decides
+            yield
+            return
+        self._con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        else:
+            self._con.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def table_exists(self, table: str) -> bool:
+        rows = self.fetchall(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_name = ?",
+            [table],
+        )
+        return bool(rows)
+
+    def close(self) -> None:
+        self._con.close()

@@ -1,0 +1,7 @@
+"""Ingest: one adapter a format -> the canonical case tables.
+
+``DEFAULT_ADAPTERS`` lists the built-in adapter modules; they register themselves through
+:func:`cibscan.ingest.base.register`, the same call a third-party plugin makes.
+"""
+
+DEFAULT_ADAPTERS: tuple[str, ...] = ("cibscan.ingest.twitter_io",)

@@ -1,0 +1,134 @@
+"""Adapter contract: one class per input format, registered by name.
+
+An adapter does two small things, and the ingest pipeline does the rest:
+
+1. ``sniff(head)`` looks at the first decompressed bytes of a file and says how sure it is
+   (0..1) that the file is in its format. Formats are chosen by content, never by file name.
+2. ``stage_sql(stream)`` is one SQL ``SELECT`` over the raw records (a relation named
+   ``stream``, produced by the reader named in ``reader``) that returns canonical columns:
+
+   - ``seq`` (passed through) and ``rec`` (``'post'`` or ``'account'``),
+   - any of the post columns in :data:`cibscan.store.base.POST_COLUMNS` (raw forms: the
+     pipeline normalises ``urls``, ``hashtags``, ``mentions`` and derives ``text_norm``,
+     ``domains``, ``urls_raw``, the source columns and the run id),
+   - account fields prefixed ``acct_`` (see :data:`cibscan.store.base.ACCOUNT_FIELDS`),
+   - ``reject`` (a reason, or NULL) and ``severity`` for records the adapter itself refuses
+     (for example a Bluesky "like" event, which is not a post), and ``raw`` (the record text).
+
+   Everything runs inside the engine: the adapter never loops over records in Python.
+
+Readers (``lines``, ``json``, ``csv``, ``parquet``) are in :mod:`cibscan.ingest.readers`.
+JSON values are accessed with DuckDB's JSON functions (``raw->>'$.id'``); shared SQL macros
+for timestamps and list columns are in :mod:`cibscan.ingest.normalize`.
+
+Built-in adapters register through :func:`register`, exactly as a third-party plugin would
+(``cibscan.adapters`` entry points are loaded by :func:`load_plugins`).
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from typing import ClassVar, Literal
+
+log = logging.getLogger(__name__)
+
+ReaderKind = Literal["lines", "json", "csv", "parquet"]
+
+
+class Adapter(ABC):
+    """Base class of every input format."""
+
+    #: registry name, used by ``--format`` and listed by ``cibscan formats``
+    name: ClassVar[str]
+    #: platform written to ``posts.platform`` (an adapter may also compute it per record)
+    platform: ClassVar[str]
+    #: one line for humans
+    title: ClassVar[str]
+    #: how raw records are read
+    reader: ClassVar[ReaderKind]
+    #: canonical fields the format fills (post columns, and ``acct_*`` account fields)
+    fills: ClassVar[tuple[str, ...]] = ()
+    #: for csv/parquet readers: every column the SQL uses (absent ones are filled with NULL)
+    columns: ClassVar[tuple[str, ...]] = ()
+    #: for csv/parquet readers: columns without which no record can be read
+    required_columns: ClassVar[tuple[str, ...]] = ()
+    #: for csv: the field delimiter
+    delimiter: ClassVar[str] = ","
+    #: example of the source (tool, API endpoint) for the docs
+    source_hint: ClassVar[str] = ""
+
+    @abstractmethod
+    def sniff(self, head: bytes) -> float:
+        """Confidence in [0, 1] that a file starting with ``head`` is in this format."""
+
+    @abstractmethod
+    def stage_sql(self, stream: str) -> str:
+        """One SELECT over ``stream`` returning canonical columns (see module docstring)."""
+
+    def json_prefix(self, head: bytes) -> str:
+        """For the ``json`` reader: the ijson prefix of the record array in this document."""
+        return "item"
+
+    def configure(self, options: Mapping[str, str]) -> Adapter:
+        """Return an adapter set up with user options (the generic format's column map)."""
+        if options:
+            raise ValueError(f"format {self.name!r} takes no options")
+        return self
+
+
+_REGISTRY: dict[str, Adapter] = {}
+
+
+def register(adapter: Adapter) -> Adapter:
+    """Add an adapter to the registry (built-ins and plugins alike)."""
+    if adapter.name in _REGISTRY and type(_REGISTRY[adapter.name]) is not type(adapter):
+        raise ValueError(f"an adapter named {adapter.name!r} is already registered")
+    _REGISTRY[adapter.name] = adapter
+    return adapter
+
+
+def load_plugins() -> None:
+    """Load the built-in adapters and any third-party ones declared as entry points."""
+    from cibscan.ingest import DEFAULT_ADAPTERS
+
+    for module_name in DEFAULT_ADAPTERS:
+        __import__(module_name)
+    for ep in entry_points(group="cibscan.adapters"):
+        try:
+            obj = ep.load()
+            register(obj() if isinstance(obj, type) else obj)
+        except Exception:  # a broken plugin must not break ingest of the other formats
+            log.exception("could not load cibscan adapter plugin %s", ep.name)
+
+
+def adapters() -> dict[str, Adapter]:
+    """All registered adapters by name."""
+    if not _REGISTRY:
+        load_plugins()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_adapter(name: str) -> Adapter:
+    """The adapter of that name, or a ValueError listing the known names."""
+    known = adapters()
+    if name not in known:
+        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(known)}")
+    return known[name]
+
+
+def sniff_format(head: bytes) -> tuple[Adapter | None, float]:
+    """The adapter most confident about ``head``, and its confidence."""
+    best: Adapter | None = None
+    best_score = 0.0
+    for adapter in adapters().values():
+        try:
+            score = adapter.sniff(head)
+        except Exception:  # a sniffer must never crash detection of the others
+            log.exception("sniffer of %s failed", adapter.name)
+            continue
+        if score > best_score:
+            best, best_score = adapter, score
+    return best, best_score

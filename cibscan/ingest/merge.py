@@ -1,0 +1,343 @@
+"""Set-based SQL that stages an adapter's output and merges it into the case tables."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from cibscan import __version__
+from cibscan.engine.base import Engine
+from cibscan.ingest.base import Adapter
+from cibscan.ingest.readers import RAW_KEEP_CHARS, Reject, Source
+from cibscan.store.base import ACCOUNT_FIELDS, POST_COLUMNS
+from cibscan.store.schema import MEDIA_TYPE
+
+if TYPE_CHECKING:
+    from cibscan.ingest.pipeline import FileReport
+
+log = logging.getLogger(__name__)
+
+_POST_TYPES = {
+    "created_at": "TIMESTAMPTZ",
+    "urls": "VARCHAR[]",
+    "urls_raw": "VARCHAR[]",
+    "domains": "VARCHAR[]",
+    "hashtags": "VARCHAR[]",
+    "mentions": "VARCHAR[]",
+    "media": MEDIA_TYPE,
+    "like_count": "BIGINT",
+    "repost_count": "BIGINT",
+    "reply_count": "BIGINT",
+    "quote_count": "BIGINT",
+    "view_count": "BIGINT",
+    "ingest_run_id": "INTEGER",
+}
+_ACCOUNT_TYPES = {
+    "created_at": "TIMESTAMPTZ",
+    "followers": "BIGINT",
+    "following": "BIGINT",
+    "posts_count": "BIGINT",
+    "verified": "BOOLEAN",
+    "flags": "VARCHAR[]",
+}
+# Fields that identify a person and are dropped (not hashed) under --pseudonymize.
+_DROPPED_WHEN_PSEUDONYMOUS = ("description", "location", "url", "profile_image_url")
+_ACCOUNT_REFS = ("account_id", "repost_of_account", "reply_to_account", "quote_of_account")
+
+_LOCATOR_WORD = {"lines": "line", "json": "item", "csv": "row", "parquet": "row"}
+
+
+def _stage_ddl() -> str:
+    cols = [f"{c} {_POST_TYPES.get(c, 'VARCHAR')}" for c in POST_COLUMNS]
+    cols += [f"acct_{c} {_ACCOUNT_TYPES.get(c, 'VARCHAR')}" for c in ACCOUNT_FIELDS]
+    cols += [
+        "seq BIGINT",
+        "rec VARCHAR",
+        "reject VARCHAR",
+        "detail VARCHAR",
+        "severity VARCHAR",
+        "raw VARCHAR",
+    ]
+    return f"CREATE TABLE _stage ({', '.join(cols)})"
+
+
+def next_run_id(engine: Engine) -> int:
+    return int(engine.fetchall("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs")[0][0])
+
+
+def _adapter_columns(engine: Engine, sql: str) -> set[str]:
+    return {row[0] for row in engine.fetchall(f"DESCRIBE {sql}")}
+
+
+def stage(
+    engine: Engine, adapter: Adapter, run_id: int, source_name: str, pseudonymous: bool
+) -> None:
+    """Run the adapter over valid raw records and write normalised rows to ``_stage``."""
+    engine.execute(_stage_ddl())
+    engine.execute("CREATE OR REPLACE TEMP VIEW _valid AS SELECT * EXCLUDE (ok) FROM _raw WHERE ok")
+    adapter_sql = adapter.stage_sql("_valid")
+    cols = _adapter_columns(engine, adapter_sql)
+    missing = {"seq", "rec"} - cols
+    if missing:
+        raise ValueError(f"adapter {adapter.name} did not select {sorted(missing)}")
+    select = _normalising_select(adapter, cols, run_id, source_name, pseudonymous)
+    engine.execute(
+        f"INSERT INTO _stage BY NAME SELECT {select} FROM "
+        f"(SELECT a.*, {_nurls(cols)} AS _nurls FROM ({adapter_sql}) a) a"
+    )
+    engine.execute(
+        "INSERT INTO _stage BY NAME SELECT seq, 'post' AS rec, 'invalid JSON' AS reject, "
+        f"'error' AS severity, '{_LOCATOR_WORD[adapter.reader]} ' || seq AS source_locator "
+        "FROM _raw WHERE NOT ok"
+    )
+
+
+def _nurls(cols: set[str]) -> str:
+    return "cib_norm_urls(a.urls)" if "urls" in cols else "NULL::VARCHAR[]"
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _normalising_select(
+    adapter: Adapter, cols: set[str], run_id: int, source_name: str, pseudonymous: bool
+) -> str:
+    out: dict[str, str] = {"seq": "a.seq", "rec": "a.rec"}
+    for c in POST_COLUMNS:
+        if c in cols:
+            out[c] = f"a.{c}"
+    for c in ACCOUNT_FIELDS:
+        if f"acct_{c}" in cols:
+            out[f"acct_{c}"] = f"a.acct_{c}"
+    out["platform"] = "a.platform" if "platform" in cols else _sql_literal(adapter.platform)
+    for c in _ACCOUNT_REFS:
+        if c in cols:
+            out[c] = f"cib_pseudo(a.{c})"
+    if "urls" in cols:
+        out["urls"] = "a._nurls"
+        out["urls_raw"] = "a.urls"
+        out["domains"] = (
+            "list_distinct(list_filter(list_transform(a._nurls, "
+            "lambda x: cib_url_domain(x)), lambda x: x IS NOT NULL))"
+        )
+    if "hashtags" in cols:
+        out["hashtags"] = "cib_norm_tags(a.hashtags)"
+    if "mentions" in cols:
+        out["mentions"] = "list_transform(cib_norm_mentions(a.mentions), lambda x: cib_pseudo(x))"
+    if "text" in cols and "text_norm" not in cols:
+        out["text_norm"] = "cib_text_norm(a.text)"
+    if "acct_handle" in cols and pseudonymous:
+        out["acct_handle"] = "cib_pseudo(lower(a.acct_handle))"
+    if "acct_display_name" in cols and pseudonymous:
+        out["acct_display_name"] = "cib_pseudo(a.acct_display_name)"
+    if pseudonymous:
+        for c in _DROPPED_WHEN_PSEUDONYMOUS:
+            out.pop(f"acct_{c}", None)
+    out["time_precision"] = "a.time_precision" if "time_precision" in cols else "'second'"
+    word = _LOCATOR_WORD[adapter.reader]
+    out["source_locator"] = (
+        "a.source_locator" if "source_locator" in cols else f"'{word} ' || a.seq"
+    )
+    out["source_file"] = _sql_literal(source_name)
+    out["source_format"] = _sql_literal(adapter.name)
+    out["ingest_run_id"] = str(run_id)
+    out["raw"] = "a.raw" if "raw" in cols else "NULL"
+    out["detail"] = "a.detail" if "detail" in cols else "NULL"
+    out["severity"] = "coalesce(a.severity, 'error')" if "severity" in cols else "'error'"
+    adapter_reject = "a.reject" if "reject" in cols else "NULL"
+    acct = "a.account_id" if "account_id" in cols else "NULL"
+    post_id = "a.post_id" if "post_id" in cols else "NULL"
+    created = "a.created_at" if "created_at" in cols else "NULL"
+    out["reject"] = (
+        f"coalesce({adapter_reject}, CASE "
+        f"WHEN a.rec = 'post' AND nullif(trim({post_id}), '') IS NULL THEN 'missing post id' "
+        f"WHEN nullif(trim({acct}), '') IS NULL THEN 'missing account id' "
+        f"WHEN a.rec = 'post' AND {created} IS NULL THEN 'missing or unparseable timestamp' "
+        "END)"
+    )
+    return ", ".join(f"{expr} AS {name}" for name, expr in out.items())
+
+
+def quarantine(
+    engine: Engine,
+    run_id: int,
+    source_name: str,
+    adapter: Adapter,
+    sha256: str,
+    reader_rejects: Sequence[Reject],
+) -> None:
+    """Replace earlier quarantine rows of the same file, then add this run's rejects."""
+    engine.execute(
+        "DELETE FROM quarantine WHERE ingest_run_id IN "
+        "(SELECT run_id FROM ingest_runs WHERE sha256 = ? AND format = ?)",
+        [sha256, adapter.name],
+    )
+    format_name = adapter.name
+    # JSON readers keep each record's text in _raw.raw; tabular ones are shown as JSON rows.
+    raw_text = "r.raw" if adapter.reader in ("lines", "json") else "to_json(r)::VARCHAR"
+    if reader_rejects:
+        engine.insert_arrow("_rejects", reader_rejects_table(reader_rejects))
+        engine.execute(
+            "INSERT INTO quarantine SELECT ?, ?, locator, ?, reason, detail, severity, raw "
+            "FROM _rejects",
+            [run_id, source_name, format_name],
+        )
+    engine.execute(
+        f"""INSERT INTO quarantine
+        SELECT ?, ?, s.source_locator, ?, s.reject, s.detail, s.severity,
+               left(coalesce(s.raw, {raw_text}), {RAW_KEEP_CHARS})
+        FROM _stage s LEFT JOIN _raw r ON r.seq = s.seq
+        WHERE s.reject IS NOT NULL""",
+        [run_id, source_name, format_name],
+    )
+
+
+def merge_posts(engine: Engine, rep: FileReport) -> None:
+    """Insert the file's new posts; count everything so that the totals reconcile."""
+    engine.execute(
+        f"""CREATE TABLE _new AS
+        SELECT q.* FROM (
+            SELECT {", ".join(POST_COLUMNS)} FROM _stage
+            WHERE rec = 'post' AND reject IS NULL
+            QUALIFY row_number() OVER (PARTITION BY platform, post_id ORDER BY seq) = 1
+        ) q ANTI JOIN posts p ON p.platform = q.platform AND p.post_id = q.post_id"""
+    )
+    engine.execute("INSERT INTO posts BY NAME SELECT * FROM _new")
+    counts = engine.fetchall(
+        """SELECT
+            count(*) FILTER (WHERE reject IS NULL AND rec = 'post'),
+            count(*) FILTER (WHERE reject IS NULL AND rec = 'account'),
+            count(DISTINCT (platform, account_id)) FILTER (WHERE reject IS NULL
+                                                           AND rec = 'account'),
+            count(*) FILTER (WHERE reject IS NOT NULL),
+            count(*) FILTER (WHERE reject IS NOT NULL AND severity = 'unsupported'),
+            count(*)
+        FROM _stage"""
+    )[0]
+    valid_posts, account_recs, account_keys, rejected, unsupported, staged = (
+        int(x) for x in counts
+    )
+    n_new = int(engine.fetchall("SELECT count(*) FROM _new")[0][0])
+    # An account record about an account the case already holds updates its profile (see
+    # merge_accounts) and counts as a duplicate; one about a new account counts as stored.
+    known_accounts = int(
+        engine.fetchall(
+            """SELECT count(*) FROM (SELECT DISTINCT platform, account_id FROM _stage
+           WHERE reject IS NULL AND rec = 'account') s
+           SEMI JOIN accounts a ON a.platform = s.platform AND a.account_id = s.account_id"""
+        )[0][0]
+    )
+    reader_rejects = (
+        int(
+            engine.fetchall(
+                "SELECT count(*) FROM quarantine WHERE ingest_run_id = ?", [rep.run_id]
+            )[0][0]
+        )
+        - rejected
+    )
+    rep.read = staged + reader_rejects
+    rep.stored = n_new + account_keys - known_accounts
+    rep.duplicates = (valid_posts - n_new) + (account_recs - account_keys) + known_accounts
+    rep.quarantined = rejected + reader_rejects
+    rep.unsupported = unsupported
+
+
+def _snapshot_value(field: str) -> str:
+    return (
+        f"CASE WHEN a.snapshot_at IS NULL OR n.snapshot_at >= a.snapshot_at "
+        f"THEN coalesce(n.{field}, a.{field}) ELSE coalesce(a.{field}, n.{field}) END"
+    )
+
+
+def merge_accounts(engine: Engine) -> int:
+    """Merge account snapshots (latest wins, field by field) and name history."""
+    picks = ", ".join(
+        f"arg_max(acct_{f}, snap) FILTER (WHERE acct_{f} IS NOT NULL) AS {f}"
+        for f in ACCOUNT_FIELDS
+    )
+    engine.execute(
+        f"""CREATE TABLE _acct AS
+        WITH v AS (
+            SELECT *, CASE WHEN rec = 'account' THEN coalesce(created_at, now())
+                           ELSE created_at END AS snap
+            FROM _stage WHERE reject IS NULL
+        ), fresh AS (
+            SELECT platform, account_id, count(*) AS n_posts FROM _new GROUP BY ALL
+        )
+        SELECT v.platform, v.account_id, {picks},
+               max(snap) AS snapshot_at,
+               min(v.created_at) FILTER (WHERE rec = 'post') AS first_seen,
+               max(v.created_at) FILTER (WHERE rec = 'post') AS last_seen,
+               coalesce(any_value(fresh.n_posts), 0) AS n_posts,
+               any_value(source_format) AS source_format
+        FROM v LEFT JOIN fresh USING (platform, account_id)
+        GROUP BY v.platform, v.account_id"""
+    )
+    updates = ", ".join(f"{f} = {_snapshot_value(f)}" for f in ACCOUNT_FIELDS)
+    engine.execute(
+        f"""MERGE INTO accounts a USING _acct n
+        ON a.platform = n.platform AND a.account_id = n.account_id
+        WHEN MATCHED THEN UPDATE SET {updates},
+            first_seen = least(a.first_seen, n.first_seen),
+            last_seen = greatest(a.last_seen, n.last_seen),
+            n_posts = coalesce(a.n_posts, 0) + n.n_posts,
+            snapshot_at = greatest(a.snapshot_at, n.snapshot_at)
+        WHEN NOT MATCHED THEN INSERT BY NAME"""
+    )
+    engine.execute(
+        """CREATE TABLE _names AS
+        SELECT platform, account_id, acct_handle AS handle, acct_display_name AS display_name,
+               min(CASE WHEN rec = 'post' THEN created_at END) AS first_seen,
+               max(CASE WHEN rec = 'post' THEN created_at END) AS last_seen,
+               any_value(source_format) AS source_format
+        FROM _stage
+        WHERE reject IS NULL AND (acct_handle IS NOT NULL OR acct_display_name IS NOT NULL)
+        GROUP BY ALL"""
+    )
+    engine.execute(
+        """MERGE INTO account_names a USING _names n
+        ON a.platform = n.platform AND a.account_id = n.account_id
+           AND a.handle IS NOT DISTINCT FROM n.handle
+           AND a.display_name IS NOT DISTINCT FROM n.display_name
+        WHEN MATCHED THEN UPDATE SET first_seen = least(a.first_seen, n.first_seen),
+                                     last_seen = greatest(a.last_seen, n.last_seen)
+        WHEN NOT MATCHED THEN INSERT BY NAME"""
+    )
+    return int(engine.fetchall("SELECT count(*) FROM _acct")[0][0])
+
+
+def record_run(
+    engine: Engine, rep: FileReport, source: Source, started: datetime, pseudonymized: bool
+) -> None:
+    engine.execute(
+        "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            rep.run_id,
+            str(source.path),
+            source.member or source.path.name,
+            rep.sha256,
+            rep.format,
+            rep.platform,
+            pseudonymized,
+            rep.read,
+            rep.stored,
+            rep.duplicates,
+            rep.quarantined,
+            rep.accounts,
+            started,
+            datetime.now(UTC),
+            __version__,
+            "complete",
+        ],
+    )
+
+
+def reader_rejects_table(rejects: Sequence[Reject]) -> pa.Table:
+    """Reader rejects as an Arrow table for the quarantine insert."""
+    names = ("locator", "reason", "detail", "severity", "raw")
+    return pa.table({n: pa.array([getattr(r, n) for r in rejects], pa.string()) for n in names})

@@ -1,0 +1,164 @@
+"""Normalisation done once, at ingest, as SQL macros run inside the engine.
+
+URLs: refanged (``hxxp``, ``[.]``), scheme and host lower-cased, default ports and fragments
+dropped, tracking parameters (utm_*, fbclid, gclid, igshid, ...) removed; the original is kept
+in ``urls_raw``. Hashtags: leading ``#`` dropped, NFKC-normalised and case-folded (so that
+``#ＣＨＩＮＡ`` and ``#china`` match). Mentions: ``@`` dropped, lower-cased. Timestamps: UTC.
+
+Only NFKC needs Python (DuckDB has NFC only); it is an Arrow-vectorised function called for
+non-ASCII hashtags alone, since NFKC of ASCII is the identity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+import pyarrow as pa
+
+from cibscan.engine.base import Engine
+
+TRACKING_PARAMS = (
+    "utm_[a-z0-9_]*",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "igshid",
+    "igsh",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "yclid",
+    "msclkid",
+    "twclid",
+    "ref_src",
+    "ref_url",
+    "si",
+    "_ga",
+    "_gl",
+    "oly_enc_id",
+    "oly_anon_id",
+    "vero_id",
+    "wickedid",
+    "s_cid",
+    "ncid",
+    "cmpid",
+)
+
+_MACROS: tuple[str, ...] = (
+    # --- URLs
+    r"""cib_refang(u) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+        trim(u), '^hxxp', 'http', 'i'), '\[\.\]|\(\.\)|\{\.\}|\[dot\]', '.', 'gi'),
+        '\[:\]|\[://\]', ':', 'g'), '^(https?)\[?:\]?//', '\1://', 'i')""",
+    r"""cib_url_parts(u) AS regexp_extract(u,
+        '^([A-Za-z][A-Za-z0-9+.\-]*://)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$',
+        ['scheme', 'host', 'path', 'query', 'frag'])""",
+    rf"""cib_clean_query(q) AS CASE WHEN q IS NULL OR q = '' THEN '' ELSE
+        coalesce('?' || nullif(array_to_string(list_filter(string_split(substr(q, 2), '&'),
+        lambda x: x <> '' AND NOT regexp_matches(lower(x),
+        '^({"|".join(TRACKING_PARAMS)})(=|$)')), '&'), ''), '') END""",
+    r"""cib_assemble_url(p) AS CASE WHEN p IS NULL OR p.host = '' THEN NULL ELSE
+        lower(coalesce(nullif(p.scheme, ''), 'http://'))
+        || regexp_replace(regexp_replace(lower(p.host), '^[^@]*@', ''), ':(80|443)$', '')
+        || CASE WHEN p.path = '' THEN '/' ELSE p.path END
+        || cib_clean_query(p.query) END""",
+    r"""cib_norm_url(u) AS CASE WHEN u IS NULL OR trim(u) = '' THEN NULL
+        ELSE cib_assemble_url(cib_url_parts(cib_refang(u))) END""",
+    r"""cib_url_domain(u) AS nullif(regexp_replace(
+        lower(cib_url_parts(u).host), '^www\.|:\d+$|^[^@]*@', '', 'g'), '')""",
+    r"""cib_norm_urls(l) AS list_distinct(list_filter(
+        list_transform(l, lambda x: cib_norm_url(x)), lambda x: x IS NOT NULL))""",
+    # --- hashtags and mentions
+    r"""cib_norm_tag(h) AS nullif(CASE WHEN strlen(h) = length(h)
+        THEN lower(ltrim(trim(h), '#')) ELSE cib_nfkc_casefold(h) END, '')""",
+    r"""cib_norm_tags(l) AS list_filter(list_transform(l, lambda x: cib_norm_tag(x)),
+        lambda x: x IS NOT NULL)""",
+    r"""cib_norm_mentions(l) AS list_filter(list_transform(l,
+        lambda x: nullif(lower(ltrim(trim(x), '@')), '')), lambda x: x IS NOT NULL)""",
+    # --- text: what copy-paste detection compares
+    r"""cib_text_norm(t) AS nullif(trim(regexp_replace(regexp_replace(regexp_replace(
+        lower(t), '^rt @[^:\s]+:\s*', ''), 'https?://\S+|www\.\S+', ' ', 'g'),
+        '\s+', ' ', 'g')), '')""",
+    # --- timestamps (session time zone is UTC, so naive strings are read as UTC)
+    r"""cib_ts_epoch(x) AS CASE WHEN try_cast(x AS DOUBLE) BETWEEN -1e10 AND 1e11
+        THEN to_timestamp(try_cast(x AS DOUBLE)) END""",
+    r"""cib_ts_epoch_ms(x) AS cib_ts_epoch(try_cast(x AS DOUBLE) / 1000)""",
+    r"""cib_ts_epoch_us(x) AS cib_ts_epoch(try_cast(x AS DOUBLE) / 1000000)""",
+    r"""cib_ts_text(s) AS coalesce(
+        try_cast(try_cast(s AS TIMESTAMPTZ) AS TIMESTAMPTZ),
+        try_cast(try_strptime(s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S%z',
+            '%Y-%m-%d %H:%M:%S %Z', '%d/%m/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%Y-%m-%d %H:%M'])
+            AS TIMESTAMPTZ))""",
+    r"""cib_ts(x) AS CASE
+        WHEN x IS NULL OR trim(CAST(x AS VARCHAR)) IN ('', 'NA', 'null', 'None') THEN NULL
+        WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '-?\d{1,11}(\.\d+)?')
+            THEN cib_ts_epoch(trim(CAST(x AS VARCHAR)))
+        WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '\d{12,14}')
+            THEN cib_ts_epoch_ms(trim(CAST(x AS VARCHAR)))
+        WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '\d{15,17}')
+            THEN cib_ts_epoch_us(trim(CAST(x AS VARCHAR)))
+        ELSE cib_ts_text(trim(CAST(x AS VARCHAR))) END""",
+    # --- list-valued text columns: "['a', 'b']" (IO archive), "[a, b]", "a,b", JSON arrays
+    r"""cib_pylist(s) AS CASE WHEN s IS NULL OR trim(s) IN ('', '[]', 'NA') THEN []::VARCHAR[]
+        ELSE list_filter(list_transform(regexp_extract_all(trim(s, '[] '),
+        '''(?:[^''\\]|\\.)*''|"(?:[^"\\]|\\.)*"|[^,\s''"][^,]*'),
+        lambda x: trim(trim(x), '''"')), lambda x: x <> '') END""",
+    r"""cib_int(x) AS try_cast(try_cast(nullif(nullif(trim(CAST(x AS VARCHAR)), ''), 'NA')
+        AS DOUBLE) AS BIGINT)""",
+    r"""cib_bool(x) AS CASE lower(trim(CAST(x AS VARCHAR)))
+        WHEN 'true' THEN true WHEN 't' THEN true WHEN '1' THEN true WHEN 'yes' THEN true
+        WHEN 'false' THEN false WHEN 'f' THEN false WHEN '0' THEN false WHEN 'no' THEN false
+        END""",
+    r"""cib_str(x) AS nullif(nullif(trim(CAST(x AS VARCHAR)), ''), 'NA')""",
+)
+
+
+def nfkc_casefold(values: pa.Array) -> pa.Array:
+    """NFKC + casefold + drop a leading '#' (Arrow-vectorised scalar function)."""
+    out = [
+        None if v is None else unicodedata.normalize("NFKC", v).casefold().lstrip("#").strip()
+        for v in values.to_pylist()
+    ]
+    return pa.array(out, pa.string())
+
+
+def install_macros(engine: Engine) -> None:
+    """Create the normalisation functions on this connection (temporary: not in the file)."""
+    engine.create_function("cib_nfkc_casefold", nfkc_casefold, ["VARCHAR"], "VARCHAR")
+    for body in _MACROS:
+        engine.execute(f"CREATE OR REPLACE TEMP MACRO {body}")
+
+
+def install_pseudonymizer(engine: Engine, key: str | None) -> None:
+    """``cib_pseudo(x)``: keyed HMAC-SHA256 of x (identity when no key), computed in SQL.
+
+    HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), results equal to Python's ``hmac``.
+    The macro is TEMP, so neither the key nor its pads are ever written to the case file.
+    """
+    if key is None:
+        engine.execute("CREATE OR REPLACE TEMP MACRO cib_pseudo(x) AS x")
+        return
+    raw = key.encode("utf-8")
+    if len(raw) > 64:
+        raw = hashlib.sha256(raw).digest()
+    block = raw.ljust(64, b"\0")
+    ipad = bytes(b ^ 0x36 for b in block).hex()
+    opad = bytes(b ^ 0x5C for b in block).hex()
+    engine.execute(
+        "CREATE OR REPLACE TEMP MACRO cib_pseudo(x) AS CASE WHEN x IS NULL THEN NULL ELSE "
+        f"'h_' || left(sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || "
+        "encode(CAST(x AS VARCHAR))))), 32) END"
+    )
+
+
+def pseudonym(key: str, value: str) -> str:
+    """The pseudonym cib_pseudo gives ``value`` (Python reference, for tests and lookups)."""
+    raw = key.encode("utf-8")
+    if len(raw) > 64:
+        raw = hashlib.sha256(raw).digest()
+    return "h_" + hmac.new(raw, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,254 @@
+"""The ingest pipeline: files -> raw batches -> staged canonical rows -> merged case tables.
+
+For each logical source (a file, or a member of a zip archive):
+
+1. sniff the format from its first decompressed bytes (or take ``--format``);
+2. stream raw records into ``_raw`` (bounded memory: batches are pulled by the engine);
+   records the reader cannot decode become rejects;
+3. run the adapter's SQL over the valid raw records into ``_stage``, with the generic
+   normalisation (URLs, hashtags, mentions, text, pseudonyms) and reject rules applied;
+4. in one transaction: quarantine rejects, insert new posts (an anti-join counts duplicates),
+   merge account snapshots and name history, and record the run with reconciled counts.
+
+A crash before step 4 leaves only scratch tables (dropped on the next run); a crash during
+step 4 rolls back. Re-ingesting a file stores nothing twice: its posts count as duplicates
+and its earlier quarantine rows are replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from cibscan.engine.base import Engine
+from cibscan.ingest import merge
+from cibscan.ingest.base import Adapter, get_adapter, sniff_format
+from cibscan.ingest.normalize import install_pseudonymizer
+from cibscan.ingest.readers import (
+    LINE_SCHEMA,
+    OpenSource,
+    ProgressHook,
+    ReadState,
+    Source,
+    UnreadableFileError,
+    csv_header,
+    expand_sources,
+    read_csv,
+    read_head,
+    read_json_items,
+    read_lines,
+    read_parquet,
+)
+from cibscan.store.case import Case
+
+log = logging.getLogger(__name__)
+
+MIN_SNIFF_CONFIDENCE = 0.5
+
+
+@dataclass
+class FileReport:
+    """What happened to one source; ``read == stored + duplicates + quarantined``."""
+
+    source: str
+    format: str
+    platform: str
+    run_id: int
+    sha256: str = ""
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    unsupported: int = 0
+    accounts: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.stored + self.duplicates + self.quarantined
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ``ingest`` call over many paths."""
+
+    files: list[FileReport] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def total(self, attribute: str) -> int:
+        return sum(int(getattr(f, attribute)) for f in self.files)
+
+
+@dataclass
+class IngestOptions:
+    """User choices for one ingest call."""
+
+    format: str | None = None
+    format_options: Mapping[str, str] = field(default_factory=dict)
+    pseudonymize_key: str | None = None
+
+
+def ingest(
+    case: Case,
+    paths: Sequence[str | Path],
+    options: IngestOptions | None = None,
+    progress: ProgressHook | None = None,
+) -> IngestReport:
+    """Ingest every file under ``paths`` into ``case``; unreadable files are listed as errors.
+
+    One bad file does not stop the others: its error is recorded and the rest go on.
+    """
+    options = options or IngestOptions()
+    report = IngestReport()
+    engine = case.engine
+    install_pseudonymizer(engine, options.pseudonymize_key)
+    for raw_path in paths:
+        try:
+            sources = expand_sources(Path(raw_path))
+        except UnreadableFileError as exc:
+            report.errors.append(str(exc))
+            continue
+        for source in sources:
+            try:
+                report.files.append(_ingest_source(engine, source, options, progress))
+            except UnreadableFileError as exc:
+                report.errors.append(str(exc))
+            finally:
+                _drop_scratch(engine)
+    return report
+
+
+def _choose_adapter(source: Source, head: bytes, options: IngestOptions) -> Adapter:
+    if options.format:
+        return get_adapter(options.format).configure(options.format_options)
+    adapter, confidence = sniff_format(head)
+    if adapter is None or confidence < MIN_SNIFF_CONFIDENCE:
+        raise UnreadableFileError(
+            f"{source.name}: format not recognised from its content; pass --format "
+            "(see 'cibscan formats')"
+        )
+    return adapter.configure(options.format_options) if options.format_options else adapter
+
+
+def _ingest_source(
+    engine: Engine, source: Source, options: IngestOptions, progress: ProgressHook | None
+) -> FileReport:
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    head = read_head(source)
+    run_id = merge.next_run_id(engine)
+    if not head.strip():
+        adapter_name = options.format or "unknown"
+        rep = FileReport(source.name, adapter_name, "", run_id, warnings=["empty file"])
+        opened = OpenSource(source)
+        rep.sha256 = opened.finish()
+        opened.close()
+        merge.record_run(engine, rep, source, started, options.pseudonymize_key is not None)
+        return rep
+    adapter = _choose_adapter(source, head, options)
+    rep = FileReport(source.name, adapter.name, adapter.platform, run_id)
+    _drop_scratch(engine)
+    state = ReadState()
+    opened = OpenSource(source, progress)
+    try:
+        batches, warnings = _raw_batches(adapter, source, opened, head, state)
+        rep.warnings.extend(warnings)
+        _load_raw(engine, adapter, batches)
+        rep.sha256 = opened.finish()
+    except (OSError, EOFError, pa.ArrowInvalid) as exc:
+        raise UnreadableFileError(f"{source.name}: cannot read ({exc})") from exc
+    finally:
+        opened.close()
+    if state.error:
+        rep.warnings.append(state.error)
+    pseudonymous = options.pseudonymize_key is not None
+    merge.stage(engine, adapter, run_id, source.name, pseudonymous)
+    with engine.transaction():
+        merge.quarantine(engine, run_id, source.name, adapter, rep.sha256, state.rejects)
+        merge.merge_posts(engine, rep)
+        rep.accounts = merge.merge_accounts(engine)
+        rep.seconds = time.perf_counter() - t0
+        merge.record_run(engine, rep, source, started, options.pseudonymize_key is not None)
+    if not rep.reconciles:  # a bug, never expected: say so loudly rather than hide it
+        log.error("counts do not reconcile for %s: %s", source.name, rep)
+    return rep
+
+
+def _raw_batches(
+    adapter: Adapter, source: Source, opened: OpenSource, head: bytes, state: ReadState
+) -> tuple[pa.RecordBatchReader, list[str]]:
+    warnings: list[str] = []
+    kind = adapter.reader
+    iterator: Iterator[pa.RecordBatch]
+    if kind == "lines":
+        schema = LINE_SCHEMA
+        iterator = read_lines(opened.stream, state)
+    elif kind == "json":
+        schema = LINE_SCHEMA
+        iterator = read_json_items(opened.stream, adapter.json_prefix(head), state)
+    elif kind == "csv":
+        header = csv_header(head, adapter.delimiter)
+        missing = [c for c in adapter.required_columns if c not in header]
+        if missing:
+            warnings.append(f"file lacks required column(s): {', '.join(missing)}")
+        names = [n for n in _padded_names(header, adapter)]
+        schema = pa.schema([("seq", pa.int64())] + [(n, pa.string()) for n in names])
+        iterator = _pad(read_csv(opened.stream, header, state, adapter.delimiter), schema)
+    else:  # parquet: columns as they are, absent ones padded
+        iterator = read_parquet(source.path, state)
+        first = next(iterator, None)
+        if first is None:
+            return pa.RecordBatchReader.from_batches(pa.schema([("seq", pa.int64())]), []), []
+        schema = first.schema
+        for name in adapter.columns:
+            if name not in schema.names:
+                schema = schema.append(pa.field(name, pa.string()))
+        iterator = _pad(_chain(first, iterator), schema)
+    return pa.RecordBatchReader.from_batches(schema, iterator), warnings
+
+
+def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield first
+    yield from rest
+
+
+def _padded_names(header: list[str], adapter: Adapter) -> list[str]:
+    from cibscan.ingest.readers import _unique_names
+
+    names = _unique_names(header)
+    return names + [c for c in adapter.columns if c not in names]
+
+
+def _pad(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Give every batch the full schema: columns the file lacks become NULL text."""
+    for batch in batches:
+        if batch.schema.names == schema.names:
+            yield batch
+            continue
+        arrays = [
+            batch.column(name)
+            if name in batch.schema.names
+            else pa.nulls(batch.num_rows, schema.field(name).type)
+            for name in schema.names
+        ]
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _load_raw(engine: Engine, adapter: Adapter, batches: pa.RecordBatchReader) -> None:
+    """Materialise the raw stream into ``_raw`` (marking invalid JSON for the line readers)."""
+    schema = batches.schema.append(pa.field("ok", pa.bool_()))
+    engine.insert_arrow("_raw", schema.empty_table())
+    ok = "json_valid(raw)" if adapter.reader in ("lines", "json") else "true"
+    engine.insert_stream("_raw", batches, f"SELECT *, {ok} AS ok FROM _stream")
+
+
+def _drop_scratch(engine: Engine) -> None:
+    for table in ("_raw", "_stage", "_new", "_acct", "_names", "_rejects"):
+        engine.execute(f"DROP TABLE IF EXISTS {table}")

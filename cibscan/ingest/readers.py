@@ -1,0 +1,490 @@
+"""Raw record readers: turn any file (plain, gzip, zstd, bz2, xz, zip) into Arrow batches.
+
+Three shapes cover every platform export we know:
+
+- ``lines``: one JSON value per line (NDJSON/JSONL, twarc pages). Batches ``(seq, raw)``.
+- ``json``: one JSON document holding an array of records (Telegram, YouTube, TikTok,
+  Mastodon...). Streamed with ijson, so a multi-gigabyte export stays in bounded memory.
+  Batches ``(seq, raw)`` where ``raw`` is each record re-serialised.
+- ``csv``: a header row and records. Streamed with pyarrow's CSV reader, every column as text.
+  Batches ``(seq, <columns>)``.
+
+Readers never drop a record silently: what they cannot turn into a row (invalid UTF-8, a CSV
+row with the wrong number of fields, an over-long line, a JSON document cut short) becomes a
+:class:`Reject` with its reason and raw bytes, so that ingest can quarantine it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import hashlib
+import io
+import logging
+import lzma
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+import orjson
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import zstandard
+
+log = logging.getLogger(__name__)
+
+LINE_BATCH_BYTES = 8 << 20  # decompressed bytes per batch of lines
+CHUNK_BYTES = 4 << 20
+MAX_LINE_BYTES = 64 << 20  # a longer "line" is quarantined, not buffered
+RAW_KEEP_CHARS = 20_000  # how much of a rejected record the quarantine keeps
+HEAD_BYTES = 256 << 10
+
+ProgressHook = Callable[[int], None]
+
+
+class UnreadableFileError(Exception):
+    """The file cannot be read at all (missing, permission, corrupt compression)."""
+
+
+@dataclass
+class Reject:
+    """A record the reader could not turn into a row."""
+
+    locator: str
+    reason: str  # a stable category, for grouping ("invalid UTF-8")
+    raw: str
+    severity: str = "error"
+    detail: str = ""  # the specifics ("at byte 17")
+
+
+def shorten_raw(data: bytes | str) -> str:
+    """A printable, bounded copy of a rejected record for the quarantine table."""
+    if isinstance(data, bytes):
+        text = data[: RAW_KEEP_CHARS * 4].decode("utf-8", errors="backslashreplace")
+    else:
+        text = data
+    text = text.replace("\x00", "\\x00")
+    if len(text) > RAW_KEEP_CHARS:
+        text = text[:RAW_KEEP_CHARS] + f"... [truncated, {len(data)} bytes/chars in all]"
+    return text
+
+
+# --------------------------------------------------------------------------- byte sources
+@dataclass
+class Source:
+    """One logical input: a file, or one member of a zip archive."""
+
+    path: Path
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+
+class _CountingReader(io.RawIOBase):
+    """Wraps the on-disk file: hashes and counts the bytes read, reports progress."""
+
+    def __init__(self, raw: IO[bytes], progress: ProgressHook | None) -> None:
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+        self.bytes_read = 0
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.sha256.update(data)
+        self.bytes_read += n
+        if self._progress and n:
+            self._progress(n)
+        return n
+
+    def drain(self) -> None:
+        """Read to the end so that the hash covers the whole file."""
+        while self.readinto(bytearray(CHUNK_BYTES)):
+            pass
+
+
+def _compression(magic: bytes) -> str:
+    if magic.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if magic.startswith(b"\x28\xb5\x2f\xfd"):
+        return "zstd"
+    if magic.startswith(b"BZh"):
+        return "bz2"
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if magic.startswith(b"PK\x03\x04"):
+        return "zip"
+    return "none"
+
+
+def expand_sources(path: Path) -> list[Source]:
+    """The logical inputs behind a path: files in a folder, members of a zip archive."""
+    if not path.exists():
+        raise UnreadableFileError(f"{path}: no such file or folder")
+    if path.is_dir():
+        found: list[Source] = []
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            if child.name.startswith(".") or child.suffix.lower() in {".md", ".txt"}:
+                continue
+            found.extend(expand_sources(child))
+        return found
+    try:
+        with path.open("rb") as f:
+            magic = f.read(8)
+    except OSError as exc:
+        raise UnreadableFileError(f"{path}: {exc.strerror or exc}") from exc
+    if _compression(magic) == "zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = [i.filename for i in zf.infolist() if not i.is_dir()]
+        except zipfile.BadZipFile as exc:
+            raise UnreadableFileError(f"{path}: corrupt zip archive ({exc})") from exc
+        return [Source(path, name) for name in names]
+    return [Source(path)]
+
+
+class OpenSource:
+    """A decompressed byte stream over a source, hashing the bytes on disk as they pass."""
+
+    def __init__(self, source: Source, progress: ProgressHook | None = None) -> None:
+        self.source = source
+        try:
+            self._file = source.path.open("rb")
+        except OSError as exc:
+            raise UnreadableFileError(f"{source.path}: {exc.strerror or exc}") from exc
+        self.counter = _CountingReader(self._file, progress)
+        buffered: IO[bytes] = io.BufferedReader(self.counter, buffer_size=CHUNK_BYTES)
+        self.compression = _compression(buffered.peek(8)[:8])  # type: ignore[attr-defined]
+        self.stream: IO[bytes] = self._decompressed(buffered)
+
+    def _decompressed(self, raw: IO[bytes]) -> IO[bytes]:
+        kind = self.compression
+        if self.source.member is not None:
+            zf = zipfile.ZipFile(raw)
+            return zf.open(self.source.member)
+        if kind == "gzip":
+            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        if kind == "zstd":
+            reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+            return io.BufferedReader(reader, buffer_size=CHUNK_BYTES)
+        if kind == "bz2":
+            return bz2.BZ2File(raw)
+        if kind == "xz":
+            return lzma.LZMAFile(raw)
+        return raw
+
+    def read_head(self, n: int = HEAD_BYTES) -> bytes:
+        """The first ``n`` decompressed bytes (for sniffing); consumes them from the stream."""
+        try:
+            return self.stream.read(n)
+        except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
+            raise UnreadableFileError(f"{self.source.name}: cannot decompress ({exc})") from exc
+
+    def finish(self) -> str:
+        """Hash the rest of the file and return its sha256."""
+        if self.source.member is None:
+            self.counter.drain()
+        return self.counter.sha256.hexdigest()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_head(source: Source) -> bytes:
+    """The first decompressed bytes of a source, for format sniffing."""
+    opened = OpenSource(source)
+    try:
+        return opened.read_head()
+    finally:
+        opened.close()
+
+
+# --------------------------------------------------------------------------- readers
+@dataclass
+class ReadState:
+    """What a reader learned while streaming: its rejects and counts."""
+
+    rejects: list[Reject] = field(default_factory=list)
+    rows: int = 0
+    error: str | None = None
+
+
+LINE_SCHEMA = pa.schema([("seq", pa.int64()), ("raw", pa.string())])
+
+
+def _iter_physical_lines(stream: IO[bytes], state: ReadState) -> Iterator[tuple[int, bytes]]:
+    """Yield (line number, bytes) for every non-blank line; over-long lines become rejects."""
+    pending = b""
+    line_no = 0
+    skipping = False  # inside an over-long line, discarding until its end
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        if not chunk:
+            break
+        data = pending + chunk
+        parts = data.split(b"\n")
+        pending = parts.pop()
+        for part in parts:
+            line_no += 1
+            if skipping:
+                skipping = False
+                continue
+            if part.strip():
+                yield line_no, part
+        if len(pending) > MAX_LINE_BYTES:
+            state.rejects.append(
+                Reject(
+                    f"line {line_no + 1}",
+                    "line too long",
+                    shorten_raw(pending),
+                    detail=f"longer than {MAX_LINE_BYTES} bytes",
+                )
+            )
+            pending = b""
+            skipping = True
+    if pending.strip() and not skipping:
+        yield line_no + 1, pending
+
+
+def _decode_lines(
+    numbered: list[tuple[int, bytes]], state: ReadState
+) -> tuple[list[int], list[str]]:
+    """Decode a batch of lines as UTF-8; invalid lines become rejects."""
+    seqs = [n for n, _ in numbered]
+    try:
+        texts = b"\n".join(b for _, b in numbered).decode("utf-8").split("\n")
+        if len(texts) == len(seqs):
+            return seqs, texts
+    except UnicodeDecodeError:
+        pass
+    good_seqs: list[int] = []
+    good: list[str] = []
+    for n, b in numbered:
+        try:
+            good.append(b.decode("utf-8"))
+            good_seqs.append(n)
+        except UnicodeDecodeError as exc:
+            state.rejects.append(
+                Reject(f"line {n}", "invalid UTF-8", shorten_raw(b), detail=f"at byte {exc.start}")
+            )
+    return good_seqs, good
+
+
+def read_lines(stream: IO[bytes], state: ReadState) -> Iterator[pa.RecordBatch]:
+    """Batches of (line number, text) from a line-oriented stream."""
+    batch: list[tuple[int, bytes]] = []
+    size = 0
+    for n, line in _iter_physical_lines(stream, state):
+        batch.append((n, line.rstrip(b"\r")))
+        size += len(line)
+        if size >= LINE_BATCH_BYTES:
+            yield _line_batch(batch, state)
+            batch, size = [], 0
+    if batch:
+        yield _line_batch(batch, state)
+
+
+def _line_batch(batch: list[tuple[int, bytes]], state: ReadState) -> pa.RecordBatch:
+    seqs, texts = _decode_lines(batch, state)
+    state.rows += len(seqs)
+    return pa.record_batch(
+        [pa.array(seqs, pa.int64()), pa.array(texts, pa.string())], schema=LINE_SCHEMA
+    )
+
+
+def read_json_items(
+    stream: IO[bytes], prefix: str, state: ReadState, batch_rows: int = 20_000
+) -> Iterator[pa.RecordBatch]:
+    """Batches of (item index, item JSON) for the array at ``prefix`` of one JSON document.
+
+    ``prefix`` is an ijson prefix such as ``"messages.item"``; an empty prefix yields the
+    whole document as one record. A document that breaks off or is malformed midway keeps the
+    items before the fault and quarantines the rest with the parser's message.
+    """
+    seqs: list[int] = []
+    raws: list[str] = []
+    index = 0
+    try:
+        for item in ijson.items(stream, prefix, use_float=True):
+            seqs.append(index)
+            raws.append(orjson.dumps(item).decode("utf-8"))
+            index += 1
+            if len(seqs) >= batch_rows:
+                state.rows += len(seqs)
+                yield pa.record_batch(
+                    [pa.array(seqs, pa.int64()), pa.array(raws)], schema=LINE_SCHEMA
+                )
+                seqs, raws = [], []
+    except (ijson.JSONError, UnicodeDecodeError, ValueError, orjson.JSONEncodeError) as exc:
+        rest = stream.read(RAW_KEEP_CHARS)
+        state.rejects.append(
+            Reject(
+                f"item {index}" if prefix else "document",
+                "malformed JSON document",
+                shorten_raw(rest),
+                detail=f"after {index} records: {exc}",
+            )
+        )
+    if seqs:
+        state.rows += len(seqs)
+        yield pa.record_batch([pa.array(seqs, pa.int64()), pa.array(raws)], schema=LINE_SCHEMA)
+
+
+class _Utf8CheckedStream(io.RawIOBase):
+    """Passes bytes through, cutting out (and rejecting) physical lines with invalid UTF-8.
+
+    pyarrow's CSV reader fails a whole batch on one bad byte; cutting the line out here keeps
+    the rest of the file and quarantines exactly what was bad.
+    """
+
+    def __init__(self, inner: IO[bytes], state: ReadState) -> None:
+        self._inner = inner
+        self._state = state
+        self._buffer = b""
+        self._pending = b""
+        self._line_no = 0
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> None:
+        chunk = self._inner.read(CHUNK_BYTES)
+        if not chunk:
+            self._eof = True
+            data, self._pending = self._pending, b""
+        else:
+            data = self._pending + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0 and len(data) < MAX_LINE_BYTES:
+                self._pending = data
+                return
+            cut = cut or len(data)
+            data, self._pending = data[:cut], data[cut:]
+        try:
+            data.decode("utf-8")
+            self._line_no += data.count(b"\n")
+            self._buffer += data
+            return
+        except UnicodeDecodeError:
+            pass
+        kept = []
+        for line in data.splitlines(keepends=True):
+            self._line_no += 1
+            try:
+                line.decode("utf-8")
+                kept.append(line)
+            except UnicodeDecodeError as exc:
+                self._state.rejects.append(
+                    Reject(
+                        f"line {self._line_no}",
+                        "invalid UTF-8",
+                        shorten_raw(line),
+                        detail=f"at byte {exc.start}",
+                    )
+                )
+        self._buffer += b"".join(kept)
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._buffer and not self._eof:
+            self._fill()
+        n = min(len(buffer), len(self._buffer))
+        buffer[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def csv_header(head: bytes, delimiter: str = ",") -> list[str]:
+    """Column names from the first line(s) of a CSV file."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return [name.strip() for name in next(reader)]
+    except StopIteration:
+        return []
+
+
+def read_csv(
+    stream: IO[bytes], header: list[str], state: ReadState, delimiter: str = ","
+) -> Iterator[pa.RecordBatch]:
+    """Batches of (row number, every column as text) from a CSV stream with a header row."""
+    if not header:
+        return
+    names = _unique_names(header)
+
+    def on_invalid(row: Any) -> str:
+        where = f"line {row.number}" if row.number is not None else "row ?"
+        state.rejects.append(
+            Reject(
+                where,
+                "wrong number of CSV fields",
+                shorten_raw(row.text or ""),
+                detail=f"{row.actual_columns} fields, expected {row.expected_columns}",
+            )
+        )
+        return "skip"
+
+    checked = io.BufferedReader(_Utf8CheckedStream(stream, state), buffer_size=CHUNK_BYTES)
+    reader = pacsv.open_csv(
+        checked,
+        read_options=pacsv.ReadOptions(
+            column_names=names, skip_rows=1, block_size=16 << 20, use_threads=True
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    seq = 0
+    for batch in reader:
+        n = batch.num_rows
+        seqs = pa.array(range(seq + 1, seq + n + 1), pa.int64())
+        seq += n
+        state.rows += n
+        yield pa.RecordBatch.from_arrays([seqs, *batch.columns], names=["seq", *names])
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(header):
+        base = name or f"column_{i + 1}"
+        if base in seen:
+            seen[base] += 1
+            base = f"{base}_{seen[base]}"
+        else:
+            seen[base] = 0
+        out.append(base)
+    return out
+
+
+def read_parquet(path: Path, state: ReadState) -> Iterator[pa.RecordBatch]:
+    """Batches (row number, columns) of a Parquet file, streamed by row group."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise UnreadableFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+    seq = 0
+    for batch in pf.iter_batches(batch_size=65_536):
+        n = batch.num_rows
+        seqs = pa.array(range(seq + 1, seq + n + 1), pa.int64())
+        seq += n
+        state.rows += n
+        yield pa.RecordBatch.from_arrays([seqs, *batch.columns], names=["seq", *batch.schema.names])

@@ -1,0 +1,38 @@
+"""Shared test helpers: paths to the real format samples and a one-call ingest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
+from cibscan.store import Case, open_case
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+FORMATS = SHARED / "formats"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Iterator[Case]:
+    """A fresh file-backed case (a real DuckDB file, as users get)."""
+    c = open_case(tmp_path / "case.duckdb")
+    yield c
+    c.close()
+
+
+def load(case: Case, *paths: str | Path, **options: Any) -> IngestReport:
+    """Ingest ``paths`` into ``case`` and check the counts reconcile for every file."""
+    report = ingest(case, [str(p) for p in paths], IngestOptions(**options))
+    for f in report.files:
+        assert f.read == f.stored + f.duplicates + f.quarantined, f
+    return report
+
+
+def rows(case: Case, sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Query results as dicts."""
+    return list(case.engine.fetch_arrow(sql, list(params) or None).to_pylist())
