@@ -34,8 +34,12 @@ class Engine(Protocol):
         so that memory stays bounded whatever the input size.
         """
 
-    def insert_arrow(self, table: str, data: pa.Table) -> None:
-        """Append an Arrow table to ``table``, creating it with the same columns if absent."""
+    def insert_arrow(self, table: str, data: pa.Table, *, temp: bool = False) -> None:
+        """Append an Arrow table to ``table``, creating it with the same columns if absent.
+
+        ``temp`` creates a connection-local scratch table (kept in memory, spilled to disk
+        past the memory limit, never written to the case file).
+        """
 
     def create_function(
         self,
@@ -50,7 +54,7 @@ class Engine(Protocol):
         """A context in which statements commit together or not at all."""
 
     def table_exists(self, table: str) -> bool:
-        """Whether a table of that name exists in the main schema."""
+        """Whether a table (or temporary table) of that name exists."""
 
     def close(self) -> None:
         """Release the engine (flushes a file-backed case)."""

@@ -51,13 +51,14 @@ class DuckDBEngine:
         finally:
             self._con.unregister("_stream")
 
-    def insert_arrow(self, table: str, data: pa.Table) -> None:
+    def insert_arrow(self, table: str, data: pa.Table, *, temp: bool = False) -> None:
         self._con.register("_arrow_in", data)
         try:
             if self.table_exists(table):
                 self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _arrow_in")
             else:
-                self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM _arrow_in")
+                kind = "TEMP TABLE" if temp else "TABLE"
+                self._con.execute(f"CREATE {kind} {table} AS SELECT * FROM _arrow_in")
         finally:
             self._con.unregister("_arrow_in")
 
@@ -98,8 +99,7 @@ class DuckDBEngine:
 
     def table_exists(self, table: str) -> bool:
         rows = self.fetchall(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_name = ?",
+            "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
             [table],
         )
         return bool(rows)

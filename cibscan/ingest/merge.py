@@ -62,7 +62,7 @@ def _stage_ddl() -> str:
         "severity VARCHAR",
         "raw VARCHAR",
     ]
-    return f"CREATE TABLE _stage ({', '.join(cols)})"
+    return f"CREATE TEMP TABLE _stage ({', '.join(cols)})"
 
 
 def next_run_id(engine: Engine) -> int:
@@ -181,7 +181,7 @@ def quarantine(
     # JSON readers keep each record's text in _raw.raw; tabular ones are shown as JSON rows.
     raw_text = "r.raw" if adapter.reader in ("lines", "json") else "to_json(r)::VARCHAR"
     if reader_rejects:
-        engine.insert_arrow("_rejects", reader_rejects_table(reader_rejects))
+        engine.insert_arrow("_rejects", reader_rejects_table(reader_rejects), temp=True)
         engine.execute(
             "INSERT INTO quarantine SELECT ?, ?, locator, ?, reason, detail, severity, raw "
             "FROM _rejects",
@@ -198,19 +198,27 @@ def quarantine(
 
 
 def merge_posts(engine: Engine, rep: FileReport) -> None:
-    """Insert the file's new posts; count everything so that the totals reconcile."""
-    engine.execute(
-        f"""CREATE TABLE _new AS
-        SELECT q.* FROM (
-            SELECT {", ".join(POST_COLUMNS)} FROM _stage
-            WHERE rec = 'post' AND reject IS NULL
-            QUALIFY row_number() OVER (PARTITION BY platform, post_id ORDER BY seq) = 1
-        ) q ANTI JOIN posts p ON p.platform = q.platform AND p.post_id = q.post_id"""
-    )
-    engine.execute("INSERT INTO posts BY NAME SELECT * FROM _new")
+    """Insert the file's new posts; count everything so that the totals reconcile.
+
+    The in-file dedup (a window) and the anti-join against the case run only when needed:
+    both cost more than the checks that decide whether they are needed.
+    """
+    valid_posts, distinct_posts = engine.fetchall(
+        "SELECT count(*), count(DISTINCT (platform, post_id)) FROM _stage "
+        "WHERE rec = 'post' AND reject IS NULL"
+    )[0]
+    columns = ", ".join(POST_COLUMNS)
+    source = f"SELECT {columns} FROM _stage WHERE rec = 'post' AND reject IS NULL"
+    if distinct_posts < valid_posts:
+        source += " QUALIFY row_number() OVER (PARTITION BY platform, post_id ORDER BY seq) = 1"
+    if engine.fetchall("SELECT count(*) FROM posts")[0][0]:
+        source = (
+            f"SELECT q.* FROM ({source}) q ANTI JOIN posts p "
+            "ON p.platform = q.platform AND p.post_id = q.post_id"
+        )
+    engine.execute(f"INSERT INTO posts BY NAME {source}")
     counts = engine.fetchall(
         """SELECT
-            count(*) FILTER (WHERE reject IS NULL AND rec = 'post'),
             count(*) FILTER (WHERE reject IS NULL AND rec = 'account'),
             count(DISTINCT (platform, account_id)) FILTER (WHERE reject IS NULL
                                                            AND rec = 'account'),
@@ -219,17 +227,17 @@ def merge_posts(engine: Engine, rep: FileReport) -> None:
             count(*)
         FROM _stage"""
     )[0]
-    valid_posts, account_recs, account_keys, rejected, unsupported, staged = (
-        int(x) for x in counts
+    account_recs, account_keys, rejected, unsupported, staged = (int(x) for x in counts)
+    n_new = int(
+        engine.fetchall("SELECT count(*) FROM posts WHERE ingest_run_id = ?", [rep.run_id])[0][0]
     )
-    n_new = int(engine.fetchall("SELECT count(*) FROM _new")[0][0])
     # An account record about an account the case already holds updates its profile (see
     # merge_accounts) and counts as a duplicate; one about a new account counts as stored.
     known_accounts = int(
         engine.fetchall(
             """SELECT count(*) FROM (SELECT DISTINCT platform, account_id FROM _stage
-           WHERE reject IS NULL AND rec = 'account') s
-           SEMI JOIN accounts a ON a.platform = s.platform AND a.account_id = s.account_id"""
+               WHERE reject IS NULL AND rec = 'account') s
+               SEMI JOIN accounts a ON a.platform = s.platform AND a.account_id = s.account_id"""
         )[0][0]
     )
     reader_rejects = (
@@ -254,20 +262,21 @@ def _snapshot_value(field: str) -> str:
     )
 
 
-def merge_accounts(engine: Engine) -> int:
+def merge_accounts(engine: Engine, run_id: int) -> int:
     """Merge account snapshots (latest wins, field by field) and name history."""
     picks = ", ".join(
         f"arg_max(acct_{f}, snap) FILTER (WHERE acct_{f} IS NOT NULL) AS {f}"
         for f in ACCOUNT_FIELDS
     )
     engine.execute(
-        f"""CREATE TABLE _acct AS
+        f"""CREATE TEMP TABLE _acct AS
         WITH v AS (
             SELECT *, CASE WHEN rec = 'account' THEN coalesce(created_at, now())
                            ELSE created_at END AS snap
             FROM _stage WHERE reject IS NULL
         ), fresh AS (
-            SELECT platform, account_id, count(*) AS n_posts FROM _new GROUP BY ALL
+            SELECT platform, account_id, count(*) AS n_posts FROM posts
+            WHERE ingest_run_id = {run_id} GROUP BY ALL
         )
         SELECT v.platform, v.account_id, {picks},
                max(snap) AS snapshot_at,
@@ -290,7 +299,7 @@ def merge_accounts(engine: Engine) -> int:
         WHEN NOT MATCHED THEN INSERT BY NAME"""
     )
     engine.execute(
-        """CREATE TABLE _names AS
+        """CREATE TEMP TABLE _names AS
         SELECT platform, account_id, acct_handle AS handle, acct_display_name AS display_name,
                min(CASE WHEN rec = 'post' THEN created_at END) AS first_seen,
                max(CASE WHEN rec = 'post' THEN created_at END) AS last_seen,

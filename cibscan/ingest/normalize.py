@@ -52,23 +52,26 @@ TRACKING_PARAMS = (
 
 _MACROS: tuple[str, ...] = (
     # --- URLs
-    r"""cib_refang(u) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    r"""cib_refang(u) AS CASE WHEN NOT regexp_matches(u, 'hxxp|\[|\(\.\)|\{\.\}', 'i')
+        THEN trim(u) ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(
         trim(u), '^hxxp', 'http', 'i'), '\[\.\]|\(\.\)|\{\.\}|\[dot\]', '.', 'gi'),
-        '\[:\]|\[://\]', ':', 'g'), '^(https?)\[?:\]?//', '\1://', 'i')""",
+        '\[:\]|\[://\]', ':', 'g'), '^(https?)\[?:\]?//', '\1://', 'i') END""",
     r"""cib_url_parts(u) AS regexp_extract(u,
         '^([A-Za-z][A-Za-z0-9+.\-]*://)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$',
         ['scheme', 'host', 'path', 'query', 'frag'])""",
-    rf"""cib_clean_query(q) AS CASE WHEN q IS NULL OR q = '' THEN '' ELSE
+    rf"""cib_clean_query(q) AS CASE WHEN q IS NULL OR q = '' OR q = '?' THEN '' ELSE
         coalesce('?' || nullif(array_to_string(list_filter(string_split(substr(q, 2), '&'),
         lambda x: x <> '' AND NOT regexp_matches(lower(x),
         '^({"|".join(TRACKING_PARAMS)})(=|$)')), '&'), ''), '') END""",
-    r"""cib_assemble_url(p) AS CASE WHEN p IS NULL OR p.host = '' THEN NULL ELSE
-        lower(coalesce(nullif(p.scheme, ''), 'http://'))
-        || regexp_replace(regexp_replace(lower(p.host), '^[^@]*@', ''), ':(80|443)$', '')
-        || CASE WHEN p.path = '' THEN '/' ELSE p.path END
-        || cib_clean_query(p.query) END""",
-    r"""cib_norm_url(u) AS CASE WHEN u IS NULL OR trim(u) = '' THEN NULL
-        ELSE cib_assemble_url(cib_url_parts(cib_refang(u))) END""",
+    # The parsed URL is bound once through a one-element list and a lambda: macros expand
+    # textually, so referring to cib_url_parts(...) several times would re-run its regexes.
+    r"""cib_norm_url(u) AS CASE WHEN u IS NULL OR trim(u) = '' THEN NULL ELSE
+        list_transform([cib_url_parts(cib_refang(u))], lambda p: CASE WHEN p.host = ''
+            THEN NULL ELSE
+            lower(coalesce(nullif(p.scheme, ''), 'http://'))
+            || regexp_replace(lower(p.host), '^[^@]*@|:(80|443)$', '', 'g')
+            || CASE WHEN p.path = '' THEN '/' ELSE p.path END
+            || cib_clean_query(p.query) END)[1] END""",
     r"""cib_url_domain(u) AS nullif(regexp_replace(
         lower(cib_url_parts(u).host), '^www\.|:\d+$|^[^@]*@', '', 'g'), '')""",
     r"""cib_norm_urls(l) AS list_distinct(list_filter(
@@ -83,7 +86,7 @@ _MACROS: tuple[str, ...] = (
     # --- text: what copy-paste detection compares
     r"""cib_text_norm(t) AS nullif(trim(regexp_replace(regexp_replace(regexp_replace(
         lower(t), '^rt @[^:\s]+:\s*', ''), 'https?://\S+|www\.\S+', ' ', 'g'),
-        '\s+', ' ', 'g')), '')""",
+        '\s\s+|[^\S ]', ' ', 'g')), '')""",  # only runs and non-space blanks: cheaper
     # --- timestamps (session time zone is UTC, so naive strings are read as UTC)
     r"""cib_ts_epoch(x) AS CASE WHEN try_cast(x AS DOUBLE) BETWEEN -1e10 AND 1e11
         THEN to_timestamp(try_cast(x AS DOUBLE)) END""",

@@ -173,7 +173,7 @@ def _ingest_source(
     with engine.transaction():
         merge.quarantine(engine, run_id, source.name, adapter, rep.sha256, state.rejects)
         merge.merge_posts(engine, rep)
-        rep.accounts = merge.merge_accounts(engine)
+        rep.accounts = merge.merge_accounts(engine, run_id)
         rep.seconds = time.perf_counter() - t0
         merge.record_run(engine, rep, source, started, options.pseudonymize_key is not None)
     if not rep.reconciles:  # a bug, never expected: say so loudly rather than hide it
@@ -244,7 +244,7 @@ def _pad(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Re
 def _load_raw(engine: Engine, adapter: Adapter, batches: pa.RecordBatchReader) -> None:
     """Materialise the raw stream into ``_raw`` (marking invalid JSON for the line readers)."""
     schema = batches.schema.append(pa.field("ok", pa.bool_()))
-    engine.insert_arrow("_raw", schema.empty_table())
+    engine.insert_arrow("_raw", schema.empty_table(), temp=True)
     ok = "json_valid(raw)" if adapter.reader in ("lines", "json") else "true"
     engine.insert_stream("_raw", batches, f"SELECT *, {ok} AS ok FROM _stream")
 
