@@ -147,7 +147,7 @@ def ingest_command(
     else:
         _print_report(report)
     for error in report.errors:
-        console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        click.echo(f"error: {error}", err=True)  # one plain line, never wrapped
     if report.errors:
         sys.exit(1)
 
@@ -163,9 +163,12 @@ def _report_dict(report: IngestReport) -> dict[str, Any]:
 def _print_report(report: IngestReport) -> None:
     table = Table(title="ingest", title_justify="left")
     for col in ("file", "format", "read", "stored", "duplicates", "quarantined", "seconds"):
-        table.add_column(col, justify="right" if col not in ("file", "format") else "left")
+        textual = col in ("file", "format")
+        table.add_column(
+            col, justify="left" if textual else "right", overflow="fold", no_wrap=not textual
+        )
     for f in report.files:
-        name = f.source if len(f.source) < 60 else "…" + f.source[-59:]
+        name = Path(f.source).name
         table.add_row(
             Text(name),
             Text(f.format),
@@ -184,7 +187,7 @@ def _print_report(report: IngestReport) -> None:
     )
     for f in report.files:
         for warning in f.warnings:
-            console.print(f"warning: {f.source}: {warning}", highlight=False, markup=False)
+            click.echo(f"warning: {f.source}: {warning}", err=True)
 
 
 @main.command("info")

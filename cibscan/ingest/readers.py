@@ -159,20 +159,29 @@ class OpenSource:
 
     def __init__(self, source: Source, progress: ProgressHook | None = None) -> None:
         self.source = source
+        self._zip: zipfile.ZipFile | None = None
         try:
             self._file = source.path.open("rb")
         except OSError as exc:
             raise UnreadableFileError(f"{source.path}: {exc.strerror or exc}") from exc
+        if source.member is not None:
+            # A zip member is hashed as its own (decompressed) bytes: it is the logical file.
+            try:
+                self._zip = zipfile.ZipFile(self._file)
+                member: IO[bytes] = self._zip.open(source.member)
+            except (zipfile.BadZipFile, KeyError) as exc:
+                raise UnreadableFileError(f"{source.name}: cannot open ({exc})") from exc
+            self.counter = _CountingReader(member, progress)
+            self.compression = "zip"
+            self.stream: IO[bytes] = io.BufferedReader(self.counter, buffer_size=CHUNK_BYTES)
+            return
         self.counter = _CountingReader(self._file, progress)
         buffered: IO[bytes] = io.BufferedReader(self.counter, buffer_size=CHUNK_BYTES)
         self.compression = _compression(buffered.peek(8)[:8])  # type: ignore[attr-defined]
-        self.stream: IO[bytes] = self._decompressed(buffered)
+        self.stream = self._decompressed(buffered)
 
     def _decompressed(self, raw: IO[bytes]) -> IO[bytes]:
         kind = self.compression
-        if self.source.member is not None:
-            zf = zipfile.ZipFile(raw)
-            return zf.open(self.source.member)
         if kind == "gzip":
             return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
         if kind == "zstd":
@@ -193,11 +202,12 @@ class OpenSource:
 
     def finish(self) -> str:
         """Hash the rest of the file and return its sha256."""
-        if self.source.member is None:
-            self.counter.drain()
+        self.counter.drain()
         return self.counter.sha256.hexdigest()
 
     def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
         self._file.close()
 
 

@@ -1,0 +1,92 @@
+"""The command line: thin over the library, documented, and honest about failures."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cibscan.cli import main
+from tests.conftest import FORMATS, ROOT
+
+COMMANDS = sorted(main.commands)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help_with_an_example(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output, f"'cibscan {name} --help' shows no example"
+    command = main.commands[name]  # type: ignore[attr-defined]
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"option {param.opts} of {name} has no help text"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_is_in_the_cli_reference(name: str) -> None:
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## `cibscan {name}`", reference, re.M), f"docs/cli.md lacks {name}"
+
+
+def test_ingest_then_info_as_json(tmp_path: Path) -> None:
+    case = str(tmp_path / "c.duckdb")
+    runner = CliRunner()
+    io = FORMATS / "03_twitter_io_archive"
+    result = runner.invoke(main, ["ingest", str(io), "--case", case, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["totals"] == {"read": 4, "stored": 4, "duplicates": 0, "quarantined": 0}
+    result = runner.invoke(main, ["info", "--case", case, "--json"])
+    info = json.loads(result.output)
+    assert (info["posts"], info["accounts"]) == (2, 4)
+
+
+def test_unreadable_file_exits_non_zero_with_one_clear_line(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"\x00\x01\x02" * 100)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cibscan.cli",
+            "ingest",
+            str(garbage),
+            "--case",
+            str(tmp_path / "c.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "garbage.bin" in errors[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_info_on_missing_case_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["info", "--case", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1
+    assert "no such case" in result.output
+
+
+def test_formats_lists_every_adapter_with_fields() -> None:
+    result = CliRunner().invoke(main, ["formats", "--json"])
+    listed = {f["name"]: f for f in json.loads(result.output)}
+    assert "twitter_io_tweets" in listed
+    assert all(f["fills"] for f in listed.values())
+
+
+def test_hostile_file_names_are_not_rich_markup(tmp_path: Path) -> None:
+    src = FORMATS / "03_twitter_io_archive" / "twitter-frequenter_ira_users_sample.csv"
+    hostile = tmp_path / "[bold]x[red].csv"
+    hostile.write_bytes(src.read_bytes())
+    result = CliRunner().invoke(main, ["ingest", str(hostile), "--case", str(tmp_path / "c.db")])
+    assert result.exit_code == 0
+    assert "[bold]x" in result.output.replace("\n", "").replace("│", "").replace(" ", "")

@@ -1,0 +1,195 @@
+"""The ingest pipeline's guarantees, independent of any one platform format."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import zipfile
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from cibscan.ingest import merge
+from cibscan.ingest.normalize import pseudonym
+from cibscan.store import Case, CaseError, open_case
+from cibscan.store.schema import SCHEMA_VERSION
+from tests.conftest import FORMATS, load, rows
+
+TWEETS = FORMATS / "03_twitter_io_archive" / "twitter-frequenter_ira_tweets_sample.csv"
+HEADER = TWEETS.read_bytes().split(b"\n", 1)[0]
+
+
+def _csv(tmp_path: Path, *lines: bytes, name: str = "t.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(b"\n".join([HEADER, *lines]) + b"\n")
+    return path
+
+
+def _row(
+    tweetid: str, userid: str = "u1", when: str = "2020-01-01 10:00", text: str = "hi"
+) -> bytes:
+    fields = {"tweetid": tweetid, "userid": userid, "tweet_time": when, "tweet_text": text}
+    names = [n.strip('"') for n in HEADER.decode().split(",")]
+    return ",".join('"' + fields.get(n, "").replace('"', '""') + '"' for n in names).encode()
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd", "bz2", "xz", "zip"])
+def test_compressed_inputs_are_sniffed_and_read(case: Case, tmp_path: Path, kind: str) -> None:
+    data = TWEETS.read_bytes()
+    path = tmp_path / f"tweets.{kind}"
+    if kind == "gzip":
+        path.write_bytes(gzip.compress(data))
+    elif kind == "zstd":
+        path.write_bytes(zstandard.ZstdCompressor().compress(data))
+    elif kind == "bz2":
+        path.write_bytes(bz2.compress(data))
+    elif kind == "xz":
+        path.write_bytes(lzma.compress(data))
+    else:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("inner/tweets.csv", data)
+    (f,) = load(case, path).files
+    assert (f.format, f.stored) == ("twitter_io_tweets", 2)
+    if kind == "zip":
+        assert f.source.endswith("!inner/tweets.csv")
+
+
+def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile(
+    case: Case, tmp_path: Path
+) -> None:
+    path = _csv(
+        tmp_path,
+        _row("1"),
+        _row("2", when="yesterday-ish"),  # unparseable timestamp
+        _row("", userid="u3"),  # no tweet id
+        _row("4", userid=""),  # no account
+        b'"5","u5","too few fields"',  # wrong number of fields
+        _row("6", text="bad BYTE").replace(b"BYTE", b"\xff\xfe"),  # invalid UTF-8
+        _row("7", text="nul \x00 inside"),  # a NUL byte is data, kept as is
+        _row("1"),  # same tweet id again: a duplicate
+    )
+    (f,) = load(case, path).files
+    assert (f.read, f.stored, f.duplicates, f.quarantined) == (8, 2, 1, 5)
+    reasons = {r["reason"] for r in rows(case, "SELECT reason FROM quarantine")}
+    assert reasons == {
+        "missing or unparseable timestamp",
+        "missing post id",
+        "missing account id",
+        "wrong number of CSV fields",
+        "invalid UTF-8",
+    }
+    # the quarantine keeps the raw record so an analyst can see what was wrong
+    (bad_time,) = rows(case, "SELECT raw, locator FROM quarantine WHERE reason LIKE '%timestamp'")
+    assert "yesterday-ish" in bad_time["raw"]
+    (nul,) = rows(case, "SELECT text FROM posts WHERE post_id = '7'")
+    assert nul["text"] == "nul \x00 inside"
+
+
+def test_missing_required_column_quarantines_every_row(case: Case, tmp_path: Path) -> None:
+    path = tmp_path / "no_time.csv"
+    path.write_text('"tweetid","userid","tweet_text"\n"1","u","a"\n"2","u","b"\n')
+    (f,) = load(case, path, format="twitter_io_tweets").files
+    assert (f.read, f.quarantined) == (2, 2)
+    assert any("tweet_time" in w for w in f.warnings)
+
+
+def test_extra_columns_are_ignored(case: Case, tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    path.write_text('"tweetid","userid","tweet_time","surprise"\n"1","u","2020-01-01 00:00","x"\n')
+    (f,) = load(case, path, format="twitter_io_tweets").files
+    assert f.stored == 1
+
+
+def test_empty_file_reads_nothing_without_error(case: Case, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    report = load(case, path)
+    assert report.errors == [] and report.files[0].read == 0
+    assert "empty file" in report.files[0].warnings
+
+
+def test_unreadable_and_unknown_files_are_errors_not_crashes(case: Case, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 50)
+    report = load(case, tmp_path / "missing.csv", garbage, TWEETS)
+    assert len(report.errors) == 2
+    assert "no such file" in report.errors[0]
+    assert "format not recognised" in report.errors[1]
+    assert report.files[0].stored == 2  # the good file still went in
+
+
+def test_corrupt_compressed_file_is_an_error(case: Case, tmp_path: Path) -> None:
+    path = tmp_path / "broken.gz"
+    path.write_bytes(gzip.compress(TWEETS.read_bytes())[:40])
+    report = load(case, path, format="twitter_io_tweets")
+    assert report.errors and "broken.gz" in report.errors[0]
+
+
+def test_ten_megabyte_field_is_stored(case: Case, tmp_path: Path) -> None:
+    huge = "x" * (10 << 20)
+    (f,) = load(case, _csv(tmp_path, _row("1", text=huge))).files
+    assert f.stored == 1
+    assert rows(case, "SELECT length(text) AS n FROM posts")[0]["n"] == 10 << 20
+
+
+def test_pseudonymize_replaces_ids_handles_consistently(case: Case) -> None:
+    users = FORMATS / "03_twitter_io_archive" / "twitter-frequenter_ira_users_sample.csv"
+    load(case, TWEETS, users, pseudonymize_key="s3cret")
+    original = "249064136b1c5cb00a705316ab73dd9b53785748ab757f02df7e7a9876906139"
+    ids = {r["account_id"] for r in rows(case, "SELECT account_id FROM posts")}
+    assert pseudonym("s3cret", original) in ids
+    assert all(i.startswith("h_") for i in ids)
+    (acct,) = rows(
+        case, "SELECT * FROM accounts WHERE account_id = ?", pseudonym("s3cret", original)
+    )
+    assert acct["handle"] == pseudonym("s3cret", original)  # handles are lower-cased first
+    assert acct["description"] is None and acct["location"] is None
+    (rt,) = rows(case, "SELECT repost_of_account FROM posts WHERE kind = 'repost'")
+    assert rt["repost_of_account"] == pseudonym("s3cret", "2572896396")
+    # nothing identifying is left anywhere in the case file
+    assert not rows(case, "SELECT 1 FROM account_names WHERE handle = ?", original)
+
+
+def test_failed_merge_rolls_back_and_can_be_run_again(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object) -> int:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(merge, "merge_accounts", boom)
+    with pytest.raises(RuntimeError):
+        load(case, TWEETS)
+    assert rows(case, "SELECT count(*) AS n FROM posts")[0]["n"] == 0
+    assert rows(case, "SELECT count(*) AS n FROM ingest_runs")[0]["n"] == 0
+    monkeypatch.undo()
+    (f,) = load(case, TWEETS).files
+    assert f.stored == 2
+
+
+def test_case_from_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.duckdb"
+    c = open_case(path)
+    c.engine.execute(
+        "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)]
+    )
+    c.close()
+    with pytest.raises(CaseError, match="Upgrade cibscan"):
+        open_case(path)
+
+
+def test_not_a_case_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("just text")
+    with pytest.raises(CaseError, match="not a cibscan case"):
+        open_case(path)
+
+
+def test_ingest_run_records_file_hash_and_counts(case: Case) -> None:
+    import hashlib
+
+    load(case, TWEETS)
+    (run,) = rows(case, "SELECT * FROM ingest_runs")
+    assert run["sha256"] == hashlib.sha256(TWEETS.read_bytes()).hexdigest()
+    assert (run["n_read"], run["n_stored"], run["status"]) == (2, 2, "complete")
