@@ -4,4 +4,8 @@
 :func:`cibscan.ingest.base.register`, the same call a third-party plugin makes.
 """
 
-DEFAULT_ADAPTERS: tuple[str, ...] = ("cibscan.ingest.twitter_io",)
+DEFAULT_ADAPTERS: tuple[str, ...] = (
+    "cibscan.ingest.twitter_io",
+    "cibscan.ingest.twitter_v2",
+    "cibscan.ingest.twitter_v1",
+)

@@ -1,0 +1,217 @@
+"""X/Twitter API v2: response pages (twarc2 JSONL), flattened tweets, single JSON responses.
+
+Three shapes reach analysts: twarc2 writes one whole API response page per line
+(``{"data": [...], "includes": {"users", "tweets", "media"}, "meta", "__twarc"}``);
+``twarc2 flatten`` writes one tweet per line with its ``author`` and referenced tweets inlined;
+other tools save a single (often pretty-printed) response. One SQL handles all three: each
+record becomes a list of tweets plus the lookup tables of its page, so a tweet's author
+profile, the author of the tweet it retweets or quotes, and its media come from ``includes``
+when the shape has them, and from the inlined objects otherwise.
+
+Ids are strings in v2 (exact). ``created_at`` has millisecond precision. A page without any
+tweet (an ``errors``-only response) is quarantined as such so that counts reconcile.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cibscan.ingest.base import Adapter, register
+from cibscan.ingest.sniffing import first_line, text_head
+
+_V2_MARKERS = ('"author_id"', '"edit_history_tweet_ids"', '"__twarc"', '"conversation_id"')
+
+
+def _looks_v2(text: str) -> bool:
+    markers = sum(1 for m in _V2_MARKERS if m in text)
+    return markers >= 2 and '"id_str"' not in text
+
+
+def _first_line_is_json(head: bytes) -> bool:
+    try:
+        return isinstance(json.loads(first_line(head)), dict)
+    except ValueError:
+        return False
+
+
+def _v2_sql(stream: str) -> str:
+    """Tweets of every record (page, flattened tweet or response) in canonical columns."""
+    return f"""
+    WITH src AS (
+        SELECT seq, raw,
+               json_exists(raw, '$.data') OR json_exists(raw, '$.includes')
+               OR json_exists(raw, '$.errors') AS is_page
+        FROM {stream}
+    ), page_tweets AS (
+        SELECT seq, raw ->> '$.errors' AS errors, CASE json_type(raw, '$.data')
+                    WHEN 'ARRAY' THEN json_extract(raw, '$.data[*]')
+                    WHEN 'OBJECT' THEN [raw -> '$.data'] ELSE [] END AS ts
+        FROM src WHERE is_page
+    ), tweets AS (
+        SELECT seq, unnest(ts) AS t, unnest(range(len(ts))) AS i, true AS paged
+        FROM page_tweets
+        UNION ALL
+        SELECT seq, raw AS t, 0 AS i, false AS paged FROM src WHERE NOT is_page
+    ), users AS (
+        SELECT seq, u ->> '$.id' AS id, any_value(u) AS u FROM (
+            SELECT seq, unnest(json_extract(raw, '$.includes.users[*]')) AS u
+            FROM src WHERE is_page) GROUP BY ALL
+    ), itweets AS (
+        SELECT seq, x ->> '$.id' AS id, any_value(x ->> '$.author_id') AS author_id FROM (
+            SELECT seq, unnest(json_extract(raw, '$.includes.tweets[*]')) AS x
+            FROM src WHERE is_page) GROUP BY ALL
+    ), imedia AS (
+        SELECT seq, map(list(m ->> '$.media_key'), list(m)) AS mm FROM (
+            SELECT seq, unnest(json_extract(raw, '$.includes.media[*]')) AS m
+            FROM src WHERE is_page) GROUP BY seq
+    ), refs AS (
+        SELECT tw.*,
+            list_filter(coalesce(json_extract(t, '$.referenced_tweets[*]'), []),
+                        lambda r: r ->> '$.type' = 'retweeted')[1] AS rt,
+            list_filter(coalesce(json_extract(t, '$.referenced_tweets[*]'), []),
+                        lambda r: r ->> '$.type' = 'quoted')[1] AS qt,
+            list_filter(coalesce(json_extract(t, '$.referenced_tweets[*]'), []),
+                        lambda r: r ->> '$.type' = 'replied_to')[1] AS rp
+        FROM tweets tw
+    ), joined AS (
+        SELECT r.*, coalesce(us.u, r.t -> '$.author') AS au,
+               rta.author_id AS rt_author, qta.author_id AS qt_author, im.mm
+        FROM refs r
+        LEFT JOIN users us ON r.paged AND us.seq = r.seq AND us.id = r.t ->> '$.author_id'
+        LEFT JOIN itweets rta ON r.paged AND rta.seq = r.seq AND rta.id = r.rt ->> '$.id'
+        LEFT JOIN itweets qta ON r.paged AND qta.seq = r.seq AND qta.id = r.qt ->> '$.id'
+        LEFT JOIN imedia im ON r.paged AND im.seq = r.seq
+    )
+    SELECT seq, 'post' AS rec,
+        t ->> '$.id' AS post_id,
+        t ->> '$.author_id' AS account_id,
+        cib_ts(t ->> '$.created_at') AS created_at,
+        'millisecond' AS time_precision,
+        CASE WHEN rt IS NOT NULL THEN 'repost' WHEN qt IS NOT NULL THEN 'quote'
+             WHEN rp IS NOT NULL THEN 'reply' ELSE 'post' END AS kind,
+        coalesce(t ->> '$.note_tweet.text', t ->> '$.text') AS text,
+        t ->> '$.lang' AS language,
+        rt ->> '$.id' AS repost_of_post,
+        coalesce(rt ->> '$.author_id', rt_author) AS repost_of_account,
+        rp ->> '$.id' AS reply_to_post,
+        t ->> '$.in_reply_to_user_id' AS reply_to_account,
+        qt ->> '$.id' AS quote_of_post,
+        coalesce(qt ->> '$.author_id', qt_author) AS quote_of_account,
+        t ->> '$.conversation_id' AS conversation_id,
+        list_transform(coalesce(json_extract(t, '$.entities.urls[*]'), []),
+            lambda u: coalesce(u ->> '$.unwound_url', u ->> '$.expanded_url', u ->> '$.url'))
+            AS urls,
+        json_extract_string(t, '$.entities.hashtags[*].tag') AS hashtags,
+        json_extract_string(t, '$.entities.mentions[*].username') AS mentions,
+        CASE WHEN json_exists(t, '$.attachments.media')
+            THEN list_transform(json_extract(t, '$.attachments.media[*]'), lambda m: {{
+                'url': coalesce(m ->> '$.url', m ->> '$.preview_image_url'),
+                'type': m ->> '$.type', 'hash': m ->> '$.media_key'}})
+            ELSE list_transform(json_extract_string(t, '$.attachments.media_keys[*]'),
+                lambda k: {{'url': coalesce(mm[k] ->> '$.url', mm[k] ->> '$.preview_image_url'),
+                           'type': mm[k] ->> '$.type', 'hash': k}})
+            END AS media,
+        t ->> '$.source' AS client,
+        cib_int(t ->> '$.public_metrics.like_count') AS like_count,
+        cib_int(t ->> '$.public_metrics.retweet_count') AS repost_count,
+        cib_int(t ->> '$.public_metrics.reply_count') AS reply_count,
+        cib_int(t ->> '$.public_metrics.quote_count') AS quote_count,
+        cib_int(t ->> '$.public_metrics.impression_count') AS view_count,
+        CASE WHEN paged THEN 'line ' || seq || ' data[' || i || ']' END AS source_locator,
+        au ->> '$.username' AS acct_handle,
+        au ->> '$.name' AS acct_display_name,
+        cib_ts(au ->> '$.created_at') AS acct_created_at,
+        au ->> '$.description' AS acct_description,
+        cib_str(au ->> '$.location') AS acct_location,
+        coalesce(au ->> '$.entities.url.urls[0].expanded_url', cib_str(au ->> '$.url'))
+            AS acct_url,
+        au ->> '$.profile_image_url' AS acct_profile_image_url,
+        cib_int(au ->> '$.public_metrics.followers_count') AS acct_followers,
+        cib_int(au ->> '$.public_metrics.following_count') AS acct_following,
+        cib_int(au ->> '$.public_metrics.tweet_count') AS acct_posts_count,
+        cib_bool(au ->> '$.verified') AS acct_verified,
+        list_filter([CASE WHEN cib_bool(au ->> '$.protected') THEN 'protected' END,
+                     CASE WHEN au ->> '$.verified_type' NOT IN ('none', '')
+                          THEN 'verified_' || (au ->> '$.verified_type') END],
+                    lambda f: f IS NOT NULL) AS acct_flags,
+        t::VARCHAR AS raw
+    FROM joined
+    UNION ALL BY NAME
+    SELECT seq, 'post' AS rec, 'no tweets in response page' AS reject,
+           left(errors, 500) AS detail, 'error' AS severity
+    FROM page_tweets WHERE len(ts) = 0
+    """
+
+
+class TwitterV2(Adapter):
+    name = "twitter_v2"
+    platform = "twitter"
+    title = "X/Twitter API v2 JSON lines: twarc2 response pages with includes, or flattened tweets"
+    reader = "lines"
+    source_hint = "twarc2 search/timeline output; twarc2 flatten"
+    fills = (
+        "post_id",
+        "account_id",
+        "created_at",
+        "time_precision",
+        "kind",
+        "text",
+        "language",
+        "repost_of_post",
+        "repost_of_account",
+        "reply_to_post",
+        "reply_to_account",
+        "quote_of_post",
+        "quote_of_account",
+        "conversation_id",
+        "urls",
+        "hashtags",
+        "mentions",
+        "media",
+        "client",
+        "like_count",
+        "repost_count",
+        "reply_count",
+        "quote_count",
+        "view_count",
+        "acct_handle",
+        "acct_display_name",
+        "acct_created_at",
+        "acct_description",
+        "acct_location",
+        "acct_url",
+        "acct_profile_image_url",
+        "acct_followers",
+        "acct_following",
+        "acct_posts_count",
+        "acct_verified",
+        "acct_flags",
+    )
+
+    def sniff(self, head: bytes) -> float:
+        if not text_head(head).startswith("{") or not _looks_v2(text_head(head)):
+            return 0.0
+        return 0.9 if _first_line_is_json(head) or len(first_line(head)) > 10_000 else 0.0
+
+    def stage_sql(self, stream: str) -> str:
+        return _v2_sql(stream)
+
+
+class TwitterV2Response(TwitterV2):
+    name = "twitter_v2_response"
+    title = "X/Twitter API v2 response saved as one JSON document (pretty-printed or not)"
+    reader = "json"
+    source_hint = "raw /2/tweets/search responses, twitwi test payloads"
+
+    def sniff(self, head: bytes) -> float:
+        text = text_head(head)
+        if not text.startswith("{") or not _looks_v2(text) or _first_line_is_json(head):
+            return 0.0
+        return 0.85 if '"data"' in text else 0.0
+
+    def json_prefix(self, head: bytes) -> str:
+        return ""
+
+
+register(TwitterV2())
+register(TwitterV2Response())
