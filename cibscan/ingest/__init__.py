@@ -8,4 +8,5 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.twitter_io",
     "cibscan.ingest.twitter_v2",
     "cibscan.ingest.twitter_v1",
+    "cibscan.ingest.reddit",
 )

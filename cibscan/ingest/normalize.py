@@ -117,6 +117,11 @@ _MACROS: tuple[str, ...] = (
         WHEN 'true' THEN true WHEN 't' THEN true WHEN '1' THEN true WHEN 'yes' THEN true
         WHEN 'false' THEN false WHEN 'f' THEN false WHEN '0' THEN false WHEN 'no' THEN false
         END""",
+    # Reddit ids are base-36; some Pushshift records give parent ids as base-10 integers
+    r"""cib_base36(n) AS ltrim(array_to_string(list_reverse(list_transform(range(0, 13),
+        lambda i: substr('0123456789abcdefghijklmnopqrstuvwxyz',
+        CAST((CAST(n AS HUGEINT) // CAST(pow(36, i) AS HUGEINT)) % 36 AS INTEGER) + 1, 1))),
+        ''), '0')""",
     r"""cib_str(x) AS nullif(nullif(trim(CAST(x AS VARCHAR)), ''), 'NA')""",
 )
 

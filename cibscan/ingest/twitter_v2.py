@@ -15,8 +15,9 @@ tweet (an ``errors``-only response) is quarantined as such so that counts reconc
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
-from cibscan.ingest.base import Adapter, register
+from cibscan.ingest.base import Adapter, ReaderKind, register
 from cibscan.ingest.sniffing import first_line, text_head
 
 _V2_MARKERS = ('"author_id"', '"edit_history_tweet_ids"', '"__twarc"', '"conversation_id"')
@@ -144,10 +145,10 @@ def _v2_sql(stream: str) -> str:
 
 
 class TwitterV2(Adapter):
-    name = "twitter_v2"
+    name: ClassVar[str] = "twitter_v2"
     platform = "twitter"
     title = "X/Twitter API v2 JSON lines: twarc2 response pages with includes, or flattened tweets"
-    reader = "lines"
+    reader: ClassVar[ReaderKind] = "lines"
     source_hint = "twarc2 search/timeline output; twarc2 flatten"
     fills = (
         "post_id",
