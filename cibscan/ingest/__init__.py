@@ -9,4 +9,5 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.twitter_v2",
     "cibscan.ingest.twitter_v1",
     "cibscan.ingest.reddit",
+    "cibscan.ingest.telegram",
 )

@@ -72,6 +72,14 @@ class Adapter(ABC):
         """For the ``json`` reader: the ijson prefix of the record array in this document."""
         return "item"
 
+    def for_file(self, head: bytes) -> Adapter:
+        """Return the adapter to use for one file, given its head (default: itself).
+
+        For formats whose records need file-level context (a Telegram export's chat id and
+        name precede its messages), return a copy that carries it into ``stage_sql``.
+        """
+        return self
+
     def configure(self, options: Mapping[str, str]) -> Adapter:
         """Return an adapter set up with user options (the generic format's column map)."""
         if options:

@@ -152,7 +152,7 @@ def _ingest_source(
         opened.close()
         merge.record_run(engine, rep, source, started, options.pseudonymize_key is not None)
         return rep
-    adapter = _choose_adapter(source, head, options)
+    adapter = _choose_adapter(source, head, options).for_file(head)
     rep = FileReport(source.name, adapter.name, adapter.platform, run_id)
     _drop_scratch(engine)
     state = ReadState()
