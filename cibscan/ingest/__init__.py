@@ -10,4 +10,5 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.twitter_v1",
     "cibscan.ingest.reddit",
     "cibscan.ingest.telegram",
+    "cibscan.ingest.mastodon",
 )

@@ -87,6 +87,12 @@ _MACROS: tuple[str, ...] = (
     r"""cib_text_norm(t) AS nullif(trim(regexp_replace(regexp_replace(regexp_replace(
         lower(t), '^rt @[^:\s]+:\s*', ''), 'https?://\S+|www\.\S+', ' ', 'g'),
         '\s\s+|[^\S ]', ' ', 'g')), '')""",  # only runs and non-space blanks: cheaper
+    # --- HTML (Mastodon content, YouTube textDisplay) to plain text
+    r"""cib_html_text(h) AS replace(replace(replace(replace(replace(replace(
+        regexp_replace(regexp_replace(regexp_replace(h, '<br\s*/?>', chr(10), 'gi'),
+        '</p>\s*<p[^>]*>', chr(10) || chr(10), 'gi'), '<[^>]*>', '', 'g'),
+        '&lt;', '<'), '&gt;', '>'), '&quot;', '"'), '&#39;', chr(39)), '&nbsp;', ' '),
+        '&amp;', '&')""",
     # --- timestamps (session time zone is UTC, so naive strings are read as UTC)
     r"""cib_ts_epoch(x) AS CASE WHEN try_cast(x AS DOUBLE) BETWEEN -1e10 AND 1e11
         THEN to_timestamp(try_cast(x AS DOUBLE)) END""",

@@ -71,7 +71,7 @@ class RedditPushshift(Adapter):
             CASE WHEN is_comment THEN 'comment' ELSE 'post' END AS kind,
             body AS text,
             CASE WHEN NOT is_comment THEN NULL
-                 WHEN regexp_full_match(raw ->> '$.parent_id', '\d+') THEN
+                 WHEN regexp_full_match(raw ->> '$.parent_id', '\\d+') THEN
                      CASE WHEN 't3_' || cib_base36(raw ->> '$.parent_id') = raw ->> '$.link_id'
                           THEN raw ->> '$.link_id'
                           ELSE 't1_' || cib_base36(raw ->> '$.parent_id') END
@@ -85,8 +85,9 @@ class RedditPushshift(Adapter):
                      AND cib_str(raw ->> '$.url') IS NOT NULL THEN [raw ->> '$.url']
                      ELSE [] END,
                 regexp_extract_all(coalesce(body, ''), '{_URL_IN_TEXT}'))) AS urls,
-            regexp_extract_all(coalesce(body, ''), '(?:^|[^A-Za-z0-9_/])/?u/([A-Za-z0-9_-]{{3,20}})',
-                               1) AS mentions,
+            regexp_extract_all(coalesce(body, ''),
+                               '(?:^|[^A-Za-z0-9_/])/?u/([A-Za-z0-9_-]{{3,20}})', 1)
+                AS mentions,
             cib_int(raw ->> '$.score') AS like_count,
             cib_int(raw ->> '$.num_comments') AS reply_count,
             author AS acct_handle,
