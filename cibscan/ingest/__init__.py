@@ -11,4 +11,5 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.reddit",
     "cibscan.ingest.telegram",
     "cibscan.ingest.mastodon",
+    "cibscan.ingest.bluesky",
 )
