@@ -12,4 +12,6 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.telegram",
     "cibscan.ingest.mastodon",
     "cibscan.ingest.bluesky",
+    "cibscan.ingest.youtube",
+    "cibscan.ingest.tiktok",
 )

@@ -138,6 +138,12 @@ def _normalising_select(
     if pseudonymous:
         for c in _DROPPED_WHEN_PSEUDONYMOUS:
             out.pop(f"acct_{c}", None)
+    # List columns are never NULL: an absent list is an empty one (simpler, safer SQL later).
+    for name in ("urls", "urls_raw", "domains", "hashtags", "mentions", "media"):
+        kind = (
+            "STRUCT(url VARCHAR, type VARCHAR, hash VARCHAR)[]" if name == "media" else "VARCHAR[]"
+        )
+        out[name] = f"coalesce({out[name]}, []::{kind})" if name in out else f"[]::{kind}"
     out["time_precision"] = "a.time_precision" if "time_precision" in cols else "'second'"
     word = _LOCATOR_WORD[adapter.reader]
     out["source_locator"] = (
