@@ -14,4 +14,6 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.bluesky",
     "cibscan.ingest.youtube",
     "cibscan.ingest.tiktok",
+    "cibscan.ingest.crowdtangle",
+    "cibscan.ingest.pivot",
 )

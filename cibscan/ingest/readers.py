@@ -135,6 +135,16 @@ def _compression(magic: bytes) -> str:
     return "none"
 
 
+def _is_documentation(path: Path) -> bool:
+    """Files that travel with data sets but are not data (skipped inside folders only)."""
+    stem = path.stem.upper()
+    return (
+        path.name.startswith(".")
+        or path.suffix.lower() in {".md", ".txt", ".rst", ".pdf", ".html"}
+        or stem in {"LICENSE", "LICENCE", "README", "NOTICE", "COPYING", "CHANGELOG"}
+    )
+
+
 def expand_sources(path: Path) -> list[Source]:
     """The logical inputs behind a path: files in a folder, members of a zip archive."""
     if not path.exists():
@@ -142,7 +152,7 @@ def expand_sources(path: Path) -> list[Source]:
     if path.is_dir():
         found: list[Source] = []
         for child in sorted(p for p in path.rglob("*") if p.is_file()):
-            if child.name.startswith(".") or child.suffix.lower() in {".md", ".txt"}:
+            if _is_documentation(child):
                 continue
             found.extend(expand_sources(child))
         return found
