@@ -13,6 +13,10 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 
+class StreamReadError(Exception):
+    """Reading an input stream failed while the engine was pulling it (bad source data)."""
+
+
 class Engine(Protocol):
     """What the pipeline needs from a SQL engine."""
 

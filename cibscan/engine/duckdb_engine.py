@@ -12,6 +12,8 @@ import duckdb
 import duckdb.func
 import pyarrow as pa
 
+from cibscan.engine.base import StreamReadError
+
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +50,10 @@ class DuckDBEngine:
         self._con.register("_stream", batches)
         try:
             self._con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+        except duckdb.InvalidInputException as exc:
+            if "reading the stream" in str(exc):
+                raise StreamReadError(str(exc).split("Detail:")[0].strip()) from exc
+            raise
         finally:
             self._con.unregister("_stream")
 

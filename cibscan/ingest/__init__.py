@@ -16,4 +16,5 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.tiktok",
     "cibscan.ingest.crowdtangle",
     "cibscan.ingest.pivot",
+    "cibscan.ingest.generic",
 )

@@ -52,9 +52,9 @@ class Adapter(ABC):
     #: canonical fields the format fills (post columns, and ``acct_*`` account fields)
     fills: ClassVar[tuple[str, ...]] = ()
     #: for csv/parquet readers: every column the SQL uses (absent ones are filled with NULL)
-    columns: ClassVar[tuple[str, ...]] = ()
+    columns: tuple[str, ...] = ()
     #: for csv/parquet readers: columns without which no record can be read
-    required_columns: ClassVar[tuple[str, ...]] = ()
+    required_columns: tuple[str, ...] = ()
     #: for csv: the field delimiter
     delimiter: ClassVar[str] = ","
     #: example of the source (tool, API endpoint) for the docs

@@ -12,8 +12,6 @@ post objects flattened with dotted keys (``statistics.actual.likeCount``).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from cibscan.ingest.base import Adapter, register
 from cibscan.ingest.sniffing import csv_score, text_head
 
@@ -30,7 +28,7 @@ class CrowdTangleShares(Adapter):
     title = "CrowdTangle link shares as written by CooRnet/PyCooRnet (ct_shares CSV)"
     reader = "csv"
     source_hint = "CooRnet get_ctshares() / PyCooRnet ct_shares.csv"
-    columns: ClassVar[tuple[str, ...]] = (
+    columns: tuple[str, ...] = (
         "id",
         "is_orig",
         "expanded",
@@ -44,7 +42,7 @@ class CrowdTangleShares(Adapter):
         "account.platformId",
         "account.verified",
     )
-    required_columns: ClassVar[tuple[str, ...]] = ("id", "expanded", "date")
+    required_columns: tuple[str, ...] = ("id", "expanded", "date")
     fills = (
         "platform",
         "post_id",
@@ -72,7 +70,7 @@ class CrowdTangleShares(Adapter):
         # A post that shares several links is one row per link: every row carries the
         # post's full URL list, so whichever row the dedup keeps holds them all.
         return f"""
-        SELECT * REPLACE (list_distinct(flatten(list(urls) OVER (
+        SELECT * REPLACE (cib_unique(flatten(list(urls) OVER (
             PARTITION BY platform, post_id))) AS urls)
         FROM (SELECT seq, 'post' AS rec,
             coalesce(lower(cib_str("account.platform")), 'facebook') AS platform,

@@ -93,7 +93,7 @@ class Mastodon(Adapter):
                  THEN {_acct("raw -> '$.reblog.account'")} END AS repost_of_account,
             raw ->> '$.in_reply_to_id' AS reply_to_post,
             raw ->> '$.in_reply_to_account_id' AS reply_to_account,
-            list_distinct(list_concat(
+            cib_unique(list_concat(
                 list_transform(list_filter(
                     regexp_extract_all(coalesce(shown ->> '$.content', ''), '<a [^>]*>'),
                     lambda a: NOT regexp_matches(a, 'class="[^"]*(mention|hashtag)')),

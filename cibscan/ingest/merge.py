@@ -122,7 +122,7 @@ def _normalising_select(
         out["urls"] = "a._nurls"
         out["urls_raw"] = "a.urls"
         out["domains"] = (
-            "list_distinct(list_filter(list_transform(a._nurls, "
+            "cib_unique(list_filter(list_transform(a._nurls, "
             "lambda x: cib_url_domain(x)), lambda x: x IS NOT NULL))"
         )
     if "hashtags" in cols:

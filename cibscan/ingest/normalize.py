@@ -74,7 +74,10 @@ _MACROS: tuple[str, ...] = (
             || cib_clean_query(p.query) END)[1] END""",
     r"""cib_url_domain(u) AS nullif(regexp_replace(
         lower(cib_url_parts(u).host), '^www\.|:\d+$|^[^@]*@', '', 'g'), '')""",
-    r"""cib_norm_urls(l) AS list_distinct(list_filter(
+    # list_distinct does not keep order; cib_unique keeps each value's first occurrence
+    r"""cib_unique(l) AS list_transform([l], lambda ll: list_filter(ll,
+        lambda x, i: list_position(ll, x) = i))[1]""",
+    r"""cib_norm_urls(l) AS cib_unique(list_filter(
         list_transform(l, lambda x: cib_norm_url(x)), lambda x: x IS NOT NULL))""",
     # --- hashtags and mentions
     r"""cib_norm_tag(h) AS nullif(CASE WHEN strlen(h) = length(h)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cibscan.engine.base import Engine
+from cibscan.engine.base import Engine, StreamReadError
 from cibscan.ingest import merge
 from cibscan.ingest.base import Adapter, get_adapter, sniff_format
 from cibscan.ingest.normalize import install_pseudonymizer
@@ -162,7 +162,7 @@ def _ingest_source(
         rep.warnings.extend(warnings)
         _load_raw(engine, adapter, batches)
         rep.sha256 = opened.finish()
-    except (OSError, EOFError, pa.ArrowInvalid) as exc:
+    except (OSError, EOFError, pa.ArrowInvalid, StreamReadError) as exc:
         raise UnreadableFileError(f"{source.name}: cannot read ({exc})") from exc
     finally:
         opened.close()
@@ -195,6 +195,8 @@ def _raw_batches(
         iterator = read_json_items(opened.stream, adapter.json_prefix(head), state)
     elif kind == "csv":
         header = csv_header(head, adapter.delimiter)
+        if not header or "\x00" in "".join(header):
+            raise UnreadableFileError(f"{source.name}: no readable CSV header row")
         missing = [c for c in adapter.required_columns if c not in header]
         if missing:
             warnings.append(f"file lacks required column(s): {', '.join(missing)}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import ClassVar
 
 from cibscan.ingest.base import Adapter, register
 from cibscan.ingest.sniffing import csv_score
@@ -34,13 +33,13 @@ class CooRTweet(Adapter):
     title = "CooRTweet/CSDS input table (account_id, content_id, object_id, timestamp_share)"
     reader = "csv"
     source_hint = "CooRTweet prep_data() output, CSDS input"
-    columns: ClassVar[tuple[str, ...]] = (
+    columns: tuple[str, ...] = (
         "account_id",
         "content_id",
         "object_id",
         "timestamp_share",
     )
-    required_columns: ClassVar[tuple[str, ...]] = columns
+    required_columns: tuple[str, ...] = columns
     fills = (
         "post_id",
         "account_id",
@@ -91,7 +90,7 @@ class CooRTweetPrepared(Adapter):
     title = "CooRTweet's anonymised multi-platform table (German election 2021 data)"
     reader = "csv"
     source_hint = "CooRTweet package data german_elections"
-    columns: ClassVar[tuple[str, ...]] = (
+    columns: tuple[str, ...] = (
         "account_id",
         "post_id",
         "url_id",
@@ -100,7 +99,7 @@ class CooRTweetPrepared(Adapter):
         "phash_id",
         "timestamp",
     )
-    required_columns: ClassVar[tuple[str, ...]] = ("account_id", "post_id", "timestamp")
+    required_columns: tuple[str, ...] = ("account_id", "post_id", "timestamp")
     fills = ("platform", "post_id", "account_id", "created_at", "kind", "urls", "hashtags", "media")
 
     def sniff(self, head: bytes) -> float:
@@ -114,9 +113,9 @@ class CooRTweetPrepared(Adapter):
         lists = "PARTITION BY platform, post_id"
         return f"""
         SELECT * REPLACE (
-            list_distinct(flatten(list(urls) OVER ({lists}))) AS urls,
-            list_distinct(flatten(list(hashtags) OVER ({lists}))) AS hashtags,
-            list_distinct(flatten(list(media) OVER ({lists}))) AS media)
+            cib_unique(flatten(list(urls) OVER ({lists}))) AS urls,
+            cib_unique(flatten(list(hashtags) OVER ({lists}))) AS hashtags,
+            cib_unique(flatten(list(media) OVER ({lists}))) AS media)
         FROM (SELECT seq, 'post' AS rec,
             CASE WHEN account_id LIKE 'fb\\_%' ESCAPE '\\' THEN 'facebook'
                  WHEN account_id LIKE 'tw\\_%' ESCAPE '\\' THEN 'twitter'
@@ -143,7 +142,7 @@ class CoordinationNetworkToolkitCsv(Adapter):
     title = "coordination-network-toolkit CSV (message_id, user_id, ..., urls)"
     reader = "csv"
     source_hint = "compute_networks preprocess --formatter csv input"
-    columns: ClassVar[tuple[str, ...]] = (
+    columns: tuple[str, ...] = (
         "message_id",
         "user_id",
         "username",
@@ -153,7 +152,7 @@ class CoordinationNetworkToolkitCsv(Adapter):
         "timestamp",
         "urls",
     )
-    required_columns: ClassVar[tuple[str, ...]] = ("message_id", "user_id", "timestamp")
+    required_columns: tuple[str, ...] = ("message_id", "user_id", "timestamp")
     fills = (
         "post_id",
         "account_id",

@@ -463,10 +463,10 @@ class _Utf8CheckedStream(io.RawIOBase):
 def csv_header(head: bytes, delimiter: str = ",") -> list[str]:
     """Column names from the first line(s) of a CSV file."""
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return [name.strip() for name in next(reader)]
-    except StopIteration:
+    except (StopIteration, csv.Error):
         return []
 
 
@@ -491,6 +491,8 @@ def read_csv(
         return "skip"
 
     checked = io.BufferedReader(_Utf8CheckedStream(stream, state), buffer_size=CHUNK_BYTES)
+    if not checked.peek(1):  # nothing left once invalid lines were cut out
+        return
     reader = pacsv.open_csv(
         checked,
         read_options=pacsv.ReadOptions(

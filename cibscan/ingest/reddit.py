@@ -80,7 +80,7 @@ class RedditPushshift(Adapter):
             CASE WHEN is_comment THEN raw ->> '$.link_id' ELSE 't3_' || (raw ->> '$.id') END
                 AS conversation_id,
             raw ->> '$.subreddit' AS venue,
-            list_distinct(list_concat(
+            cib_unique(list_concat(
                 CASE WHEN NOT is_comment AND NOT coalesce(cib_bool(raw ->> '$.is_self'), false)
                      AND cib_str(raw ->> '$.url') IS NOT NULL THEN [raw ->> '$.url']
                      ELSE [] END,

@@ -10,8 +10,6 @@ columns hold Python-style strings (``['a', 'b']``) or bare brackets (``[a, b]``)
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from cibscan.ingest.base import Adapter, register
 from cibscan.ingest.sniffing import csv_score
 
@@ -49,7 +47,7 @@ class TwitterIOTweets(Adapter):
     title = "X/Twitter Information Operations archive, tweets CSV (hashed or unhashed)"
     reader = "csv"
     source_hint = "transparency.twitter.com IO archive *_tweets_csv_hashed.csv"
-    columns: ClassVar[tuple[str, ...]] = (
+    columns: tuple[str, ...] = (
         "tweetid",
         *_ACCOUNT_COLUMNS,
         "tweet_language",
@@ -70,7 +68,7 @@ class TwitterIOTweets(Adapter):
         "urls",
         "user_mentions",
     )
-    required_columns: ClassVar[tuple[str, ...]] = ("tweetid", "userid", "tweet_time")
+    required_columns: tuple[str, ...] = ("tweetid", "userid", "tweet_time")
     fills = (
         "post_id",
         "account_id",
@@ -147,8 +145,8 @@ class TwitterIOUsers(Adapter):
     title = "X/Twitter Information Operations archive, users CSV (account profiles)"
     reader = "csv"
     source_hint = "transparency.twitter.com IO archive *_users_csv_hashed.csv"
-    columns: ClassVar[tuple[str, ...]] = _ACCOUNT_COLUMNS
-    required_columns: ClassVar[tuple[str, ...]] = ("userid",)
+    columns: tuple[str, ...] = _ACCOUNT_COLUMNS
+    required_columns: tuple[str, ...] = ("userid",)
     fills = (
         "account_id",
         "acct_handle",
