@@ -115,6 +115,12 @@ def main(verbose: int) -> None:
     help="Replace account ids, handles and names by keyed HMACs (also from "
     "$CIBSCAN_PSEUDONYMIZE_KEY).",
 )
+@click.option(
+    "--memory-limit",
+    default="1500MB",
+    show_default=True,
+    help="Memory ceiling of the engine while ingesting (scratch data spills to disk).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest_command(
     paths: tuple[str, ...],
@@ -122,6 +128,7 @@ def ingest_command(
     format_name: str | None,
     format_options: tuple[str, ...],
     pseudonymize_key: str | None,
+    memory_limit: str,
     as_json: bool,
 ) -> None:
     """Load files (or folders, or zip archives) of any supported format into a case.
@@ -136,7 +143,9 @@ def ingest_command(
       cibscan ingest export.csv --format generic_csv \\
           --option post_id=id --option account_id=user --case case.duckdb
     """
-    options = IngestOptions(format_name, _parse_options(format_options), pseudonymize_key)
+    options = IngestOptions(
+        format_name, _parse_options(format_options), pseudonymize_key, memory_limit
+    )
     try:
         with open_case(case_path) as case, _progress(paths) as hook:
             report = ingest(case, paths, options, hook)

@@ -79,7 +79,8 @@ def test_all_samples_in_one_case(case: Case) -> None:
     assert report.total("read") == report.total("stored") + report.total("duplicates") + (
         report.total("quarantined")
     )
-    assert report.total("stored") == 2808
+    # (+2: the repost actions of twitwi's two #reasonRepost wrappers, see bluesky.py)
+    assert report.total("stored") == 2810
 
 
 def _damaged(tmp_path: Path, sample: str, how: str) -> Path:

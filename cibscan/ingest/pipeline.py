@@ -93,6 +93,8 @@ class IngestOptions:
     format: str | None = None
     format_options: Mapping[str, str] = field(default_factory=dict)
     pseudonymize_key: str | None = None
+    #: the engine's memory ceiling while ingesting; past it, scratch tables spill to disk
+    memory_limit: str = "1500MB"
 
 
 def ingest(
@@ -109,6 +111,9 @@ def ingest(
     report = IngestReport()
     engine = case.engine
     install_pseudonymizer(engine, options.pseudonymize_key)
+    engine.execute(f"SET memory_limit = '{_checked_size(options.memory_limit)}'")
+    # order is carried by explicit sequence numbers, so the engine need not preserve it
+    engine.execute("SET preserve_insertion_order = false")
     for raw_path in paths:
         try:
             sources = expand_sources(Path(raw_path))
@@ -123,6 +128,15 @@ def ingest(
             finally:
                 _drop_scratch(engine)
     return report
+
+
+def _checked_size(size: str) -> str:
+    """A memory size such as '1GB' or '512MB' (validated: it is spliced into SQL)."""
+    import re
+
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", size.strip()):
+        raise ValueError(f"memory limit must look like 512MB or 2GB, not {size!r}")
+    return size.strip()
 
 
 def _choose_adapter(source: Source, head: bytes, options: IngestOptions) -> Adapter:
