@@ -90,3 +90,11 @@ def test_hostile_file_names_are_not_rich_markup(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["ingest", str(hostile), "--case", str(tmp_path / "c.db")])
     assert result.exit_code == 0
     assert "[bold]x" in result.output.replace("\n", "").replace("│", "").replace(" ", "")
+
+
+def test_every_format_is_documented() -> None:
+    from cibscan.ingest.base import adapters
+
+    reference = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    for name in adapters():
+        assert f"`{name}`" in reference, f"docs/formats.md does not describe {name}"
