@@ -29,8 +29,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from cibscan.ingest.base import Adapter, ReaderKind, register
-from cibscan.ingest.readers import csv_header
 from cibscan.ingest.sniffing import first_line
+from cibscan.ingest.tabular import csv_header
 
 TEXT_FIELDS = (
     "platform",

@@ -37,14 +37,12 @@ from cibscan.ingest.readers import (
     ReadState,
     Source,
     UnreadableFileError,
-    csv_header,
     expand_sources,
-    read_csv,
     read_head,
     read_json_items,
     read_lines,
-    read_parquet,
 )
+from cibscan.ingest.tabular import csv_header, read_csv, read_parquet
 from cibscan.store.case import Case
 
 log = logging.getLogger(__name__)
@@ -236,9 +234,9 @@ def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa
 
 
 def _padded_names(header: list[str], adapter: Adapter) -> list[str]:
-    from cibscan.ingest.readers import _unique_names
+    from cibscan.ingest.tabular import unique_names
 
-    names = _unique_names(header)
+    names = unique_names(header)
     return names + [c for c in adapter.columns if c not in names]
 
 

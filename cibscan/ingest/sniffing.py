@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cibscan.ingest.readers import csv_header
+from cibscan.ingest.tabular import csv_header
 
 
 def text_head(head: bytes, n: int = 65_536) -> str:

@@ -1,0 +1,176 @@
+"""Tabular readers: CSV (pyarrow's streaming reader, every column as text) and Parquet.
+
+A CSV file is cleaned of invalid UTF-8 line by line on the way in (pyarrow would fail a whole
+block on one bad byte); rows with the wrong number of fields become rejects with their text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from cibscan.ingest.readers import (
+    CHUNK_BYTES,
+    MAX_LINE_BYTES,
+    ReadState,
+    Reject,
+    UnreadableFileError,
+    shorten_raw,
+)
+
+
+class _Utf8CheckedStream(io.RawIOBase):
+    """Passes bytes through, cutting out (and rejecting) physical lines with invalid UTF-8.
+
+    pyarrow's CSV reader fails a whole batch on one bad byte; cutting the line out here keeps
+    the rest of the file and quarantines exactly what was bad.
+    """
+
+    def __init__(self, inner: IO[bytes], state: ReadState) -> None:
+        self._inner = inner
+        self._state = state
+        self._buffer = b""
+        self._pending = b""
+        self._line_no = 0
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> None:
+        chunk = self._inner.read(CHUNK_BYTES)
+        if not chunk:
+            self._eof = True
+            data, self._pending = self._pending, b""
+        else:
+            data = self._pending + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0 and len(data) < MAX_LINE_BYTES:
+                self._pending = data
+                return
+            cut = cut or len(data)
+            data, self._pending = data[:cut], data[cut:]
+        try:
+            data.decode("utf-8")
+            self._line_no += data.count(b"\n")
+            self._buffer += data
+            return
+        except UnicodeDecodeError:
+            pass
+        kept = []
+        for line in data.splitlines(keepends=True):
+            self._line_no += 1
+            try:
+                line.decode("utf-8")
+                kept.append(line)
+            except UnicodeDecodeError as exc:
+                self._state.rejects.append(
+                    Reject(
+                        f"line {self._line_no}",
+                        "invalid UTF-8",
+                        shorten_raw(line),
+                        detail=f"at byte {exc.start}",
+                    )
+                )
+        self._buffer += b"".join(kept)
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._buffer and not self._eof:
+            self._fill()
+        n = min(len(buffer), len(self._buffer))
+        buffer[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def csv_header(head: bytes, delimiter: str = ",") -> list[str]:
+    """Column names from the first line(s) of a CSV file."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [name.strip() for name in next(reader)]
+    except (StopIteration, csv.Error):
+        return []
+
+
+def read_csv(
+    stream: IO[bytes], header: list[str], state: ReadState, delimiter: str = ","
+) -> Iterator[pa.RecordBatch]:
+    """Batches of (row number, every column as text) from a CSV stream with a header row."""
+    if not header:
+        return
+    names = unique_names(header)
+
+    def on_invalid(row: Any) -> str:
+        where = f"line {row.number}" if row.number is not None else "row ?"
+        state.rejects.append(
+            Reject(
+                where,
+                "wrong number of CSV fields",
+                shorten_raw(row.text or ""),
+                detail=f"{row.actual_columns} fields, expected {row.expected_columns}",
+            )
+        )
+        return "skip"
+
+    checked = io.BufferedReader(_Utf8CheckedStream(stream, state), buffer_size=CHUNK_BYTES)
+    if not checked.peek(1):  # nothing left once invalid lines were cut out
+        return
+    reader = pacsv.open_csv(
+        checked,
+        read_options=pacsv.ReadOptions(
+            column_names=names, skip_rows=1, block_size=16 << 20, use_threads=True
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    seq = 0
+    for batch in reader:
+        n = batch.num_rows
+        seqs = pa.array(range(seq + 1, seq + n + 1), pa.int64())
+        seq += n
+        state.rows += n
+        yield pa.RecordBatch.from_arrays([seqs, *batch.columns], names=["seq", *names])
+
+
+def unique_names(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(header):
+        base = name or f"column_{i + 1}"
+        if base in seen:
+            seen[base] += 1
+            base = f"{base}_{seen[base]}"
+        else:
+            seen[base] = 0
+        out.append(base)
+    return out
+
+
+def read_parquet(path: Path, state: ReadState) -> Iterator[pa.RecordBatch]:
+    """Batches (row number, columns) of a Parquet file, streamed by row group."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise UnreadableFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+    seq = 0
+    for batch in pf.iter_batches(batch_size=65_536):
+        n = batch.num_rows
+        seqs = pa.array(range(seq + 1, seq + n + 1), pa.int64())
+        seq += n
+        state.rows += n
+        yield pa.RecordBatch.from_arrays([seqs, *batch.columns], names=["seq", *batch.schema.names])
