@@ -35,107 +35,165 @@ def _first_line_is_json(head: bytes) -> bool:
         return False
 
 
+_USER = {
+    "id": "VARCHAR",
+    "username": "VARCHAR",
+    "name": "VARCHAR",
+    "created_at": "VARCHAR",
+    "description": "VARCHAR",
+    "location": "VARCHAR",
+    "url": "VARCHAR",
+    "entities": {"url": {"urls": [{"expanded_url": "VARCHAR"}]}},
+    "profile_image_url": "VARCHAR",
+    "verified": "BOOLEAN",
+    "verified_type": "VARCHAR",
+    "protected": "BOOLEAN",
+    "public_metrics": {
+        "followers_count": "BIGINT",
+        "following_count": "BIGINT",
+        "tweet_count": "BIGINT",
+    },
+}
+_MEDIA = {
+    "media_key": "VARCHAR",
+    "type": "VARCHAR",
+    "url": "VARCHAR",
+    "preview_image_url": "VARCHAR",
+}
+# A line is a tweet (flattened), or a page whose data/includes/errors are filled: one shape
+# serves both, so each line is parsed once into a struct (measured 5x faster than reading
+# fields one by one with ->>, which re-parses the JSON text for every field).
+_LINE = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "author_id": "VARCHAR",
+    "created_at": "VARCHAR",
+    "lang": "VARCHAR",
+    "conversation_id": "VARCHAR",
+    "source": "VARCHAR",
+    "in_reply_to_user_id": "VARCHAR",
+    "note_tweet": {"text": "VARCHAR"},
+    "referenced_tweets": [{"type": "VARCHAR", "id": "VARCHAR", "author_id": "VARCHAR"}],
+    "entities": {
+        "urls": [{"url": "VARCHAR", "expanded_url": "VARCHAR", "unwound_url": "VARCHAR"}],
+        "hashtags": [{"tag": "VARCHAR"}],
+        "mentions": [{"username": "VARCHAR"}],
+    },
+    "attachments": {"media_keys": ["VARCHAR"], "media": [_MEDIA]},
+    "public_metrics": {
+        "like_count": "BIGINT",
+        "retweet_count": "BIGINT",
+        "reply_count": "BIGINT",
+        "quote_count": "BIGINT",
+        "impression_count": "BIGINT",
+    },
+    "author": _USER,
+    "data": "JSON",
+    "errors": "JSON",
+    "includes": {
+        "users": [_USER],
+        "tweets": [{"id": "VARCHAR", "author_id": "VARCHAR"}],
+        "media": [_MEDIA],
+    },
+}
+_LINE_SHAPE = json.dumps(_LINE)
+_TWEETS_SHAPE = json.dumps([_LINE])
+
+
 def _v2_sql(stream: str) -> str:
     """Tweets of every record (page, flattened tweet or response) in canonical columns."""
+    line, tweets = f"'{_LINE_SHAPE}'", f"'{_TWEETS_SHAPE}'"
     return f"""
     WITH src AS (
-        SELECT seq, raw,
-               json_exists(raw, '$.data') OR json_exists(raw, '$.includes')
-               OR json_exists(raw, '$.errors') AS is_page
-        FROM {stream}
+        SELECT seq, l, l.data IS NOT NULL OR l.includes IS NOT NULL OR l.errors IS NOT NULL
+               AS is_page
+        FROM (SELECT seq, json_transform(raw, {line}) AS l FROM {stream})
     ), page_tweets AS (
-        SELECT seq, raw ->> '$.errors' AS errors, CASE json_type(raw, '$.data')
-                    WHEN 'ARRAY' THEN json_extract(raw, '$.data[*]')
-                    WHEN 'OBJECT' THEN [raw -> '$.data'] ELSE [] END AS ts
+        SELECT seq, l.errors::VARCHAR AS errors, l.includes AS inc,
+               CASE json_type(l.data) WHEN 'ARRAY' THEN json_transform(l.data, {tweets})
+                    WHEN 'OBJECT' THEN [json_transform(l.data, {line})]
+                    ELSE [] END AS ts
         FROM src WHERE is_page
     ), tweets AS (
         SELECT seq, unnest(ts) AS t, unnest(range(len(ts))) AS i, true AS paged
         FROM page_tweets
         UNION ALL
-        SELECT seq, raw AS t, 0 AS i, false AS paged FROM src WHERE NOT is_page
+        SELECT seq, l AS t, 0 AS i, false AS paged FROM src WHERE NOT is_page
     ), users AS (
-        SELECT seq, u ->> '$.id' AS id, any_value(u) AS u FROM (
-            SELECT seq, unnest(json_extract(raw, '$.includes.users[*]')) AS u
-            FROM src WHERE is_page) GROUP BY ALL
+        SELECT seq, u.id AS id, any_value(u) AS u
+        FROM (SELECT seq, unnest(inc.users) AS u FROM page_tweets) GROUP BY ALL
     ), itweets AS (
-        SELECT seq, x ->> '$.id' AS id, any_value(x ->> '$.author_id') AS author_id FROM (
-            SELECT seq, unnest(json_extract(raw, '$.includes.tweets[*]')) AS x
-            FROM src WHERE is_page) GROUP BY ALL
+        SELECT seq, x.id AS id, any_value(x.author_id) AS author_id
+        FROM (SELECT seq, unnest(inc.tweets) AS x FROM page_tweets) GROUP BY ALL
     ), imedia AS (
-        SELECT seq, map(list(m ->> '$.media_key'), list(m)) AS mm FROM (
-            SELECT seq, unnest(json_extract(raw, '$.includes.media[*]')) AS m
-            FROM src WHERE is_page) GROUP BY seq
+        SELECT seq, map_from_entries(list_transform(inc.media,
+                    lambda m: {{'k': m.media_key, 'v': m}})) AS mm
+        FROM page_tweets WHERE len(inc.media) > 0
     ), refs AS (
         SELECT tw.*,
-            list_filter(coalesce(json_extract(t, '$.referenced_tweets[*]'), []),
-                        lambda r: r ->> '$.type' = 'retweeted')[1] AS rt,
-            list_filter(coalesce(json_extract(t, '$.referenced_tweets[*]'), []),
-                        lambda r: r ->> '$.type' = 'quoted')[1] AS qt,
-            list_filter(coalesce(json_extract(t, '$.referenced_tweets[*]'), []),
-                        lambda r: r ->> '$.type' = 'replied_to')[1] AS rp
+            list_filter(t.referenced_tweets, lambda r: r.type = 'retweeted')[1] AS rt,
+            list_filter(t.referenced_tweets, lambda r: r.type = 'quoted')[1] AS qt,
+            list_filter(t.referenced_tweets, lambda r: r.type = 'replied_to')[1] AS rp
         FROM tweets tw
     ), joined AS (
-        SELECT r.*, coalesce(us.u, r.t -> '$.author') AS au,
+        SELECT r.*, coalesce(us.u, r.t.author) AS au,
                rta.author_id AS rt_author, qta.author_id AS qt_author, im.mm
         FROM refs r
-        LEFT JOIN users us ON r.paged AND us.seq = r.seq AND us.id = r.t ->> '$.author_id'
-        LEFT JOIN itweets rta ON r.paged AND rta.seq = r.seq AND rta.id = r.rt ->> '$.id'
-        LEFT JOIN itweets qta ON r.paged AND qta.seq = r.seq AND qta.id = r.qt ->> '$.id'
+        LEFT JOIN users us ON r.paged AND us.seq = r.seq AND us.id = r.t.author_id
+        LEFT JOIN itweets rta ON r.paged AND rta.seq = r.seq AND rta.id = r.rt.id
+        LEFT JOIN itweets qta ON r.paged AND qta.seq = r.seq AND qta.id = r.qt.id
         LEFT JOIN imedia im ON r.paged AND im.seq = r.seq
     )
     SELECT seq, 'post' AS rec,
-        t ->> '$.id' AS post_id,
-        t ->> '$.author_id' AS account_id,
-        cib_ts(t ->> '$.created_at') AS created_at,
+        t.id AS post_id,
+        t.author_id AS account_id,
+        cib_ts(t.created_at) AS created_at,
         'millisecond' AS time_precision,
         CASE WHEN rt IS NOT NULL THEN 'repost' WHEN qt IS NOT NULL THEN 'quote'
              WHEN rp IS NOT NULL THEN 'reply' ELSE 'post' END AS kind,
-        coalesce(t ->> '$.note_tweet.text', t ->> '$.text') AS text,
-        t ->> '$.lang' AS language,
-        rt ->> '$.id' AS repost_of_post,
-        coalesce(rt ->> '$.author_id', rt_author) AS repost_of_account,
-        rp ->> '$.id' AS reply_to_post,
-        t ->> '$.in_reply_to_user_id' AS reply_to_account,
-        qt ->> '$.id' AS quote_of_post,
-        coalesce(qt ->> '$.author_id', qt_author) AS quote_of_account,
-        t ->> '$.conversation_id' AS conversation_id,
-        list_transform(coalesce(json_extract(t, '$.entities.urls[*]'), []),
-            lambda u: coalesce(u ->> '$.unwound_url', u ->> '$.expanded_url', u ->> '$.url'))
-            AS urls,
-        json_extract_string(t, '$.entities.hashtags[*].tag') AS hashtags,
-        json_extract_string(t, '$.entities.mentions[*].username') AS mentions,
-        CASE WHEN json_exists(t, '$.attachments.media')
-            THEN list_transform(json_extract(t, '$.attachments.media[*]'), lambda m: {{
-                'url': coalesce(m ->> '$.url', m ->> '$.preview_image_url'),
-                'type': m ->> '$.type', 'hash': m ->> '$.media_key'}})
-            ELSE list_transform(json_extract_string(t, '$.attachments.media_keys[*]'),
-                lambda k: {{'url': coalesce(mm[k] ->> '$.url', mm[k] ->> '$.preview_image_url'),
-                           'type': mm[k] ->> '$.type', 'hash': k}})
+        coalesce(t.note_tweet.text, t.text) AS text,
+        t.lang AS language,
+        rt.id AS repost_of_post,
+        coalesce(rt.author_id, rt_author) AS repost_of_account,
+        rp.id AS reply_to_post,
+        t.in_reply_to_user_id AS reply_to_account,
+        qt.id AS quote_of_post,
+        coalesce(qt.author_id, qt_author) AS quote_of_account,
+        t.conversation_id AS conversation_id,
+        list_transform(t.entities.urls,
+            lambda u: coalesce(u.unwound_url, u.expanded_url, u.url)) AS urls,
+        list_transform(t.entities.hashtags, lambda h: h.tag) AS hashtags,
+        list_transform(t.entities.mentions, lambda m: m.username) AS mentions,
+        CASE WHEN len(t.attachments.media) > 0
+            THEN list_transform(t.attachments.media, lambda m: {{
+                'url': coalesce(m.url, m.preview_image_url), 'type': m.type,
+                'hash': m.media_key}})
+            ELSE list_transform(t.attachments.media_keys,
+                lambda k: {{'url': coalesce(mm[k].url, mm[k].preview_image_url),
+                           'type': mm[k].type, 'hash': k}})
             END AS media,
-        t ->> '$.source' AS client,
-        cib_int(t ->> '$.public_metrics.like_count') AS like_count,
-        cib_int(t ->> '$.public_metrics.retweet_count') AS repost_count,
-        cib_int(t ->> '$.public_metrics.reply_count') AS reply_count,
-        cib_int(t ->> '$.public_metrics.quote_count') AS quote_count,
-        cib_int(t ->> '$.public_metrics.impression_count') AS view_count,
+        t.source AS client,
+        t.public_metrics.like_count AS like_count,
+        t.public_metrics.retweet_count AS repost_count,
+        t.public_metrics.reply_count AS reply_count,
+        t.public_metrics.quote_count AS quote_count,
+        t.public_metrics.impression_count AS view_count,
         CASE WHEN paged THEN 'line ' || seq || ' data[' || i || ']' END AS source_locator,
-        au ->> '$.username' AS acct_handle,
-        au ->> '$.name' AS acct_display_name,
-        cib_ts(au ->> '$.created_at') AS acct_created_at,
-        au ->> '$.description' AS acct_description,
-        cib_str(au ->> '$.location') AS acct_location,
-        coalesce(au ->> '$.entities.url.urls[0].expanded_url', cib_str(au ->> '$.url'))
-            AS acct_url,
-        au ->> '$.profile_image_url' AS acct_profile_image_url,
-        cib_int(au ->> '$.public_metrics.followers_count') AS acct_followers,
-        cib_int(au ->> '$.public_metrics.following_count') AS acct_following,
-        cib_int(au ->> '$.public_metrics.tweet_count') AS acct_posts_count,
-        cib_bool(au ->> '$.verified') AS acct_verified,
-        list_filter([CASE WHEN cib_bool(au ->> '$.protected') THEN 'protected' END,
-                     CASE WHEN au ->> '$.verified_type' NOT IN ('none', '')
-                          THEN 'verified_' || (au ->> '$.verified_type') END],
-                    lambda f: f IS NOT NULL) AS acct_flags,
-        t::VARCHAR AS raw
+        au.username AS acct_handle,
+        au.name AS acct_display_name,
+        cib_ts(au.created_at) AS acct_created_at,
+        au.description AS acct_description,
+        cib_str(au.location) AS acct_location,
+        coalesce(au.entities.url.urls[1].expanded_url, cib_str(au.url)) AS acct_url,
+        au.profile_image_url AS acct_profile_image_url,
+        au.public_metrics.followers_count AS acct_followers,
+        au.public_metrics.following_count AS acct_following,
+        au.public_metrics.tweet_count AS acct_posts_count,
+        au.verified AS acct_verified,
+        list_filter([CASE WHEN au.protected THEN 'protected' END,
+                     CASE WHEN au.verified_type NOT IN ('none', '')
+                          THEN 'verified_' || au.verified_type END],
+                    lambda f: f IS NOT NULL) AS acct_flags
     FROM joined
     UNION ALL BY NAME
     SELECT seq, 'post' AS rec, 'no tweets in response page' AS reject,
