@@ -117,7 +117,7 @@ def main(verbose: int) -> None:
 )
 @click.option(
     "--memory-limit",
-    default="1500MB",
+    default="1GB",
     show_default=True,
     help="Memory ceiling of the engine while ingesting (scratch data spills to disk).",
 )

@@ -92,7 +92,7 @@ class IngestOptions:
     format_options: Mapping[str, str] = field(default_factory=dict)
     pseudonymize_key: str | None = None
     #: the engine's memory ceiling while ingesting; past it, scratch tables spill to disk
-    memory_limit: str = "1500MB"
+    memory_limit: str = "1GB"
 
 
 def ingest(
