@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import subprocess
 import sys
 import time
@@ -230,22 +229,38 @@ def make_v2_jsonl(path: Path, posts: int, seed: int = 2) -> None:
             out.write("\n".join(lines) + "\n")
 
 
+_MEASURE = (
+    "import json, resource, subprocess, sys; "
+    "p = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True); "
+    "print(json.dumps({'out': p.stdout, "
+    "'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
+)
+
+
 def run_ingest(path: Path, case: Path) -> tuple[float, float, dict[str, object]]:
-    """Run the CLI in a child process; return (seconds, peak RSS in MiB, the JSON report)."""
+    """Run the CLI in a fresh child; return (seconds, its peak RSS in MiB, the JSON report).
+
+    A small wrapper process runs the command and reads its own RUSAGE_CHILDREN, so that
+    each input's peak memory is measured on its own.
+    """
     case.unlink(missing_ok=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
+    command = [
+        sys.executable,
+        "-m",
+        "cibscan.cli",
+        "ingest",
+        str(path),
+        "--case",
+        str(case),
+        "--json",
+    ]
     proc = subprocess.run(
-        [sys.executable, "-m", "cibscan.cli", "ingest", str(path), "--case", str(case), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True
     )
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:
-        log.warning("peak RSS not above an earlier child's; reading may understate")
-    return seconds, peak / 1024, json.loads(proc.stdout)
+    measured = json.loads(proc.stdout)
+    return seconds, measured["rss"] / 1024, json.loads(measured["out"])
 
 
 def main() -> None:
