@@ -120,14 +120,17 @@ def test_jetstream_replies_threads_reposts_and_profiles(case: Case) -> None:
 def test_postviews_counts_server_time_quotes_and_media(case: Case) -> None:
     (f,) = load(case, VIEWS).files
     # 123 items + 2 repost actions (the two #reasonRepost wrappers) = 125 rows; 4 items
-    # repeat a post already in the file (items 49/50, 78/79, 84/103, 85/105)
+    # repeat a post already in the file (items 49/50, 78/79, 84/103, 85/105); item 122 is
+    # dated year 0 by both createdAt and indexedAt: an implausible time, so quarantined
     assert (f.format, f.read, f.stored, f.duplicates, f.quarantined) == (
         "bluesky_postviews",
         125,
-        121,
+        120,
         4,
-        0,
+        1,
     )
+    bad = one(case, "SELECT reason, locator FROM quarantine")
+    assert bad == {"reason": "missing or unparseable timestamp", "locator": "item 122"}
     # item 25: recordWithMedia = a quote of 3ljfbxhh7ok2b plus a video; a mention, a tag and
     # a link facet; indexedAt 15:06:46.775 (server) rather than createdAt 15:06:45.694
     p = post(case, "at://did:plc:hbbrkyeqnurr25zqve3a5udb/app.bsky.feed.post/3llon4g5lks2h")

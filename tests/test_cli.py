@@ -98,3 +98,26 @@ def test_every_format_is_documented() -> None:
     reference = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
     for name in adapters():
         assert f"`{name}`" in reference, f"docs/formats.md does not describe {name}"
+
+
+def test_demo_path_ingest_all_samples_then_info(tmp_path: Path) -> None:
+    """What `make demo` runs: every sample folder, then the summary, in text and JSON."""
+    case = str(tmp_path / "demo.duckdb")
+    runner = CliRunner()
+    result = runner.invoke(main, ["ingest", str(FORMATS), "--case", case])
+    assert result.exit_code == 0, result.output
+    assert "read" in result.output and "quarantined" in result.output
+    text = runner.invoke(main, ["info", "--case", case])
+    assert text.exit_code == 0, text.output
+    info = json.loads(runner.invoke(main, ["info", "--case", case, "--json"]).output)
+    assert {p["platform"] for p in info["by_platform"]} >= {
+        "twitter",
+        "reddit",
+        "telegram",
+        "bluesky",
+        "mastodon",
+        "youtube",
+        "tiktok",
+        "facebook",
+    }
+    assert info["first_post"] >= "2014" and info["last_post"] < "2100"

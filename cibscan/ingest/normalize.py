@@ -106,7 +106,7 @@ _MACROS: tuple[str, ...] = (
         try_cast(try_strptime(s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S%z',
             '%Y-%m-%d %H:%M:%S %Z', '%d/%m/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%Y-%m-%d %H:%M'])
             AS TIMESTAMPTZ))""",
-    r"""cib_ts(x) AS CASE
+    r"""cib_ts_any(x) AS CASE
         WHEN x IS NULL OR trim(CAST(x AS VARCHAR)) IN ('', 'NA', 'null', 'None') THEN NULL
         WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '-?\d{1,11}(\.\d+)?')
             THEN cib_ts_epoch(trim(CAST(x AS VARCHAR)))
@@ -115,6 +115,11 @@ _MACROS: tuple[str, ...] = (
         WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '\d{15,17}')
             THEN cib_ts_epoch_us(trim(CAST(x AS VARCHAR)))
         ELSE cib_ts_text(trim(CAST(x AS VARCHAR))) END""",
+    # Times before 1990 or from 2100 on are not social-media times (seen: a Bluesky post dated
+    # year 0 by its client): they count as unparseable rather than poisoning every time span.
+    r"""cib_ts(x) AS list_transform([cib_ts_any(x)], lambda t: CASE
+        WHEN t >= TIMESTAMPTZ '1990-01-01 00:00:00+00'
+         AND t < TIMESTAMPTZ '2100-01-01 00:00:00+00' THEN t END)[1]""",
     # --- list-valued text columns: "['a', 'b']" (IO archive), "[a, b]", "a,b", JSON arrays
     r"""cib_pylist(s) AS CASE WHEN s IS NULL OR trim(s) IN ('', '[]', 'NA') THEN []::VARCHAR[]
         ELSE list_filter(list_transform(regexp_extract_all(trim(s, '[] '),
