@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cibscan import __version__
-from cibscan.ingest.base import adapters
+from cibscan.ingest.catalog import describe_formats
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.store import CaseError, open_case
@@ -276,13 +276,14 @@ def formats_command(as_json: bool) -> None:
     """
     listed = [
         {
-            "name": a.name,
-            "platform": a.platform,
-            "reader": a.reader,
-            "title": a.title,
-            "fills": list(a.fills),
+            "name": f.name,
+            "platform": f.platform,
+            "reader": f.reader,
+            "title": f.title,
+            "source": f.source_hint,
+            "fills": list(f.fills),
         }
-        for a in adapters().values()
+        for f in describe_formats()
     ]
     if as_json:
         out.print_json(json.dumps(listed))

@@ -52,8 +52,9 @@ class Adapter(ABC):
     title: ClassVar[str]
     #: how raw records are read
     reader: ClassVar[ReaderKind]
-    #: canonical fields the format fills (post columns, and ``acct_*`` account fields)
-    fills: ClassVar[tuple[str, ...]] = ()
+    #: canonical fields the format fills; leave empty to have them read off ``stage_sql``
+    #: (:func:`cibscan.ingest.catalog.filled_fields`), so the list cannot drift from the SQL
+    fills: tuple[str, ...] = ()
     #: for csv/parquet readers: every column the SQL uses (absent ones are filled with NULL)
     columns: tuple[str, ...] = ()
     #: for csv/parquet readers: columns without which no record can be read

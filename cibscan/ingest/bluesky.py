@@ -287,15 +287,6 @@ class BlueskyJetstream(Adapter):
     title = "Bluesky Jetstream v1 events: posts, reposts, profile and handle updates"
     reader = "lines"
     source_hint = "wss://jetstream*.bsky.network/subscribe captures (websocat, jetstream client)"
-    fills = (
-        *_POST_FILLS,
-        "acct_handle",
-        "acct_display_name",
-        "acct_description",
-        "acct_created_at",
-        "acct_profile_image_url",
-        "acct_profile_image_hash",
-    )
 
     def sniff(self, head: bytes) -> float:
         event = _first_event(head)
@@ -323,19 +314,6 @@ class BlueskyPostViews(Adapter):
     title = "Bluesky AppView postView / feedViewPost arrays (search, feeds, timelines)"
     reader = "json"
     source_hint = "app.bsky.feed.searchPosts, getPosts, getAuthorFeed, getTimeline (twitwi)"
-    fills = (
-        *_POST_FILLS,
-        "like_count",
-        "repost_count",
-        "reply_count",
-        "quote_count",
-        "acct_handle",
-        "acct_display_name",
-        "acct_created_at",
-        "acct_profile_image_url",
-        "acct_profile_image_hash",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)

@@ -43,20 +43,6 @@ class CrowdTangleShares(Adapter):
         "account.verified",
     )
     required_columns: tuple[str, ...] = ("id", "expanded", "date")
-    fills = (
-        "platform",
-        "post_id",
-        "account_id",
-        "created_at",
-        "kind",
-        "urls",
-        "acct_handle",
-        "acct_display_name",
-        "acct_url",
-        "acct_followers",
-        "acct_verified",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         return csv_score(
@@ -94,26 +80,6 @@ class CrowdTanglePostsJson(Adapter):
     title = "CrowdTangle posts flattened to dotted keys (CooRnet/PyCooRnet JSON)"
     reader = "json"
     source_hint = "PyCooRnet ct_shares.json"
-    fills = (
-        "platform",
-        "post_id",
-        "account_id",
-        "created_at",
-        "kind",
-        "text",
-        "urls",
-        "media",
-        "like_count",
-        "repost_count",
-        "reply_count",
-        "acct_handle",
-        "acct_display_name",
-        "acct_url",
-        "acct_profile_image_url",
-        "acct_followers",
-        "acct_verified",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)

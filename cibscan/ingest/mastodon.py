@@ -30,37 +30,6 @@ class Mastodon(Adapter):
     title = "Mastodon REST API status arrays (timelines, account statuses)"
     reader = "json"
     source_hint = "GET /api/v1/timelines/*, /api/v1/accounts/:id/statuses (Mastodon.py, rtoot)"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "time_precision",
-        "kind",
-        "text",
-        "language",
-        "repost_of_post",
-        "repost_of_account",
-        "reply_to_post",
-        "reply_to_account",
-        "urls",
-        "hashtags",
-        "mentions",
-        "media",
-        "client",
-        "like_count",
-        "repost_count",
-        "reply_count",
-        "acct_handle",
-        "acct_display_name",
-        "acct_created_at",
-        "acct_description",
-        "acct_url",
-        "acct_profile_image_url",
-        "acct_followers",
-        "acct_following",
-        "acct_posts_count",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)

@@ -40,16 +40,6 @@ class CooRTweet(Adapter):
         "timestamp_share",
     )
     required_columns: tuple[str, ...] = columns
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "kind",
-        "repost_of_post",
-        "urls",
-        "hashtags",
-        "text",
-    )
     object_kind: str = "repost"
     platform_name: str = "twitter"
 
@@ -100,7 +90,6 @@ class CooRTweetPrepared(Adapter):
         "timestamp",
     )
     required_columns: tuple[str, ...] = ("account_id", "post_id", "timestamp")
-    fills = ("platform", "post_id", "account_id", "created_at", "kind", "urls", "hashtags", "media")
 
     def sniff(self, head: bytes) -> float:
         return csv_score(
@@ -153,17 +142,6 @@ class CoordinationNetworkToolkitCsv(Adapter):
         "urls",
     )
     required_columns: tuple[str, ...] = ("message_id", "user_id", "timestamp")
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "kind",
-        "text",
-        "repost_of_post",
-        "reply_to_post",
-        "urls",
-        "acct_handle",
-    )
 
     def sniff(self, head: bytes) -> float:
         return csv_score(head, {"message_id", "user_id", "repost_id", "reply_id", "timestamp"})

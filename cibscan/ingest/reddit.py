@@ -25,23 +25,6 @@ class RedditPushshift(Adapter):
     title = "Reddit Pushshift / Arctic Shift NDJSON, submissions and comments"
     reader = "lines"
     source_hint = "Pushshift API and RS_/RC_ monthly dumps, Arctic Shift dumps, pmaw"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "kind",
-        "text",
-        "reply_to_post",
-        "conversation_id",
-        "venue",
-        "urls",
-        "mentions",
-        "like_count",
-        "reply_count",
-        "acct_handle",
-        "acct_created_at",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)

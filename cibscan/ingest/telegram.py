@@ -32,21 +32,6 @@ class TelegramDesktop(Adapter):
     title = "Telegram Desktop chat export (result.json)"
     reader = "json"
     source_hint = "Telegram Desktop > Export chat history > JSON"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "kind",
-        "text",
-        "repost_of_account",
-        "reply_to_post",
-        "venue",
-        "urls",
-        "hashtags",
-        "mentions",
-        "media",
-        "acct_display_name",
-    )
     chat_id: str | None = None
     chat_name: str | None = None
 

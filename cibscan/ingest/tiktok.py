@@ -50,23 +50,6 @@ class TikTokVideos(Adapter):
     title = "TikTok Research API video query responses"
     reader = "json"
     source_hint = "POST /v2/research/video/query/ (tiktok-research-api-helper)"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "time_precision",
-        "kind",
-        "text",
-        "hashtags",
-        "mentions",
-        "like_count",
-        "repost_count",
-        "reply_count",
-        "view_count",
-        "acct_handle",
-        "acct_location",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)
@@ -107,18 +90,6 @@ class TikTokComments(Adapter):
     title = "TikTok Research API comment list responses (no author: quarantined, see docs)"
     reader = "json"
     source_hint = "POST /v2/research/video/comment/list/ (tiktok-research-api-helper)"
-    fills = (
-        "post_id",
-        "created_at",
-        "time_precision",
-        "kind",
-        "text",
-        "reply_to_post",
-        "conversation_id",
-        "venue",
-        "like_count",
-        "reply_count",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)

@@ -69,38 +69,6 @@ class TwitterIOTweets(Adapter):
         "user_mentions",
     )
     required_columns: tuple[str, ...] = ("tweetid", "userid", "tweet_time")
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "time_precision",
-        "kind",
-        "text",
-        "language",
-        "repost_of_post",
-        "repost_of_account",
-        "reply_to_post",
-        "reply_to_account",
-        "quote_of_post",
-        "urls",
-        "hashtags",
-        "mentions",
-        "client",
-        "like_count",
-        "repost_count",
-        "reply_count",
-        "quote_count",
-        "acct_handle",
-        "acct_display_name",
-        "acct_created_at",
-        "acct_description",
-        "acct_location",
-        "acct_url",
-        "acct_followers",
-        "acct_following",
-        "acct_language",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         return csv_score(
@@ -147,19 +115,6 @@ class TwitterIOUsers(Adapter):
     source_hint = "transparency.twitter.com IO archive *_users_csv_hashed.csv"
     columns: tuple[str, ...] = _ACCOUNT_COLUMNS
     required_columns: tuple[str, ...] = ("userid",)
-    fills = (
-        "account_id",
-        "acct_handle",
-        "acct_display_name",
-        "acct_created_at",
-        "acct_description",
-        "acct_location",
-        "acct_url",
-        "acct_followers",
-        "acct_following",
-        "acct_language",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         score = csv_score(

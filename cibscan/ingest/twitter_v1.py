@@ -38,42 +38,6 @@ class TwitterV1(Adapter):
     title = "X/Twitter API v1.1 JSON lines (REST, streaming, Gnip original format)"
     reader = "lines"
     source_hint = "twarc 1.x, tweepy, Gnip/PowerTrack, Twitter streaming API"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "kind",
-        "text",
-        "language",
-        "repost_of_post",
-        "repost_of_account",
-        "reply_to_post",
-        "reply_to_account",
-        "quote_of_post",
-        "quote_of_account",
-        "urls",
-        "hashtags",
-        "mentions",
-        "media",
-        "client",
-        "like_count",
-        "repost_count",
-        "reply_count",
-        "quote_count",
-        "acct_handle",
-        "acct_display_name",
-        "acct_created_at",
-        "acct_description",
-        "acct_location",
-        "acct_url",
-        "acct_profile_image_url",
-        "acct_followers",
-        "acct_following",
-        "acct_posts_count",
-        "acct_language",
-        "acct_verified",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)

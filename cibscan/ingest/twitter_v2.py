@@ -208,44 +208,6 @@ class TwitterV2(Adapter):
     title = "X/Twitter API v2 JSON lines: twarc2 response pages with includes, or flattened tweets"
     reader: ClassVar[ReaderKind] = "lines"
     source_hint = "twarc2 search/timeline output; twarc2 flatten"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "time_precision",
-        "kind",
-        "text",
-        "language",
-        "repost_of_post",
-        "repost_of_account",
-        "reply_to_post",
-        "reply_to_account",
-        "quote_of_post",
-        "quote_of_account",
-        "conversation_id",
-        "urls",
-        "hashtags",
-        "mentions",
-        "media",
-        "client",
-        "like_count",
-        "repost_count",
-        "reply_count",
-        "quote_count",
-        "view_count",
-        "acct_handle",
-        "acct_display_name",
-        "acct_created_at",
-        "acct_description",
-        "acct_location",
-        "acct_url",
-        "acct_profile_image_url",
-        "acct_followers",
-        "acct_following",
-        "acct_posts_count",
-        "acct_verified",
-        "acct_flags",
-    )
 
     def sniff(self, head: bytes) -> float:
         if not text_head(head).startswith("{") or not _looks_v2(text_head(head)):

@@ -84,26 +84,6 @@ class YouTubeCommentThreads(Adapter):
     title = "YouTube Data API v3 commentThreads/comments responses (comments and replies)"
     reader = "json"
     source_hint = "GET youtube/v3/commentThreads, comments (python-youtube, google-api-client)"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "time_precision",
-        "kind",
-        "text",
-        "reply_to_post",
-        "reply_to_account",
-        "conversation_id",
-        "venue",
-        "urls",
-        "hashtags",
-        "like_count",
-        "reply_count",
-        "acct_display_name",
-        "acct_handle",
-        "acct_url",
-        "acct_profile_image_url",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)
@@ -165,23 +145,6 @@ class YouTubeVideos(Adapter):
     title = "YouTube Data API v3 videos responses (snippet, statistics when requested)"
     reader = "json"
     source_hint = "GET youtube/v3/videos (python-youtube, google-api-python-client)"
-    fills = (
-        "post_id",
-        "account_id",
-        "created_at",
-        "time_precision",
-        "kind",
-        "text",
-        "language",
-        "venue",
-        "urls",
-        "hashtags",
-        "media",
-        "like_count",
-        "reply_count",
-        "view_count",
-        "acct_display_name",
-    )
 
     def sniff(self, head: bytes) -> float:
         text = text_head(head)
