@@ -31,46 +31,28 @@ from typing import ClassVar
 from cibscan.ingest.base import Adapter, ReaderKind, register
 from cibscan.ingest.sniffing import first_line
 from cibscan.ingest.tabular import csv_header
+from cibscan.store.base import ACCOUNT_FIELDS, POST_COLUMNS, staged_type
 
-TEXT_FIELDS = (
-    "platform",
-    "post_id",
-    "account_id",
-    "kind",
-    "text",
-    "language",
-    "repost_of_post",
-    "repost_of_account",
-    "reply_to_post",
-    "reply_to_account",
-    "quote_of_post",
-    "quote_of_account",
-    "conversation_id",
-    "venue",
-    "client",
-    "acct_handle",
-    "acct_display_name",
-    "acct_description",
-    "acct_location",
-    "acct_url",
-    "acct_profile_image_url",
-    "acct_profile_image_hash",
-    "acct_language",
+# Fields a user may map: every post column an adapter fills (not the derived ones) and every
+# account field but flags; their kind follows from the canonical types.
+_DERIVED = {
+    "text_norm",
+    "urls_raw",
+    "domains",
+    "media",
+    "time_precision",
+    "source_file",
+    "source_locator",
+    "source_format",
+    "ingest_run_id",
+}
+FIELDS = tuple(c for c in POST_COLUMNS if c not in _DERIVED) + tuple(
+    f"acct_{c}" for c in ACCOUNT_FIELDS if c != "flags"
 )
-TIME_FIELDS = ("created_at", "acct_created_at")
-INT_FIELDS = (
-    "like_count",
-    "repost_count",
-    "reply_count",
-    "quote_count",
-    "view_count",
-    "acct_followers",
-    "acct_following",
-    "acct_posts_count",
-)
-BOOL_FIELDS = ("acct_verified",)
-LIST_FIELDS = ("urls", "hashtags", "mentions")
-FIELDS = TEXT_FIELDS + TIME_FIELDS + INT_FIELDS + BOOL_FIELDS + LIST_FIELDS
+TIME_FIELDS = tuple(f for f in FIELDS if staged_type(f) == "TIMESTAMPTZ")
+INT_FIELDS = tuple(f for f in FIELDS if staged_type(f) == "BIGINT")
+BOOL_FIELDS = tuple(f for f in FIELDS if staged_type(f) == "BOOLEAN")
+LIST_FIELDS = tuple(f for f in FIELDS if staged_type(f) == "VARCHAR[]")
 REQUIRED = ("post_id", "account_id", "created_at")
 SETTINGS = ("list_separator",)
 

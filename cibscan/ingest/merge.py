@@ -13,37 +13,13 @@ from cibscan import __version__
 from cibscan.engine.base import Engine
 from cibscan.ingest.base import Adapter
 from cibscan.ingest.readers import RAW_KEEP_CHARS, Reject, Source
-from cibscan.store.base import ACCOUNT_FIELDS, POST_COLUMNS
-from cibscan.store.schema import MEDIA_TYPE
+from cibscan.store.base import ACCOUNT_FIELDS, POST_COLUMNS, staged_type
 
 if TYPE_CHECKING:
     from cibscan.ingest.pipeline import FileReport
 
 log = logging.getLogger(__name__)
 
-_POST_TYPES = {
-    "created_at": "TIMESTAMPTZ",
-    "urls": "VARCHAR[]",
-    "urls_raw": "VARCHAR[]",
-    "domains": "VARCHAR[]",
-    "hashtags": "VARCHAR[]",
-    "mentions": "VARCHAR[]",
-    "media": MEDIA_TYPE,
-    "like_count": "BIGINT",
-    "repost_count": "BIGINT",
-    "reply_count": "BIGINT",
-    "quote_count": "BIGINT",
-    "view_count": "BIGINT",
-    "ingest_run_id": "INTEGER",
-}
-_ACCOUNT_TYPES = {
-    "created_at": "TIMESTAMPTZ",
-    "followers": "BIGINT",
-    "following": "BIGINT",
-    "posts_count": "BIGINT",
-    "verified": "BOOLEAN",
-    "flags": "VARCHAR[]",
-}
 # Fields that identify a person and are dropped (not hashed) under --pseudonymize.
 _DROPPED_WHEN_PSEUDONYMOUS = ("description", "location", "url", "profile_image_url")
 _ACCOUNT_REFS = ("account_id", "repost_of_account", "reply_to_account", "quote_of_account")
@@ -52,8 +28,8 @@ _LOCATOR_WORD = {"lines": "line", "json": "item", "csv": "row", "parquet": "row"
 
 
 def _stage_ddl() -> str:
-    cols = [f"{c} {_POST_TYPES.get(c, 'VARCHAR')}" for c in POST_COLUMNS]
-    cols += [f"acct_{c} {_ACCOUNT_TYPES.get(c, 'VARCHAR')}" for c in ACCOUNT_FIELDS]
+    cols = [f"{c} {staged_type(c)}" for c in POST_COLUMNS]
+    cols += [f"acct_{c} {staged_type('acct_' + c)}" for c in ACCOUNT_FIELDS]
     cols += [
         "seq BIGINT",
         "rec VARCHAR",

@@ -73,3 +73,38 @@ ACCOUNT_FIELDS: tuple[str, ...] = (
 
 POST_KINDS: tuple[str, ...] = ("post", "repost", "reply", "quote", "comment")
 TIME_PRECISIONS: tuple[str, ...] = ("microsecond", "millisecond", "second", "minute", "day")
+
+MEDIA_TYPE = "STRUCT(url VARCHAR, type VARCHAR, hash VARCHAR)[]"
+
+# SQL types of the canonical columns that are not VARCHAR (one place: the stage table, the
+# generic formats' casts and the DDL agree through these).
+POST_TYPES: dict[str, str] = {
+    "created_at": "TIMESTAMPTZ",
+    "urls": "VARCHAR[]",
+    "urls_raw": "VARCHAR[]",
+    "domains": "VARCHAR[]",
+    "hashtags": "VARCHAR[]",
+    "mentions": "VARCHAR[]",
+    "media": MEDIA_TYPE,
+    "like_count": "BIGINT",
+    "repost_count": "BIGINT",
+    "reply_count": "BIGINT",
+    "quote_count": "BIGINT",
+    "view_count": "BIGINT",
+    "ingest_run_id": "INTEGER",
+}
+ACCOUNT_TYPES: dict[str, str] = {
+    "created_at": "TIMESTAMPTZ",
+    "followers": "BIGINT",
+    "following": "BIGINT",
+    "posts_count": "BIGINT",
+    "verified": "BOOLEAN",
+    "flags": "VARCHAR[]",
+}
+
+
+def staged_type(column: str) -> str:
+    """The SQL type of a staged column: a post column, or an ``acct_`` account field."""
+    if column.startswith("acct_"):
+        return ACCOUNT_TYPES.get(column[5:], "VARCHAR")
+    return POST_TYPES.get(column, "VARCHAR")

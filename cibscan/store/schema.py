@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+from cibscan.store.base import MEDIA_TYPE
 
-MEDIA_TYPE = "STRUCT(url VARCHAR, type VARCHAR, hash VARCHAR)[]"
+SCHEMA_VERSION = 1
 
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
