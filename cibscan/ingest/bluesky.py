@@ -49,26 +49,6 @@ _CDN_VIDEO = "'https://video.bsky.app/watch/'"
 # that write facets shorten the visible URL ("example.com/long-pa...").
 _TEXT_TAG = r"'(?:^|\s)[#＃]([\p{L}\p{M}\p{N}_]*[\p{L}\p{M}_][\p{L}\p{M}\p{N}_]*)'"
 _TEXT_URL = r"'https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]'"
-_POST_FILLS = (
-    "post_id",
-    "account_id",
-    "created_at",
-    "time_precision",
-    "kind",
-    "text",
-    "language",
-    "repost_of_post",
-    "repost_of_account",
-    "reply_to_post",
-    "reply_to_account",
-    "quote_of_post",
-    "quote_of_account",
-    "conversation_id",
-    "urls",
-    "hashtags",
-    "mentions",
-    "media",
-)
 
 
 def _did_of(uri: str) -> str:
