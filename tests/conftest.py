@@ -14,7 +14,6 @@ from cibscan.store import Case, open_case
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 FORMATS = SHARED / "formats"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture
