@@ -18,6 +18,7 @@ and its earlier quarantine rows are replaced.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,8 +131,6 @@ def ingest(
 
 def _checked_size(size: str) -> str:
     """A memory size such as '1GB' or '512MB' (validated: it is spliced into SQL)."""
-    import re
-
     if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", size.strip()):
         raise ValueError(f"memory limit must look like 512MB or 2GB, not {size!r}")
     return size.strip()
@@ -178,8 +177,6 @@ def _ingest_source(
         raise UnreadableFileError(f"{source.name}: cannot read ({exc})") from exc
     finally:
         opened.close()
-    if state.error:
-        rep.warnings.append(state.error)
     pseudonymous = options.pseudonymize_key is not None
     merge.stage(engine, adapter, run_id, source.name, pseudonymous)
     with engine.transaction():

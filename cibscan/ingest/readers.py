@@ -242,7 +242,6 @@ class ReadState:
 
     rejects: list[Reject] = field(default_factory=list)
     rows: int = 0
-    error: str | None = None
 
 
 LINE_SCHEMA = pa.schema([("seq", pa.int64()), ("raw", pa.string())])
