@@ -127,6 +127,20 @@ def test_corrupt_compressed_file_is_an_error(case: Case, tmp_path: Path) -> None
     assert report.errors and "broken.gz" in report.errors[0]
 
 
+def test_truncated_download_keeps_what_came_before(case: Case, tmp_path: Path) -> None:
+    # 3,000 tweets gzipped, then the file cut at 60%: the first tweets are stored, the cut
+    # line is quarantined as a bad row, and the broken rest is one quarantined record
+    lines = [_row(str(i), text=f"tweet number {i} " + "x" * 50) for i in range(3000)]
+    data = gzip.compress(b"\n".join([HEADER, *lines]) + b"\n")
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(data[: len(data) * 3 // 5])
+    (f,) = load(case, path, format="twitter_io_tweets").files
+    assert 0 < f.stored < 3000
+    reasons = {r["reason"] for r in rows(case, "SELECT reason FROM quarantine")}
+    assert "truncated or corrupt file" in reasons
+    assert any("broke off" in w for w in f.warnings)
+
+
 def test_ten_megabyte_field_is_stored(case: Case, tmp_path: Path) -> None:
     huge = "x" * (10 << 20)
     (f,) = load(case, _csv(tmp_path, _row("1", text=huge))).files

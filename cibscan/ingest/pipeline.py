@@ -36,6 +36,7 @@ from cibscan.ingest.readers import (
     OpenSource,
     ProgressHook,
     ReadState,
+    Reject,
     Source,
     UnreadableFileError,
     expand_sources,
@@ -173,6 +174,16 @@ def _ingest_source(
         rep.warnings.extend(warnings)
         _load_raw(engine, adapter, batches)
         rep.sha256 = opened.finish()
+        if opened.fault:  # the stream broke off: keep what came before, quarantine the rest
+            state.rejects.append(
+                Reject(
+                    f"byte {opened.counter.bytes_read}",
+                    "truncated or corrupt file",
+                    "",
+                    detail=opened.fault,
+                )
+            )
+            rep.warnings.append(f"stream broke off: {opened.fault}")
     except (OSError, EOFError, pa.ArrowInvalid, StreamReadError) as exc:
         raise UnreadableFileError(f"{source.name}: cannot read ({exc})") from exc
     finally:

@@ -23,6 +23,7 @@ import io
 import logging
 import lzma
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,12 +170,62 @@ def expand_sources(path: Path) -> list[Source]:
     return [Source(path)]
 
 
+_STREAM_FAULTS = (
+    OSError,
+    EOFError,
+    zlib.error,
+    zstandard.ZstdError,
+    lzma.LZMAError,
+    zipfile.BadZipFile,
+)
+
+
+class _FaultTolerantStream(io.RawIOBase):
+    """Ends the stream where decompression fails instead of losing everything read so far.
+
+    A download cut short or a damaged archive is common; what was read before the fault is
+    kept, and the fault is recorded on the source so that ingest can quarantine the rest.
+    """
+
+    def __init__(self, inner: IO[bytes], owner: OpenSource) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    def readable(self) -> bool:
+        return True
+
+    PIECE = 64 << 10  # a decompressor that fails loses at most the piece being read
+
+    def read(self, size: int | None = -1) -> bytes:
+        wanted = CHUNK_BYTES if size is None or size < 0 else size
+        pieces: list[bytes] = []
+        got = 0
+        while got < wanted and self._owner.fault is None:
+            try:
+                piece = self._inner.read(min(self.PIECE, wanted - got))
+            except _STREAM_FAULTS as exc:
+                self._owner.fault = f"{type(exc).__name__}: {exc}"
+                break
+            if not piece:
+                break
+            pieces.append(piece)
+            got += len(piece)
+        return b"".join(pieces)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 class OpenSource:
     """A decompressed byte stream over a source, hashing the bytes on disk as they pass."""
 
     def __init__(self, source: Source, progress: ProgressHook | None = None) -> None:
         self.source = source
         self._zip: zipfile.ZipFile | None = None
+        #: set when the stream broke off (a truncated or corrupt compressed file)
+        self.fault: str | None = None
         try:
             self._file = source.path.open("rb")
         except OSError as exc:
@@ -188,12 +239,14 @@ class OpenSource:
                 raise UnreadableFileError(f"{source.name}: cannot open ({exc})") from exc
             self.counter = _CountingReader(member, progress)
             self.compression = "zip"
-            self.stream: IO[bytes] = io.BufferedReader(self.counter, buffer_size=CHUNK_BYTES)
+            self._plain: IO[bytes] = io.BufferedReader(self.counter, buffer_size=CHUNK_BYTES)
+            self.stream: IO[bytes] = _FaultTolerantStream(self._plain, self)  # type: ignore[assignment]
             return
         self.counter = _CountingReader(self._file, progress)
         buffered: IO[bytes] = io.BufferedReader(self.counter, buffer_size=CHUNK_BYTES)
         self.compression = _compression(buffered.peek(8)[:8])  # type: ignore[attr-defined]
-        self.stream = self._decompressed(buffered)
+        self._plain = self._decompressed(buffered)
+        self.stream = _FaultTolerantStream(self._plain, self)  # type: ignore[assignment]
 
     def _decompressed(self, raw: IO[bytes]) -> IO[bytes]:
         kind = self.compression
@@ -209,9 +262,9 @@ class OpenSource:
         return raw
 
     def read_head(self, n: int = HEAD_BYTES) -> bytes:
-        """The first ``n`` decompressed bytes (for sniffing); consumes them from the stream."""
+        """The first ``n`` decompressed bytes (for sniffing); a fault here is fatal."""
         try:
-            return self.stream.read(n)
+            return self._plain.read(n)
         except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
             raise UnreadableFileError(f"{self.source.name}: cannot decompress ({exc})") from exc
 
