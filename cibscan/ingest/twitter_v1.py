@@ -11,24 +11,74 @@ quarantined as unsupported records so that counts reconcile.
 
 from __future__ import annotations
 
+import json
+
 from cibscan.ingest.base import Adapter, register
 from cibscan.ingest.sniffing import text_head
 
+_V = "VARCHAR"
+_ENTITIES = {
+    "urls": [{"url": _V, "expanded_url": _V, "unwound": {"url": _V}}],
+    "hashtags": [{"text": _V}],
+    "user_mentions": [{"screen_name": _V}],
+}
+_MEDIA = {"media": [{"media_url_https": _V, "type": _V, "id_str": _V}]}
+_TEXTS = {
+    "text": _V,
+    "full_text": _V,
+    "extended_tweet": {"full_text": _V, "entities": _ENTITIES, "extended_entities": _MEDIA},
+}
+_USER = {
+    "id_str": _V,
+    "screen_name": _V,
+    "name": _V,
+    "created_at": _V,
+    "description": _V,
+    "location": _V,
+    "url": _V,
+    "entities": {"url": {"urls": [{"expanded_url": _V}]}},
+    "profile_image_url_https": _V,
+    "profile_image_url": _V,
+    "followers_count": _V,
+    "friends_count": _V,
+    "statuses_count": _V,
+    "lang": _V,
+    "verified": _V,
+    "protected": _V,
+    "default_profile_image": _V,
+}
+# Each line is parsed once into this struct (every ->> would re-parse the JSON text).
+_SHAPE = json.dumps(
+    {
+        "id_str": _V,
+        "created_at": _V,
+        "lang": _V,
+        "source": _V,
+        "in_reply_to_status_id_str": _V,
+        "in_reply_to_user_id_str": _V,
+        "quoted_status_id_str": _V,
+        "quoted_status": {"user": {"id_str": _V}},
+        "favorite_count": _V,
+        "retweet_count": _V,
+        "reply_count": _V,
+        "quote_count": _V,
+        "entities": _ENTITIES,
+        "extended_entities": _MEDIA,
+        **_TEXTS,
+        "user": _USER,
+        "retweeted_status": {"id_str": _V, "user": {"id_str": _V, "screen_name": _V}, **_TEXTS},
+    }
+)
+
 
 def _text(t: str) -> str:
+    return f"coalesce({t}.extended_tweet.full_text, {t}.full_text, {t}.text)"
+
+
+def _ext(field: str) -> str:
+    """The entity list under extended_tweet when the tweet has one, else at the top level."""
     return (
-        f"coalesce({t} ->> '$.extended_tweet.full_text', {t} ->> '$.full_text', {t} ->> '$.text')"
-    )
-
-
-def _ext(t: str, path: str, fn: str = "json_extract_string") -> str:
-    """``path`` under extended_tweet when the tweet has one, else at the top level.
-
-    (A [*] path on a missing object gives an empty list, not NULL, so coalesce won't do.)
-    """
-    return (
-        f"CASE WHEN json_exists({t}, '$.extended_tweet') "
-        f"THEN {fn}({t}, '$.extended_tweet.{path}') ELSE {fn}({t}, '$.{path}') END"
+        f"CASE WHEN t.extended_tweet IS NOT NULL THEN t.extended_tweet.{field} ELSE t.{field} END"
     )
 
 
@@ -50,65 +100,62 @@ class TwitterV1(Adapter):
         return 0.0
 
     def stage_sql(self, stream: str) -> str:
-        rt = "(raw -> '$.retweeted_status')"
+        rt = "t.retweeted_status"
         return f"""
         SELECT seq, 'post' AS rec,
-            CASE WHEN NOT json_exists(raw, '$.id_str') AND NOT json_exists(raw, '$.user')
+            CASE WHEN t.id_str IS NULL AND t.user IS NULL
                  THEN 'not a post: ' || coalesce(json_keys(raw)[1], 'empty object') END
                 AS reject,
-            CASE WHEN NOT json_exists(raw, '$.id_str') AND NOT json_exists(raw, '$.user')
-                 THEN 'unsupported' END AS severity,
-            raw ->> '$.id_str' AS post_id,
-            raw ->> '$.user.id_str' AS account_id,
-            cib_ts(raw ->> '$.created_at') AS created_at,
-            CASE WHEN {rt} IS NOT NULL THEN 'repost'
-                 WHEN raw ->> '$.quoted_status_id_str' IS NOT NULL THEN 'quote'
-                 WHEN raw ->> '$.in_reply_to_status_id_str' IS NOT NULL THEN 'reply'
+            CASE WHEN t.id_str IS NULL AND t.user IS NULL THEN 'unsupported' END AS severity,
+            t.id_str AS post_id,
+            t.user.id_str AS account_id,
+            cib_ts(t.created_at) AS created_at,
+            CASE WHEN {rt}.id_str IS NOT NULL THEN 'repost'
+                 WHEN t.quoted_status_id_str IS NOT NULL THEN 'quote'
+                 WHEN t.in_reply_to_status_id_str IS NOT NULL THEN 'reply'
                  ELSE 'post' END AS kind,
-            CASE WHEN {rt} IS NOT NULL
-                 THEN 'RT @' || ({rt} ->> '$.user.screen_name') || ': ' || {_text(rt)}
-                 ELSE {_text("raw")} END AS text,
-            raw ->> '$.lang' AS language,
-            {rt} ->> '$.id_str' AS repost_of_post,
-            {rt} ->> '$.user.id_str' AS repost_of_account,
-            raw ->> '$.in_reply_to_status_id_str' AS reply_to_post,
-            raw ->> '$.in_reply_to_user_id_str' AS reply_to_account,
-            raw ->> '$.quoted_status_id_str' AS quote_of_post,
-            raw ->> '$.quoted_status.user.id_str' AS quote_of_account,
-            list_transform({_ext("raw", "entities.urls[*]", "json_extract")},
-                lambda u: coalesce(u ->> '$.unwound.url', u ->> '$.expanded_url',
-                                   u ->> '$.url')) AS urls,
-            {_ext("raw", "entities.hashtags[*].text")} AS hashtags,
-            {_ext("raw", "entities.user_mentions[*].screen_name")} AS mentions,
-            list_transform({_ext("raw", "extended_entities.media[*]", "json_extract")},
-                lambda m: {{'url': m ->> '$.media_url_https', 'type': m ->> '$.type',
-                           'hash': m ->> '$.id_str'}}) AS media,
-            coalesce(regexp_extract(raw ->> '$.source', '>([^<]*)<', 1), raw ->> '$.source')
-                AS client,
-            cib_int(raw ->> '$.favorite_count') AS like_count,
-            cib_int(raw ->> '$.retweet_count') AS repost_count,
-            cib_int(raw ->> '$.reply_count') AS reply_count,
-            cib_int(raw ->> '$.quote_count') AS quote_count,
-            raw ->> '$.user.screen_name' AS acct_handle,
-            raw ->> '$.user.name' AS acct_display_name,
-            cib_ts(raw ->> '$.user.created_at') AS acct_created_at,
-            raw ->> '$.user.description' AS acct_description,
-            cib_str(raw ->> '$.user.location') AS acct_location,
-            coalesce(raw ->> '$.user.entities.url.urls[0].expanded_url',
-                     cib_str(raw ->> '$.user.url')) AS acct_url,
-            coalesce(raw ->> '$.user.profile_image_url_https',
-                     raw ->> '$.user.profile_image_url') AS acct_profile_image_url,
-            cib_int(raw ->> '$.user.followers_count') AS acct_followers,
-            cib_int(raw ->> '$.user.friends_count') AS acct_following,
-            cib_int(raw ->> '$.user.statuses_count') AS acct_posts_count,
-            raw ->> '$.user.lang' AS acct_language,
-            cib_bool(raw ->> '$.user.verified') AS acct_verified,
+            CASE WHEN {rt}.id_str IS NOT NULL
+                 THEN 'RT @' || {rt}.user.screen_name || ': ' || {_text(rt)}
+                 ELSE {_text("t")} END AS text,
+            t.lang AS language,
+            {rt}.id_str AS repost_of_post,
+            {rt}.user.id_str AS repost_of_account,
+            t.in_reply_to_status_id_str AS reply_to_post,
+            t.in_reply_to_user_id_str AS reply_to_account,
+            t.quoted_status_id_str AS quote_of_post,
+            t.quoted_status.user.id_str AS quote_of_account,
+            list_transform({_ext("entities.urls")},
+                lambda u: coalesce(u.unwound.url, u.expanded_url, u.url)) AS urls,
+            list_transform({_ext("entities.hashtags")}, lambda h: h.text) AS hashtags,
+            list_transform({_ext("entities.user_mentions")}, lambda m: m.screen_name)
+                AS mentions,
+            list_transform({_ext("extended_entities.media")},
+                lambda m: {{'url': m.media_url_https, 'type': m.type, 'hash': m.id_str}})
+                AS media,
+            coalesce(regexp_extract(t.source, '>([^<]*)<', 1), t.source) AS client,
+            cib_int(t.favorite_count) AS like_count,
+            cib_int(t.retweet_count) AS repost_count,
+            cib_int(t.reply_count) AS reply_count,
+            cib_int(t.quote_count) AS quote_count,
+            t.user.screen_name AS acct_handle,
+            t.user.name AS acct_display_name,
+            cib_ts(t.user.created_at) AS acct_created_at,
+            t.user.description AS acct_description,
+            cib_str(t.user.location) AS acct_location,
+            coalesce(t.user.entities.url.urls[1].expanded_url, cib_str(t.user.url)) AS acct_url,
+            coalesce(t.user.profile_image_url_https, t.user.profile_image_url)
+                AS acct_profile_image_url,
+            cib_int(t.user.followers_count) AS acct_followers,
+            cib_int(t.user.friends_count) AS acct_following,
+            cib_int(t.user.statuses_count) AS acct_posts_count,
+            t.user.lang AS acct_language,
+            cib_bool(t.user.verified) AS acct_verified,
             list_filter([
-                CASE WHEN cib_bool(raw ->> '$.user.protected') THEN 'protected' END,
-                CASE WHEN cib_bool(raw ->> '$.user.default_profile_image')
+                CASE WHEN cib_bool(t.user.protected) THEN 'protected' END,
+                CASE WHEN cib_bool(t.user.default_profile_image)
                      THEN 'default_profile_image' END],
                 lambda f: f IS NOT NULL) AS acct_flags
-        FROM {stream}"""
+        FROM (SELECT seq, raw, json_transform(raw, '{_SHAPE}') AS t FROM {stream})"""
 
 
 register(TwitterV1())
