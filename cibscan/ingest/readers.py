@@ -6,8 +6,10 @@ Three shapes cover every platform export we know:
 - ``json``: one JSON document holding an array of records (Telegram, YouTube, TikTok,
   Mastodon...). Streamed with ijson, so a multi-gigabyte export stays in bounded memory.
   Batches ``(seq, raw)`` where ``raw`` is each record re-serialised.
-- ``csv``: a header row and records. Streamed with pyarrow's CSV reader, every column as text.
-  Batches ``(seq, <columns>)``.
+- ``csv`` and ``parquet``: tabular files, in :mod:`cibscan.ingest.tabular`.
+
+Every stream is decompressed on the fly, hashed (sha256 of the bytes on disk) as it passes,
+and tolerant of a file that breaks off midway: what came before the fault is kept.
 
 Readers never drop a record silently: what they cannot turn into a row (invalid UTF-8, a CSV
 row with the wrong number of fields, an over-long line, a JSON document cut short) becomes a
