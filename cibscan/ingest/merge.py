@@ -83,6 +83,13 @@ def _sql_literal(value: str) -> str:
 def _normalising_select(
     adapter: Adapter, cols: set[str], run_id: int, source_name: str, pseudonymous: bool
 ) -> str:
+    """The select list that wraps an adapter's output (columns ``cols``) for ``_stage``.
+
+    It applies what every format shares, so that no adapter repeats it: URL, hashtag and
+    mention normalisation, ``text_norm``, pseudonyms, the source columns, empty lists for
+    absent list columns, typed NULLs for columns the adapter does not fill, and the generic
+    reject rules (no post id, no account, no usable timestamp).
+    """
     out: dict[str, str] = {"seq": "a.seq", "rec": "a.rec"}
     for c in POST_COLUMNS:
         if c in cols:
