@@ -1,0 +1,76 @@
+"""Detect contract: what a detect run reads, the options it takes and the tables it writes.
+
+A detect run reads the ingest tables (``posts``, ``accounts``) and replaces the findings
+tables below; ``detect_runs`` keeps one row per run with its parameters and the cibscan
+version, so a finding can always say how it was made. Account keys inside the findings are
+integers (``acct``, from ``account_index``, assigned in (platform, account_id) order) because
+integer joins are several times faster than string joins; exports map them back to the
+platform's own ids.
+
+Stages, each a module that reads the previous stage's tables and writes its own:
+``inputs`` (account_index, cib_posts) -> signals (pairs, evidence) -> ``statistics`` (p-values)
+-> :mod:`cibscan.network` (edges, clusters) -> :mod:`cibscan.score` (account_scores, cluster
+scores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Findings tables, replaced by every detect run.
+FINDINGS_DDL: dict[str, str] = {
+    "account_index": """CREATE TABLE account_index (
+        acct BIGINT, platform VARCHAR, account_id VARCHAR)""",
+    "pairs": """CREATE TABLE pairs (
+        signal VARCHAR, a BIGINT, b BIGINT, n_shared BIGINT, weight DOUBLE,
+        min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE, expected DOUBLE,
+        p DOUBLE, q DOUBLE, strength DOUBLE, significant BOOLEAN)""",
+    "evidence": """CREATE TABLE evidence (
+        signal VARCHAR, a BIGINT, b BIGINT, object VARCHAR, post_a VARCHAR, post_b VARCHAR,
+        t_a DOUBLE, t_b DOUBLE, dt DOUBLE, object_accounts BIGINT)""",
+    "edges": """CREATE TABLE edges (
+        a BIGINT, b BIGINT, strength DOUBLE, q DOUBLE, weight DOUBLE, n_shared BIGINT,
+        layers VARCHAR[], n_layers INTEGER, min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE)""",
+    "clusters": """CREATE TABLE clusters (
+        cluster_id INTEGER, size INTEGER, n_edges BIGINT, density DOUBLE, score DOUBLE,
+        n_flagged INTEGER, platforms VARCHAR[], layers VARCHAR[], first_t DOUBLE,
+        last_t DOUBLE, median_min_dt DOUBLE, synchrony DOUBLE)""",
+    "account_clusters": """CREATE TABLE account_clusters (acct BIGINT, cluster_id INTEGER)""",
+    "account_scores": """CREATE TABLE account_scores (
+        acct BIGINT, platform VARCHAR, account_id VARCHAR, score DOUBLE, flagged BOOLEAN,
+        cluster_id INTEGER, reasons VARCHAR, strength DOUBLE, n_partners BIGINT)""",
+    # n_shared: the most items shared with one significant partner
+    "account_signal_scores": """CREATE TABLE account_signal_scores (
+        acct BIGINT, signal VARCHAR, score DOUBLE, strength DOUBLE, n_partners BIGINT,
+        n_shared BIGINT, best_q DOUBLE)""",
+}
+
+RUNS_DDL = """CREATE TABLE IF NOT EXISTS detect_runs (
+    run_id INTEGER, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ, cibscan_version VARCHAR,
+    params VARCHAR, n_posts BIGINT, n_accounts BIGINT, n_pairs BIGINT, n_edges BIGINT,
+    n_clusters BIGINT, n_flagged BIGINT)"""
+
+#: family-wise error rate of an account's strongest tie at the default flag threshold
+DEFAULT_ALPHA = 0.01
+#: fewest shared items a pair needs before it is tested (one coincidence is an anecdote)
+DEFAULT_MIN_SHARED = 2
+
+
+@dataclass
+class DetectOptions:
+    """Everything a detect run can be told; recorded in ``detect_runs.params``."""
+
+    #: signals to run (None: every signal enabled by default)
+    signals: list[str] | None = None
+    #: per-signal parameter overrides, e.g. {"co_repost": {"window": "30s"}}
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: one window for every windowed signal (overridden by a signal's own ``window``)
+    window: Any = None
+    alpha: float = DEFAULT_ALPHA
+    min_shared: int = DEFAULT_MIN_SHARED
+    #: Leiden resolution (higher: smaller clusters)
+    resolution: float = 1.0
+    seed: int = 0
+    evidence_per_pair: int = 5
+    memory_limit: str | None = None

@@ -1,0 +1,50 @@
+"""The detect input tables: integer account keys and a slim, typed copy of the posts."""
+
+from __future__ import annotations
+
+from cibscan.engine import Engine
+
+# Post columns signals may read from cib_posts besides acct and t (see docs/signals.md).
+POST_INPUT_COLUMNS: tuple[str, ...] = (
+    "platform",
+    "post_id",
+    "kind",
+    "text_norm",
+    "urls",
+    "domains",
+    "hashtags",
+    "mentions",
+    "media",
+    "repost_of_post",
+    "repost_of_account",
+    "reply_to_post",
+    "reply_to_account",
+    "quote_of_post",
+)
+
+
+def build_inputs(engine: Engine) -> tuple[int, int]:
+    """Write ``account_index`` and the temp table ``cib_posts``; return (posts, accounts).
+
+    Account keys follow (platform, account_id) order, so the same case gives the same keys
+    whatever order its files were ingested in. Posts without a time or an author cannot
+    take part in a co-action and are left out.
+    """
+    engine.execute("DROP TABLE IF EXISTS account_index")
+    engine.execute(
+        """CREATE TABLE account_index AS
+        SELECT CAST(row_number() OVER (ORDER BY platform, account_id) AS BIGINT) AS acct,
+               platform, account_id
+        FROM (SELECT DISTINCT platform, account_id FROM posts
+              WHERE account_id IS NOT NULL) AS a"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE cib_posts AS
+        SELECT i.acct, epoch(p.created_at) AS t, {", ".join("p." + c for c in POST_INPUT_COLUMNS)}
+        FROM posts AS p JOIN account_index AS i USING (platform, account_id)
+        WHERE p.created_at IS NOT NULL"""
+    )
+    n_posts, n_accounts = engine.fetchall(
+        "SELECT count(*), count(DISTINCT acct) FROM cib_posts"
+    )[0]
+    return int(n_posts), int(n_accounts)

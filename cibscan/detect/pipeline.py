@@ -1,0 +1,201 @@
+"""``detect``: run the signals on a case and write scored findings (one library call)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cibscan import __version__
+from cibscan.detect.base import FINDINGS_DDL, RUNS_DDL, DetectOptions
+from cibscan.detect.inputs import build_inputs
+from cibscan.detect.statistics import assess_pairs
+from cibscan.engine import Engine
+from cibscan.ingest.pipeline import _checked_size
+from cibscan.network.communities import find_communities
+from cibscan.network.fuse import fuse_edges
+from cibscan.score.base import flag_threshold
+from cibscan.score.scores import score_accounts, score_clusters
+from cibscan.signals.base import Signal, SignalContext, format_duration, get_signal, signals
+from cibscan.store import Case
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SignalRun:
+    """What one signal produced in a run."""
+
+    name: str
+    params: dict[str, Any]
+    pairs: int = 0
+    significant: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class DetectReport:
+    """The outcome of a detect run (the findings themselves are tables in the case)."""
+
+    run_id: int
+    posts: int = 0
+    accounts: int = 0
+    pairs: int = 0
+    edges: int = 0
+    clusters: int = 0
+    flagged: int = 0
+    flag_threshold: float = 0.5
+    seconds: float = 0.0
+    signals: list[SignalRun] = field(default_factory=list)
+    top_clusters: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]]]:
+    """The signals to run with their validated parameters (errors name the bad value)."""
+    available = signals()
+    names = options.signals or [n for n, s in available.items() if s.default_enabled]
+    unknown_params = sorted(set(options.params) - set(names))
+    if unknown_params:
+        raise ValueError(
+            f"parameters given for signals not run: {', '.join(unknown_params)} "
+            f"(running: {', '.join(names)})"
+        )
+    chosen = []
+    for name in names:
+        signal = get_signal(name)
+        given = dict(options.params.get(name, {}))
+        if options.window is not None and "window" not in given:
+            if any(p.name == "window" for p in signal.params):
+                given["window"] = options.window
+        chosen.append((signal, signal.resolve(given)))
+    return chosen
+
+
+def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
+    """Run every chosen signal, test the pairs, build the network, score, and record the run.
+
+    The findings tables (see :mod:`cibscan.detect.base`) are replaced as one transaction, so a
+    failed run leaves the previous findings in place.
+    """
+    options = options or DetectOptions()
+    chosen = resolve_signals(options)  # fail on bad parameters before any work
+    engine = case.engine
+    if options.memory_limit:
+        engine.execute(f"SET memory_limit = '{_checked_size(options.memory_limit)}'")
+    engine.execute("SET preserve_insertion_order = false")
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    engine.execute(RUNS_DDL)
+    run_id = int(engine.fetchall("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs")[0][0])
+    report = DetectReport(run_id=run_id, flag_threshold=flag_threshold(options.alpha))
+    with engine.transaction():
+        for table, ddl in FINDINGS_DDL.items():
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+            if table != "account_index":
+                engine.execute(ddl)
+        report.posts, report.accounts = build_inputs(engine)
+        ctx = SignalContext(engine, evidence_per_pair=options.evidence_per_pair, seed=options.seed)
+        for signal, params in chosen:
+            report.signals.append(_run_signal(ctx, signal, params))
+        report.pairs = assess_pairs(engine, alpha=options.alpha, min_shared=options.min_shared)
+        _count_significant(engine, report)
+        report.edges = fuse_edges(engine)
+        report.clusters = find_communities(
+            engine, resolution=options.resolution, seed=options.seed
+        )
+        report.flagged = score_accounts(engine, min_shared=options.min_shared)
+        score_clusters(engine)
+        engine.execute("DROP TABLE IF EXISTS cib_posts")
+        report.seconds = time.perf_counter() - clock
+        _record_run(engine, report, options, chosen, started)
+    report.top_clusters = top_clusters(engine)
+    log.info(
+        "detect run %d: %d pairs, %d edges, %d clusters, %d flagged in %.1fs",
+        run_id,
+        report.pairs,
+        report.edges,
+        report.clusters,
+        report.flagged,
+        report.seconds,
+    )
+    return report
+
+
+def _run_signal(ctx: SignalContext, signal: Signal, params: dict[str, Any]) -> SignalRun:
+    clock = time.perf_counter()
+    before = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
+    signal.pairs(ctx, params)
+    after = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
+    shown = {
+        k: format_duration(v) if signal.param(k).kind == "duration" else v
+        for k, v in params.items()
+    }
+    run = SignalRun(signal.name, shown, pairs=after - before)
+    run.seconds = time.perf_counter() - clock
+    log.info("signal %s: %d pairs in %.2fs", signal.name, run.pairs, run.seconds)
+    return run
+
+
+def _count_significant(engine: Engine, report: DetectReport) -> None:
+    counts = dict(
+        engine.fetchall("SELECT signal, count(*) FROM pairs WHERE significant GROUP BY signal")
+    )
+    for run in report.signals:
+        run.significant = int(counts.get(run.name, 0))
+
+
+def _record_run(
+    engine: Engine,
+    report: DetectReport,
+    options: DetectOptions,
+    chosen: list[tuple[Signal, dict[str, Any]]],
+    started: datetime,
+) -> None:
+    params = {
+        "signals": {run.name: run.params for run in report.signals},
+        "alpha": options.alpha,
+        "min_shared": options.min_shared,
+        "resolution": options.resolution,
+        "seed": options.seed,
+        "evidence_per_pair": options.evidence_per_pair,
+    }
+    engine.execute(
+        "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            report.run_id,
+            started,
+            datetime.now(UTC),
+            __version__,
+            json.dumps(params, sort_keys=True),
+            report.posts,
+            report.accounts,
+            report.pairs,
+            report.edges,
+            report.clusters,
+            report.flagged,
+        ],
+    )
+
+
+def top_clusters(engine: Engine, limit: int = 10) -> list[dict[str, Any]]:
+    """The highest-ranked clusters (by score, then size) with their members' handles."""
+    if not engine.table_exists("clusters"):
+        return []
+    table = engine.fetch_arrow(
+        f"""SELECT c.cluster_id, c.size, c.score, c.density, c.synchrony, c.platforms,
+                   c.layers, to_timestamp(c.first_t) AS first_time,
+                   to_timestamp(c.last_t) AS last_time,
+                   (SELECT list(coalesce(a.handle, s.account_id) ORDER BY s.score DESC,
+                                s.account_id)[1:5]
+                    FROM account_scores AS s
+                    LEFT JOIN accounts AS a USING (platform, account_id)
+                    WHERE s.cluster_id = c.cluster_id) AS sample_members
+            FROM clusters AS c ORDER BY c.score DESC, c.size DESC, c.cluster_id LIMIT {limit}"""
+    )
+    return table.to_pylist()

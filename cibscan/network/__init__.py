@@ -1,0 +1,1 @@
+"""Network: fuse the signals' significant pairs into one graph and find its communities."""

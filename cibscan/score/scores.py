@@ -1,0 +1,77 @@
+"""Per-account and per-cluster scores, sub-scores per signal, and readable reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cibscan.engine import Engine
+from cibscan.score.base import score_sql
+
+
+def score_accounts(engine: Engine, *, min_shared: int) -> int:
+    """Write ``account_signal_scores`` and ``account_scores``; return the flagged count."""
+    engine.execute("DELETE FROM account_signal_scores")
+    engine.execute(
+        f"""INSERT INTO account_signal_scores BY NAME
+        WITH sides AS (
+            SELECT a AS acct, signal, strength, significant, n_shared, q FROM pairs
+            WHERE n_shared >= {int(min_shared)}
+            UNION ALL
+            SELECT b, signal, strength, significant, n_shared, q FROM pairs
+            WHERE n_shared >= {int(min_shared)})
+        SELECT acct, signal, max(strength) AS strength,
+               {score_sql("max(strength)")} AS score,
+               count(*) FILTER (WHERE significant) AS n_partners,
+               coalesce(max(n_shared) FILTER (WHERE significant), 0) AS n_shared,
+               min(q) AS best_q
+        FROM sides GROUP BY acct, signal"""
+    )
+    engine.execute("DELETE FROM account_scores")
+    engine.execute(
+        f"""INSERT INTO account_scores BY NAME
+        WITH best AS (SELECT acct, max(strength) AS strength FROM account_signal_scores
+                      GROUP BY acct),
+        partners AS (SELECT acct, count(*) AS n_partners FROM (
+                          SELECT a AS acct FROM edges UNION ALL SELECT b FROM edges) AS e
+                      GROUP BY acct),
+        reasons AS (
+            SELECT acct, string_agg(
+                printf('%s: tied to %d account(s), up to %d shared items each (q=%.1e)',
+                       signal, n_partners, n_shared, best_q),
+                '; ' ORDER BY strength DESC, signal) AS reasons
+            FROM account_signal_scores WHERE n_partners > 0 GROUP BY acct)
+        SELECT i.acct, i.platform, i.account_id,
+               coalesce({score_sql("b.strength")}, 0.0) AS score,
+               coalesce(p.n_partners, 0) > 0 AS flagged,
+               c.cluster_id, coalesce(r.reasons, '') AS reasons,
+               coalesce(b.strength, 0.0) AS strength,
+               coalesce(p.n_partners, 0) AS n_partners
+        FROM account_index AS i
+        LEFT JOIN best AS b USING (acct)
+        LEFT JOIN partners AS p USING (acct)
+        LEFT JOIN account_clusters AS c USING (acct)
+        LEFT JOIN reasons AS r USING (acct)"""
+    )
+    return int(engine.fetchall("SELECT count(*) FROM account_scores WHERE flagged")[0][0])
+
+
+def score_clusters(engine: Engine) -> None:
+    """Fill each cluster's ``score`` (mean member score) and ``n_flagged``."""
+    engine.execute(
+        """UPDATE clusters SET score = s.score, n_flagged = s.n_flagged
+        FROM (SELECT cluster_id, avg(score) AS score,
+                     CAST(count(*) FILTER (WHERE flagged) AS INTEGER) AS n_flagged
+              FROM account_scores WHERE cluster_id IS NOT NULL GROUP BY cluster_id) AS s
+        WHERE clusters.cluster_id = s.cluster_id"""
+    )
+
+
+def signal_score_columns(signal_names: Sequence[str]) -> str:
+    """SELECT-list items pivoting ``account_signal_scores`` into ``score_<signal>`` columns.
+
+    For use in a query grouping ``account_signal_scores AS ss`` by account.
+    """
+    return ", ".join(
+        f"coalesce(max(ss.score) FILTER (WHERE ss.signal = '{name}'), 0.0) AS score_{name}"
+        for name in signal_names
+    )

@@ -1,0 +1,241 @@
+"""Signal contract: one module per coordination signal, one small shared contract.
+
+A signal turns the posts of a case into an **account-pair table**: for each pair of accounts
+that acted together in its sense (reposted the same post, shared the same URL, posted the
+same text...), how much they shared and how much sharing a null model expects by chance.
+
+What a signal declares:
+- ``name`` (the layer name, used in ``score_<name>`` columns and ``--signal``), ``title``,
+  ``description`` (one paragraph for ``docs/signals.md`` and ``cibscan signals``);
+- ``params``: a tuple of :class:`Param` with defaults, ranges and docs. :meth:`Signal.resolve`
+  validates what a user passes and fills the defaults.
+
+What a signal computes, :meth:`Signal.pairs`, entirely inside the engine (SQL, no Python loop
+over posts, never all pairs of accounts). It reads the detect input table ``cib_posts``
+(one row per post with an integer account key ``acct`` and the time ``t`` in epoch seconds,
+see :mod:`cibscan.detect.inputs`) and appends rows to two tables named by the context:
+
+- ``ctx.pairs_table`` with :data:`PAIR_COLUMNS`: ``a < b`` (account keys), ``n_shared``
+  (distinct shared objects / events), ``weight`` (the rarity-weighted count, see
+  ``docs/signals.md``), ``min_dt`` (seconds), ``first_t`` / ``last_t`` (epoch seconds) and
+  ``expected`` (the null model's expected ``n_shared`` for this pair);
+- ``ctx.evidence_table`` with :data:`EVIDENCE_COLUMNS`: the top shared items of each pair.
+
+The detect stage then tests every pair uniformly (Poisson tail of ``n_shared`` given
+``expected``, corrected for the number of pairs tested), so a signal only has to state its
+null expectation, not its own statistics.
+
+Most signals are "co-actions on a shared object within a time window"; they subclass
+:class:`cibscan.signals.coaction.CoActionSignal` and write one SELECT. Built-in signals
+register with :func:`register` exactly as a plugin does (entry point group
+``cibscan.signals``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Literal
+
+from cibscan.engine import Engine
+
+log = logging.getLogger(__name__)
+
+PAIR_COLUMNS: tuple[str, ...] = (
+    "signal",
+    "a",
+    "b",
+    "n_shared",
+    "weight",
+    "min_dt",
+    "first_t",
+    "last_t",
+    "expected",
+)
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "signal",
+    "a",
+    "b",
+    "object",
+    "post_a",
+    "post_b",
+    "t_a",
+    "t_b",
+    "dt",
+    "object_accounts",
+)
+
+ParamKind = Literal["int", "float", "duration", "bool", "str"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+WHOLE_CASE = ("case", "none", "inf", "all")
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from ``60``, ``"60s"``, ``"5m"``, ``"1.5h"``, ``"2d"``; None for ``"case"``.
+
+    ``"case"`` (or ``none``/``inf``/``all``) means no time window: co-actions anywhere in the
+    case count.
+    """
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        if text in WHOLE_CASE:
+            return None
+        match = _DURATION.match(text)
+        if not match:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 60s, 5m, 1h, 2d or 'case')")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"a duration must be a non-negative number of seconds: {value!r}")
+    return seconds
+
+
+def format_duration(seconds: float | None) -> str:
+    """The inverse of :func:`parse_duration`, for docs and run records."""
+    if seconds is None:
+        return "case"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a signal."""
+
+    name: str
+    kind: ParamKind
+    default: Any
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def parse(self, value: Any) -> Any:
+        """Validate and convert a user value (string from the CLI or a Python value)."""
+        if self.kind == "duration":
+            return parse_duration(value)
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"{self.name}: not a boolean: {value!r}")
+        if self.kind == "str":
+            return str(value)
+        try:
+            number: float = int(value) if self.kind == "int" else float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: expected {self.kind}, got {value!r}") from None
+        if self.minimum is not None and number < self.minimum:
+            raise ValueError(f"{self.name}: {number} is below the minimum {self.minimum:g}")
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f"{self.name}: {number} is above the maximum {self.maximum:g}")
+        return number
+
+    def describe_default(self) -> str:
+        if self.kind == "duration":
+            return format_duration(self.default)
+        return str(self.default)
+
+
+@dataclass
+class SignalContext:
+    """Where a signal reads and writes, and facts about the case it may use."""
+
+    engine: Engine
+    pairs_table: str = "pairs"
+    evidence_table: str = "evidence"
+    evidence_per_pair: int = 5
+    seed: int = 0
+
+
+class Signal(ABC):
+    """Base class of every coordination signal (see the module docstring)."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = ()
+    #: run by ``cibscan detect`` unless the user chooses signals explicitly
+    default_enabled: ClassVar[bool] = True
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def resolve(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults overlaid with the user's values, each validated; unknown names fail."""
+        given = dict(given or {})
+        known = {p.name for p in self.params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ValueError(
+                f"signal {self.name!r} has no parameter {', '.join(unknown)}; "
+                f"its parameters: {', '.join(sorted(known)) or 'none'}"
+            )
+        resolved: dict[str, Any] = {}
+        for p in self.params:
+            resolved[p.name] = p.parse(given[p.name]) if p.name in given else p.default
+        return resolved
+
+    @abstractmethod
+    def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
+        """Append this signal's account pairs and evidence to the context's tables."""
+
+
+_REGISTRY: dict[str, Signal] = {}
+
+
+def register(signal: Signal) -> Signal:
+    """Add a signal to the registry (built-ins and plugins alike)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", signal.name):
+        raise ValueError(f"signal name {signal.name!r} must be lower_snake_case")
+    if signal.name in _REGISTRY and type(_REGISTRY[signal.name]) is not type(signal):
+        log.warning("signal %s is registered twice; the later one wins", signal.name)
+    _REGISTRY[signal.name] = signal
+    return signal
+
+
+def load_plugins() -> None:
+    """Load the built-in signals and any third-party ones declared as entry points."""
+    from cibscan.signals import DEFAULT_SIGNALS
+
+    for module_name in DEFAULT_SIGNALS:
+        __import__(module_name)
+    for ep in entry_points(group="cibscan.signals"):
+        try:
+            obj = ep.load()
+            register(obj() if isinstance(obj, type) else obj)
+        except Exception:  # a broken plugin must not break the built-in signals
+            log.exception("could not load cibscan signal plugin %s", ep.name)
+
+
+def signals() -> dict[str, Signal]:
+    """All registered signals by name, in the order they were registered."""
+    if not _REGISTRY:
+        load_plugins()
+    return dict(_REGISTRY)
+
+
+def get_signal(name: str) -> Signal:
+    """The signal of that name, or a ValueError listing the known names."""
+    known = signals()
+    if name not in known:
+        raise ValueError(f"unknown signal {name!r}; known signals: {', '.join(known)}")
+    return known[name]

@@ -1,0 +1,214 @@
+"""The one co-action mechanism shared by most signals.
+
+A co-action signal states, in one SELECT over ``cib_posts``, its **actions**: rows
+``(acct, obj, t, post_id)`` meaning "account ``acct`` acted on object ``obj`` at time ``t`` in
+post ``post_id``". The object is whatever the signal is about: the reposted post, the
+normalised text, a URL, a domain, a hashtag sequence, a reply target, a media hash, a text
+family, a time bin. Everything else is shared, parametrised code, so nine signals do not
+become nine near-copies of the same join:
+
+1. **Object popularity** ``k_o`` (distinct accounts acting on ``o``) and per account ``d_a``
+   (distinct objects) and ``K_a = sum over a's objects of (k_o - 1)``.
+2. **Pairs within the window**: a self-join on the object and on time buckets of the window's
+   width (bucket ``b`` meets ``b-1``, ``b`` and ``b+1``), filtered to ``|t_a - t_b| <= window``.
+   Objects acted on by more than ``max_accounts`` accounts produce no pairs (their rarity
+   weight is near zero and they would cost a quadratic join); they still count in the null
+   model. ``window = None`` pairs co-actions anywhere in the case.
+3. **Per pair**: ``n_shared`` distinct objects, the rarity-weighted ``weight``, the smallest
+   time gap, the first and last time, and the null expectation
+   ``expected = (d_b * K_a + d_a * K_b) / (2 S)`` (configuration model: ``a`` keeps its
+   objects, ``b`` draws its ``d_b`` objects in proportion to their popularity; ``S`` is the
+   number of (account, object) incidences). See ``docs/signals.md``.
+4. **Evidence**: the ``evidence_per_pair`` rarest (then closest in time) shared objects of
+   each pair, with the two posts and their times.
+
+Everything is plain SQL (joins, GROUP BY, window functions, ``min_by``) so that it
+transpiles to Spark SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from cibscan.engine import Engine
+from cibscan.signals.base import Param, Signal, SignalContext
+
+log = logging.getLogger(__name__)
+
+
+def window_param(default: float | None, doc: str = "") -> Param:
+    return Param(
+        "window",
+        "duration",
+        default,
+        doc or "Largest time gap between two accounts' actions on the same object "
+        "('case' = anywhere in the case).",
+    )
+
+
+def max_accounts_param(default: int) -> Param:
+    return Param(
+        "max_accounts",
+        "int",
+        default,
+        "Objects acted on by more accounts than this make no pairs (they carry almost no "
+        "evidence and cost a quadratic join); 0 = no limit. They still count in the null model.",
+        minimum=0,
+    )
+
+
+class CoActionSignal(Signal):
+    """A signal defined by its actions; the pairing, weighting and null model are shared."""
+
+    @abstractmethod
+    def actions_sql(self, params: Mapping[str, Any]) -> str:
+        """SELECT acct, obj, t, post_id FROM cib_posts ... (obj a VARCHAR; NULLs are dropped)."""
+
+    def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
+        """Build helper tables the actions need (for example text families). Default: none."""
+
+    def candidates_table(self, ctx: SignalContext, params: Mapping[str, Any]) -> str | None:
+        """A table (a, b) restricting which pairs are examined, or None for all co-actors."""
+        return None
+
+    def cleanup(self, ctx: SignalContext) -> None:
+        """Drop the helper tables made by :meth:`prepare`."""
+
+    def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
+        self.prepare(ctx, params)
+        try:
+            co_action_pairs(
+                ctx,
+                signal=self.name,
+                actions_sql=self.actions_sql(params),
+                window=params.get("window"),
+                max_accounts=int(params.get("max_accounts", 0)),
+                candidates=self.candidates_table(ctx, params),
+            )
+        finally:
+            self.cleanup(ctx)
+
+
+def co_action_pairs(
+    ctx: SignalContext,
+    *,
+    signal: str,
+    actions_sql: str,
+    window: float | None,
+    max_accounts: int = 0,
+    candidates: str | None = None,
+) -> None:
+    """Turn a signal's actions into rows of ``ctx.pairs_table`` and ``ctx.evidence_table``."""
+    engine = ctx.engine
+    p = f"_ca_{signal}"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_acts AS
+        SELECT DISTINCT acct, CAST(obj AS VARCHAR) AS obj, CAST(t AS DOUBLE) AS t,
+               CAST(post_id AS VARCHAR) AS post_id
+        FROM ({actions_sql}) AS actions
+        WHERE acct IS NOT NULL AND obj IS NOT NULL AND t IS NOT NULL"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_objs AS
+        SELECT obj, count(DISTINCT acct) AS k FROM {p}_acts GROUP BY obj"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
+        SELECT acct, count(*) AS d, sum(o.k - 1) AS big_k
+        FROM (SELECT DISTINCT acct, obj FROM {p}_acts) AS x JOIN {p}_objs AS o USING (obj)
+        GROUP BY acct"""
+    )
+    (n_accounts, incidences) = engine.fetchall(
+        f"SELECT count(*), coalesce(sum(d), 0) FROM {p}_accts"
+    )[0]
+    try:
+        if n_accounts < 2:
+            log.info("%s: fewer than two accounts act; no pairs", signal)
+            return
+        _co_actions(engine, p, window, max_accounts, candidates)
+        _pair_rows(ctx, p, signal, int(n_accounts), int(incidences))
+        _evidence_rows(ctx, p, signal)
+    finally:
+        for suffix in ("acts", "objs", "accts", "kept", "co"):
+            engine.execute(f"DROP TABLE IF EXISTS {p}_{suffix}")
+
+
+def _co_actions(
+    engine: Engine, p: str, window: float | None, max_accounts: int, candidates: str | None
+) -> None:
+    """One row per (a, b, object): the closest pair of actions of a and b on that object."""
+    cap = f"AND o.k <= {int(max_accounts)}" if max_accounts > 0 and candidates is None else ""
+    bucket = f"CAST(floor(a.t / {window!r}) AS BIGINT)" if window else "CAST(0 AS BIGINT)"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_kept AS
+        SELECT a.acct, a.obj, a.t, a.post_id, {bucket} AS bucket
+        FROM {p}_acts AS a JOIN {p}_objs AS o USING (obj)
+        WHERE o.k >= 2 {cap}"""
+    )
+    within = f"AND abs(x.t - y.t) <= {window!r}" if window is not None else ""
+    if candidates is None:
+        shifts = "(VALUES (-1), (0), (1))" if window else "(VALUES (0))"
+        source = f"""{p}_kept AS x CROSS JOIN {shifts} AS s(shift)
+            JOIN {p}_kept AS y ON y.obj = x.obj AND y.bucket = x.bucket + s.shift"""
+    else:
+        source = f"""{candidates} AS c JOIN {p}_kept AS x ON x.acct = c.a
+            JOIN {p}_kept AS y ON y.acct = c.b AND y.obj = x.obj"""
+    # The tie-break key makes the chosen evidence posts independent of input order.
+    key = "(abs(x.t - y.t), x.post_id, y.post_id)"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_co AS
+        SELECT x.acct AS a, y.acct AS b, x.obj,
+               min(abs(x.t - y.t)) AS dt,
+               min_by(x.post_id, {key}) AS post_a, min_by(y.post_id, {key}) AS post_b,
+               min_by(x.t, {key}) AS t_a, min_by(y.t, {key}) AS t_b,
+               min(least(x.t, y.t)) AS first_t, max(greatest(x.t, y.t)) AS last_t
+        FROM {source}
+        WHERE x.acct < y.acct {within}
+        GROUP BY x.acct, y.acct, x.obj"""
+    )
+
+
+def rarity_sql(k: str, n_accounts: int) -> str:
+    """Rarity weight of an object acted on by ``k`` of ``n_accounts`` accounts, in [0, 1].
+
+    ``ln(N / k) / ln(N / 2)``: 1 for an object only the pair shares, 0 for one every account
+    shares (an inverse-document-frequency, normalised so that weights read as "rare objects").
+    """
+    if n_accounts <= 2:
+        return "1.0"
+    return f"greatest(0.0, least(1.0, ln({n_accounts}.0 / {k}) / ln({n_accounts}.0 / 2)))"
+
+
+def _pair_rows(ctx: SignalContext, p: str, signal: str, n_accounts: int, incidences: int) -> None:
+    engine = ctx.engine
+    engine.execute(
+        f"""INSERT INTO {ctx.pairs_table} BY NAME
+        SELECT '{signal}' AS signal, c.a, c.b,
+               count(*) AS n_shared,
+               sum({rarity_sql("o.k", n_accounts)}) AS weight,
+               min(c.dt) AS min_dt, min(c.first_t) AS first_t, max(c.last_t) AS last_t,
+               (any_value(sb.d) * any_value(sa.big_k) + any_value(sa.d) * any_value(sb.big_k))
+                   / (2.0 * {max(incidences, 1)}) AS expected
+        FROM {p}_co AS c
+        JOIN {p}_objs AS o USING (obj)
+        JOIN {p}_accts AS sa ON sa.acct = c.a
+        JOIN {p}_accts AS sb ON sb.acct = c.b
+        GROUP BY c.a, c.b"""
+    )
+
+
+def _evidence_rows(ctx: SignalContext, p: str, signal: str) -> None:
+    ctx.engine.execute(
+        f"""INSERT INTO {ctx.evidence_table} BY NAME
+        SELECT '{signal}' AS signal, a, b, obj AS object, post_a, post_b, t_a, t_b, dt,
+               k AS object_accounts
+        FROM (
+            SELECT c.*, o.k, row_number() OVER (
+                PARTITION BY c.a, c.b ORDER BY o.k, c.dt, c.obj) AS rank
+            FROM {p}_co AS c JOIN {p}_objs AS o USING (obj)
+        ) AS ranked
+        WHERE rank <= {int(ctx.evidence_per_pair)}"""
+    )

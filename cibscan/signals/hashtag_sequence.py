@@ -1,0 +1,32 @@
+"""Hashtag sequence: two accounts use the same ordered list of hashtags within the window."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from cibscan.signals.base import Param, register
+from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
+
+
+class HashtagSequence(CoActionSignal):
+    name = "hashtag_sequence"
+    title = "Hashtag sequence"
+    description = (
+        "Both accounts posted the same ordered sequence of at least min_tags hashtags within "
+        "the window. People pick one trending tag; scripted accounts paste the same string of "
+        "several tags in the same order."
+    )
+    params: ClassVar[tuple[Param, ...]] = (
+        window_param(3600.0),
+        max_accounts_param(500),
+        Param("min_tags", "int", 2, "Fewest hashtags a sequence must have.", minimum=1),
+    )
+
+    def actions_sql(self, params: Mapping[str, Any]) -> str:
+        return f"""SELECT acct, array_to_string(hashtags, ' ') AS obj, t, post_id
+            FROM cib_posts
+            WHERE repost_of_post IS NULL AND len(hashtags) >= {int(params["min_tags"])}"""
+
+
+register(HashtagSequence())

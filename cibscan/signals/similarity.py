@@ -1,0 +1,148 @@
+"""Set similarity at scale in SQL: MinHash LSH and families of similar items.
+
+Used by the near-duplicate text signal (entities = distinct texts, tokens = character
+shingles, so Chinese, Russian and mixed scripts work without word splitting), by the
+synchronised-activity signal (entities = accounts, tokens = active time bins) and by the
+perceptual media hash signal (Hamming neighbours, found with the pigeonhole principle).
+
+MinHash here is **one-permutation hashing**: each token's 64-bit hash picks a bin
+(``hash % n_bins``) and each entity keeps the minimum hash per bin. That costs one pass over
+the tokens instead of one pass per hash function, and for two sets the probability that a bin
+holds the same minimum is their Jaccard similarity. Bins are grouped into bands of
+``rows_per_band``; entities whose band minima all agree become candidates, and candidates are
+verified by the share of agreeing bins (the Jaccard estimate). With 48 bins in 16 bands of 3,
+a pair at Jaccard 0.6 becomes a candidate with probability 1 - (1 - 0.6^3)^16 = 0.98, a pair
+at 0.2 with probability 0.12.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from cibscan.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def minhash_similar_pairs(
+    engine: Engine,
+    tokens_sql: str,
+    out: str,
+    *,
+    threshold: float,
+    n_bins: int = 48,
+    rows_per_band: int = 3,
+    max_bucket: int = 1000,
+) -> int:
+    """Write ``out(e1, e2, similarity)`` (e1 < e2) for entities with estimated Jaccard >= threshold.
+
+    ``tokens_sql`` selects ``(entity BIGINT, token VARCHAR)``. Band buckets holding more than
+    ``max_bucket`` entities are skipped (a boilerplate phrase shared by thousands of texts);
+    returns the number of pairs written.
+    """
+    s = f"_mh_{out}"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {s}_sig AS
+        SELECT entity, CAST(h % {n_bins} AS INTEGER) AS bin, min(h) AS v
+        FROM (SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
+              WHERE entity IS NOT NULL AND token IS NOT NULL) AS hashed
+        GROUP BY entity, bin"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {s}_band AS
+        SELECT entity, bin // {rows_per_band} AS band,
+               hash(string_agg(CAST(v AS VARCHAR), ',' ORDER BY bin)) AS bucket
+        FROM {s}_sig GROUP BY entity, band HAVING count(*) = {rows_per_band}"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {s}_cand AS
+        SELECT DISTINCT x.entity AS e1, y.entity AS e2
+        FROM (SELECT b.* FROM {s}_band AS b JOIN (
+                SELECT band, bucket FROM {s}_band GROUP BY band, bucket
+                HAVING count(*) BETWEEN 2 AND {int(max_bucket)}) AS ok USING (band, bucket)
+             ) AS x
+        JOIN {s}_band AS y ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        WITH sizes AS (SELECT entity, count(*) AS n FROM {s}_sig GROUP BY entity),
+        both_bins AS (
+            SELECT c.e1, c.e2, count(*) AS n_both, count(*) FILTER (WHERE x.v = y.v) AS n_same
+            FROM {s}_cand AS c
+            JOIN {s}_sig AS x ON x.entity = c.e1
+            JOIN {s}_sig AS y ON y.entity = c.e2 AND y.bin = x.bin
+            GROUP BY c.e1, c.e2)
+        SELECT b.e1, b.e2, b.n_same / (s1.n + s2.n - b.n_both) AS similarity
+        FROM both_bins AS b
+        JOIN sizes AS s1 ON s1.entity = b.e1 JOIN sizes AS s2 ON s2.entity = b.e2
+        WHERE b.n_same / (s1.n + s2.n - b.n_both) >= {float(threshold)!r}"""
+    )
+    for suffix in ("sig", "band", "cand"):
+        engine.execute(f"DROP TABLE IF EXISTS {s}_{suffix}")
+    return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])
+
+
+def families(
+    engine: Engine, entities: str, pairs: str, out: str, *, max_rounds: int = 20
+) -> None:
+    """Write ``out(entity, family)``: connected components of the similarity graph.
+
+    Min-label propagation: every entity starts as its own family and repeatedly takes the
+    smallest family among itself and its neighbours, until nothing changes. A chain of
+    small edits (A~B~C) thus ends in one family, as copypasta variants should. Each round is
+    one SQL statement; the Python loop is over rounds, not rows.
+    """
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT entity, entity AS family FROM {entities}"""
+    )
+    for round_no in range(max_rounds):
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {out}_next AS
+            SELECT f.entity, least(f.family, coalesce(n.best, f.family)) AS family
+            FROM {out} AS f LEFT JOIN (
+                SELECT e.entity, min(g.family) AS best FROM (
+                    SELECT e1 AS entity, e2 AS other FROM {pairs}
+                    UNION ALL SELECT e2, e1 FROM {pairs}) AS e
+                JOIN {out} AS g ON g.entity = e.other
+                GROUP BY e.entity) AS n USING (entity)"""
+        )
+        changed = engine.fetchall(
+            f"""SELECT count(*) FROM {out} AS f JOIN {out}_next AS g USING (entity)
+            WHERE f.family <> g.family"""
+        )[0][0]
+        engine.execute(f"DROP TABLE {out}")
+        engine.execute(f"ALTER TABLE {out}_next RENAME TO {out}")
+        if not changed:
+            return
+        log.debug("families %s: round %d changed %d", out, round_no, changed)
+    log.warning("families %s: still changing after %d rounds; stopping", out, max_rounds)
+
+
+def hamming_neighbour_pairs(
+    engine: Engine, hashes_sql: str, out: str, *, max_distance: int, bits: int = 64
+) -> int:
+    """Write ``out(e1, e2, similarity)`` for 64-bit hashes within ``max_distance`` bits.
+
+    Pigeonhole: if two hashes differ in at most k bits, at least one of k + 1 disjoint chunks
+    is identical, so an equi-join per chunk finds every candidate; the exact distance is then
+    ``bit_count(xor(h1, h2))``. ``hashes_sql`` selects ``(entity BIGINT, h UBIGINT)``.
+    """
+    chunks = max_distance + 1
+    width = bits // chunks
+    parts = []
+    for i in range(chunks):
+        hi = bits if i == chunks - 1 else (i + 1) * width
+        mask = (1 << (hi - i * width)) - 1
+        parts.append(f"SELECT entity, h, {i} AS chunk, (h >> {i * width}) & {mask} AS key FROM hs")
+    union = " UNION ALL ".join(parts)
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        WITH hs AS ({hashes_sql}), keyed AS ({union})
+        SELECT DISTINCT x.entity AS e1, y.entity AS e2,
+               1.0 - bit_count(xor(x.h, y.h)) / {bits}.0 AS similarity
+        FROM keyed AS x JOIN keyed AS y
+          ON y.chunk = x.chunk AND y.key = x.key AND x.entity < y.entity
+        WHERE bit_count(xor(x.h, y.h)) <= {int(max_distance)}"""
+    )
+    return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])

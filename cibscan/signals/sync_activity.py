@@ -1,0 +1,84 @@
+"""Synchronised activity: accounts active in the same fine time bins, sharing no content."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from cibscan.signals.base import Param, SignalContext, register
+from cibscan.signals.coaction import CoActionSignal
+from cibscan.signals.similarity import minhash_similar_pairs
+
+log = logging.getLogger(__name__)
+
+
+class SyncActivity(CoActionSignal):
+    name = "sync_activity"
+    title = "Synchronised activity"
+    description = (
+        "The two accounts were active in many of the same fine time bins (say, the same "
+        "minutes), more than their activity levels and the bins' crowding predict. Shift "
+        "workers who share no content still post together. Candidate pairs come from MinHash "
+        "LSH over each account's set of active bins (no all-pairs comparison); each candidate "
+        "is then counted exactly and tested against the null model, in which busy bins (prime "
+        "time, a live TV debate) are expected to be shared."
+    )
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("bin", "duration", 60.0, "Width of a time bin."),
+        Param("min_bins", "int", 10, "Fewest active bins an account needs.", minimum=2),
+        Param(
+            "threshold",
+            "float",
+            0.25,
+            "Smallest Jaccard similarity of two accounts' active-bin sets.",
+            minimum=0.01,
+            maximum=1,
+        ),
+        Param(
+            "max_bucket",
+            "int",
+            2000,
+            "LSH buckets with more accounts than this are skipped.",
+            minimum=2,
+        ),
+    )
+
+    def _bins_sql(self, params: Mapping[str, Any]) -> str:
+        width = params["bin"] or 60.0
+        return f"""SELECT acct, CAST(floor(t / {width!r}) AS BIGINT) AS bin,
+                   min(t) AS t, min(post_id) AS post_id
+            FROM cib_posts GROUP BY acct, bin"""
+
+    def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
+        engine = ctx.engine
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _sy_bins AS
+            SELECT b.* FROM ({self._bins_sql(params)}) AS b
+            JOIN (SELECT acct FROM ({self._bins_sql(params)}) AS c GROUP BY acct
+                  HAVING count(*) >= {int(params["min_bins"])}) AS busy USING (acct)"""
+        )
+        n = minhash_similar_pairs(
+            engine,
+            "SELECT acct AS entity, CAST(bin AS VARCHAR) AS token FROM _sy_bins",
+            "_sy_sim",
+            threshold=float(params["threshold"]),
+            max_bucket=int(params["max_bucket"]),
+        )
+        engine.execute(
+            "CREATE OR REPLACE TEMP TABLE _sy_cand AS SELECT e1 AS a, e2 AS b FROM _sy_sim"
+        )
+        log.info("sync_activity: %d candidate pairs", n)
+
+    def candidates_table(self, ctx: SignalContext, params: Mapping[str, Any]) -> str | None:
+        return "_sy_cand"
+
+    def actions_sql(self, params: Mapping[str, Any]) -> str:
+        return "SELECT acct, CAST(bin AS VARCHAR) AS obj, t, post_id FROM _sy_bins"
+
+    def cleanup(self, ctx: SignalContext) -> None:
+        for table in ("_sy_bins", "_sy_sim", "_sy_cand"):
+            ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+register(SyncActivity())
