@@ -35,16 +35,18 @@ def post(
     **fields: Any,
 ) -> Post:
     """One post; ``t`` is seconds after T0."""
-    row: Post = dict.fromkeys(_LIST_FIELDS, [])
+    row: Post = {name: [] for name in _LIST_FIELDS}
     row |= dict.fromkeys(_REF_FIELDS)
-    row.update({
-        "platform": platform,
-        "post_id": pid,
-        "account_id": account,
-        "created_at": (T0 + timedelta(seconds=t)).isoformat(),
-        "text": text,
-        "acct_handle": fields.pop("handle", account),
-    })
+    row.update(
+        {
+            "platform": platform,
+            "post_id": pid,
+            "account_id": account,
+            "created_at": (T0 + timedelta(seconds=t)).isoformat(),
+            "text": text,
+            "acct_handle": fields.pop("handle", account),
+        }
+    )
     row.update(fields)
     return row
 
@@ -54,10 +56,8 @@ def write(path: Path, posts: list[Post]) -> Path:
     return path
 
 
-_WORDS = (
-    "coffee rain garden train weekend match book music dinner city river family work "
-    "school movie walk market sunset bread phone holiday concert friends office"
-).split()
+_WORDS = "coffee rain garden train weekend match book music dinner city river family work school movie walk market sunset bread phone holiday concert friends office"  # noqa: E501
+_WORDS_LIST = _WORDS.split(" ")
 
 
 def organic_background(seed: int = 7, people: int = 80, days: int = 10) -> list[Post]:
@@ -74,7 +74,7 @@ def organic_background(seed: int = 7, people: int = 80, days: int = 10) -> list[
         account = f"person_{person}"
         for n in range(rng.randint(8, 30)):
             t = rng.uniform(0, days) * DAY
-            words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 14)))
+            words = " ".join(rng.choice(_WORDS_LIST) for _ in range(rng.randint(5, 14)))
             kind = rng.random()
             if kind < 0.2:
                 orig = rng.randrange(15)
@@ -97,8 +97,12 @@ def retweet_ring(prefix: str = "ring", members: int = 6, start: float = DAY) -> 
         posts.append(post(f"{prefix}_seed_{k}", f"{prefix}_seed", t, f"our message number {k}"))
         for m in range(members):
             posts.append(
-                post(f"{prefix}_{m}_rt{k}", f"{prefix}_{m}", t + 30 + 3 * m,
-                     repost_of_post=f"{prefix}_seed_{k}")
+                post(
+                    f"{prefix}_{m}_rt{k}",
+                    f"{prefix}_{m}",
+                    t + 30 + 3 * m,
+                    repost_of_post=f"{prefix}_seed_{k}",
+                )
             )
     return posts
 
@@ -133,7 +137,7 @@ def shift_workers(prefix: str = "shift", members: int = 5) -> list[Post]:
         for s, slot in enumerate(slots):
             for m in range(members):
                 t = day * DAY + slot + 5 * m
-                text = f"operator {m} writes item {day}-{s} about {_WORDS[(m + s + day) % 24]}"
+                text = f"operator {m} writes item {day}-{s} about {_WORDS_LIST[(m + s + day) % 24]}"
                 posts.append(post(f"{prefix}_{m}_{day}_{s}", f"{prefix}_{m}", t, text))
     return posts
 
@@ -164,8 +168,12 @@ def viral_storm(fans: int = 30) -> list[Post]:
         for f in range(fans):
             if rng.random() < 0.7:
                 posts.append(
-                    post(f"fan_{f}_rt{k}", f"fan_{f}", t + rng.uniform(5, 240),
-                         repost_of_post=f"viral_{k}")
+                    post(
+                        f"fan_{f}_rt{k}",
+                        f"fan_{f}",
+                        t + rng.uniform(5, 240),
+                        repost_of_post=f"viral_{k}",
+                    )
                 )
     return posts
 
@@ -179,10 +187,15 @@ def debate_livetweeting(viewers: int = 30) -> list[Post]:
     for v in range(viewers):
         for n in range(rng.randint(6, 14)):
             t = start + rng.uniform(0, 5400)
-            words = " ".join(rng.choice(_WORDS) for _ in range(8))
+            words = " ".join(rng.choice(_WORDS_LIST) for _ in range(8))
             posts.append(
-                post(f"viewer_{v}_{n}", f"viewer_{v}", t, f"{words} #debate #election",
-                     hashtags=["debate", "election"])
+                post(
+                    f"viewer_{v}_{n}",
+                    f"viewer_{v}",
+                    t,
+                    f"{words} #debate #election",
+                    hashtags=["debate", "election"],
+                )
             )
     return posts
 
@@ -211,8 +224,13 @@ def news_outlet_readers(readers: int = 20) -> list[Post]:
         for r in range(readers):
             if rng.random() < 0.3:
                 posts.append(
-                    post(f"reader_{r}_{k}", f"reader_{r}", t + rng.expovariate(1 / 3600),
-                         f"worth reading {url}", urls=[url])
+                    post(
+                        f"reader_{r}_{k}",
+                        f"reader_{r}",
+                        t + rng.expovariate(1 / 3600),
+                        f"worth reading {url}",
+                        urls=[url],
+                    )
                 )
     return posts
 

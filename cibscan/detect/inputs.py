@@ -44,7 +44,5 @@ def build_inputs(engine: Engine) -> tuple[int, int]:
         FROM posts AS p JOIN account_index AS i USING (platform, account_id)
         WHERE p.created_at IS NOT NULL"""
     )
-    n_posts, n_accounts = engine.fetchall(
-        "SELECT count(*), count(DISTINCT acct) FROM cib_posts"
-    )[0]
+    n_posts, n_accounts = engine.fetchall("SELECT count(*), count(DISTINCT acct) FROM cib_posts")[0]
     return int(n_posts), int(n_accounts)

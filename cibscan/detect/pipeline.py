@@ -70,9 +70,9 @@ def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]
     for name in names:
         signal = get_signal(name)
         given = dict(options.params.get(name, {}))
-        if options.window is not None and "window" not in given:
-            if any(p.name == "window" for p in signal.params):
-                given["window"] = options.window
+        windowed = any(p.name == "window" for p in signal.params)
+        if options.window is not None and windowed and "window" not in given:
+            given["window"] = options.window
         chosen.append((signal, signal.resolve(given)))
     return chosen
 
@@ -106,9 +106,7 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         report.pairs = assess_pairs(engine, alpha=options.alpha, min_shared=options.min_shared)
         _count_significant(engine, report)
         report.edges = fuse_edges(engine)
-        report.clusters = find_communities(
-            engine, resolution=options.resolution, seed=options.seed
-        )
+        report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
         report.flagged = score_accounts(engine, min_shared=options.min_shared)
         score_clusters(engine)
         engine.execute("DROP TABLE IF EXISTS cib_posts")
@@ -159,6 +157,7 @@ def _record_run(
 ) -> None:
     params = {
         "signals": {run.name: run.params for run in report.signals},
+        "signal_order": [run.name for run in report.signals],
         "alpha": options.alpha,
         "min_shared": options.min_shared,
         "resolution": options.resolution,
@@ -198,4 +197,5 @@ def top_clusters(engine: Engine, limit: int = 10) -> list[dict[str, Any]]:
                     WHERE s.cluster_id = c.cluster_id) AS sample_members
             FROM clusters AS c ORDER BY c.score DESC, c.size DESC, c.cluster_id LIMIT {limit}"""
     )
-    return table.to_pylist()
+    clusters: list[dict[str, Any]] = table.to_pylist()
+    return clusters

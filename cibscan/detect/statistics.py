@@ -35,8 +35,8 @@ def poisson_tail(n: pa.Array, expected: pa.Array) -> pa.Array:
 def assess_pairs(engine: Engine, *, alpha: float, min_shared: int) -> int:
     """Fill ``p``, ``q``, ``strength`` and ``significant`` in ``pairs``; return the pair count."""
     engine.create_function("cib_poisson_tail", poisson_tail, ["BIGINT", "DOUBLE"], "DOUBLE")
-    (m,) = engine.fetchall("SELECT count(*) FROM pairs")[0]
-    m = max(int(m), 1)
+    (n_pairs,) = engine.fetchall("SELECT count(*) FROM pairs")[0]
+    m = max(int(n_pairs), 1)
     engine.execute("UPDATE pairs SET p = cib_poisson_tail(n_shared, expected)")
     engine.execute(
         f"""UPDATE pairs SET
@@ -46,7 +46,7 @@ def assess_pairs(engine: Engine, *, alpha: float, min_shared: int) -> int:
     engine.execute(
         f"UPDATE pairs SET significant = n_shared >= {int(min_shared)} AND q <= {float(alpha)!r}"
     )
-    return m
+    return int(n_pairs)
 
 
 def strength_threshold(alpha: float) -> float:

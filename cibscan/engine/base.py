@@ -54,6 +54,9 @@ class Engine(Protocol):
     ) -> None:
         """Register an Arrow-vectorised scalar function (rare: prefer SQL)."""
 
+    def copy_to(self, sql: str, path: str, file_format: str) -> None:
+        """Write a query's result to a file: ``csv`` (with header), ``parquet`` or ``json``."""
+
     def transaction(self) -> AbstractContextManager[None]:
         """A context in which statements commit together or not at all."""
 

@@ -86,6 +86,17 @@ class DuckDBEngine:
             side_effects=False,
         )
 
+    def copy_to(self, sql: str, path: str, file_format: str) -> None:
+        options = {
+            "csv": "FORMAT csv, HEADER true",
+            "parquet": "FORMAT parquet, COMPRESSION zstd",
+            "json": "FORMAT json, ARRAY true",
+        }
+        if file_format not in options:
+            raise ValueError(f"unknown file format {file_format!r}; known: {', '.join(options)}")
+        target = path.replace("'", "''")
+        self._con.execute(f"COPY ({sql}) TO '{target}' ({options[file_format]})")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         if self._in_transaction:  # nested: the outer transaction decides

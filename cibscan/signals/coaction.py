@@ -44,7 +44,8 @@ def window_param(default: float | None, doc: str = "") -> Param:
         "window",
         "duration",
         default,
-        doc or "Largest time gap between two accounts' actions on the same object "
+        doc
+        or "Largest time gap between two accounts' actions on the same object "
         "('case' = anywhere in the case).",
     )
 

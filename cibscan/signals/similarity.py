@@ -82,9 +82,7 @@ def minhash_similar_pairs(
     return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])
 
 
-def families(
-    engine: Engine, entities: str, pairs: str, out: str, *, max_rounds: int = 20
-) -> None:
+def families(engine: Engine, entities: str, pairs: str, out: str, *, max_rounds: int = 20) -> None:
     """Write ``out(entity, family)``: connected components of the similarity graph.
 
     Min-label propagation: every entity starts as its own family and repeatedly takes the

@@ -74,7 +74,10 @@ class SyncActivity(CoActionSignal):
         return "_sy_cand"
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
-        return "SELECT acct, CAST(bin AS VARCHAR) AS obj, t, post_id FROM _sy_bins"
+        width = params["bin"] or 60.0
+        # the object reads as the bin's start time, e.g. "2024-03-04 01:00:00+00"
+        return f"""SELECT acct, CAST(to_timestamp(bin * {width!r}) AS VARCHAR) AS obj, t, post_id
+            FROM _sy_bins"""
 
     def cleanup(self, ctx: SignalContext) -> None:
         for table in ("_sy_bins", "_sy_sim", "_sy_cand"):

@@ -75,8 +75,10 @@ def main(verbose: int) -> None:
 
     \b
     Example:
-      cibscan ingest tweets.csv reddit_comments.ndjson.zst --case case.duckdb
-      cibscan info --case case.duckdb
+      cibscan run tweets.csv reddit_comments.ndjson.zst --out results/
+      cibscan ingest tweets.csv --case case.duckdb
+      cibscan detect --case case.duckdb --window 60s
+      cibscan export accounts --case case.duckdb --format csv --out accounts.csv
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(
@@ -303,5 +305,5 @@ def formats_command(as_json: bool) -> None:
     out.print(table)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+# Commands on the findings (detect, run, export, signals) live in their own module.
+from cibscan.cli import findings as _findings  # noqa: E402, F401

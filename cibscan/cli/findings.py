@@ -1,0 +1,347 @@
+"""CLI commands on the findings: ``detect``, ``run``, ``export`` and ``signals``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from cibscan.cli import (
+    _cell,
+    _parse_options,
+    _print_report,
+    _progress,
+    _report_dict,
+    main,
+    out,
+)
+from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
+from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.ingest.pipeline import IngestOptions
+from cibscan.report.export import EXPORTS, FORMATS, export
+from cibscan.signals.base import signals
+from cibscan.store import CaseError, open_case
+from cibscan.workflow import run_pipeline
+
+F = Callable[..., Any]
+
+
+def _signal_params(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``--param co_repost.window=30s`` -> {"co_repost": {"window": "30s"}}."""
+    parsed: dict[str, dict[str, str]] = {}
+    for key, value in _parse_options(pairs).items():
+        if "." not in key:
+            raise click.BadParameter(
+                f"expected SIGNAL.NAME=VALUE, got {key!r}", param_hint="--param"
+            )
+        signal, name = key.split(".", 1)
+        parsed.setdefault(signal, {})[name] = value
+    return parsed
+
+
+def detect_options(fn: F) -> F:
+    """The options shared by ``detect`` and ``run``."""
+    decorators = [
+        click.option(
+            "--signal",
+            "signal_names",
+            multiple=True,
+            help="Run only this signal (repeatable; see 'cibscan signals'). Default: all.",
+        ),
+        click.option(
+            "--window",
+            help="Time window of every windowed signal, e.g. 60s, 5m, 1h or 'case' "
+            "(default: each signal's own).",
+        ),
+        click.option(
+            "--param",
+            "signal_params",
+            multiple=True,
+            metavar="SIGNAL.NAME=VALUE",
+            help="A signal parameter, e.g. --param near_duplicate.threshold=0.7 (repeatable).",
+        ),
+        click.option(
+            "--alpha",
+            type=float,
+            default=DEFAULT_ALPHA,
+            show_default=True,
+            help="Family-wise error rate of a flag: a tie is significant when its corrected "
+            "p-value is at most this.",
+        ),
+        click.option(
+            "--min-shared",
+            type=int,
+            default=DEFAULT_MIN_SHARED,
+            show_default=True,
+            help="Fewest shared items a pair needs before it is tested.",
+        ),
+        click.option(
+            "--resolution",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Leiden resolution: higher gives smaller clusters.",
+        ),
+        click.option("--seed", type=int, default=0, show_default=True, help="Random seed."),
+        click.option(
+            "--memory-limit",
+            default=None,
+            help="Memory ceiling of the engine while detecting, e.g. 6GB (default: the "
+            "engine's own, 80% of RAM).",
+        ),
+    ]
+    for decorate in reversed(decorators):
+        fn = decorate(fn)
+    return fn
+
+
+def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
+    return DetectOptions(
+        signals=list(kwargs.pop("signal_names")) or None,
+        params=_signal_params(kwargs.pop("signal_params")),
+        window=kwargs.pop("window"),
+        alpha=kwargs.pop("alpha"),
+        min_shared=kwargs.pop("min_shared"),
+        resolution=kwargs.pop("resolution"),
+        seed=kwargs.pop("seed"),
+        memory_limit=kwargs.pop("memory_limit"),
+    )
+
+
+@main.command("detect")
+@click.option(
+    "--case",
+    "case_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The case file to analyse (made by 'cibscan ingest').",
+)
+@detect_options
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
+    """Find coordinated accounts in a case: run the signals, test every pair against its
+    null model, build the network, find clusters (Leiden) and score every account.
+
+    Findings replace the previous ones in the case; each run is recorded in detect_runs
+    with its parameters. Export them with 'cibscan export'.
+
+    \b
+    Example:
+      cibscan detect --case case.duckdb
+      cibscan detect --case case.duckdb --window 30s --signal co_repost --signal co_url
+      cibscan detect --case case.duckdb --param near_duplicate.threshold=0.8
+    """
+    try:
+        options = _detect_options(kwargs)
+        with open_case(case_path, create=False) as case:
+            report = detect(case, options)
+    except (CaseError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps(report.as_dict(), default=str))
+    else:
+        print_detect_summary(report)
+
+
+@main.command("run")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the case (case.duckdb) and accounts/edges/clusters/evidence files.",
+)
+@click.option(
+    "--format",
+    "format_name",
+    help="Input format for every file (default: recognised by content).",
+)
+@click.option(
+    "--option",
+    "format_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="An option of the input format (repeatable), as for 'cibscan ingest'.",
+)
+@click.option(
+    "--export-format",
+    type=click.Choice(FORMATS),
+    default="csv",
+    show_default=True,
+    help="File format of the outputs.",
+)
+@detect_options
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+def run_command(
+    paths: tuple[str, ...],
+    out_dir: str,
+    format_name: str | None,
+    format_options: tuple[str, ...],
+    export_format: str,
+    as_json: bool,
+    **kwargs: Any,
+) -> None:
+    """Ingest files, detect coordinated accounts and write the findings, in one go.
+
+    Writes OUT/case.duckdb (created afresh) and OUT/accounts.csv, edges.csv, clusters.csv,
+    evidence.csv (columns documented in docs/outputs.md).
+
+    \b
+    Example:
+      cibscan run io_tweets.csv.gz RC_2024-01.zst --out results/
+      cibscan run export.jsonl --format generic_jsonl --out results/ --window 30s
+    """
+    try:
+        options = _detect_options(kwargs)
+        with _progress(paths) as hook:
+            result = run_pipeline(
+                paths,
+                out_dir,
+                ingest_options=IngestOptions(format_name, _parse_options(format_options)),
+                detect_options=options,
+                export_format=export_format,
+                progress=hook,
+            )
+    except (CaseError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        report = {
+            "ingest": _report_dict(result.ingest),
+            "detect": result.detect.as_dict(),
+            "outputs": {k: str(v) for k, v in result.outputs.items()},
+        }
+        out.print_json(json.dumps(report, default=str))
+    else:
+        _print_report(result.ingest)
+        print_detect_summary(result.detect)
+        out.print(f"findings written to {result.out_dir}/", highlight=False)
+    for error in result.ingest.errors:
+        click.echo(f"error: {error}", err=True)
+
+
+@main.command("export")
+@click.argument("what", type=click.Choice(list(EXPORTS)))
+@click.option(
+    "--case",
+    "case_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The case whose findings to export.",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(FORMATS),
+    default="csv",
+    show_default=True,
+    help="File format.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Output file (default: WHAT.FORMAT in the current folder).",
+)
+def export_command(what: str, case_path: str, file_format: str, out_path: str | None) -> None:
+    """Write the findings of the latest detect run: accounts, edges, clusters or evidence.
+
+    Columns are documented in docs/outputs.md. In CSV, text cells that a spreadsheet would
+    run as a formula are prefixed with a quote.
+
+    \b
+    Example:
+      cibscan export accounts --case case.duckdb --format csv --out accounts.csv
+      cibscan export evidence --case case.duckdb --format parquet
+    """
+    target = out_path or f"{what}.{file_format}"
+    try:
+        with open_case(case_path, create=False, read_only=True) as case:
+            count = export(case, what, file_format, target)
+    except (CaseError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.print(f"{count:,} {what} rows written to {target}", highlight=False)
+
+
+@main.command("signals")
+@click.option("--json", "as_json", is_flag=True, help="Print the signals as JSON.")
+def signals_command(as_json: bool) -> None:
+    """List the coordination signals with their parameters and defaults.
+
+    \b
+    Example:
+      cibscan signals
+      cibscan detect --case case.duckdb --param co_repost.window=30s
+    """
+    listed: list[dict[str, Any]] = [
+        {
+            "name": s.name,
+            "title": s.title,
+            "default_enabled": s.default_enabled,
+            "description": s.description,
+            "params": [
+                {"name": p.name, "kind": p.kind, "default": p.describe_default(), "doc": p.doc}
+                for p in s.params
+            ],
+        }
+        for s in signals().values()
+    ]
+    if as_json:
+        out.print_json(json.dumps(listed))
+        return
+    table = Table(title="signals (choose with --signal, tune with --param)", title_justify="left")
+    for col in ("name", "description", "parameters (default)"):
+        table.add_column(col, overflow="fold")
+    for s in listed:
+        params = "\n".join(f"{p['name']}={p['default']}" for p in s["params"])
+        table.add_row(Text(s["name"]), Text(s["description"]), Text(params))
+    out.print(table)
+
+
+def print_detect_summary(report: DetectReport) -> None:
+    """The terminal summary of a detect run: signals, then the top clusters."""
+    table = Table(title="signals", title_justify="left")
+    for col in ("signal", "pairs", "significant", "seconds"):
+        table.add_column(col, justify="left" if col == "signal" else "right")
+    for run in report.signals:
+        table.add_row(
+            Text(run.name), f"{run.pairs:,}", f"{run.significant:,}", f"{run.seconds:.2f}"
+        )
+    out.print(table)
+    out.print(
+        f"{report.posts:,} posts by {report.accounts:,} accounts: {report.clusters:,} clusters, "
+        f"{report.flagged:,} flagged accounts (score >= {report.flag_threshold:.2f}), "
+        f"{report.edges:,} significant ties, in {report.seconds:.1f}s",
+        highlight=False,
+    )
+    if not report.top_clusters:
+        return
+    top = Table(title="top clusters", title_justify="left")
+    for col in ("cluster", "size", "score", "platforms", "main signals", "dates", "members"):
+        top.add_column(col, overflow="fold")
+    for c in report.top_clusters:
+        top.add_row(
+            _cell(c["cluster_id"]),
+            _cell(c["size"]),
+            Text(f"{c['score']:.2f}"),
+            Text(", ".join(c["platforms"])),
+            Text(", ".join(c["layers"][:3])),
+            Text(_span(c["first_time"], c["last_time"])),
+            Text(_members(c["sample_members"] or [], c["size"])),
+        )
+    out.print(top)
+
+
+def _span(first: Any, last: Any) -> str:
+    if first is None or last is None:
+        return ""
+    return f"{first:%Y-%m-%d}..{last:%Y-%m-%d}"
+
+
+def _members(sample: list[Any], size: int) -> str:
+    shown = ", ".join(str(m) for m in sample[:3])
+    return shown + (f" +{size - 3}" if size > 3 else "")

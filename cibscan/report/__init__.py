@@ -1,0 +1,1 @@
+"""Report: exports of the findings (tables now; HTML, GEXF, GraphML and STIX come next)."""

@@ -1,0 +1,148 @@
+"""Tabular exports of the findings: accounts, edges, clusters and evidence as CSV, Parquet, JSON.
+
+The column contracts are documented in ``docs/outputs.md`` and checked by tests; change them
+only with a CHANGELOG entry. Accounts and posts are named by the platform's own ids as
+ingested (for example the IO archive's ``userid``), never by cibscan's internal keys.
+
+Post text, handles and objects are attacker-written. In CSV files, cells that a spreadsheet
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are
+prefixed with a single quote; Parquet and JSON keep the exact text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from cibscan.engine import Engine
+from cibscan.score.scores import signal_score_columns
+from cibscan.store import Case, CaseError
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("csv", "parquet", "json")
+#: characters of post text kept in evidence exports
+TEXT_CHARS = 280
+
+
+def _safe(expr: str, csv: bool) -> str:
+    """A text expression, neutralised against spreadsheet formulas in CSV."""
+    if not csv:
+        return expr
+    return (
+        f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} ELSE {expr} END"
+    )
+
+
+def run_signal_names(engine: Engine) -> list[str]:
+    """The signals of the latest detect run, in run order."""
+    rows = engine.fetchall("SELECT params FROM detect_runs ORDER BY run_id DESC LIMIT 1")
+    if not rows:
+        return []
+    return list(json.loads(rows[0][0])["signal_order"])
+
+
+def accounts_sql(engine: Engine, csv: bool = False) -> str:
+    """platform, account_id, handle, score, flagged, cluster_id, reasons, score_<signal>..."""
+    pivots = signal_score_columns(run_signal_names(engine))
+    return f"""SELECT s.platform, s.account_id, {_safe("any_value(a.handle)", csv)} AS handle,
+               round(s.score, 6) AS score, s.flagged, s.cluster_id,
+               {_safe("s.reasons", csv)} AS reasons{", " + pivots if pivots else ""}
+        FROM account_scores AS s
+        LEFT JOIN accounts AS a USING (platform, account_id)
+        LEFT JOIN account_signal_scores AS ss ON ss.acct = s.acct
+        GROUP BY s.acct, s.platform, s.account_id, s.score, s.flagged, s.cluster_id, s.reasons
+        ORDER BY s.score DESC, s.platform, s.account_id"""
+
+
+def _account_columns(side: str, csv: bool) -> str:
+    return f"""i{side}.platform AS platform_{side}, i{side}.account_id AS account_id_{side},
+               {_safe(f"h{side}.handle", csv)} AS handle_{side}"""
+
+
+def _account_joins(side: str, pair_alias: str = "e") -> str:
+    return f"""JOIN account_index AS i{side} ON i{side}.acct = {pair_alias}.{side}
+        LEFT JOIN accounts AS h{side}
+          ON h{side}.platform = i{side}.platform AND h{side}.account_id = i{side}.account_id"""
+
+
+def edges_sql(engine: Engine, csv: bool = False) -> str:
+    """One row per significant account pair, with its layers and timing."""
+    return f"""SELECT {_account_columns("a", csv)}, {_account_columns("b", csv)},
+               round(e.strength, 6) AS strength, e.q AS p_value, round(e.weight, 6) AS weight,
+               e.n_shared, array_to_string(e.layers, ';') AS layers, e.n_layers,
+               e.min_dt AS min_gap_seconds, to_timestamp(e.first_t) AS first_time,
+               to_timestamp(e.last_t) AS last_time,
+               CASE WHEN ca.cluster_id = cb.cluster_id THEN ca.cluster_id END AS cluster_id
+        FROM edges AS e {_account_joins("a")} {_account_joins("b")}
+        LEFT JOIN account_clusters AS ca ON ca.acct = e.a
+        LEFT JOIN account_clusters AS cb ON cb.acct = e.b
+        ORDER BY e.strength DESC, platform_a, account_id_a, platform_b, account_id_b"""
+
+
+def clusters_sql(engine: Engine, csv: bool = False) -> str:
+    """One row per cluster, ranked by score: size, footprint per platform, layers, timing."""
+    return """WITH footprint AS (
+            SELECT cluster_id, string_agg(platform || ': ' || n, '; ' ORDER BY n DESC, platform)
+                   AS footprint
+            FROM (SELECT c.cluster_id, i.platform, count(*) AS n
+                  FROM account_clusters AS c JOIN account_index AS i USING (acct)
+                  GROUP BY c.cluster_id, i.platform) AS per_platform
+            GROUP BY cluster_id)
+        SELECT c.cluster_id, c.size, round(c.score, 6) AS score, c.n_flagged,
+               f.footprint, array_to_string(c.platforms, ';') AS platforms,
+               array_to_string(c.layers, ';') AS layers, c.n_edges, round(c.density, 6) AS density,
+               round(c.synchrony, 6) AS synchrony, c.median_min_dt AS median_min_gap_seconds,
+               to_timestamp(c.first_t) AS first_time, to_timestamp(c.last_t) AS last_time
+        FROM clusters AS c LEFT JOIN footprint AS f USING (cluster_id)
+        ORDER BY c.score DESC, c.size DESC, c.cluster_id"""
+
+
+def _post_columns(side: str, csv: bool) -> str:
+    text = f"left(p{side}.text, {TEXT_CHARS})"
+    return f"""v.post_{side}, to_timestamp(v.t_{side}) AS time_{side},
+               {_safe(text, csv)} AS text_{side},
+               {_safe(f"array_to_string(p{side}.urls, ' ')", csv)} AS urls_{side}"""
+
+
+def evidence_sql(engine: Engine, csv: bool = False) -> str:
+    """The shared items behind every significant pair: both posts, their texts, the gap."""
+    return f"""SELECT v.signal, {_account_columns("a", csv)}, {_account_columns("b", csv)},
+               {_safe(f"left(v.object, {TEXT_CHARS})", csv)} AS object,
+               v.object_accounts, v.dt AS gap_seconds,
+               {_post_columns("a", csv)}, {_post_columns("b", csv)}
+        FROM evidence AS v
+        JOIN pairs AS s ON s.signal = v.signal AND s.a = v.a AND s.b = v.b AND s.significant
+        {_account_joins("a", "v")} {_account_joins("b", "v")}
+        LEFT JOIN posts AS pa ON pa.platform = ia.platform AND pa.post_id = v.post_a
+        LEFT JOIN posts AS pb ON pb.platform = ib.platform AND pb.post_id = v.post_b
+        ORDER BY s.strength DESC, v.signal, platform_a, account_id_a, platform_b, account_id_b,
+                 v.object_accounts, v.dt"""
+
+
+EXPORTS: dict[str, Callable[[Engine, bool], str]] = {
+    "accounts": accounts_sql,
+    "edges": edges_sql,
+    "clusters": clusters_sql,
+    "evidence": evidence_sql,
+}
+
+
+def export(case: Case, what: str, file_format: str, path: str | Path) -> int:
+    """Write one findings table to ``path``; return the number of rows written."""
+    if what not in EXPORTS:
+        raise ValueError(f"unknown export {what!r}; known: {', '.join(EXPORTS)}")
+    if file_format not in FORMATS:
+        raise ValueError(f"unknown export format {file_format!r}; known: {', '.join(FORMATS)}")
+    engine = case.engine
+    if not engine.table_exists("account_scores") or not engine.table_exists("detect_runs"):
+        raise CaseError("this case has no findings yet: run 'cibscan detect' first")
+    sql = EXPORTS[what](engine, file_format == "csv")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    engine.copy_to(sql, str(target), file_format)
+    (count,) = engine.fetchall(f"SELECT count(*) FROM ({sql}) AS exported")[0]
+    log.info("exported %d %s rows to %s", count, what, target)
+    return int(count)

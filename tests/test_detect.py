@@ -1,0 +1,175 @@
+"""Detection on hand-built scenes with known answers (see tests/scenes.py for each story)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cibscan.detect.base import DetectOptions
+from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.report.export import export
+from cibscan.store import Case, open_case
+from tests import scenes
+from tests.conftest import load, rows
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Case, DetectReport]]:
+    """The full scene (four campaigns, four organic hard negatives), detected once."""
+    folder = tmp_path_factory.mktemp("scene")
+    path = scenes.write(folder / "scene.jsonl", scenes.full_scene())
+    case = open_case(folder / "case.duckdb")
+    load(case, path, format="generic_jsonl")
+    report = detect(case)
+    yield case, report
+    case.close()
+
+
+def flagged(case: Case) -> dict[str, int]:
+    return {
+        r["account_id"]: r["cluster_id"]
+        for r in rows(case, "SELECT account_id, cluster_id FROM account_scores WHERE flagged")
+    }
+
+
+def campaign(prefix: str) -> set[str]:
+    return {f"{prefix}{i}" for i in range(6 if prefix == "ring_" else 5)}
+
+
+def test_every_campaign_is_found_as_one_cluster(scene: tuple[Case, DetectReport]) -> None:
+    case, _ = scene
+    found = flagged(case)
+    for members in (campaign("ring_"), campaign("persona_"), campaign("shift_"), {"xp_x", "xp_r"}):
+        assert members <= set(found), f"missed {members - set(found)}"
+        assert len({found[m] for m in members}) == 1, f"{members} split across clusters"
+    assert len({found[m] for m in found}) == 4
+
+
+def test_no_organic_account_is_flagged(scene: tuple[Case, DetectReport]) -> None:
+    """Fans of a viral post, debate live-tweeters, petition signers, newspaper readers and
+    the ordinary background all act together in some way; none of it is coordination."""
+    case, _ = scene
+    organic = [a for a in flagged(case) if not a.startswith(scenes.CAMPAIGN_PREFIXES)]
+    assert organic == []
+
+
+@pytest.mark.parametrize(
+    ("member", "layer"),
+    [
+        ("ring_0", "co_repost"),
+        ("persona_0", "near_duplicate"),
+        ("shift_0", "sync_activity"),
+        ("xp_x", "co_url"),
+    ],
+)
+def test_each_campaign_is_explained_by_its_signal(
+    scene: tuple[Case, DetectReport], member: str, layer: str
+) -> None:
+    case, _ = scene
+    (row,) = rows(
+        case,
+        f"SELECT reasons, score, score_{layer} AS sub FROM ("
+        "SELECT s.*, ss.score AS score_" + layer + " FROM account_scores AS s "
+        "JOIN account_signal_scores AS ss USING (acct) WHERE ss.signal = ?) WHERE account_id = ?",
+        layer,
+        member,
+    )
+    assert row["reasons"].startswith(layer + ":")
+    assert row["sub"] == pytest.approx(row["score"]) and row["score"] >= 0.5
+
+
+def test_cross_platform_cluster_spans_both_platforms(scene: tuple[Case, DetectReport]) -> None:
+    case, _ = scene
+    (cluster,) = rows(
+        case,
+        "SELECT c.* FROM clusters AS c JOIN account_scores AS s USING (cluster_id) "
+        "WHERE s.account_id = 'xp_r'",
+    )
+    assert cluster["platforms"] == ["reddit", "twitter"]
+    assert cluster["size"] == 2 and cluster["layers"] == ["co_url"]
+
+
+def test_cluster_metrics(scene: tuple[Case, DetectReport]) -> None:
+    """The ring retweets within 3 s of each other: every tie is synchronous, the ring is a
+    clique (density 1); the personas post hours apart (synchrony 0)."""
+    case, _ = scene
+    by_member = {
+        r["account_id"]: r
+        for r in rows(
+            case,
+            "SELECT s.account_id, c.* FROM clusters AS c JOIN account_scores AS s "
+            "USING (cluster_id) WHERE s.account_id IN ('ring_0', 'persona_0')",
+        )
+    }
+    ring, personas = by_member["ring_0"], by_member["persona_0"]
+    assert (ring["size"], ring["n_edges"], ring["density"]) == (6, 15, 1.0)
+    assert ring["synchrony"] == 1.0 and ring["median_min_dt"] <= 15
+    assert personas["synchrony"] == 0.0
+
+
+def test_evidence_backs_every_significant_tie(scene: tuple[Case, DetectReport]) -> None:
+    case, _ = scene
+    missing = rows(
+        case,
+        "SELECT p.signal, p.a, p.b FROM pairs AS p WHERE p.significant AND NOT EXISTS ("
+        "SELECT 1 FROM evidence AS e WHERE e.signal = p.signal AND e.a = p.a AND e.b = p.b)",
+    )
+    assert missing == []
+    ring = rows(
+        case,
+        "SELECT e.* FROM evidence AS e JOIN account_index AS i ON i.acct = e.a "
+        "WHERE e.signal = 'co_repost' AND i.account_id = 'ring_0'",
+    )
+    assert ring and all(
+        e["dt"] <= 60 and e["object"].startswith("twitter|ring_seed_") for e in ring
+    )
+
+
+def test_exports_follow_the_documented_contract(
+    scene: tuple[Case, DetectReport], tmp_path: Path
+) -> None:
+    case, report = scene
+    export(case, "accounts", "csv", tmp_path / "accounts.csv")
+    with open(tmp_path / "accounts.csv", newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        table = list(reader)
+        header = reader.fieldnames or []
+    assert header[:7] == [
+        "platform",
+        "account_id",
+        "handle",
+        "score",
+        "flagged",
+        "cluster_id",
+        "reasons",
+    ]
+    assert header[7:] == [f"score_{run.name}" for run in report.signals]
+    assert len(table) == report.accounts
+    ring = next(r for r in table if r["account_id"] == "ring_3")
+    assert ring["flagged"] == "true" and float(ring["score_co_repost"]) >= 0.5
+    for what in ("edges", "clusters", "evidence"):
+        assert export(case, what, "parquet", tmp_path / f"{what}.parquet") > 0
+
+
+def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> None:
+    case, report = scene
+    (run,) = rows(case, "SELECT * FROM detect_runs")
+    assert run["n_flagged"] == report.flagged == 18
+    assert '"co_repost": {"max_accounts": 1000, "window": "1m"}' in run["params"]
+
+
+def test_a_case_without_posts_gives_no_findings(case: Case) -> None:
+    report = detect(case)
+    assert (report.posts, report.pairs, report.flagged, report.clusters) == (0, 0, 0, 0)
+
+
+def test_bad_parameters_fail_before_any_work(case: Case) -> None:
+    with pytest.raises(ValueError, match="no parameter"):
+        detect(case, DetectOptions(params={"co_repost": {"widow": "1m"}}))
+    with pytest.raises(ValueError, match="not a duration"):
+        detect(case, DetectOptions(window="soon"))
+    with pytest.raises(ValueError, match="unknown signal"):
+        detect(case, DetectOptions(signals=["co_everything"]))
