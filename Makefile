@@ -18,9 +18,10 @@ install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
 	mkdir -p $(OUT)
-	rm -f $(OUT)/demo.duckdb
-	$(BIN)/cibscan ingest $(SHARED)/formats --case $(OUT)/demo.duckdb
-	$(BIN)/cibscan info --case $(OUT)/demo.duckdb | tee $(OUT)/demo-info.txt
+	$(BIN)/cibscan run $(SHARED)/coortweet/german_elections.csv.gz --out $(OUT)/demo
+	rm -f $(OUT)/formats.duckdb
+	$(BIN)/cibscan ingest $(SHARED)/formats --case $(OUT)/formats.duckdb > /dev/null
+	$(BIN)/cibscan info --case $(OUT)/formats.duckdb > $(OUT)/formats-info.txt
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check cibscan tests benchmarks

@@ -5,4 +5,4 @@ case file) -> later ``signals`` -> ``network`` -> ``detect``/``score`` -> ``repo
 heavy runs inside the engine (``cibscan.engine``); Python only orchestrates.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -61,12 +61,14 @@ _WORDS_LIST = _WORDS.split(" ")
 
 
 def organic_background(seed: int = 7, people: int = 80, days: int = 10) -> list[Post]:
-    """Ordinary people: own texts at random daytime hours, a few retweets of popular
-    posts spread over hours, and news links shared at reading pace (minutes to hours after
-    publication). Nothing here is coordinated, so none of it may be flagged."""
+    """Ordinary people: own texts at random hours, retweets of a celebrity's posts spread
+    over hours, news links shared at reading pace, replies to each other's posts minutes to
+    hours later, and mentions of well-known accounts. Nothing here is coordinated, so none of
+    it may be flagged."""
     rng = random.Random(seed)
     posts: list[Post] = []
     news = [f"https://news.example.org/story/{i}" for i in range(40)]
+    famous = ["mayor", "footballclub", "dissident_x", "weatherman", "popstar", "journalist"]
     celebrity = [f"celeb_{i}" for i in range(15)]
     for i in range(15):
         posts.append(post(celebrity[i], "celebrity", i * DAY * days / 15, f"big news {i}"))
@@ -75,17 +77,60 @@ def organic_background(seed: int = 7, people: int = 80, days: int = 10) -> list[
         for n in range(rng.randint(8, 30)):
             t = rng.uniform(0, days) * DAY
             words = " ".join(rng.choice(_WORDS_LIST) for _ in range(rng.randint(5, 14)))
+            pid = f"{account}_{n}"
             kind = rng.random()
             if kind < 0.2:
                 orig = rng.randrange(15)
                 t = orig * DAY * days / 15 + rng.expovariate(1 / 7200)
-                posts.append(post(f"{account}_{n}", account, t, repost_of_post=celebrity[orig]))
-            elif kind < 0.4:
+                posts.append(post(pid, account, t, repost_of_post=celebrity[orig]))
+            elif kind < 0.3:
                 url = news[min(int(rng.expovariate(1 / 8)), 39)]
-                posts.append(post(f"{account}_{n}", account, t, f"{words} {url}", urls=[url]))
+                posts.append(post(pid, account, t, f"{words} {url}", urls=[url]))
+            elif kind < 0.35:
+                url = f"https://blog-{rng.randrange(30)}.example.com/post/{rng.randrange(500)}"
+                posts.append(post(pid, account, t, f"{words} {url}", urls=[url]))
+            elif kind < 0.5 and posts:
+                target = rng.choice(posts[-200:])
+                t = _seconds(target) + rng.expovariate(1 / 5400)
+                posts.append(
+                    post(
+                        pid,
+                        account,
+                        t,
+                        f"@{target['account_id']} {words}",
+                        reply_to_post=target["post_id"],
+                        reply_to_account=target["account_id"],
+                    )
+                )
+            elif kind < 0.6:
+                who = famous[min(int(rng.expovariate(1 / 1.5)), len(famous) - 1)]
+                posts.append(post(pid, account, t, f"@{who} {words}", mentions=[who]))
+            elif kind < 0.85:
+                tags = rng.choice(_TAG_STRINGS)
+                text = f"{words} {n} " + " ".join("#" + tag for tag in tags)
+                posts.append(post(pid, account, t, text, hashtags=list(tags)))
             else:
-                posts.append(post(f"{account}_{n}", account, t, f"{words} {n}"))
+                posts.append(post(pid, account, t, f"{words} {n}"))
     return posts
+
+
+# What people tag: single trending tags and the odd habitual pair.
+_TAG_STRINGS = [
+    ("monday",),
+    ("weekend",),
+    ("football",),
+    ("rain",),
+    ("music",),
+    ("news",),
+    ("monday", "motivation"),
+    ("football", "derby"),
+    ("photo", "sunset"),
+    ("food", "dinner"),
+]
+
+
+def _seconds(p: Post) -> float:
+    return (datetime.fromisoformat(p["created_at"]) - T0).total_seconds()
 
 
 def retweet_ring(prefix: str = "ring", members: int = 6, start: float = DAY) -> list[Post]:

@@ -29,7 +29,8 @@ def poisson_tail(n: pa.Array, expected: pa.Array) -> pa.Array:
     """P(X >= n) for X ~ Poisson(expected), vectorised."""
     counts = np.asarray(n.to_numpy(zero_copy_only=False), dtype=np.float64)
     lam = np.maximum(np.asarray(expected.to_numpy(zero_copy_only=False), dtype=np.float64), 1e-300)
-    return pa.array(np.clip(pdtrc(counts - 1.0, lam), 0.0, 1.0))
+    tail = np.where(counts <= 0, 1.0, pdtrc(np.maximum(counts - 1.0, 0.0), lam))
+    return pa.array(np.clip(tail, 0.0, 1.0))
 
 
 def assess_pairs(engine: Engine, *, alpha: float, min_shared: int) -> int:

@@ -10,8 +10,10 @@ from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_
 from cibscan.signals.similarity import families, hamming_neighbour_pairs
 
 # Media hashes as ingested: exact content hashes (any string) or 64-bit perceptual hashes
-# written as 16 hex digits (pHash, dHash), which may be compared by Hamming distance.
-_HEX64 = "regexp_full_match(h, '[0-9a-fA-F]{16}')"
+# written as 16 hex digits (pHash, dHash), optionally after a short letter prefix such as
+# "p" or "phash:", which may be compared by Hamming distance.
+_PHASH = "regexp_full_match(h, '[a-zA-Z]{0,8}:?[0-9a-fA-F]{16}')"
+_HEX64 = "right(h, 16)"
 
 
 class CoMedia(CoActionSignal):
@@ -48,8 +50,8 @@ class CoMedia(CoActionSignal):
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _cm_hashes AS
             SELECT row_number() OVER (ORDER BY h) AS entity, h,
-                   CAST('0x' || h AS UBIGINT) AS bits
-            FROM (SELECT DISTINCT h FROM ({self._media_sql()}) AS m WHERE {_HEX64}) AS d"""
+                   CAST('0x' || {_HEX64} AS UBIGINT) AS bits
+            FROM (SELECT DISTINCT h FROM ({self._media_sql()}) AS m WHERE {_PHASH}) AS d"""
         )
         hamming_neighbour_pairs(
             engine,

@@ -4,22 +4,28 @@ A co-action signal states, in one SELECT over ``cib_posts``, its **actions**: ro
 ``(acct, obj, t, post_id)`` meaning "account ``acct`` acted on object ``obj`` at time ``t`` in
 post ``post_id``". The object is whatever the signal is about: the reposted post, the
 normalised text, a URL, a domain, a hashtag sequence, a reply target, a media hash, a text
-family, a time bin. Everything else is shared, parametrised code, so nine signals do not
-become nine near-copies of the same join:
+family, a time bin. Everything else is shared, parametrised code, so eleven signals do not
+become eleven near-copies of the same join:
 
-1. **Object popularity** ``k_o`` (distinct accounts acting on ``o``) and per account ``d_a``
-   (distinct objects) and ``K_a = sum over a's objects of (k_o - 1)``.
-2. **Pairs within the window**: a self-join on the object and on time buckets of the window's
-   width (bucket ``b`` meets ``b-1``, ``b`` and ``b+1``), filtered to ``|t_a - t_b| <= window``.
-   Objects acted on by more than ``max_accounts`` accounts produce no pairs (their rarity
-   weight is near zero and they would cost a quadratic join); they still count in the null
-   model. ``window = None`` pairs co-actions anywhere in the case.
-3. **Per pair**: ``n_shared`` distinct objects, the rarity-weighted ``weight``, the smallest
-   time gap, the first and last time, and the null expectation
-   ``expected = (d_b * K_a + d_a * K_b) / (2 S)`` (configuration model: ``a`` keeps its
-   objects, ``b`` draws its ``d_b`` objects in proportion to their popularity; ``S`` is the
-   number of (account, object) incidences). See ``docs/signals.md``.
-4. **Evidence**: the ``evidence_per_pair`` rarest (then closest in time) shared objects of
+1. **Episodes.** Time is cut into buckets of the window's width; an (object, bucket) is an
+   *episode*. Two accounts co-act when they act on the same object at most ``window`` apart
+   (a self-join on the object and on buckets ``b-1, b, b+1``). A pair's ``n_shared`` counts
+   distinct episodes, so two accounts that mention the same dissident in five separate bursts
+   have five shared items, not one. ``window = None`` means one episode per object (anywhere
+   in the case).
+2. **Crowded objects.** Objects acted on by more than ``max_accounts`` accounts produce no
+   pairs (their rarity weight is near zero and they would cost a quadratic join); they still
+   count in the null model.
+3. **Per pair**: ``n_shared``, the rarity-weighted ``weight`` (each object weighs
+   ``ln(N/k)/ln(N/2)``), the smallest time gap, the first and last time, and the null
+   expectation ``expected = (d_b * K_a + d_a * K_b) / (2 S)``: a configuration model over
+   episodes, in which ``a`` keeps its episodes and ``b`` joins each with probability
+   ``d_b * (k_e - 1) / S``. ``d`` counts an account's episodes, ``k_e`` the accounts acting on
+   the episode's object within one bucket of it, ``K_a`` sums ``k_e - 1`` over ``a``'s
+   episodes and ``S`` counts all (account, episode) incidences. Busy moments of popular
+   objects (a viral post's first minutes) are expected to be shared; quiet objects are not.
+   See ``docs/signals.md``.
+4. **Evidence**: the ``evidence_per_pair`` rarest (then closest in time) shared items of
    each pair, with the two posts and their times.
 
 Everything is plain SQL (joins, GROUP BY, window functions, ``min_by``) so that it
@@ -105,10 +111,11 @@ def co_action_pairs(
     """Turn a signal's actions into rows of ``ctx.pairs_table`` and ``ctx.evidence_table``."""
     engine = ctx.engine
     p = f"_ca_{signal}"
+    episode = f"CAST(floor(t / {window!r}) AS BIGINT)" if window else "CAST(0 AS BIGINT)"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_acts AS
         SELECT DISTINCT acct, CAST(obj AS VARCHAR) AS obj, CAST(t AS DOUBLE) AS t,
-               CAST(post_id AS VARCHAR) AS post_id
+               CAST(post_id AS VARCHAR) AS post_id, {episode} AS ep
         FROM ({actions_sql}) AS actions
         WHERE acct IS NOT NULL AND obj IS NOT NULL AND t IS NOT NULL"""
     )
@@ -116,36 +123,49 @@ def co_action_pairs(
         f"""CREATE OR REPLACE TEMP TABLE {p}_objs AS
         SELECT obj, count(DISTINCT acct) AS k FROM {p}_acts GROUP BY obj"""
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
-        SELECT acct, count(*) AS d, sum(o.k - 1) AS big_k
-        FROM (SELECT DISTINCT acct, obj FROM {p}_acts) AS x JOIN {p}_objs AS o USING (obj)
-        GROUP BY acct"""
-    )
-    (n_accounts, incidences) = engine.fetchall(
-        f"SELECT count(*), coalesce(sum(d), 0) FROM {p}_accts"
-    )[0]
+    (n_accounts,) = engine.fetchall(f"SELECT count(DISTINCT acct) FROM {p}_acts")[0]
     try:
         if n_accounts < 2:
             log.info("%s: fewer than two accounts act; no pairs", signal)
             return
+        incidences = _null_model(engine, p, shifted=window is not None)
         _co_actions(engine, p, window, max_accounts, candidates)
-        _pair_rows(ctx, p, signal, int(n_accounts), int(incidences))
+        _pair_rows(ctx, p, signal, int(n_accounts), incidences)
         _evidence_rows(ctx, p, signal)
     finally:
         for suffix in ("acts", "objs", "accts", "kept", "co"):
             engine.execute(f"DROP TABLE IF EXISTS {p}_{suffix}")
 
 
+def _null_model(engine: Engine, p: str, *, shifted: bool) -> int:
+    """Per account ``d`` (episodes) and ``big_k`` (sum of ``k_e - 1``); returns ``S``.
+
+    ``k_e`` counts the accounts acting on the episode's object in its bucket or the two next
+    to it: exactly the accounts it could be paired with.
+    """
+    shifts = "(VALUES (-1), (0), (1))" if shifted else "(VALUES (0))"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
+        WITH episodes AS (SELECT DISTINCT acct, obj, ep FROM {p}_acts),
+        reach AS (
+            SELECT e.obj, e.ep + s.shift AS ep, count(DISTINCT e.acct) AS k_e
+            FROM episodes AS e CROSS JOIN {shifts} AS s(shift)
+            GROUP BY e.obj, e.ep + s.shift)
+        SELECT e.acct, count(*) AS d, sum(r.k_e - 1) AS big_k
+        FROM episodes AS e JOIN reach AS r USING (obj, ep)
+        GROUP BY e.acct"""
+    )
+    return int(engine.fetchall(f"SELECT coalesce(sum(d), 0) FROM {p}_accts")[0][0])
+
+
 def _co_actions(
     engine: Engine, p: str, window: float | None, max_accounts: int, candidates: str | None
 ) -> None:
-    """One row per (a, b, object): the closest pair of actions of a and b on that object."""
+    """One row per (a, b, episode): the closest pair of actions of a and b on that object."""
     cap = f"AND o.k <= {int(max_accounts)}" if max_accounts > 0 and candidates is None else ""
-    bucket = f"CAST(floor(a.t / {window!r}) AS BIGINT)" if window else "CAST(0 AS BIGINT)"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_kept AS
-        SELECT a.acct, a.obj, a.t, a.post_id, {bucket} AS bucket
+        SELECT a.acct, a.obj, a.t, a.post_id, a.ep
         FROM {p}_acts AS a JOIN {p}_objs AS o USING (obj)
         WHERE o.k >= 2 {cap}"""
     )
@@ -153,22 +173,24 @@ def _co_actions(
     if candidates is None:
         shifts = "(VALUES (-1), (0), (1))" if window else "(VALUES (0))"
         source = f"""{p}_kept AS x CROSS JOIN {shifts} AS s(shift)
-            JOIN {p}_kept AS y ON y.obj = x.obj AND y.bucket = x.bucket + s.shift"""
+            JOIN {p}_kept AS y ON y.obj = x.obj AND y.ep = x.ep + s.shift"""
     else:
         source = f"""{candidates} AS c JOIN {p}_kept AS x ON x.acct = c.a
             JOIN {p}_kept AS y ON y.acct = c.b AND y.obj = x.obj"""
-    # The tie-break key makes the chosen evidence posts independent of input order.
+    # The episode of a co-action is the earlier action's; the tie-break key makes the chosen
+    # evidence posts independent of input order.
     key = "(abs(x.t - y.t), x.post_id, y.post_id)"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_co AS
         SELECT x.acct AS a, y.acct AS b, x.obj,
+               CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END AS ep,
                min(abs(x.t - y.t)) AS dt,
                min_by(x.post_id, {key}) AS post_a, min_by(y.post_id, {key}) AS post_b,
                min_by(x.t, {key}) AS t_a, min_by(y.t, {key}) AS t_b,
                min(least(x.t, y.t)) AS first_t, max(greatest(x.t, y.t)) AS last_t
         FROM {source}
         WHERE x.acct < y.acct {within}
-        GROUP BY x.acct, y.acct, x.obj"""
+        GROUP BY x.acct, y.acct, x.obj, CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END"""
     )
 
 
@@ -208,7 +230,7 @@ def _evidence_rows(ctx: SignalContext, p: str, signal: str) -> None:
                k AS object_accounts
         FROM (
             SELECT c.*, o.k, row_number() OVER (
-                PARTITION BY c.a, c.b ORDER BY o.k, c.dt, c.obj) AS rank
+                PARTITION BY c.a, c.b ORDER BY o.k, c.dt, c.obj, c.ep) AS rank
             FROM {p}_co AS c JOIN {p}_objs AS o USING (obj)
         ) AS ranked
         WHERE rank <= {int(ctx.evidence_per_pair)}"""

@@ -8,9 +8,10 @@ perceptual media hash signal (Hamming neighbours, found with the pigeonhole prin
 MinHash here is **one-permutation hashing**: each token's 64-bit hash picks a bin
 (``hash % n_bins``) and each entity keeps the minimum hash per bin. That costs one pass over
 the tokens instead of one pass per hash function, and for two sets the probability that a bin
-holds the same minimum is their Jaccard similarity. Bins are grouped into bands of
-``rows_per_band``; entities whose band minima all agree become candidates, and candidates are
-verified by the share of agreeing bins (the Jaccard estimate). With 48 bins in 16 bands of 3,
+holds the same minimum is their Jaccard similarity. Empty bins (short texts) are filled by
+densification. Bins are grouped into bands of ``rows_per_band``; entities whose band minima
+all agree become candidates, and candidates are verified by the share of agreeing non-empty
+bins (the Jaccard estimate). With 48 bins in 16 bands of 3,
 a pair at Jaccard 0.6 becomes a candidate with probability 1 - (1 - 0.6^3)^16 = 0.98, a pair
 at 0.2 with probability 0.12.
 """
@@ -48,11 +49,29 @@ def minhash_similar_pairs(
               WHERE entity IS NOT NULL AND token IS NOT NULL) AS hashed
         GROUP BY entity, bin"""
     )
+    # Densification (Shrivastava & Li 2014): an empty bin borrows the minimum of the next
+    # non-empty bin to its right (circularly), mixed with the distance, so that short texts,
+    # which leave bins empty, still fill every band.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {s}_band AS
+        WITH grid AS (
+            SELECT e.entity, g.pos, s.v, CASE WHEN s.v IS NOT NULL THEN g.pos END AS src
+            FROM (SELECT DISTINCT entity FROM {s}_sig) AS e
+            CROSS JOIN range(0, {2 * n_bins}) AS g(pos)
+            LEFT JOIN {s}_sig AS s ON s.entity = e.entity AND s.bin = g.pos % {n_bins}),
+        borrowed AS (
+            SELECT entity, pos AS bin,
+                   first_value(v IGNORE NULLS) OVER w AS v,
+                   first_value(src IGNORE NULLS) OVER w - pos AS distance
+            FROM grid
+            WINDOW w AS (PARTITION BY entity ORDER BY pos
+                         ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)),
+        dense AS (
+            SELECT entity, bin, CASE WHEN distance = 0 THEN v ELSE hash(v, distance) END AS v
+            FROM borrowed WHERE bin < {n_bins})
         SELECT entity, bin // {rows_per_band} AS band,
                hash(string_agg(CAST(v AS VARCHAR), ',' ORDER BY bin)) AS bucket
-        FROM {s}_sig GROUP BY entity, band HAVING count(*) = {rows_per_band}"""
+        FROM dense GROUP BY entity, band"""
     )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {s}_cand AS
