@@ -154,7 +154,7 @@ def ingest_command(
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        out.print_json(json.dumps(_report_dict(report)))
+        click.echo(json.dumps(_report_dict(report), indent=2))
     else:
         _print_report(report)
     for error in report.errors:
@@ -224,7 +224,7 @@ def info_command(case_path: str, as_json: bool) -> None:
     except CaseError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        out.print_json(json.dumps(info.as_dict(), default=str))
+        click.echo(json.dumps(info.as_dict(), default=str, indent=2))
         return
     out.print(
         f"case {info.path} (schema {info.schema_version}): {info.posts:,} posts, "
@@ -288,7 +288,7 @@ def formats_command(as_json: bool) -> None:
         for f in describe_formats()
     ]
     if as_json:
-        out.print_json(json.dumps(listed))
+        click.echo(json.dumps(listed, indent=2))
         return
     table = Table(
         title="formats (recognised by content; force one with --format)", title_justify="left"

@@ -142,7 +142,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        out.print_json(json.dumps(report.as_dict(), default=str))
+        click.echo(json.dumps(report.as_dict(), default=str, indent=2))
     else:
         print_detect_summary(report)
 
@@ -215,7 +215,7 @@ def run_command(
             "detect": result.detect.as_dict(),
             "outputs": {k: str(v) for k, v in result.outputs.items()},
         }
-        out.print_json(json.dumps(report, default=str))
+        click.echo(json.dumps(report, default=str, indent=2))
     else:
         _print_report(result.ingest)
         print_detect_summary(result.detect)
@@ -291,7 +291,7 @@ def signals_command(as_json: bool) -> None:
         for s in signals().values()
     ]
     if as_json:
-        out.print_json(json.dumps(listed))
+        click.echo(json.dumps(listed, indent=2))
         return
     table = Table(title="signals (choose with --signal, tune with --param)", title_justify="left")
     for col in ("name", "description", "parameters (default)"):

@@ -51,26 +51,25 @@ def minhash_similar_pairs(
     )
     # Densification (Shrivastava & Li 2014): an empty bin borrows the minimum of the next
     # non-empty bin to its right (circularly), mixed with the distance, so that short texts,
-    # which leave bins empty, still fill every band.
+    # which leave bins empty, still fill every band. The next non-empty bin is a running
+    # minimum from the right, a streaming window aggregate.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {s}_band AS
-        WITH grid AS (
-            SELECT e.entity, g.pos, s.v, CASE WHEN s.v IS NOT NULL THEN g.pos END AS src
-            FROM (SELECT DISTINCT entity FROM {s}_sig) AS e
-            CROSS JOIN range(0, {2 * n_bins}) AS g(pos)
-            LEFT JOIN {s}_sig AS s ON s.entity = e.entity AND s.bin = g.pos % {n_bins}),
-        borrowed AS (
-            SELECT entity, pos AS bin,
-                   first_value(v IGNORE NULLS) OVER w AS v,
-                   first_value(src IGNORE NULLS) OVER w - pos AS distance
-            FROM grid
-            WINDOW w AS (PARTITION BY entity ORDER BY pos
-                         ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)),
+        WITH firsts AS (SELECT entity, min(bin) AS first_bin FROM {s}_sig GROUP BY entity),
+        grid AS (
+            SELECT f.entity, g.pos, f.first_bin,
+                   min(s.bin) OVER (PARTITION BY f.entity ORDER BY g.pos DESC
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS nxt
+            FROM firsts AS f CROSS JOIN range(0, {n_bins}) AS g(pos)
+            LEFT JOIN {s}_sig AS s ON s.entity = f.entity AND s.bin = g.pos),
         dense AS (
-            SELECT entity, bin, CASE WHEN distance = 0 THEN v ELSE hash(v, distance) END AS v
-            FROM borrowed WHERE bin < {n_bins})
+            SELECT g.entity, g.pos AS bin,
+                   CASE WHEN g.nxt = g.pos THEN s.v
+                        ELSE hash(s.v, coalesce(g.nxt, g.first_bin + {n_bins}) - g.pos) END AS v
+            FROM grid AS g JOIN {s}_sig AS s
+              ON s.entity = g.entity AND s.bin = coalesce(g.nxt, g.first_bin))
         SELECT entity, bin // {rows_per_band} AS band,
-               hash(string_agg(CAST(v AS VARCHAR), ',' ORDER BY bin)) AS bucket
+               hash(list(v ORDER BY bin)) AS bucket
         FROM dense GROUP BY entity, band"""
     )
     engine.execute(
