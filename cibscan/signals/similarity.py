@@ -8,12 +8,13 @@ perceptual media hash signal (Hamming neighbours, found with the pigeonhole prin
 MinHash here is **one-permutation hashing**: each token's 64-bit hash picks a bin
 (``hash % n_bins``) and each entity keeps the minimum hash per bin. That costs one pass over
 the tokens instead of one pass per hash function, and for two sets the probability that a bin
-holds the same minimum is their Jaccard similarity. Empty bins (short texts) are filled by
-densification. Bins are grouped into bands of ``rows_per_band``; entities whose band minima
-all agree become candidates, and candidates are verified by the share of agreeing non-empty
-bins (the Jaccard estimate). With 48 bins in 16 bands of 3,
-a pair at Jaccard 0.6 becomes a candidate with probability 1 - (1 - 0.6^3)^16 = 0.98, a pair
-at 0.2 with probability 0.12.
+holds the same minimum is their Jaccard similarity. Bins are grouped into bands of
+``rows_per_band``; entities whose band minima all agree become candidates, and candidates are
+verified by the share of agreeing non-empty bins (the Jaccard estimate). With 32 bins in 16
+bands of 2, a pair at Jaccard 0.6 becomes a candidate with probability
+1 - (1 - 0.6^2)^16 = 0.999, a pair at 0.3 with 0.78 (and is then dropped by verification).
+A short text leaves bins empty and fills fewer bands: at 27 shingles about 5 bands, which
+still find a pair at Jaccard 0.6 with probability 0.91.
 """
 
 from __future__ import annotations
@@ -31,15 +32,22 @@ def minhash_similar_pairs(
     out: str,
     *,
     threshold: float,
-    n_bins: int = 48,
-    rows_per_band: int = 3,
+    n_bins: int = 32,
+    rows_per_band: int = 2,
+    star: bool = False,
     max_bucket: int = 1000,
 ) -> int:
     """Write ``out(e1, e2, similarity)`` (e1 < e2) for entities with estimated Jaccard >= threshold.
 
-    ``tokens_sql`` selects ``(entity BIGINT, token VARCHAR)``. Band buckets holding more than
-    ``max_bucket`` entities are skipped (a boilerplate phrase shared by thousands of texts);
-    returns the number of pairs written.
+    ``tokens_sql`` selects ``(entity BIGINT, token VARCHAR)``; returns the number of pairs.
+
+    Two ways to turn LSH buckets into candidate pairs:
+    - ``star=False``: every pair inside a bucket; buckets with more than ``max_bucket``
+      entities are skipped. For when every similar pair matters (accounts).
+    - ``star=True``: each entity against its bucket's smallest entity only, so the work is
+      linear in the number of entities however big a bucket grows (a slogan copied with
+      10,000 small variations). Enough for families (connected components), since the
+      members of a bucket are joined through its representative.
     """
     s = f"_mh_{out}"
     engine.execute(
@@ -49,38 +57,27 @@ def minhash_similar_pairs(
               WHERE entity IS NOT NULL AND token IS NOT NULL) AS hashed
         GROUP BY entity, bin"""
     )
-    # Densification (Shrivastava & Li 2014): an empty bin borrows the minimum of the next
-    # non-empty bin to its right (circularly), mixed with the distance, so that short texts,
-    # which leave bins empty, still fill every band. The next non-empty bin is a running
-    # minimum from the right, a streaming window aggregate.
+    # A band counts only when all its bins are filled (a short text fills fewer bands).
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {s}_band AS
-        WITH firsts AS (SELECT entity, min(bin) AS first_bin FROM {s}_sig GROUP BY entity),
-        grid AS (
-            SELECT f.entity, g.pos, f.first_bin,
-                   min(s.bin) OVER (PARTITION BY f.entity ORDER BY g.pos DESC
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS nxt
-            FROM firsts AS f CROSS JOIN range(0, {n_bins}) AS g(pos)
-            LEFT JOIN {s}_sig AS s ON s.entity = f.entity AND s.bin = g.pos),
-        dense AS (
-            SELECT g.entity, g.pos AS bin,
-                   CASE WHEN g.nxt = g.pos THEN s.v
-                        ELSE hash(s.v, coalesce(g.nxt, g.first_bin + {n_bins}) - g.pos) END AS v
-            FROM grid AS g JOIN {s}_sig AS s
-              ON s.entity = g.entity AND s.bin = coalesce(g.nxt, g.first_bin))
-        SELECT entity, bin // {rows_per_band} AS band,
-               hash(list(v ORDER BY bin)) AS bucket
-        FROM dense GROUP BY entity, band"""
+        SELECT entity, bin // {rows_per_band} AS band, bit_xor(hash(v, bin)) AS bucket
+        FROM {s}_sig GROUP BY entity, bin // {rows_per_band}
+        HAVING count(*) = {rows_per_band}"""
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {s}_cand AS
-        SELECT DISTINCT x.entity AS e1, y.entity AS e2
-        FROM (SELECT b.* FROM {s}_band AS b JOIN (
-                SELECT band, bucket FROM {s}_band GROUP BY band, bucket
-                HAVING count(*) BETWEEN 2 AND {int(max_bucket)}) AS ok USING (band, bucket)
-             ) AS x
-        JOIN {s}_band AS y ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
-    )
+    if star:
+        candidates = f"""SELECT DISTINCT least(rep, entity) AS e1, greatest(rep, entity) AS e2
+            FROM (SELECT entity, min(entity) OVER (PARTITION BY band, bucket) AS rep
+                  FROM {s}_band) AS b
+            WHERE rep <> entity"""
+    else:
+        candidates = f"""SELECT DISTINCT x.entity AS e1, y.entity AS e2
+            FROM (SELECT b.* FROM {s}_band AS b JOIN (
+                    SELECT band, bucket FROM {s}_band GROUP BY band, bucket
+                    HAVING count(*) BETWEEN 2 AND {int(max_bucket)}) AS ok
+                  USING (band, bucket)) AS x
+            JOIN {s}_band AS y
+              ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_cand AS {candidates}")
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
         WITH sizes AS (SELECT entity, count(*) AS n FROM {s}_sig GROUP BY entity),

@@ -1,0 +1,140 @@
+"""The findings commands (run, detect, export, signals) end to end, and run-level invariants."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cibscan.cli import main
+from cibscan.detect.pipeline import detect
+from cibscan.signals.base import signals
+from cibscan.store import open_case
+from tests import scenes
+from tests.conftest import load, rows
+
+
+def small_scene() -> list[scenes.Post]:
+    """The organic background with the retweet ring and the copypasta personas."""
+    return scenes.organic_background() + scenes.retweet_ring() + scenes.copypasta_personas()
+
+
+def test_run_writes_the_case_and_the_four_tables(tmp_path: Path) -> None:
+    data = scenes.write(tmp_path / "posts.jsonl", small_scene())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["run", str(data), "--format", "generic_jsonl", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "top clusters" in result.output and "ring_" in result.output
+    for name in ("case.duckdb", "accounts.csv", "edges.csv", "clusters.csv", "evidence.csv"):
+        assert (out / name).stat().st_size > 0, name
+    with open(out / "accounts.csv", newline="", encoding="utf-8") as f:
+        flagged = {r["account_id"] for r in csv.DictReader(f) if r["flagged"] == "true"}
+    assert flagged == {f"ring_{i}" for i in range(6)} | {f"persona_{i}" for i in range(5)}
+    # a second run into the same folder starts afresh and gives the same answer
+    again = CliRunner().invoke(
+        main, ["run", str(data), "--format", "generic_jsonl", "--out", str(out), "--json"]
+    )
+    report = json.loads(again.output)
+    assert report["detect"]["flagged"] == 11
+    assert report["ingest"]["totals"]["duplicates"] == 0
+
+
+def test_detect_and_export_from_the_command_line(tmp_path: Path) -> None:
+    data = scenes.write(tmp_path / "posts.jsonl", small_scene())
+    case = str(tmp_path / "case.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(data), "--case", case, "--format", "generic_jsonl"])
+    result = runner.invoke(
+        main,
+        ["detect", "--case", case, "--signal", "co_repost", "--window", "30s", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [s["name"] for s in report["signals"]] == ["co_repost"]
+    assert report["signals"][0]["params"]["window"] == "30s"
+    assert report["flagged"] == 6
+    target = tmp_path / "evidence.json"
+    result = runner.invoke(
+        main, ["export", "evidence", "--case", case, "--format", "json", "--out", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    evidence = json.loads(target.read_text(encoding="utf-8"))
+    assert evidence and all(e["signal"] == "co_repost" for e in evidence)
+    assert {"post_a", "time_a", "text_a", "post_b", "gap_seconds"} <= set(evidence[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["detect", "--case", "missing.duckdb"], "no such case"),
+        (["detect", "--case", "{case}", "--param", "window=5m"], "SIGNAL.NAME=VALUE"),
+        (["detect", "--case", "{case}", "--param", "co_url.window=soon"], "not a duration"),
+        (["detect", "--case", "{case}", "--signal", "telepathy"], "unknown signal"),
+        (["export", "accounts", "--case", "{case}"], "run 'cibscan detect' first"),
+    ],
+)
+def test_command_errors_are_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
+    case = tmp_path / "case.duckdb"
+    open_case(case).close()
+    argv = [
+        a.replace("{case}", str(case)).replace("missing", str(tmp_path / "missing")) for a in args
+    ]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_signals_lists_every_signal_with_parameters() -> None:
+    result = CliRunner().invoke(main, ["signals", "--json"])
+    listed = json.loads(result.output)
+    assert [s["name"] for s in listed] == list(signals())
+    assert all(s["params"] for s in listed)
+
+
+def test_spreadsheet_formulas_in_post_text_are_neutralised_in_csv(tmp_path: Path) -> None:
+    """Post text is attacker-written: a text starting with '=' must not run as a formula in
+    the analyst's spreadsheet. CSV prefixes it with a quote; Parquet keeps it exact."""
+    evil = '=HYPERLINK("http://evil.example/x","click") and the rest of a long enough text'
+    posts = scenes.organic_background()
+    for k in range(4):
+        for m in range(3):
+            posts.append(scenes.post(f"e{m}_{k}", f"evil_{m}", scenes.DAY + k * 9000 + m, evil))
+    data = scenes.write(tmp_path / "posts.jsonl", posts)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["run", str(data), "--format", "generic_jsonl", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with open(out / "evidence.csv", newline="", encoding="utf-8") as f:
+        texts = [r["text_a"] for r in csv.DictReader(f) if r["account_id_a"].startswith("evil")]
+    assert texts and all(t.startswith("'=HYPERLINK") for t in texts)
+
+
+def test_findings_do_not_depend_on_input_order(tmp_path: Path) -> None:
+    """The same posts in another order (and split across two files) give the same scores,
+    flags and clusters."""
+    posts = small_scene()
+    shuffled = posts[:]
+    random.Random(4).shuffle(shuffled)
+
+    def findings(files: list[list[scenes.Post]], name: str) -> list[dict[str, object]]:
+        folder = tmp_path / name
+        folder.mkdir()
+        paths = [scenes.write(folder / f"part{i}.jsonl", part) for i, part in enumerate(files)]
+        with open_case(folder / "case.duckdb") as case:
+            load(case, *paths, format="generic_jsonl")
+            detect(case)
+            return rows(
+                case,
+                "SELECT platform, account_id, round(score, 9) AS score, flagged, cluster_id, "
+                "reasons FROM account_scores ORDER BY platform, account_id",
+            )
+
+    half = len(shuffled) // 2
+    assert findings([posts], "a") == findings([shuffled[half:], shuffled[:half]], "b")
