@@ -232,7 +232,11 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/cibscan-detect-bench"))
     ap.add_argument("--no-peer", action="store_true", help="Only time cibscan.")
     ap.add_argument("--peer-timeout", type=float, default=3600, help="Seconds per peer network.")
-    ap.add_argument("--signals", default=",".join(s for s, _, _ in SHARED_SIGNALS))
+    ap.add_argument(
+        "--signals",
+        default=",".join(s for s, _, _ in SHARED_SIGNALS),
+        help="Shared signals to compare one by one ('none': only the whole detect).",
+    )
     args = ap.parse_args()
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -267,7 +271,7 @@ def main() -> None:
         print(f"peer load: {peer_load:.1f}s")
 
     rows = []
-    chosen = args.signals.split(",")
+    chosen = [] if args.signals == "none" else args.signals.split(",")
     for signal, network, function in SHARED_SIGNALS:
         if signal not in chosen:
             continue

@@ -138,3 +138,40 @@ def test_findings_do_not_depend_on_input_order(tmp_path: Path) -> None:
 
     half = len(shuffled) // 2
     assert findings([posts], "a") == findings([shuffled[half:], shuffled[:half]], "b")
+
+
+def test_findings_do_not_depend_on_account_labels(tmp_path: Path) -> None:
+    """Renaming every account (so that their sort order changes) renames the findings and
+    changes nothing else: the same accounts are flagged, grouped the same way, scored the
+    same."""
+    posts = small_scene()
+    rename = {p["account_id"]: f"{len(p['account_id']):02d}_{p['account_id'][::-1]}" for p in posts}
+
+    def findings(batch: list[scenes.Post], name: str) -> dict[str, tuple[float, bool, frozenset]]:
+        folder = tmp_path / name
+        folder.mkdir()
+        path = scenes.write(folder / "posts.jsonl", batch)
+        with open_case(folder / "case.duckdb") as case:
+            load(case, path, format="generic_jsonl")
+            detect(case)
+            table = rows(case, "SELECT account_id, score, flagged, cluster_id FROM account_scores")
+        members: dict[object, set[str]] = {}
+        for r in table:
+            members.setdefault(r["cluster_id"], set()).add(r["account_id"])
+        return {
+            r["account_id"]: (
+                round(r["score"], 9),
+                r["flagged"],
+                frozenset(members[r["cluster_id"]]) if r["cluster_id"] else frozenset(),
+            )
+            for r in table
+        }
+
+    renamed = [dict(p, account_id=rename[p["account_id"]]) for p in posts]
+    original = findings(posts, "a")
+    back = {v: k for k, v in rename.items()}
+    mapped = {
+        back[a]: (score, flag, frozenset(back[m] for m in group))
+        for a, (score, flag, group) in findings(renamed, "b").items()
+    }
+    assert mapped == original

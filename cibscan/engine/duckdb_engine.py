@@ -34,6 +34,9 @@ class DuckDBEngine:
         self._in_transaction = False
         # Naive timestamps in sources are read as UTC, and TIMESTAMPTZ values print as UTC.
         self._con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on stdout for long queries; it would corrupt --json
+        # output and CSV written to stdout.
+        self._con.execute("SET enable_progress_bar = false")
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self._con.execute(sql, params)

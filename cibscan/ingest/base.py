@@ -33,8 +33,9 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import ClassVar, Literal
+
+from cibscan.plugins import Registry
 
 log = logging.getLogger(__name__)
 
@@ -91,44 +92,20 @@ class Adapter(ABC):
         return self
 
 
-_REGISTRY: dict[str, Adapter] = {}
-
-
-def register(adapter: Adapter) -> Adapter:
-    """Add an adapter to the registry (built-ins and plugins alike)."""
-    if adapter.name in _REGISTRY and type(_REGISTRY[adapter.name]) is not type(adapter):
-        raise ValueError(f"an adapter named {adapter.name!r} is already registered")
-    _REGISTRY[adapter.name] = adapter
-    return adapter
-
-
-def load_plugins() -> None:
-    """Load the built-in adapters and any third-party ones declared as entry points."""
-    from cibscan.ingest import DEFAULT_ADAPTERS
-
-    for module_name in DEFAULT_ADAPTERS:
-        __import__(module_name)
-    for ep in entry_points(group="cibscan.adapters"):
-        try:
-            obj = ep.load()
-            register(obj() if isinstance(obj, type) else obj)
-        except Exception:  # a broken plugin must not break ingest of the other formats
-            log.exception("could not load cibscan adapter plugin %s", ep.name)
+ADAPTERS: Registry[Adapter] = Registry(
+    "format", "cibscan.adapters", "cibscan.ingest", "DEFAULT_ADAPTERS"
+)
+#: add an adapter (built-ins and plugins alike)
+register = ADAPTERS.register
+#: load the built-in adapters and any third-party ones declared as entry points
+load_plugins = ADAPTERS.load_plugins
+#: the adapter of that name, or a ValueError listing the known names
+get_adapter = ADAPTERS.get
 
 
 def adapters() -> dict[str, Adapter]:
-    """All registered adapters by name."""
-    if not _REGISTRY:
-        load_plugins()
-    return dict(sorted(_REGISTRY.items()))
-
-
-def get_adapter(name: str) -> Adapter:
-    """The adapter of that name, or a ValueError listing the known names."""
-    known = adapters()
-    if name not in known:
-        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(known)}")
-    return known[name]
+    """All registered adapters by name, sorted."""
+    return dict(sorted(ADAPTERS.all().items()))
 
 
 def sniff_format(head: bytes) -> tuple[Adapter | None, float]:

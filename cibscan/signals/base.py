@@ -39,10 +39,10 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, ClassVar, Literal
 
 from cibscan.engine import Engine
+from cibscan.plugins import Registry
 
 log = logging.getLogger(__name__)
 
@@ -199,43 +199,14 @@ class Signal(ABC):
         """Append this signal's account pairs and evidence to the context's tables."""
 
 
-_REGISTRY: dict[str, Signal] = {}
-
-
-def register(signal: Signal) -> Signal:
-    """Add a signal to the registry (built-ins and plugins alike)."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", signal.name):
-        raise ValueError(f"signal name {signal.name!r} must be lower_snake_case")
-    if signal.name in _REGISTRY and type(_REGISTRY[signal.name]) is not type(signal):
-        log.warning("signal %s is registered twice; the later one wins", signal.name)
-    _REGISTRY[signal.name] = signal
-    return signal
-
-
-def load_plugins() -> None:
-    """Load the built-in signals and any third-party ones declared as entry points."""
-    from cibscan.signals import DEFAULT_SIGNALS
-
-    for module_name in DEFAULT_SIGNALS:
-        __import__(module_name)
-    for ep in entry_points(group="cibscan.signals"):
-        try:
-            obj = ep.load()
-            register(obj() if isinstance(obj, type) else obj)
-        except Exception:  # a broken plugin must not break the built-in signals
-            log.exception("could not load cibscan signal plugin %s", ep.name)
-
-
-def signals() -> dict[str, Signal]:
-    """All registered signals by name, in the order they were registered."""
-    if not _REGISTRY:
-        load_plugins()
-    return dict(_REGISTRY)
-
-
-def get_signal(name: str) -> Signal:
-    """The signal of that name, or a ValueError listing the known names."""
-    known = signals()
-    if name not in known:
-        raise ValueError(f"unknown signal {name!r}; known signals: {', '.join(known)}")
-    return known[name]
+SIGNALS: Registry[Signal] = Registry(
+    "signal", "cibscan.signals", "cibscan.signals", "DEFAULT_SIGNALS"
+)
+#: add a signal (built-ins and plugins alike)
+register = SIGNALS.register
+#: load the built-in signals and any third-party ones declared as entry points
+load_plugins = SIGNALS.load_plugins
+#: all registered signals by name, in the order they were registered (the run order)
+signals = SIGNALS.all
+#: the signal of that name, or a ValueError listing the known names
+get_signal = SIGNALS.get
