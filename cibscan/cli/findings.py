@@ -89,9 +89,10 @@ def detect_options(fn: F) -> F:
         click.option("--seed", type=int, default=0, show_default=True, help="Random seed."),
         click.option(
             "--memory-limit",
-            default=None,
-            help="Memory ceiling of the engine while detecting, e.g. 6GB (default: the "
-            "engine's own, 80% of RAM).",
+            default="6GB",
+            show_default=True,
+            help="Memory ceiling of the engine while detecting; past it, scratch data spills "
+            "to disk.",
         ),
     ]
     for decorate in reversed(decorators):

@@ -73,4 +73,5 @@ class DetectOptions:
     resolution: float = 1.0
     seed: int = 0
     evidence_per_pair: int = 5
-    memory_limit: str | None = None
+    #: the engine's memory ceiling while detecting; past it, scratch tables spill to disk
+    memory_limit: str | None = "6GB"

@@ -14,7 +14,6 @@ from cibscan.detect.base import FINDINGS_DDL, RUNS_DDL, DetectOptions
 from cibscan.detect.inputs import build_inputs
 from cibscan.detect.statistics import assess_pairs
 from cibscan.engine import Engine
-from cibscan.ingest.pipeline import _checked_size
 from cibscan.network.communities import find_communities
 from cibscan.network.fuse import fuse_edges
 from cibscan.score.base import flag_threshold
@@ -86,9 +85,7 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     options = options or DetectOptions()
     chosen = resolve_signals(options)  # fail on bad parameters before any work
     engine = case.engine
-    if options.memory_limit:
-        engine.execute(f"SET memory_limit = '{_checked_size(options.memory_limit)}'")
-    engine.execute("SET preserve_insertion_order = false")
+    engine.configure(memory_limit=options.memory_limit, preserve_order=False)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     engine.execute(RUNS_DDL)
@@ -100,7 +97,12 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
             if table != "account_index":
                 engine.execute(ddl)
         report.posts, report.accounts = build_inputs(engine)
-        ctx = SignalContext(engine, evidence_per_pair=options.evidence_per_pair, seed=options.seed)
+        ctx = SignalContext(
+            engine,
+            evidence_per_pair=options.evidence_per_pair,
+            min_shared=options.min_shared,
+            seed=options.seed,
+        )
         for signal, params in chosen:
             report.signals.append(_run_signal(ctx, signal, params))
         report.pairs = assess_pairs(engine, alpha=options.alpha, min_shared=options.min_shared)

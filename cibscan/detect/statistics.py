@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 import pyarrow as pa
-from scipy.special import pdtrc
 
 from cibscan.engine import Engine
 
@@ -27,6 +26,8 @@ MAX_STRENGTH = 300.0
 
 def poisson_tail(n: pa.Array, expected: pa.Array) -> pa.Array:
     """P(X >= n) for X ~ Poisson(expected), vectorised."""
+    from scipy.special import pdtrc  # imported here: 0.4 s that most commands never need
+
     counts = np.asarray(n.to_numpy(zero_copy_only=False), dtype=np.float64)
     lam = np.maximum(np.asarray(expected.to_numpy(zero_copy_only=False), dtype=np.float64), 1e-300)
     tail = np.where(counts <= 0, 1.0, pdtrc(np.maximum(counts - 1.0, 0.0), lam))

@@ -54,6 +54,10 @@ class Engine(Protocol):
     ) -> None:
         """Register an Arrow-vectorised scalar function (rare: prefer SQL)."""
 
+    def configure(self, *, memory_limit: str | None = None, preserve_order: bool = True) -> None:
+        """Set the memory ceiling (e.g. '2GB'; past it scratch data spills to disk) and
+        whether results must keep insertion order (off lets the engine run faster)."""
+
     def copy_to(self, sql: str, path: str, file_format: str) -> None:
         """Write a query's result to a file: ``csv`` (with header), ``parquet`` or ``json``."""
 

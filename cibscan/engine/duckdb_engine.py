@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -88,6 +89,15 @@ class DuckDBEngine:
             type=duckdb.func.ARROW,
             side_effects=False,
         )
+
+    def configure(self, *, memory_limit: str | None = None, preserve_order: bool = True) -> None:
+        if memory_limit:
+            size = memory_limit.strip()
+            # validated: it is spliced into SQL
+            if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", size):
+                raise ValueError(f"memory limit must look like 512MB or 2GB, not {memory_limit!r}")
+            self._con.execute(f"SET memory_limit = '{size}'")
+        self._con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
 
     def copy_to(self, sql: str, path: str, file_format: str) -> None:
         options = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 
-import igraph as ig
 import numpy as np
 import pyarrow as pa
 
@@ -23,6 +22,8 @@ def find_communities(engine: Engine, *, resolution: float = 1.0, seed: int = 0) 
     key order, so a run is reproducible. Cluster ids are numbered by size (largest first),
     ties broken by the smallest account key.
     """
+    import igraph as ig  # imported here: only detect needs it
+
     engine.execute("DELETE FROM account_clusters")
     engine.execute("DELETE FROM clusters")
     edges = engine.fetch_arrow(

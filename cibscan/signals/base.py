@@ -160,6 +160,8 @@ class SignalContext:
     pairs_table: str = "pairs"
     evidence_table: str = "evidence"
     evidence_per_pair: int = 5
+    #: pairs sharing fewer items are never significant, so they get no evidence rows
+    min_shared: int = 1
     seed: int = 0
 
 

@@ -112,16 +112,22 @@ def co_action_pairs(
     engine = ctx.engine
     p = f"_ca_{signal}"
     episode = f"CAST(floor(t / {window!r}) AS BIGINT)" if window else "CAST(0 AS BIGINT)"
+    # Objects are joined and grouped by a 64-bit hash (``oid``): a copypasta text or a URL is
+    # a long string, and hashing it once makes every later join an integer join. The text
+    # itself is kept once per object, for the evidence.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_acts AS
-        SELECT DISTINCT acct, CAST(obj AS VARCHAR) AS obj, CAST(t AS DOUBLE) AS t,
-               CAST(post_id AS VARCHAR) AS post_id, {episode} AS ep
-        FROM ({actions_sql}) AS actions
-        WHERE acct IS NOT NULL AND obj IS NOT NULL AND t IS NOT NULL"""
+        SELECT acct, hash(obj) AS oid, t, post_id, {episode} AS ep, any_value(obj) AS obj
+        FROM (SELECT acct, CAST(obj AS VARCHAR) AS obj, CAST(t AS DOUBLE) AS t,
+                     CAST(post_id AS VARCHAR) AS post_id
+              FROM ({actions_sql}) AS actions
+              WHERE acct IS NOT NULL AND obj IS NOT NULL AND t IS NOT NULL) AS a
+        GROUP BY acct, hash(obj), t, post_id"""
     )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_objs AS
-        SELECT obj, count(DISTINCT acct) AS k FROM {p}_acts GROUP BY obj"""
+        SELECT oid, count(DISTINCT acct) AS k, any_value(obj) AS obj
+        FROM {p}_acts GROUP BY oid"""
     )
     (n_accounts,) = engine.fetchall(f"SELECT count(DISTINCT acct) FROM {p}_acts")[0]
     try:
@@ -144,16 +150,22 @@ def _null_model(engine: Engine, p: str, *, shifted: bool) -> int:
     to it: exactly the accounts it could be paired with.
     """
     shifts = "(VALUES (-1), (0), (1))" if shifted else "(VALUES (0))"
+    # Only objects shared by two or more accounts add to K; most objects (a unique text, a
+    # URL posted once) only add to d, so they skip the reach computation.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
-        WITH episodes AS (SELECT DISTINCT acct, obj, ep FROM {p}_acts),
+        WITH episodes AS (SELECT DISTINCT acct, oid, ep FROM {p}_acts),
+        shared AS (SELECT e.* FROM episodes AS e JOIN {p}_objs AS o USING (oid) WHERE o.k >= 2),
         reach AS (
-            SELECT e.obj, e.ep + s.shift AS ep, count(DISTINCT e.acct) AS k_e
-            FROM episodes AS e CROSS JOIN {shifts} AS s(shift)
-            GROUP BY e.obj, e.ep + s.shift)
-        SELECT e.acct, count(*) AS d, sum(r.k_e - 1) AS big_k
-        FROM episodes AS e JOIN reach AS r USING (obj, ep)
-        GROUP BY e.acct"""
+            SELECT e.oid, e.ep + s.shift AS ep, count(DISTINCT e.acct) AS k_e
+            FROM shared AS e CROSS JOIN {shifts} AS s(shift)
+            GROUP BY e.oid, e.ep + s.shift),
+        big AS (
+            SELECT e.acct, sum(r.k_e - 1) AS big_k
+            FROM shared AS e JOIN reach AS r USING (oid, ep) GROUP BY e.acct),
+        counts AS (SELECT acct, count(*) AS d FROM episodes GROUP BY acct)
+        SELECT c.acct, c.d, coalesce(b.big_k, 0) AS big_k
+        FROM counts AS c LEFT JOIN big AS b USING (acct)"""
     )
     return int(engine.fetchall(f"SELECT coalesce(sum(d), 0) FROM {p}_accts")[0][0])
 
@@ -165,8 +177,8 @@ def _co_actions(
     cap = f"AND o.k <= {int(max_accounts)}" if max_accounts > 0 and candidates is None else ""
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_kept AS
-        SELECT a.acct, a.obj, a.t, a.post_id, a.ep
-        FROM {p}_acts AS a JOIN {p}_objs AS o USING (obj)
+        SELECT a.acct, a.oid, a.t, a.post_id, a.ep
+        FROM {p}_acts AS a JOIN {p}_objs AS o USING (oid)
         WHERE o.k >= 2 {cap}"""
     )
     within = f"AND abs(x.t - y.t) <= {window!r}" if window is not None else ""
@@ -177,20 +189,26 @@ def _co_actions(
         shifts = "(VALUES (-1), (0), (1))" if window else "(VALUES (0))"
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE {p}_near AS
-            SELECT y.acct, y.obj, y.t, y.post_id, y.ep, y.ep + s.shift AS ep_key
+            SELECT y.acct, y.oid, y.t, y.post_id, y.ep, y.ep + s.shift AS ep_key
             FROM {p}_kept AS y CROSS JOIN {shifts} AS s(shift)"""
         )
         source = f"""{p}_kept AS x
-            JOIN {p}_near AS y ON y.obj = x.obj AND y.ep_key = x.ep"""
+            JOIN {p}_near AS y ON y.oid = x.oid AND y.ep_key = x.ep"""
     else:
-        source = f"""{candidates} AS c JOIN {p}_kept AS x ON x.acct = c.a
-            JOIN {p}_kept AS y ON y.acct = c.b AND y.obj = x.obj"""
+        # Candidate pairs with a's actions first, materialised, so that the planner cannot
+        # join all actions on the object before restricting to the candidates.
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {p}_near AS
+            SELECT c.b AS other, x.* FROM {candidates} AS c JOIN {p}_kept AS x ON x.acct = c.a"""
+        )
+        source = f"""{p}_near AS x
+            JOIN {p}_kept AS y ON y.acct = x.other AND y.oid = x.oid"""
     # The episode of a co-action is the earlier action's; the tie-break key makes the chosen
     # evidence posts independent of input order.
     key = "(abs(x.t - y.t), x.post_id, y.post_id)"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_co AS
-        SELECT x.acct AS a, y.acct AS b, x.obj,
+        SELECT x.acct AS a, y.acct AS b, x.oid,
                CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END AS ep,
                min(abs(x.t - y.t)) AS dt,
                min_by(x.post_id, {key}) AS post_a, min_by(y.post_id, {key}) AS post_b,
@@ -198,7 +216,7 @@ def _co_actions(
                min(least(x.t, y.t)) AS first_t, max(greatest(x.t, y.t)) AS last_t
         FROM {source}
         WHERE x.acct < y.acct {within}
-        GROUP BY x.acct, y.acct, x.obj, CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END"""
+        GROUP BY x.acct, y.acct, x.oid, CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END"""
     )
 
 
@@ -224,7 +242,7 @@ def _pair_rows(ctx: SignalContext, p: str, signal: str, n_accounts: int, inciden
                (any_value(sb.d) * any_value(sa.big_k) + any_value(sa.d) * any_value(sb.big_k))
                    / (2.0 * {max(incidences, 1)}) AS expected
         FROM {p}_co AS c
-        JOIN {p}_objs AS o USING (obj)
+        JOIN {p}_objs AS o USING (oid)
         JOIN {p}_accts AS sa ON sa.acct = c.a
         JOIN {p}_accts AS sb ON sb.acct = c.b
         GROUP BY c.a, c.b"""
@@ -237,9 +255,11 @@ def _evidence_rows(ctx: SignalContext, p: str, signal: str) -> None:
         SELECT '{signal}' AS signal, a, b, obj AS object, post_a, post_b, t_a, t_b, dt,
                k AS object_accounts
         FROM (
-            SELECT c.*, o.k, row_number() OVER (
-                PARTITION BY c.a, c.b ORDER BY o.k, c.dt, c.obj, c.ep) AS rank
-            FROM {p}_co AS c JOIN {p}_objs AS o USING (obj)
+            SELECT c.*, o.k, o.obj,
+                   row_number() OVER (PARTITION BY c.a, c.b ORDER BY o.k, c.dt, o.obj, c.ep)
+                       AS rank,
+                   count(*) OVER (PARTITION BY c.a, c.b) AS n_shared
+            FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
         ) AS ranked
-        WHERE rank <= {int(ctx.evidence_per_pair)}"""
+        WHERE rank <= {int(ctx.evidence_per_pair)} AND n_shared >= {int(ctx.min_shared)}"""
     )

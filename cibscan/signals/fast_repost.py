@@ -61,9 +61,11 @@ class FastRepost(Signal):
                        delay AS dt, 1 AS object_accounts
                 FROM (SELECT *, least(reposter, author) AS a, greatest(reposter, author) AS b,
                              row_number() OVER (PARTITION BY least(reposter, author),
-                                 greatest(reposter, author) ORDER BY delay, repost_id) AS rank
+                                 greatest(reposter, author) ORDER BY delay, repost_id) AS rank,
+                             count(*) OVER (PARTITION BY least(reposter, author),
+                                 greatest(reposter, author)) AS n_fast
                       FROM _fr WHERE delay <= {delay!r}) AS f
-                WHERE rank <= {int(ctx.evidence_per_pair)}"""
+                WHERE rank <= {int(ctx.evidence_per_pair)} AND n_fast >= {int(ctx.min_shared)}"""
             )
         finally:
             engine.execute("DROP TABLE IF EXISTS _fr")

@@ -28,7 +28,7 @@ class NearDuplicate(CoActionSignal):
         Param("threshold", "float", 0.6, "Smallest Jaccard similarity.", minimum=0.05, maximum=1),
         Param("shingle", "int", 4, "Characters per shingle.", minimum=1, maximum=20),
         Param("min_chars", "int", 30, "Shortest normalised text compared.", minimum=1),
-        Param("bins", "int", 32, "MinHash bins (one-permutation hashing).", minimum=4),
+        Param("bins", "int", 16, "MinHash bins (one-permutation hashing).", minimum=4),
         Param("rows_per_band", "int", 2, "Bins per LSH band.", minimum=1),
     )
 

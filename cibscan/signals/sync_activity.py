@@ -28,6 +28,14 @@ class SyncActivity(CoActionSignal):
         Param("bin", "duration", 60.0, "Width of a time bin."),
         Param("min_bins", "int", 10, "Fewest active bins an account needs.", minimum=2),
         Param(
+            "max_bins",
+            "int",
+            2000,
+            "Accounts active in more bins are left out: activity around the clock carries no "
+            "timing signal, and comparing it costs the most.",
+            minimum=2,
+        ),
+        Param(
             "threshold",
             "float",
             0.25,
@@ -56,7 +64,8 @@ class SyncActivity(CoActionSignal):
             f"""CREATE OR REPLACE TEMP TABLE _sy_bins AS
             SELECT b.* FROM ({self._bins_sql(params)}) AS b
             JOIN (SELECT acct FROM ({self._bins_sql(params)}) AS c GROUP BY acct
-                  HAVING count(*) >= {int(params["min_bins"])}) AS busy USING (acct)"""
+                  HAVING count(*) BETWEEN {int(params["min_bins"])} AND {int(params["max_bins"])}
+                 ) AS busy USING (acct)"""
         )
         n = minhash_similar_pairs(
             engine,
