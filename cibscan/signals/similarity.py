@@ -50,19 +50,25 @@ def minhash_similar_pairs(
       members of a bucket are joined through its representative.
     """
     s = f"_mh_{out}"
+    r = rows_per_band
+    # One pass over the tokens gives, per (entity, band), the minimum hash of each of the
+    # band's r bins (bin = hash % n_bins; the band of a bin is bin // r): half the groups of
+    # a per-bin aggregate, and the band key needs no second pass.
+    mins = ", ".join(f"min(h) FILTER (WHERE h % {n_bins} % {r} = {i}) AS v{i}" for i in range(r))
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {s}_sig AS
-        SELECT entity, CAST(h % {n_bins} AS INTEGER) AS bin, min(h) AS v
+        SELECT entity, CAST(h % {n_bins} // {r} AS INTEGER) AS band, {mins}
         FROM (SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
               WHERE entity IS NOT NULL AND token IS NOT NULL) AS hashed
-        GROUP BY entity, bin"""
+        GROUP BY entity, h % {n_bins} // {r}"""
     )
+    filled = " + ".join(f"CAST(v{i} IS NOT NULL AS INTEGER)" for i in range(r))
     # A band counts only when all its bins are filled (a short text fills fewer bands).
+    full = " AND ".join(f"v{i} IS NOT NULL" for i in range(r))
+    values = ", ".join(f"v{i}" for i in range(r))
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {s}_band AS
-        SELECT entity, bin // {rows_per_band} AS band, bit_xor(hash(v, bin)) AS bucket
-        FROM {s}_sig GROUP BY entity, bin // {rows_per_band}
-        HAVING count(*) = {rows_per_band}"""
+        SELECT entity, band, hash({values}) AS bucket FROM {s}_sig WHERE {full}"""
     )
     if star:
         candidates = f"""SELECT DISTINCT least(rep, entity) AS e1, greatest(rep, entity) AS e2
@@ -78,14 +84,19 @@ def minhash_similar_pairs(
             JOIN {s}_band AS y
               ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_cand AS {candidates}")
+    both = " + ".join(
+        f"CAST(x.v{i} IS NOT NULL AND y.v{i} IS NOT NULL AS INTEGER)" for i in range(r)
+    )
+    same = " + ".join(f"CAST(coalesce(x.v{i} = y.v{i}, FALSE) AS INTEGER)" for i in range(r))
+    # Estimated Jaccard: bins holding the same minimum / bins non-empty in either.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        WITH sizes AS (SELECT entity, count(*) AS n FROM {s}_sig GROUP BY entity),
+        WITH sizes AS (SELECT entity, sum({filled}) AS n FROM {s}_sig GROUP BY entity),
         both_bins AS (
-            SELECT c.e1, c.e2, count(*) AS n_both, count(*) FILTER (WHERE x.v = y.v) AS n_same
+            SELECT c.e1, c.e2, sum({both}) AS n_both, sum({same}) AS n_same
             FROM {s}_cand AS c
             JOIN {s}_sig AS x ON x.entity = c.e1
-            JOIN {s}_sig AS y ON y.entity = c.e2 AND y.bin = x.bin
+            JOIN {s}_sig AS y ON y.entity = c.e2 AND y.band = x.band
             GROUP BY c.e1, c.e2)
         SELECT b.e1, b.e2, b.n_same / (s1.n + s2.n - b.n_both) AS similarity
         FROM both_bins AS b
