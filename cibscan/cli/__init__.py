@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.store import CaseError, open_case
 from cibscan.store.info import case_info
+
+F = Callable[..., Any]
 
 console = Console(stderr=True)
 out = Console()
@@ -67,6 +69,30 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
+def case_option(help_text: str) -> Callable[[F], F]:
+    """The ``--case CASE`` option every command on a case takes."""
+    return click.option(
+        "--case", "case_path", required=True, type=click.Path(dir_okay=False), help=help_text
+    )
+
+
+def input_format_options(fn: F) -> F:
+    """``--format`` and ``--option``, shared by ``ingest`` and ``run``."""
+    fn = click.option(
+        "--option",
+        "format_options",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A format option (repeatable), e.g. a column mapping for the generic formats.",
+    )(fn)
+    return click.option(
+        "--format",
+        "format_name",
+        default=None,
+        help="Skip content sniffing and read every file in this format.",
+    )(fn)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cibscan")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -88,26 +114,8 @@ def main(verbose: int) -> None:
 
 @main.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "--case",
-    "case_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The case file (DuckDB); created if absent.",
-)
-@click.option(
-    "--format",
-    "format_name",
-    default=None,
-    help="Skip content sniffing and read every file in this format.",
-)
-@click.option(
-    "--option",
-    "format_options",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A format option, e.g. a column mapping for the generic format.",
-)
+@case_option("The case file (DuckDB); created if absent.")
+@input_format_options
 @click.option(
     "--pseudonymize",
     "pseudonymize_key",
@@ -202,13 +210,7 @@ def _print_report(report: IngestReport) -> None:
 
 
 @main.command("info")
-@click.option(
-    "--case",
-    "case_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The case file to describe.",
-)
+@case_option("The case file to describe.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def info_command(case_path: str, as_json: bool) -> None:
     """Summarise a case: posts and accounts per platform and format, time span, and why

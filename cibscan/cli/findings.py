@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -11,11 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from cibscan.cli import (
+    F,
     _cell,
     _parse_options,
     _print_report,
     _progress,
     _report_dict,
+    case_option,
+    input_format_options,
     main,
     out,
 )
@@ -26,8 +28,6 @@ from cibscan.report.export import EXPORTS, FORMATS, export
 from cibscan.signals.base import signals
 from cibscan.store import CaseError, open_case
 from cibscan.workflow import run_pipeline
-
-F = Callable[..., Any]
 
 
 def _signal_params(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
@@ -114,13 +114,7 @@ def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
 
 
 @main.command("detect")
-@click.option(
-    "--case",
-    "case_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The case file to analyse (made by 'cibscan ingest').",
-)
+@case_option("The case file to analyse (made by 'cibscan ingest').")
 @detect_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
@@ -157,18 +151,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
     type=click.Path(file_okay=False),
     help="Folder for the case (case.duckdb) and accounts/edges/clusters/evidence files.",
 )
-@click.option(
-    "--format",
-    "format_name",
-    help="Input format for every file (default: recognised by content).",
-)
-@click.option(
-    "--option",
-    "format_options",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="An option of the input format (repeatable), as for 'cibscan ingest'.",
-)
+@input_format_options
 @click.option(
     "--export-format",
     type=click.Choice(FORMATS),
@@ -227,13 +210,7 @@ def run_command(
 
 @main.command("export")
 @click.argument("what", type=click.Choice(list(EXPORTS)))
-@click.option(
-    "--case",
-    "case_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The case whose findings to export.",
-)
+@case_option("The case whose findings to export.")
 @click.option(
     "--format",
     "file_format",
