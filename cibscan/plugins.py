@@ -38,6 +38,7 @@ class Registry(Generic[T]):
         self._package = package
         self._defaults = defaults
         self._items: dict[str, T] = {}
+        self._loaded = False
 
     def register(self, item: T) -> T:
         """Add a plugin; a second plugin of another type under the same name is an error."""
@@ -51,6 +52,7 @@ class Registry(Generic[T]):
 
     def load_plugins(self) -> None:
         """Import the built-in modules, then load the entry points of third parties."""
+        self._loaded = True
         for module_name in getattr(importlib.import_module(self._package), self._defaults):
             importlib.import_module(module_name)
         for ep in entry_points(group=self.group):
@@ -61,8 +63,12 @@ class Registry(Generic[T]):
                 log.exception("could not load cibscan %s plugin %s", self.kind, ep.name)
 
     def all(self) -> dict[str, T]:
-        """Every registered plugin by name, in registration order."""
-        if not self._items:
+        """Every registered plugin by name, in registration order.
+
+        Plugins are loaded on first use, once; not "while the registry is empty", which
+        would stop at one plugin if its module happened to be imported first.
+        """
+        if not self._loaded:
             self.load_plugins()
         return dict(self._items)
 
