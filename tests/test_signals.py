@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
@@ -40,6 +42,18 @@ def test_every_signal_declares_documented_parameters(name: str) -> None:
         signal.resolve({"no_such_parameter": 1})
     docs = (ROOT / "docs" / "signals.md").read_text(encoding="utf-8")
     assert f"`{name}`" in docs, f"docs/signals.md does not describe {name}"
+
+
+def test_importing_one_signal_first_still_loads_them_all() -> None:
+    """The registry loads every built-in on first use, even when one signal's module was
+    imported before (in a fresh interpreter, so no earlier test has loaded them)."""
+    code = (
+        "import cibscan.signals.co_repost\n"
+        "from cibscan.signals.base import signals\n"
+        "from cibscan.signals import DEFAULT_SIGNALS\n"
+        "assert len(signals()) == len(DEFAULT_SIGNALS), list(signals())\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_durations_parse() -> None:
