@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Findings tables, replaced by every detect run.
+# Findings tables, replaced by every detect run (``account_index`` too, made by
+# :func:`cibscan.detect.inputs.build_inputs` from the posts).
 FINDINGS_DDL: dict[str, str] = {
-    "account_index": """CREATE TABLE account_index (
-        acct BIGINT, platform VARCHAR, account_id VARCHAR)""",
     "pairs": """CREATE TABLE pairs (
         signal VARCHAR, a BIGINT, b BIGINT, n_shared BIGINT, weight DOUBLE,
         min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE, expected DOUBLE,

@@ -94,14 +94,12 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     with engine.transaction():
         for table, ddl in FINDINGS_DDL.items():
             engine.execute(f"DROP TABLE IF EXISTS {table}")
-            if table != "account_index":
-                engine.execute(ddl)
-        report.posts, report.accounts = build_inputs(engine)
+            engine.execute(ddl)
+        report.posts, report.accounts = build_inputs(engine)  # also replaces account_index
         ctx = SignalContext(
             engine,
             evidence_per_pair=options.evidence_per_pair,
             min_shared=options.min_shared,
-            seed=options.seed,
         )
         for signal, params in chosen:
             report.signals.append(_run_signal(ctx, signal, params))
@@ -113,7 +111,7 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         score_clusters(engine)
         engine.execute("DROP TABLE IF EXISTS cib_posts")
         report.seconds = time.perf_counter() - clock
-        _record_run(engine, report, options, chosen, started)
+        _record_run(engine, report, options, started)
     report.top_clusters = top_clusters(engine)
     log.info(
         "detect run %d: %d pairs, %d edges, %d clusters, %d flagged in %.1fs",
@@ -154,7 +152,6 @@ def _record_run(
     engine: Engine,
     report: DetectReport,
     options: DetectOptions,
-    chosen: list[tuple[Signal, dict[str, Any]]],
     started: datetime,
 ) -> None:
     params = {

@@ -15,11 +15,13 @@ over posts, never all pairs of accounts). It reads the detect input table ``cib_
 (one row per post with an integer account key ``acct`` and the time ``t`` in epoch seconds,
 see :mod:`cibscan.detect.inputs`) and appends rows to two tables named by the context:
 
-- ``ctx.pairs_table`` with :data:`PAIR_COLUMNS`: ``a < b`` (account keys), ``n_shared``
+- ``ctx.pairs_table`` (columns as in :data:`cibscan.detect.base.FINDINGS_DDL`): ``signal``,
+  ``a < b`` (account keys), ``n_shared``
   (distinct shared objects / events), ``weight`` (the rarity-weighted count, see
   ``docs/signals.md``), ``min_dt`` (seconds), ``first_t`` / ``last_t`` (epoch seconds) and
   ``expected`` (the null model's expected ``n_shared`` for this pair);
-- ``ctx.evidence_table`` with :data:`EVIDENCE_COLUMNS`: the top shared items of each pair.
+- ``ctx.evidence_table``: the top shared items of each pair (``object``, both posts and
+  times, ``dt``, ``object_accounts``).
 
 The detect stage then tests every pair uniformly (Poisson tail of ``n_shared`` given
 ``expected``, corrected for the number of pairs tested), so a signal only has to state its
@@ -45,30 +47,6 @@ from cibscan.engine import Engine
 from cibscan.plugins import Registry
 
 log = logging.getLogger(__name__)
-
-PAIR_COLUMNS: tuple[str, ...] = (
-    "signal",
-    "a",
-    "b",
-    "n_shared",
-    "weight",
-    "min_dt",
-    "first_t",
-    "last_t",
-    "expected",
-)
-EVIDENCE_COLUMNS: tuple[str, ...] = (
-    "signal",
-    "a",
-    "b",
-    "object",
-    "post_a",
-    "post_b",
-    "t_a",
-    "t_b",
-    "dt",
-    "object_accounts",
-)
 
 ParamKind = Literal["int", "float", "duration", "bool", "str"]
 
@@ -162,7 +140,6 @@ class SignalContext:
     evidence_per_pair: int = 5
     #: pairs sharing fewer items are never significant, so they get no evidence rows
     min_shared: int = 1
-    seed: int = 0
 
 
 class Signal(ABC):
