@@ -24,6 +24,7 @@ class CoMedia(CoActionSignal):
         "max_hamming > 0, 64-bit perceptual hashes (16 hex digits) within that many bits also "
         "match, so a re-encoded or slightly cropped image is still the same item."
     )
+    scratch_tables = ("_cm_hashes", "_cm_near", "_cm_fam")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(3600.0),
         max_accounts_param(500),
@@ -69,10 +70,6 @@ class CoMedia(CoActionSignal):
             LEFT JOIN _cm_hashes AS x ON x.h = m.h
             LEFT JOIN _cm_fam AS f ON f.entity = x.entity
             LEFT JOIN _cm_hashes AS r ON r.entity = f.family"""
-
-    def cleanup(self, ctx: SignalContext) -> None:
-        for table in ("_cm_hashes", "_cm_near", "_cm_fam"):
-            ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 register(CoMedia())

@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from cibscan.engine import Engine
 from cibscan.signals.base import Param, Signal, SignalContext
@@ -70,6 +70,9 @@ def max_accounts_param(default: int) -> Param:
 class CoActionSignal(Signal):
     """A signal defined by its actions; the pairing, weighting and null model are shared."""
 
+    #: helper tables :meth:`prepare` makes; dropped after the signal has run
+    scratch_tables: ClassVar[tuple[str, ...]] = ()
+
     @abstractmethod
     def actions_sql(self, params: Mapping[str, Any]) -> str:
         """SELECT acct, obj, t, post_id FROM cib_posts ... (obj a VARCHAR; NULLs are dropped)."""
@@ -81,12 +84,9 @@ class CoActionSignal(Signal):
         """A table (a, b) restricting which pairs are examined, or None for all co-actors."""
         return None
 
-    def cleanup(self, ctx: SignalContext) -> None:
-        """Drop the helper tables made by :meth:`prepare`."""
-
     def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
-        self.prepare(ctx, params)
         try:
+            self.prepare(ctx, params)
             co_action_pairs(
                 ctx,
                 signal=self.name,
@@ -96,7 +96,13 @@ class CoActionSignal(Signal):
                 candidates=self.candidates_table(ctx, params),
             )
         finally:
-            self.cleanup(ctx)
+            for table in self.scratch_tables:
+                ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _bucket_shifts(window: float | None) -> str:
+    """The bucket offsets an action can meet: its own and both neighbours when windowed."""
+    return "(VALUES (-1), (0), (1))" if window else "(VALUES (0))"
 
 
 def co_action_pairs(
@@ -134,7 +140,7 @@ def co_action_pairs(
         if n_accounts < 2:
             log.info("%s: fewer than two accounts act; no pairs", signal)
             return
-        incidences = _null_model(engine, p, shifted=window is not None)
+        incidences = _null_model(engine, p, _bucket_shifts(window))
         _co_actions(engine, p, window, max_accounts, candidates)
         _pair_rows(ctx, p, signal, int(n_accounts), incidences)
         _evidence_rows(ctx, p, signal)
@@ -143,13 +149,12 @@ def co_action_pairs(
             engine.execute(f"DROP TABLE IF EXISTS {p}_{suffix}")
 
 
-def _null_model(engine: Engine, p: str, *, shifted: bool) -> int:
+def _null_model(engine: Engine, p: str, shifts: str) -> int:
     """Per account ``d`` (episodes) and ``big_k`` (sum of ``k_e - 1``); returns ``S``.
 
     ``k_e`` counts the accounts acting on the episode's object in its bucket or the two next
     to it: exactly the accounts it could be paired with.
     """
-    shifts = "(VALUES (-1), (0), (1))" if shifted else "(VALUES (0))"
     # Only objects shared by two or more accounts add to K; most objects (a unique text, a
     # URL posted once) only add to d, so they skip the reach computation.
     engine.execute(
@@ -186,7 +191,7 @@ def _co_actions(
         # y's actions under the keys of the three buckets they can meet: a plain equi-join
         # on (object, bucket) then follows. Materialised, so that the planner never joins on
         # the object alone (measured: 0.3 s against 30 s on 1M posts with a popular URL).
-        shifts = "(VALUES (-1), (0), (1))" if window else "(VALUES (0))"
+        shifts = _bucket_shifts(window)
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE {p}_near AS
             SELECT y.acct, y.oid, y.t, y.post_id, y.ep, y.ep + s.shift AS ep_key

@@ -22,6 +22,7 @@ class NearDuplicate(CoActionSignal):
         "Character shingles, not words, so Chinese, Russian and mixed scripts work. Found by "
         "MinHash LSH inside the engine, never by comparing all pairs of texts."
     )
+    scratch_tables = ("_nd_texts", "_nd_sim", "_nd_fam")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(None, "Largest gap between the two posts ('case' = any time)."),
         max_accounts_param(200),
@@ -65,10 +66,6 @@ class NearDuplicate(CoActionSignal):
             JOIN _nd_fam AS f ON f.entity = x.entity
             JOIN _nd_texts AS r ON r.entity = f.family
             WHERE p.repost_of_post IS NULL"""
-
-    def cleanup(self, ctx: SignalContext) -> None:
-        for table in ("_nd_texts", "_nd_sim", "_nd_fam"):
-            ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 register(NearDuplicate())

@@ -24,6 +24,7 @@ class SyncActivity(CoActionSignal):
         "is then counted exactly and tested against the null model, in which busy bins (prime "
         "time, a live TV debate) are expected to be shared."
     )
+    scratch_tables = ("_sy_bins", "_sy_sim", "_sy_cand")
     params: ClassVar[tuple[Param, ...]] = (
         Param("bin", "duration", 60.0, "Width of a time bin."),
         Param("min_bins", "int", 10, "Fewest active bins an account needs.", minimum=2),
@@ -87,10 +88,6 @@ class SyncActivity(CoActionSignal):
         # the object reads as the bin's start time, e.g. "2024-03-04 01:00:00+00"
         return f"""SELECT acct, CAST(to_timestamp(bin * {width!r}) AS VARCHAR) AS obj, t, post_id
             FROM _sy_bins"""
-
-    def cleanup(self, ctx: SignalContext) -> None:
-        for table in ("_sy_bins", "_sy_sim", "_sy_cand"):
-            ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 register(SyncActivity())
