@@ -53,20 +53,18 @@ class SyncActivity(CoActionSignal):
         ),
     )
 
-    def _bins_sql(self, params: Mapping[str, Any]) -> str:
-        width = params["bin"] or 60.0
-        return f"""SELECT acct, CAST(floor(t / {width!r}) AS BIGINT) AS bin,
-                   min(t) AS t, min(post_id) AS post_id
-            FROM cib_posts GROUP BY acct, bin"""
-
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
+        width = params["bin"] or 60.0
+        # One pass: each account's active bins, with how many it has (for the bounds).
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _sy_bins AS
-            SELECT b.* FROM ({self._bins_sql(params)}) AS b
-            JOIN (SELECT acct FROM ({self._bins_sql(params)}) AS c GROUP BY acct
-                  HAVING count(*) BETWEEN {int(params["min_bins"])} AND {int(params["max_bins"])}
-                 ) AS busy USING (acct)"""
+            SELECT acct, bin, t, post_id FROM (
+                SELECT acct, CAST(floor(t / {width!r}) AS BIGINT) AS bin,
+                       min(t) AS t, min(post_id) AS post_id,
+                       count(*) OVER (PARTITION BY acct) AS n_bins
+                FROM cib_posts GROUP BY acct, bin) AS b
+            WHERE n_bins BETWEEN {int(params["min_bins"])} AND {int(params["max_bins"])}"""
         )
         n = minhash_similar_pairs(
             engine,
