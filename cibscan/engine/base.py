@@ -58,8 +58,9 @@ class Engine(Protocol):
         """Set the memory ceiling (e.g. '2GB'; past it scratch data spills to disk) and
         whether results must keep insertion order (off lets the engine run faster)."""
 
-    def copy_to(self, sql: str, path: str, file_format: str) -> None:
-        """Write a query's result to a file: ``csv`` (with header), ``parquet`` or ``json``."""
+    def copy_to(self, sql: str, path: str, file_format: str) -> int:
+        """Write a query's result to a file: ``csv`` (with header), ``parquet`` or ``json``;
+        return the number of rows written."""
 
     def transaction(self) -> AbstractContextManager[None]:
         """A context in which statements commit together or not at all."""

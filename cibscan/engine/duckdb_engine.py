@@ -99,7 +99,7 @@ class DuckDBEngine:
             self._con.execute(f"SET memory_limit = '{size}'")
         self._con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
 
-    def copy_to(self, sql: str, path: str, file_format: str) -> None:
+    def copy_to(self, sql: str, path: str, file_format: str) -> int:
         options = {
             "csv": "FORMAT csv, HEADER true",
             "parquet": "FORMAT parquet, COMPRESSION zstd",
@@ -108,7 +108,8 @@ class DuckDBEngine:
         if file_format not in options:
             raise ValueError(f"unknown file format {file_format!r}; known: {', '.join(options)}")
         target = path.replace("'", "''")
-        self._con.execute(f"COPY ({sql}) TO '{target}' ({options[file_format]})")
+        written = self._con.execute(f"COPY ({sql}) TO '{target}' ({options[file_format]})")
+        return int(written.fetchall()[0][0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -142,7 +142,6 @@ def export(case: Case, what: str, file_format: str, path: str | Path) -> int:
     sql = EXPORTS[what](engine, file_format == "csv")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    engine.copy_to(sql, str(target), file_format)
-    (count,) = engine.fetchall(f"SELECT count(*) FROM ({sql}) AS exported")[0]
+    count = engine.copy_to(sql, str(target), file_format)
     log.info("exported %d %s rows to %s", count, what, target)
-    return int(count)
+    return count
