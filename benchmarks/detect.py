@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from cibscan.ingest.base import get_adapter
+
 ROOT = Path(__file__).resolve().parents[1]
 CIBSCAN = [sys.executable, "-m", "cibscan.cli"]
 EPOCH = 1_700_000_000  # 2023-11-14: timestamps are epoch seconds from here
@@ -95,18 +97,8 @@ def generate(path: Path, n_posts: int, seed: int, days: int) -> dict[str, int]:
 
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(
-            [
-                "message_id",
-                "user_id",
-                "username",
-                "repost_id",
-                "reply_id",
-                "message",
-                "timestamp",
-                "urls",
-            ]
-        )
+        # the peer's CSV header, as our adapter for that format declares it
+        out.writerow(get_adapter("cnt_csv").columns)
         for i in range(n_organic):
             user = f"u{users[i]}"
             if is_rt[i]:
