@@ -9,10 +9,10 @@ from pathlib import Path
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.export import TABLES, export, exporters
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
-from cibscan.report.export import EXPORTS, export
-from cibscan.store import open_case
+from cibscan.store import Case, open_case
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def run_pipeline(
     export_format: str = "csv",
     progress: ProgressHook | None = None,
 ) -> RunResult:
-    """Ingest ``paths`` into a case, detect, and write accounts/edges/clusters/evidence.
+    """Ingest ``paths`` into a case, detect, and write the findings (:func:`write_outputs`).
 
     Without ``case_path`` the case is ``out_dir/case.duckdb``, created afresh so that a rerun
     gives the same results rather than counting every post as a duplicate.
@@ -52,9 +52,18 @@ def run_pipeline(
     with open_case(target) as case:
         ingested = ingest(case, list(paths), ingest_options, progress)
         detected = detect(case, detect_options)
-        outputs = {}
-        for what in EXPORTS:
-            path = out / f"{what}.{export_format}"
-            export(case, what, export_format, path)
-            outputs[what] = path
+        outputs = write_outputs(case, out, export_format)
     return RunResult(out, target, ingested, detected, outputs)
+
+
+def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[str, Path]:
+    """Write the four findings tables and the network in every whole-network format."""
+    outputs: dict[str, Path] = {}
+    for table in TABLES:
+        outputs[table] = out_dir / f"{table}.{table_format}"
+        export(case, table_format, outputs[table], table)
+    for name, exporter in exporters().items():
+        if not exporter.tabular:
+            outputs[name] = out_dir / f"network{exporter.suffix}"
+            export(case, name, outputs[name])
+    return outputs

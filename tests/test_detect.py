@@ -10,7 +10,7 @@ import pytest
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
-from cibscan.report.export import export
+from cibscan.export import export
 from cibscan.store import Case, open_case
 from tests import scenes
 from tests.conftest import load, rows
@@ -133,7 +133,7 @@ def test_exports_follow_the_documented_contract(
     scene: tuple[Case, DetectReport], tmp_path: Path
 ) -> None:
     case, report = scene
-    export(case, "accounts", "csv", tmp_path / "accounts.csv")
+    export(case, "csv", tmp_path / "accounts.csv", "accounts")
     with open(tmp_path / "accounts.csv", newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         table = list(reader)
@@ -152,7 +152,7 @@ def test_exports_follow_the_documented_contract(
     ring = next(r for r in table if r["account_id"] == "ring_3")
     assert ring["flagged"] == "true" and float(ring["score_co_repost"]) >= 0.5
     for what in ("edges", "clusters", "evidence"):
-        assert export(case, what, "parquet", tmp_path / f"{what}.parquet") > 0
+        assert export(case, "parquet", tmp_path / f"{what}.parquet", what) > 0
 
 
 def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> None:

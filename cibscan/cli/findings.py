@@ -23,8 +23,8 @@ from cibscan.cli import (
 )
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.export import TABLES, export, get_exporter
 from cibscan.ingest.pipeline import IngestOptions
-from cibscan.report.export import EXPORTS, FORMATS, export
 from cibscan.signals.base import signals
 from cibscan.store import CaseError, open_case
 from cibscan.workflow import run_pipeline
@@ -154,10 +154,10 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
 @input_format_options
 @click.option(
     "--export-format",
-    type=click.Choice(FORMATS),
+    type=click.Choice(("csv", "parquet", "json")),
     default="csv",
     show_default=True,
-    help="File format of the outputs.",
+    help="File format of the four findings tables.",
 )
 @detect_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
@@ -172,8 +172,9 @@ def run_command(
 ) -> None:
     """Ingest files, detect coordinated accounts and write the findings, in one go.
 
-    Writes OUT/case.duckdb (created afresh) and OUT/accounts.csv, edges.csv, clusters.csv,
-    evidence.csv (columns documented in docs/outputs.md).
+    Writes OUT/case.duckdb (created afresh); OUT/accounts.csv, edges.csv, clusters.csv,
+    evidence.csv (columns documented in docs/outputs.md); and the network in every
+    whole-network format (network.gexf, network.graphml, network.stix.json).
 
     \b
     Example:
@@ -209,40 +210,48 @@ def run_command(
 
 
 @main.command("export")
-@click.argument("what", type=click.Choice(list(EXPORTS)))
+@click.argument("what", type=click.Choice(TABLES), required=False)
 @case_option("The case whose findings to export.")
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(FORMATS),
     default="csv",
     show_default=True,
-    help="File format.",
+    help="csv, parquet or json (one table: name WHAT); gexf, graphml or stix (the whole "
+    "network: no WHAT); or a plugin's format.",
 )
 @click.option(
     "--out",
     "out_path",
     type=click.Path(dir_okay=False),
-    help="Output file (default: WHAT.FORMAT in the current folder).",
+    help="Output file (default: WHAT.FORMAT, or network.FORMAT, in the current folder).",
 )
-def export_command(what: str, case_path: str, file_format: str, out_path: str | None) -> None:
-    """Write the findings of the latest detect run: accounts, edges, clusters or evidence.
+def export_command(
+    what: str | None, case_path: str, file_format: str, out_path: str | None
+) -> None:
+    """Write the findings of the latest detect run in a file format.
 
-    Columns are documented in docs/outputs.md. In CSV, text cells that a spreadsheet would
-    run as a formula are prefixed with a quote.
+    Tables (accounts, edges, clusters, evidence) as CSV, Parquet or JSON, with the columns
+    of docs/outputs.md (in CSV, cells a spreadsheet would run as a formula are prefixed with
+    a quote); the network for Gephi as GEXF or GraphML; a STIX 2.1 bundle with DISARM and
+    Meta kill-chain techniques. Formats are described in docs/formats-out.md.
 
     \b
     Example:
       cibscan export accounts --case case.duckdb --format csv --out accounts.csv
       cibscan export evidence --case case.duckdb --format parquet
+      cibscan export --case case.duckdb --format gexf --out network.gexf
+      cibscan export --case case.duckdb --format stix --out bundle.json
     """
-    target = out_path or f"{what}.{file_format}"
     try:
+        exporter = get_exporter(file_format)
+        target = out_path or f"{what or 'network'}{exporter.suffix}"
         with open_case(case_path, create=False, read_only=True) as case:
-            count = export(case, what, file_format, target)
+            count = export(case, file_format, target, what)
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    out.print(f"{count:,} {what} rows written to {target}", highlight=False)
+    unit = f"{what} rows" if what else "items"
+    out.print(f"{count:,} {unit} written to {target}", highlight=False)
 
 
 @main.command("signals")

@@ -31,6 +31,10 @@ class Engine(Protocol):
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a query and return an Arrow table."""
 
+    def fetch_batches(self, sql: str, batch_rows: int = 50_000) -> Iterator[pa.RecordBatch]:
+        """Run a query and yield its result in Arrow batches, so that a large result is
+        never held whole in Python (exports of big networks stream through this)."""
+
     def insert_stream(self, table: str, batches: pa.RecordBatchReader, select_sql: str) -> None:
         """``INSERT INTO table`` the result of ``select_sql`` run over a stream of batches.
 
@@ -73,6 +77,6 @@ class Engine(Protocol):
 
 
 def iter_rows_as_dicts(engine: Engine, sql: str) -> Iterator[dict[str, Any]]:
-    """Rows of a query as dicts (for small result sets: summaries, tests)."""
-    table = engine.fetch_arrow(sql)
-    yield from table.to_pylist()
+    """Rows of a query as dicts, streamed batch by batch (memory stays bounded)."""
+    for batch in engine.fetch_batches(sql):
+        yield from batch.to_pylist()

@@ -48,6 +48,10 @@ class DuckDBEngine:
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         return self._con.sql(sql, params=params).to_arrow_table()
 
+    def fetch_batches(self, sql: str, batch_rows: int = 50_000) -> Iterator[pa.RecordBatch]:
+        reader: pa.RecordBatchReader = self._con.sql(sql).to_arrow_reader(batch_rows)
+        yield from reader
+
     def insert_stream(self, table: str, batches: pa.RecordBatchReader, select_sql: str) -> None:
         # DuckDB scans a RecordBatchReader lazily, batch by batch, when it is registered as a
         # view; the stream is consumed exactly once by this single statement.

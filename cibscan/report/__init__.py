@@ -1,1 +1,1 @@
-"""Report: exports of the findings (tables now; HTML, GEXF, GraphML and STIX come next)."""
+"""Report: the self-contained HTML report of a case's findings."""

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cibscan.engine import Engine
+from cibscan.export.base import Exporter, register
 from cibscan.score.scores import signal_score_columns
-from cibscan.store import Case, CaseError
+from cibscan.store import Case
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("csv", "parquet", "json")
 #: characters of post text kept in evidence exports
 TEXT_CHARS = 280
 
@@ -122,7 +122,40 @@ def evidence_sql(engine: Engine, csv: bool = False) -> str:
                  v.object_accounts, v.dt"""
 
 
-EXPORTS: dict[str, Callable[[Engine, bool], str]] = {
+def nodes_sql(engine: Engine) -> str:
+    """The accounts of the network: every account with a significant tie, or flagged.
+
+    One row per account with what Gephi users and the report expect of a node: platform,
+    ids, names, creation date, cluster, score and flag. ``node_id`` is ``platform:account_id``
+    (unique across platforms; the edges of :func:`network_edges_sql` use the same ids).
+    """
+    return """WITH members AS (
+            SELECT a AS acct FROM edges UNION SELECT b FROM edges
+            UNION SELECT acct FROM account_scores WHERE flagged)
+        SELECT s.platform || ':' || s.account_id AS node_id, s.platform, s.account_id,
+               any_value(h.handle) AS handle, any_value(h.display_name) AS display_name,
+               any_value(h.created_at) AS created_at, s.cluster_id, s.score, s.flagged,
+               s.reasons
+        FROM members AS m JOIN account_scores AS s USING (acct)
+        LEFT JOIN accounts AS h USING (platform, account_id)
+        GROUP BY s.acct, s.platform, s.account_id, s.cluster_id, s.score, s.flagged, s.reasons
+        ORDER BY s.score DESC, s.platform, s.account_id"""
+
+
+def network_edges_sql(engine: Engine) -> str:
+    """The significant ties between :func:`nodes_sql` nodes, with layers and timing."""
+    return """SELECT ia.platform || ':' || ia.account_id AS source,
+               ib.platform || ':' || ib.account_id AS target,
+               e.strength, e.q AS p_value, e.weight, e.n_shared, e.layers, e.n_layers,
+               e.min_dt AS min_gap_seconds, to_timestamp(e.first_t) AS first_time,
+               to_timestamp(e.last_t) AS last_time
+        FROM edges AS e
+        JOIN account_index AS ia ON ia.acct = e.a
+        JOIN account_index AS ib ON ib.acct = e.b
+        ORDER BY e.strength DESC, source, target"""
+
+
+QUERIES: dict[str, Callable[[Engine, bool], str]] = {
     "accounts": accounts_sql,
     "edges": edges_sql,
     "clusters": clusters_sql,
@@ -130,18 +163,26 @@ EXPORTS: dict[str, Callable[[Engine, bool], str]] = {
 }
 
 
-def export(case: Case, what: str, file_format: str, path: str | Path) -> int:
-    """Write one findings table to ``path``; return the number of rows written."""
-    if what not in EXPORTS:
-        raise ValueError(f"unknown export {what!r}; known: {', '.join(EXPORTS)}")
-    if file_format not in FORMATS:
-        raise ValueError(f"unknown export format {file_format!r}; known: {', '.join(FORMATS)}")
-    engine = case.engine
-    if not engine.table_exists("account_scores") or not engine.table_exists("detect_runs"):
-        raise CaseError("this case has no findings yet: run 'cibscan detect' first")
-    sql = EXPORTS[what](engine, file_format == "csv")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    count = engine.copy_to(sql, str(target), file_format)
-    log.info("exported %d %s rows to %s", count, what, target)
-    return count
+class TableExporter(Exporter):
+    """One findings table in a file format the engine writes itself (``COPY ... TO``)."""
+
+    tabular = True
+
+    def __init__(self, name: str, description: str) -> None:
+        self.name = name
+        self.suffix = f".{name}"
+        self.description = description
+
+    def write(self, case: Case, path: Path, table: str | None = None) -> int:
+        if table not in QUERIES:
+            raise ValueError(f"unknown table {table!r}; known: {', '.join(QUERIES)}")
+        sql = QUERIES[table](case.engine, self.name == "csv")
+        return case.engine.copy_to(sql, str(path), self.name)
+
+
+for _name, _description in (
+    ("csv", "one findings table as CSV (formula cells neutralised)"),
+    ("parquet", "one findings table as Parquet"),
+    ("json", "one findings table as a JSON array"),
+):
+    register(TableExporter(_name, _description))
