@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.store import Case, open_case
+from tests import scenes
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -35,3 +37,17 @@ def load(case: Case, *paths: str | Path, **options: Any) -> IngestReport:
 def rows(case: Case, sql: str, *params: Any) -> list[dict[str, Any]]:
     """Query results as dicts."""
     return list(case.engine.fetch_arrow(sql, list(params) or None).to_pylist())
+
+
+@pytest.fixture(scope="session")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Case, DetectReport]]:
+    """The full scene of tests/scenes.py (four campaigns, four organic hard negatives) plus
+    the hostile-text ring, ingested and detected once for the whole session. Read only."""
+    folder = tmp_path_factory.mktemp("scene")
+    posts = scenes.full_scene() + scenes.hostile_ring()
+    path = scenes.write(folder / "scene.jsonl", posts)
+    case = open_case(folder / "case.duckdb")
+    load(case, path, format="generic_jsonl")
+    report = detect(case)
+    yield case, report
+    case.close()

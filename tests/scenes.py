@@ -295,4 +295,38 @@ def full_scene() -> list[Post]:
     )
 
 
-CAMPAIGN_PREFIXES = ("ring_", "persona_", "shift_", "xp_")
+CAMPAIGN_PREFIXES = ("ring_", "persona_", "shift_", "xp_", "hostile_")
+
+
+#: attacker-written strings every output must render inert: markup, a script, an RTL
+#: override, zero-width and control characters, a lone surrogate-looking escape, quotes
+HOSTILE_TEXTS = (
+    "<script>document.title='PWNED';window.__pwned=1</script> read the truth",
+    '"><img src=x onerror="window.__pwned=1"> look here',
+    "\u202eevil.exe\u202c reversed \u200b\u200dzero width",
+    "control \x01\x02\x07\x0b\x0c\x1b[31m chars and ]]> and --> and &amp; entities",
+    '=HYPERLINK("http://evil.example") spreadsheet formula',
+)
+
+
+def hostile_ring(members: int = 4) -> list[Post]:
+    """Four accounts with hostile handles and display names post the same hostile texts
+    within seconds (co_post), so that every text above reaches the evidence, the report and
+    every export; one post is a megabyte long. Known answer: all four are flagged as one
+    cluster, and no output runs or breaks on their text."""
+    posts: list[Post] = []
+    names = ["<b>bold</b>", "\u202eadmin", 'quote"s & <amp>', "ctrl\x07name"]
+    long_text = "<script>window.__pwned=1</script>" + "A" * 1_000_000
+    for k, text in enumerate((*HOSTILE_TEXTS, long_text)):
+        for m in range(members):
+            posts.append(
+                post(
+                    f"hostile_{m}_{k}",
+                    f"hostile_{m}",
+                    3 * DAY + k * 3600 + 5 * m,
+                    text,
+                    handle=names[m],
+                    urls=[f"https://evil.example/{k}?q=<script>"],
+                )
+            )
+    return posts

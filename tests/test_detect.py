@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,9 @@ import pytest
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import export
-from cibscan.store import Case, open_case
+from cibscan.store import Case
 from tests import scenes
-from tests.conftest import load, rows
-
-
-@pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Case, DetectReport]]:
-    """The full scene (four campaigns, four organic hard negatives), detected once."""
-    folder = tmp_path_factory.mktemp("scene")
-    path = scenes.write(folder / "scene.jsonl", scenes.full_scene())
-    case = open_case(folder / "case.duckdb")
-    load(case, path, format="generic_jsonl")
-    report = detect(case)
-    yield case, report
-    case.close()
+from tests.conftest import rows
 
 
 def flagged(case: Case) -> dict[str, int]:
@@ -42,10 +29,17 @@ def campaign(prefix: str) -> set[str]:
 def test_every_campaign_is_found_as_one_cluster(scene: tuple[Case, DetectReport]) -> None:
     case, _ = scene
     found = flagged(case)
-    for members in (campaign("ring_"), campaign("persona_"), campaign("shift_"), {"xp_x", "xp_r"}):
+    hostile = {f"hostile_{m}" for m in range(4)}
+    for members in (
+        campaign("ring_"),
+        campaign("persona_"),
+        campaign("shift_"),
+        {"xp_x", "xp_r"},
+        hostile,
+    ):
         assert members <= set(found), f"missed {members - set(found)}"
         assert len({found[m] for m in members}) == 1, f"{members} split across clusters"
-    assert len({found[m] for m in found}) == 4
+    assert len({found[m] for m in found}) == 5
 
 
 def test_no_organic_account_is_flagged(scene: tuple[Case, DetectReport]) -> None:
@@ -158,7 +152,7 @@ def test_exports_follow_the_documented_contract(
 def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> None:
     case, report = scene
     (run,) = rows(case, "SELECT * FROM detect_runs")
-    assert run["n_flagged"] == report.flagged == 18
+    assert run["n_flagged"] == report.flagged == 22  # 6 + 5 + 5 + 2 campaign + 4 hostile
     assert '"co_repost": {"max_accounts": 1000, "window": "1m"}' in run["params"]
 
 

@@ -183,6 +183,8 @@ class GenericCsv(GenericAdapter):
 
 
 class GenericJsonl(GenericAdapter):
+    _slots: dict[str, int]
+
     name = "generic_jsonl"
     title = "Any JSON lines, mapped with --option FIELD=dotted.json.path"
     reader: ClassVar[ReaderKind] = "lines"
@@ -199,11 +201,23 @@ class GenericJsonl(GenericAdapter):
         self.columns = ()
         self.required_columns = ()
 
+    def stage_sql(self, stream: str) -> str:
+        # Parse each record once: every mapped path is extracted in one json_extract call
+        # into the list ``_j``, and fields read their (small) element of it. Extracting path
+        # by path re-parsed the whole record for every use of every field, which ran out of
+        # memory on records holding a megabyte-long post.
+        sources = {f: self.mapping.get(f, f) for f in REQUIRED} | self.mapping
+        paths = list(dict.fromkeys(v for v in sources.values() if not v.startswith("=")))
+        self._slots = {source: i + 1 for i, source in enumerate(paths)}
+        listed = ", ".join(json_path(source) for source in paths) or "'$.__none__'"
+        parsed = f"(SELECT seq, json_extract(raw, [{listed}]) AS _j FROM {stream})"
+        return super().stage_sql(parsed)
+
     def _value(self, source: str) -> str:
-        path = json_path(source)
+        value = f"_j[{self._slots[source]}]"
         return (
-            f"CASE WHEN json_type(raw, {path}) IN ('ARRAY', 'OBJECT') "
-            f"THEN json_extract(raw, {path})::VARCHAR ELSE raw ->> {path} END"
+            f"CASE WHEN json_type({value}) IN ('ARRAY', 'OBJECT') "
+            f"THEN {value}::VARCHAR ELSE json_extract_string({value}, '$') END"
         )
 
 

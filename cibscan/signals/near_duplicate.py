@@ -29,6 +29,14 @@ class NearDuplicate(CoActionSignal):
         Param("threshold", "float", 0.6, "Smallest Jaccard similarity.", minimum=0.05, maximum=1),
         Param("shingle", "int", 4, "Characters per shingle.", minimum=1, maximum=20),
         Param("min_chars", "int", 30, "Shortest normalised text compared.", minimum=1),
+        Param(
+            "max_chars",
+            "int",
+            2000,
+            "Longest prefix of a text that is shingled (cost grows with text length; a "
+            "megabyte-long post is compared on its first max_chars characters).",
+            minimum=10,
+        ),
         Param("bins", "int", 16, "MinHash bins (one-permutation hashing).", minimum=4),
         Param("rows_per_band", "int", 2, "Bins per LSH band.", minimum=1),
     )
@@ -43,9 +51,10 @@ class NearDuplicate(CoActionSignal):
                     AND length(text_norm) >= {int(params["min_chars"])}) AS t"""
         )
         k = int(params["shingle"])
-        tokens = f"""SELECT entity, substr(text_norm, i, {k}) AS token
-            FROM (SELECT entity, text_norm,
-                         unnest(range(1, greatest(length(text_norm) - {k} + 2, 2))) AS i
+        head = f"left(text_norm, {int(params['max_chars'])})"
+        tokens = f"""SELECT entity, substr(head, i, {k}) AS token
+            FROM (SELECT entity, {head} AS head,
+                         unnest(range(1, greatest(length({head}) - {k} + 2, 2))) AS i
                   FROM _nd_texts) AS s"""
         n = minhash_similar_pairs(
             engine,
