@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OUT ?= out
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo test lint typecheck unit install browser clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,14 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-unit: $(BIN)/.installed
+# The report tests drive Debian's Chromium (playwright-core from PyPI talks to it; no
+# browser download). Installed here so that a fresh machine and CI have it.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium > /dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null; }
+
+unit: $(BIN)/.installed browser
 	$(BIN)/pytest
 
 test: lint typecheck unit

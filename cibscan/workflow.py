@@ -12,6 +12,7 @@ from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import TABLES, export, exporters
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
+from cibscan.report.html import write_report
 from cibscan.store import Case, open_case
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ def run_pipeline(
 
 
 def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[str, Path]:
-    """Write the four findings tables and the network in every whole-network format."""
+    """Write the four findings tables, the network in every whole-network format and the
+    HTML report."""
     outputs: dict[str, Path] = {}
     for table in TABLES:
         outputs[table] = out_dir / f"{table}.{table_format}"
@@ -66,4 +68,5 @@ def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[
         if not exporter.tabular:
             outputs[name] = out_dir / f"network{exporter.suffix}"
             export(case, name, outputs[name])
+    outputs["report"] = write_report(case, out_dir / "report.html").path
     return outputs

@@ -25,6 +25,7 @@ from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import TABLES, export, get_exporter
 from cibscan.ingest.pipeline import IngestOptions
+from cibscan.report.html import write_report
 from cibscan.signals.base import signals
 from cibscan.store import CaseError, open_case
 from cibscan.workflow import run_pipeline
@@ -174,7 +175,8 @@ def run_command(
 
     Writes OUT/case.duckdb (created afresh); OUT/accounts.csv, edges.csv, clusters.csv,
     evidence.csv (columns documented in docs/outputs.md); and the network in every
-    whole-network format (network.gexf, network.graphml, network.stix.json).
+    whole-network format (network.gexf, network.graphml, network.stix.json); and
+    OUT/report.html, the self-contained report.
 
     \b
     Example:
@@ -252,6 +254,66 @@ def export_command(
         raise click.ClickException(str(exc)) from exc
     unit = f"{what} rows" if what else "items"
     out.print(f"{count:,} {unit} written to {target}", highlight=False)
+
+
+@main.command("report")
+@case_option("The case whose findings to report.")
+@click.option(
+    "--out",
+    "out_path",
+    default="report.html",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The HTML file to write.",
+)
+@click.option("--title", help="Page title (default: names the case file).")
+@click.option(
+    "--clusters",
+    "max_clusters",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many of the best clusters get a full section.",
+)
+@click.option(
+    "--accounts",
+    "max_accounts",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many of the best flagged accounts get a section.",
+)
+def report_command(
+    case_path: str, out_path: str, title: str | None, max_clusters: int, max_accounts: int
+) -> None:
+    """Write a self-contained HTML report of the latest detect run.
+
+    One file that opens offline: a takedown-style summary (footprint per platform, time
+    span, the signals behind the ties, the likely operator time zone), the clusters ranked
+    by score with network maps, weekly heat maps, activity and account-creation plots,
+    members and evidence, and a section per flagged account. Post text is shown escaped,
+    with invisible and direction-changing characters made visible; the page runs no script.
+
+    \b
+    Example:
+      cibscan report --case case.duckdb --out report.html
+    """
+    try:
+        with open_case(case_path, create=False, read_only=True) as case:
+            result = write_report(
+                case,
+                out_path,
+                title=title,
+                max_clusters=max_clusters,
+                max_accounts=max_accounts,
+            )
+    except (CaseError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.print(
+        f"report of {result.clusters} clusters and {result.accounts} flagged accounts "
+        f"written to {result.path} ({result.bytes / 1e6:.1f} MB)",
+        highlight=False,
+    )
 
 
 @main.command("signals")

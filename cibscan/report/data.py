@@ -1,0 +1,248 @@
+"""What the HTML report shows, gathered from the case in a handful of aggregate queries.
+
+Everything heavy is a GROUP BY in the engine; Python receives per-cluster aggregates (a
+7 x 24 activity matrix, per-day counts, a cluster's members and ties, a few evidence rows),
+never the posts themselves. The report covers the ``max_clusters`` best clusters in full and
+the ``max_accounts`` best flagged accounts; the counts of what was left out are kept so the
+page can say so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cibscan.engine import Engine
+from cibscan.engine.base import iter_rows_as_dicts
+from cibscan.export.tables import clusters_sql, evidence_sql
+
+#: office hours of an operator's local day, used to infer the likely UTC offset
+OFFICE_HOURS = range(9, 18)
+Row = dict[str, Any]
+
+
+@dataclass
+class ClusterView:
+    """One cluster and everything its section of the report shows."""
+
+    row: Row
+    members: list[Row] = field(default_factory=list)
+    ties: list[Row] = field(default_factory=list)
+    evidence: list[Row] = field(default_factory=list)
+    weekly: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
+    created: list[tuple[date, int]] = field(default_factory=list)
+    activity: list[tuple[date, int]] = field(default_factory=list)
+    offset: tuple[int, float] | None = None
+
+
+@dataclass
+class ReportData:
+    """The whole report's content."""
+
+    run: Row
+    footprint: list[Row]
+    layers: list[Row]
+    span: Row
+    population_offset: tuple[int, float] | None
+    flagged_offset: tuple[int, float] | None
+    clusters: list[ClusterView]
+    n_clusters: int
+    accounts: list[Row]
+    account_signals: dict[tuple[str, str], list[Row]]
+    account_evidence: dict[tuple[str, str], list[Row]]
+    n_flagged: int
+
+
+def _rows(engine: Engine, sql: str) -> list[Row]:
+    return list(iter_rows_as_dicts(engine, sql))
+
+
+def infer_offset(weekly: list[list[int]]) -> tuple[int, float] | None:
+    """The UTC offset (hours, -12..+14) under which the most activity falls in weekday
+    office hours, and that share. ``weekly`` is UTC weekday (Mon=0) x hour counts; shifting
+    by an offset moves posts across midnight into the neighbouring day, so the profile is
+    treated as one 168-hour cycle."""
+    flat = [v for row in weekly for v in row]
+    total = sum(flat)
+    if total == 0:
+        return None
+    best: tuple[int, float] | None = None
+    for offset in range(-12, 15):
+        inside = 0
+        for utc_hour, count in enumerate(flat):
+            local = (utc_hour + offset) % 168
+            if local // 24 < 5 and local % 24 in OFFICE_HOURS:
+                inside += count
+        share = inside / total
+        if best is None or share > best[1] + 1e-12:
+            best = (offset, share)
+    return best
+
+
+def _weekly(rows: list[Row], key: str) -> dict[Any, list[list[int]]]:
+    out: dict[Any, list[list[int]]] = defaultdict(lambda: [[0] * 24 for _ in range(7)])
+    for r in rows:
+        out[r[key]][int(r["dow"]) - 1][int(r["hour"])] += int(r["n"])
+    return out
+
+
+def _member_posts(top: str) -> str:
+    return f"""SELECT s.cluster_id, p.created_at
+        FROM posts AS p JOIN account_scores AS s USING (platform, account_id)
+        WHERE s.cluster_id IN ({top})"""
+
+
+def _hourly(source: str, key: str) -> str:
+    return f"""SELECT {key}, isodow(timezone('UTC', created_at)) AS dow,
+               hour(timezone('UTC', created_at)) AS hour, count(*) AS n
+        FROM ({source}) AS x WHERE created_at IS NOT NULL GROUP BY ALL"""
+
+
+def _daily(source: str) -> str:
+    return f"""SELECT cluster_id, CAST(timezone('UTC', created_at) AS DATE) AS day,
+               count(*) AS n
+        FROM ({source}) AS x WHERE created_at IS NOT NULL GROUP BY ALL ORDER BY cluster_id, day"""
+
+
+def _evidence(engine: Engine, side_key: str, where: str, per: int) -> list[Row]:
+    """Evidence rows (the export's columns) with the cluster of account a, ``per`` rows for
+    each value of ``side_key``, strongest pairs' shortest gaps first."""
+    return _rows(
+        engine,
+        f"""SELECT sa.cluster_id, e.*
+        FROM ({evidence_sql(engine)}) AS e
+        JOIN account_scores AS sa ON sa.platform = e.platform_a AND sa.account_id = e.account_id_a
+        JOIN account_scores AS sb ON sb.platform = e.platform_b AND sb.account_id = e.account_id_b
+        WHERE {where}
+        QUALIFY row_number() OVER (PARTITION BY {side_key}
+                                   ORDER BY e.gap_seconds, e.signal, e.post_a, e.post_b) <= {per}
+        ORDER BY {side_key}, e.gap_seconds, e.signal, e.post_a, e.post_b""",
+    )
+
+
+def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView], int]:
+    ranked = _rows(engine, clusters_sql(engine))
+    views = {r["cluster_id"]: ClusterView(r) for r in ranked[:max_clusters]}
+    if not views:
+        return [], len(ranked)
+    top = ", ".join(str(int(c)) for c in views)
+    for m in _rows(
+        engine,
+        f"""SELECT s.cluster_id, s.platform, s.account_id, any_value(a.handle) AS handle,
+                   any_value(a.display_name) AS display_name,
+                   any_value(a.created_at) AS created_at, s.score, s.flagged, s.acct
+            FROM account_scores AS s LEFT JOIN accounts AS a USING (platform, account_id)
+            WHERE s.cluster_id IN ({top})
+            GROUP BY s.acct, s.cluster_id, s.platform, s.account_id, s.score, s.flagged
+            ORDER BY s.cluster_id, s.score DESC, s.platform, s.account_id""",
+    ):
+        views[m["cluster_id"]].members.append(m)
+    for t in _rows(
+        engine,
+        f"""SELECT ca.cluster_id, e.a, e.b, e.strength
+            FROM edges AS e JOIN account_clusters AS ca ON ca.acct = e.a
+            JOIN account_clusters AS cb ON cb.acct = e.b
+            WHERE ca.cluster_id = cb.cluster_id AND ca.cluster_id IN ({top})""",
+    ):
+        views[t["cluster_id"]].ties.append(t)
+    for e in _evidence(
+        engine, "sa.cluster_id", f"sa.cluster_id = sb.cluster_id AND sa.cluster_id IN ({top})", 15
+    ):
+        views[e["cluster_id"]].evidence.append(e)
+    for cid, weekly in _weekly(
+        _rows(engine, _hourly(_member_posts(top), "cluster_id")), "cluster_id"
+    ).items():
+        views[cid].weekly = weekly
+        views[cid].offset = infer_offset(weekly)
+    for r in _rows(engine, _daily(_member_posts(top))):
+        views[r["cluster_id"]].activity.append((r["day"], int(r["n"])))
+    created = f"""SELECT s.cluster_id, a.created_at FROM accounts AS a
+        JOIN account_scores AS s USING (platform, account_id) WHERE s.cluster_id IN ({top})"""
+    for r in _rows(engine, _daily(created)):
+        views[r["cluster_id"]].created.append((r["day"], int(r["n"])))
+    return list(views.values()), len(ranked)
+
+
+def _accounts(
+    engine: Engine, max_accounts: int
+) -> tuple[list[Row], dict[tuple[str, str], list[Row]], dict[tuple[str, str], list[Row]], int]:
+    flagged = _rows(
+        engine,
+        """SELECT s.platform, s.account_id, any_value(a.handle) AS handle,
+                  any_value(a.display_name) AS display_name, any_value(a.created_at) AS created_at,
+                  s.score, s.cluster_id, s.reasons, s.n_partners
+           FROM account_scores AS s LEFT JOIN accounts AS a USING (platform, account_id)
+           WHERE s.flagged
+           GROUP BY s.acct, s.platform, s.account_id, s.score, s.cluster_id, s.reasons,
+                    s.n_partners
+           ORDER BY s.score DESC, s.platform, s.account_id""",
+    )
+    shown = flagged[:max_accounts]
+    keys = {(r["platform"], r["account_id"]) for r in shown}
+    signals: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in _rows(
+        engine,
+        """SELECT s.platform, s.account_id, g.signal, g.score, g.n_partners, g.n_shared,
+                  g.best_q
+           FROM account_signal_scores AS g JOIN account_scores AS s USING (acct)
+           WHERE s.flagged AND g.n_partners > 0
+           ORDER BY g.score DESC, g.signal""",
+    ):
+        if (r["platform"], r["account_id"]) in keys:
+            signals[(r["platform"], r["account_id"])].append(r)
+    evidence: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for e in _evidence(engine, "e.platform_a, e.account_id_a", "sa.flagged", 5):
+        key = (e["platform_a"], e["account_id_a"])
+        if key in keys:
+            evidence[key].append(e)
+    return shown, signals, evidence, len(flagged)
+
+
+def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -> ReportData:
+    """Everything the report shows, for the latest detect run of the case."""
+    run = _rows(engine, "SELECT * FROM detect_runs ORDER BY run_id DESC LIMIT 1")[0]
+    footprint = _rows(
+        engine,
+        """WITH venues AS (
+               SELECT p.platform, count(DISTINCT p.venue) AS venues
+               FROM posts AS p JOIN account_scores AS s USING (platform, account_id)
+               WHERE s.flagged GROUP BY p.platform)
+           SELECT s.platform, count(*) AS accounts, count(*) FILTER (WHERE s.flagged) AS flagged,
+                  count(DISTINCT s.cluster_id) FILTER (WHERE s.flagged) AS clusters,
+                  coalesce(any_value(v.venues), 0) AS venues
+           FROM account_scores AS s LEFT JOIN venues AS v USING (platform)
+           GROUP BY s.platform ORDER BY flagged DESC, accounts DESC, s.platform""",
+    )
+    layers = _rows(
+        engine,
+        """SELECT layer, count(*) AS edges FROM (SELECT unnest(layers) AS layer FROM edges)
+           GROUP BY layer ORDER BY edges DESC, layer""",
+    )
+    span = _rows(
+        engine,
+        """SELECT min(p.created_at) AS first, max(p.created_at) AS last, count(*) AS posts
+           FROM posts AS p JOIN account_scores AS s USING (platform, account_id)
+           WHERE s.flagged""",
+    )[0]
+    population = _weekly(_rows(engine, _hourly("SELECT 0 AS k, created_at FROM posts", "k")), "k")
+    flagged_posts = """SELECT 0 AS k, p.created_at FROM posts AS p
+        JOIN account_scores AS s USING (platform, account_id) WHERE s.flagged"""
+    flagged = _weekly(_rows(engine, _hourly(flagged_posts, "k")), "k")
+    clusters, n_clusters = _cluster_views(engine, max_clusters)
+    accounts, signals, evidence, n_flagged = _accounts(engine, max_accounts)
+    return ReportData(
+        run=run,
+        footprint=footprint,
+        layers=layers,
+        span=span,
+        population_offset=infer_offset(population[0]) if population else None,
+        flagged_offset=infer_offset(flagged[0]) if flagged else None,
+        clusters=clusters,
+        n_clusters=n_clusters,
+        accounts=accounts,
+        account_signals=dict(signals),
+        account_evidence=dict(evidence),
+        n_flagged=n_flagged,
+    )

@@ -1,0 +1,272 @@
+"""The self-contained HTML report: one file, no scripts, nothing fetched from the network.
+
+Layout follows a platform takedown report: a summary (footprint per platform, time span, the
+signals behind the ties, the likely operator time zone), then the clusters ranked by score,
+each with its network map, weekly activity heat map, activity and account-creation plots,
+members and the shared items behind its ties, then one section per flagged account with its
+sub-scores and evidence. Every data string passes :func:`cibscan.report.escape.text`; the
+page's Content-Security-Policy forbids scripts and remote loads even if one slipped through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cibscan import __version__
+from cibscan.export.base import require_findings
+from cibscan.report.data import ClusterView, ReportData, gather
+from cibscan.report.escape import text
+from cibscan.report.plots import MapNode, bar_chart, heat_map, network_map
+from cibscan.store import Case
+
+log = logging.getLogger(__name__)
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:0 16px;color:#222}
+h1{font-size:24px}h2{border-bottom:2px solid #b22222;padding-bottom:4px;margin-top:36px}
+h3{margin-top:28px}table{border-collapse:collapse;margin:8px 0;width:100%}
+td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.post{white-space:pre-wrap;overflow-wrap:anywhere;max-width:420px;unicode-bidi:isolate}
+.plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+.plots svg{max-width:100%;height:auto;border:1px solid #eee}
+svg .t{font:bold 12px sans-serif}svg .l{font:10px sans-serif;fill:#555}
+svg .n{font:9px sans-serif;fill:#333}.flag{color:#b22222;font-weight:bold}
+.muted{color:#777}.box{background:#fafafa;border:1px solid #e3e3e3;padding:8px 12px}
+"""
+
+
+@dataclass
+class ReportResult:
+    """Where the report went and what it holds."""
+
+    path: Path
+    clusters: int
+    accounts: int
+    bytes: int
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _offset(value: tuple[int, float] | None) -> str:
+    if value is None:
+        return "unknown (no timed posts)"
+    hours, share = value
+    return f"UTC{hours:+d} ({share:.0%} of posts fall in weekday office hours there)"
+
+
+def _when(value: Any) -> str:
+    return text(value.isoformat(sep=" ", timespec="seconds")) if value is not None else ""
+
+
+def _account(row: dict[str, Any], suffix: str = "") -> str:
+    name = row.get(f"handle{suffix}") or row.get(f"account_id{suffix}")
+    return f"{text(row.get(f'platform{suffix}'))}: <bdi>{text(name, 80)}</bdi>"
+
+
+def _summary(data: ReportData) -> str:
+    flagged = [f for f in data.footprint if f["flagged"]]
+    footprint = ", ".join(f"{f['flagged']:,} {text(f['platform'])} accounts" for f in flagged)
+    lines = [
+        f"<p><b>{data.n_flagged:,}</b> accounts flagged in <b>{data.n_clusters:,}</b> "
+        f"clusters{': ' + footprint if footprint else ''}.</p>",
+        f"<p>Flagged activity: {_when(data.span['first'])} to {_when(data.span['last'])} "
+        f"({data.span['posts']:,} posts).</p>",
+        f"<p>Likely operator time zone of the flagged accounts: {_offset(data.flagged_offset)}; "
+        f"the whole case: {_offset(data.population_offset)}.</p>",
+    ]
+    platforms = _table(
+        ["platform", "accounts in case", "flagged", "clusters", "venues used (pages, groups…)"],
+        (
+            [
+                text(f["platform"]),
+                f"{f['accounts']:,}",
+                f"{f['flagged']:,}",
+                str(f["clusters"]),
+                f"{f['venues']:,}",
+            ]
+            for f in data.footprint
+        ),
+        {1, 2, 3, 4},
+    )
+    layers = _table(
+        ["signal", "significant ties"],
+        ([text(r["layer"]), f"{r['edges']:,}"] for r in data.layers),
+        {1},
+    )
+    return f'<h2 id="summary">Summary</h2><div class="box">{"".join(lines)}</div>' + (
+        f"<h3>Footprint per platform</h3>{platforms}<h3>What ties the accounts</h3>{layers}"
+    )
+
+
+def _cluster_plots(view: ClusterView) -> str:
+    index = {m["acct"]: i for i, m in enumerate(view.members[:150])}
+    nodes = [
+        MapNode(str(m["acct"]), str(m["handle"] or m["account_id"]), m["platform"], m["flagged"])
+        for m in view.members[:150]
+    ]
+    ties = [
+        (index[t["a"]], index[t["b"]], float(t["strength"]))
+        for t in view.ties
+        if t["a"] in index and t["b"] in index
+    ]
+    cid = view.row["cluster_id"]
+    return (
+        '<div class="plots">'
+        + "".join(
+            (
+                network_map(nodes, ties, f"cluster {cid}: accounts and ties"),
+                heat_map(view.weekly, "posts by weekday and hour (UTC)"),
+                bar_chart(view.activity, "posts per day"),
+                bar_chart(view.created, "accounts created per day", "#6a8f3a"),
+            )
+        )
+        + "</div>"
+    )
+
+
+def _evidence_table(rows: list[dict[str, Any]]) -> str:
+    return _table(
+        ["signal", "account a", "post a", "account b", "post b", "gap (s)", "object"],
+        (
+            [
+                text(e["signal"]),
+                _account(e, "_a"),
+                f'{_when(e["time_a"])}<div class="post">{text(e["text_a"])}</div>',
+                _account(e, "_b"),
+                f'{_when(e["time_b"])}<div class="post">{text(e["text_b"])}</div>',
+                f"{e['gap_seconds']:.0f}" if e["gap_seconds"] is not None else "",
+                f'<div class="post">{text(e["object"], 200)}</div>'
+                f"<span class='muted'>shared by {e['object_accounts']} accounts</span>",
+            ]
+            for e in rows
+        ),
+        {5},
+    )
+
+
+def _cluster(view: ClusterView) -> str:
+    r = view.row
+    cid = r["cluster_id"]
+    facts = (
+        f"<p>score <b>{r['score']:.2f}</b> · {r['size']} accounts ({r['n_flagged']} flagged) · "
+        f"{text(r['footprint'])} · ties: {text(r['layers'])} · density {r['density']:.2f} · "
+        f"synchrony {r['synchrony']:.2f} · {_when(r['first_time'])} to {_when(r['last_time'])}"
+        f"<br>likely operator time zone: {_offset(view.offset)}</p>"
+    )
+    members = _table(
+        ["account", "display name", "created", "score", "flagged"],
+        (
+            [
+                f'<a href="#a-{text(m["platform"])}-{text(m["account_id"], None)}">'
+                f"{_account(m)}</a>",
+                text(m["display_name"], 80),
+                _when(m["created_at"]),
+                f"{m['score']:.2f}",
+                '<span class="flag">yes</span>' if m["flagged"] else "no",
+            ]
+            for m in view.members[:200]
+        ),
+        {3},
+    )
+    more = len(view.members) - 200
+    return (
+        f'<h3 id="c-{cid}">Cluster {cid}</h3>{facts}{_cluster_plots(view)}'
+        f"<h4>Members</h4>{members}"
+        + (f"<p class='muted'>{more:,} more members in accounts.csv</p>" if more > 0 else "")
+        + f"<h4>Evidence (shortest gaps first)</h4>{_evidence_table(view.evidence)}"
+    )
+
+
+def _accounts(data: ReportData) -> str:
+    parts = ['<h2 id="accounts">Flagged accounts</h2>']
+    for a in data.accounts:
+        key = (a["platform"], a["account_id"])
+        subs = _table(
+            ["signal", "sub-score", "partners", "most items shared", "best q"],
+            (
+                [
+                    text(s["signal"]),
+                    f"{s['score']:.2f}",
+                    str(s["n_partners"]),
+                    str(s["n_shared"]),
+                    f"{s['best_q']:.2g}",
+                ]
+                for s in data.account_signals.get(key, [])
+            ),
+            {1, 2, 3, 4},
+        )
+        parts.append(
+            f'<h3 id="a-{text(a["platform"])}-{text(a["account_id"], None)}">{_account(a)}</h3>'
+            f"<p>display name: {text(a['display_name'], 120)} · created {_when(a['created_at'])}"
+            f" · score <b>{a['score']:.2f}</b> · cluster "
+            f'<a href="#c-{a["cluster_id"]}">{a["cluster_id"]}</a> · '
+            f"{text(a['reasons'], 300)}</p>{subs}"
+            + _evidence_table(data.account_evidence.get(key, []))
+        )
+    left_out = data.n_flagged - len(data.accounts)
+    if left_out > 0:
+        parts.append(f"<p class='muted'>{left_out:,} more flagged accounts in accounts.csv</p>")
+    return "".join(parts)
+
+
+def render(data: ReportData, title: str) -> str:
+    """The report page for gathered data."""
+    run = data.run
+    clusters = "".join(_cluster(v) for v in data.clusters)
+    left_out = data.n_clusters - len(data.clusters)
+    contents = (
+        '<p><a href="#summary">Summary</a> · <a href="#clusters">Clusters</a> · '
+        '<a href="#accounts">Flagged accounts</a></p>'
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{text(title, 120)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{text(title, 120)}</h1>"
+        f"<p class='muted'>detect run {run['run_id']} of {_when(run['ended_at'])} · "
+        f"{run['n_posts']:,} posts, {run['n_accounts']:,} accounts · cibscan {__version__} "
+        f"(report written by cibscan {__version__})</p>{contents}{_summary(data)}"
+        f'<h2 id="clusters">Clusters, by score</h2>{clusters}'
+        + (f"<p class='muted'>{left_out:,} more clusters in clusters.csv</p>" if left_out else "")
+        + _accounts(data)
+        + "</body></html>"
+    )
+
+
+def write_report(
+    case: Case,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    max_clusters: int = 30,
+    max_accounts: int = 300,
+) -> ReportResult:
+    """Write the HTML report of the case's latest detect run to ``path``."""
+    require_findings(case)
+    data = gather(case.engine, max_clusters=max_clusters, max_accounts=max_accounts)
+    name = title or f"cibscan report: {case.path.name if case.path else 'in-memory case'}"
+    page = render(data, name)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    log.info("report of %d clusters written to %s", len(data.clusters), target)
+    return ReportResult(target, len(data.clusters), len(data.accounts), len(page.encode()))

@@ -1,0 +1,126 @@
+"""The HTML report: content on the shared scene, hostile text inert in a real Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from cibscan.cli import main
+from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.report.data import infer_offset
+from cibscan.report.escape import text
+from cibscan.report.html import write_report
+from cibscan.store import Case
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags that keep Chromium from reaching for Google's hosts on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def test_escaping_makes_markup_and_invisible_characters_inert() -> None:
+    assert text("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
+    assert text('" onerror=\'x\'') == "&quot; onerror=&#x27;x&#x27;"
+    # an RTL override, a zero-width space and a bell become visible markers
+    assert text("\u202eexe.txt\u200b\x07") == "⟦U+202E⟧exe.txt⟦U+200B⟧⟦U+0007⟧"
+    assert text("a" * 700, 600) == "a" * 600 + " … (100 more characters)"
+    assert text(None) == ""
+
+
+def test_operator_offset_is_where_activity_fits_office_hours() -> None:
+    """Posts on weekdays 01:00-09:00 UTC are 09:00-17:00 in Beijing (UTC+8)."""
+    weekly = [[0] * 24 for _ in range(7)]
+    for day in range(5):
+        for hour in range(1, 9):
+            weekly[day][hour] = 10
+    assert infer_offset(weekly) == (8, 1.0)
+    assert infer_offset([[0] * 24 for _ in range(7)]) is None
+
+
+@pytest.fixture(scope="module")
+def report_path(
+    scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    case, _ = scene
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    result = write_report(case, path)
+    assert result.clusters == 5 and result.accounts == 22
+    return path
+
+
+def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
+    page = report_path.read_text(encoding="utf-8")
+    assert "22</b> accounts flagged in <b>" in page
+    assert "21 twitter accounts, 1 reddit accounts" in page
+    for member in ("ring_0", "persona_4", "shift_2", "xp_r"):
+        assert f'id="a-twitter-{member}"' in page or f'id="a-reddit-{member}"' in page
+    assert page.count('<h3 id="c-') == 5
+    assert page.count("<svg") == 5 * 4  # four plots per cluster
+    # the megabyte-long post is cut, so the page stays small
+    assert report_path.stat().st_size < 1_000_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A real headless Chromium (Debian's; `make test` installs it)."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Chromium is needed for the report tests: run `make test` (it installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_hostile_text_is_inert_in_a_real_browser(
+    report_path: Path, browser: Any, tmp_path: Path
+) -> None:
+    """The hostile ring's texts hold script tags, an onerror attribute, an RTL override and
+    control characters: in Chromium none runs, the page fetches nothing, and the texts are
+    shown as text."""
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report_path.as_uri())
+    assert page.evaluate("window.__pwned") is None
+    assert page.title().startswith("cibscan report")
+    assert page.evaluate("document.scripts.length") == 0
+    assert page.evaluate("document.images.length") == 0
+    assert requests == [report_path.as_uri()]
+    body = page.inner_text("body")
+    assert "<script>document.title='PWNED';window.__pwned=1</script> read the truth" in body
+    assert '"><img src=x onerror="window.__pwned=1"> look here' in body
+    assert "⟦U+202E⟧evil.exe⟦U+202C⟧ reversed ⟦U+200B⟧⟦U+200D⟧zero width" in body
+    assert "<b>bold</b>" in body  # a handle shown as typed, not as bold markup
+    assert page.locator("b", has_text="bold").count() == 0
+    shot = tmp_path / "report.png"
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    page.close()
+
+
+def test_report_command_and_its_errors(
+    scene: tuple[Case, DetectReport], case: Case, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    detect(case)  # an empty case: a run with no findings still gives a page
+    empty_path = str(case.path)
+    case.close()
+    target = tmp_path / "empty.html"
+    result = runner.invoke(main, ["report", "--case", empty_path, "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "0</b> accounts flagged" in target.read_text(encoding="utf-8")
+    missing = runner.invoke(main, ["report", "--case", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code != 0 and "Error" in missing.output
