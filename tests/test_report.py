@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
 
 def test_escaping_makes_markup_and_invisible_characters_inert() -> None:
     assert text("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
-    assert text('" onerror=\'x\'') == "&quot; onerror=&#x27;x&#x27;"
+    assert text("\" onerror='x'") == "&quot; onerror=&#x27;x&#x27;"
     # an RTL override, a zero-width space and a bell become visible markers
     assert text("\u202eexe.txt\u200b\x07") == "⟦U+202E⟧exe.txt⟦U+200B⟧⟦U+0007⟧"
     assert text("a" * 700, 600) == "a" * 600 + " … (100 more characters)"
@@ -49,9 +49,7 @@ def test_operator_offset_is_where_activity_fits_office_hours() -> None:
 
 
 @pytest.fixture(scope="module")
-def report_path(
-    scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def report_path(scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempPathFactory) -> Path:
     case, _ = scene
     path = tmp_path_factory.mktemp("report") / "report.html"
     result = write_report(case, path)
