@@ -119,7 +119,7 @@ def evidence_sql(engine: Engine, csv: bool = False) -> str:
         LEFT JOIN posts AS pa ON pa.platform = ia.platform AND pa.post_id = v.post_a
         LEFT JOIN posts AS pb ON pb.platform = ib.platform AND pb.post_id = v.post_b
         ORDER BY s.strength DESC, v.signal, platform_a, account_id_a, platform_b, account_id_b,
-                 v.object_accounts, v.dt"""
+                 v.object_accounts, v.dt, v.object, v.post_a, v.post_b"""
 
 
 def nodes_sql(engine: Engine) -> str:
