@@ -71,7 +71,8 @@ def _account_joins(side: str, pair_alias: str = "e") -> str:
 def edges_sql(engine: Engine, csv: bool = False) -> str:
     """One row per significant account pair, with its layers and timing."""
     return f"""SELECT {_account_columns("a", csv)}, {_account_columns("b", csv)},
-               round(e.strength, 6) AS strength, e.q AS p_value, round(e.weight, 6) AS weight,
+               round(e.strength, 6) AS strength, CAST(printf('%.6g', e.q) AS DOUBLE) AS p_value,
+               round(e.weight, 6) AS weight,
                e.n_shared, array_to_string(e.layers, ';') AS layers, e.n_layers,
                e.min_dt AS min_gap_seconds, to_timestamp(e.first_t) AS first_time,
                to_timestamp(e.last_t) AS last_time,

@@ -69,9 +69,11 @@ def score_clusters(engine: Engine) -> None:
 def signal_score_columns(signal_names: Sequence[str]) -> str:
     """SELECT-list items pivoting ``account_signal_scores`` into ``score_<signal>`` columns.
 
-    For use in a query grouping ``account_signal_scores AS ss`` by account.
+    For use in a query grouping ``account_signal_scores AS ss`` by account. Rounded to six
+    decimals: exports must not change with the order a parallel aggregate summed in.
     """
     return ", ".join(
-        f"coalesce(max(ss.score) FILTER (WHERE ss.signal = '{name}'), 0.0) AS score_{name}"
+        f"round(coalesce(max(ss.score) FILTER (WHERE ss.signal = '{name}'), 0.0), 6) "
+        f"AS score_{name}"
         for name in signal_names
     )
