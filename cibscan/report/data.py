@@ -108,7 +108,9 @@ def _daily(source: str) -> str:
 
 def _evidence(engine: Engine, side_key: str, where: str, per: int) -> list[Row]:
     """Evidence rows (the export's columns) with the cluster of account a, ``per`` rows for
-    each value of ``side_key``, strongest pairs' shortest gaps first."""
+    each value of ``side_key``: the rarest shared items first (an item few accounts shared
+    says the most), then the shortest gaps."""
+    order = "e.object_accounts, e.gap_seconds, e.signal, e.post_a, e.post_b"
     return _rows(
         engine,
         f"""SELECT sa.cluster_id, e.*
@@ -117,8 +119,8 @@ def _evidence(engine: Engine, side_key: str, where: str, per: int) -> list[Row]:
         JOIN account_scores AS sb ON sb.platform = e.platform_b AND sb.account_id = e.account_id_b
         WHERE {where}
         QUALIFY row_number() OVER (PARTITION BY {side_key}
-                                   ORDER BY e.gap_seconds, e.signal, e.post_a, e.post_b) <= {per}
-        ORDER BY {side_key}, e.gap_seconds, e.signal, e.post_a, e.post_b""",
+                                   ORDER BY {order}) <= {per}
+        ORDER BY {side_key}, {order}""",
     )
 
 

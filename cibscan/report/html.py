@@ -191,7 +191,7 @@ def _cluster(view: ClusterView) -> str:
         f'<h3 id="c-{cid}">Cluster {cid}</h3>{facts}{_cluster_plots(view)}'
         f"<h4>Members</h4>{members}"
         + (f"<p class='muted'>{more:,} more members in accounts.csv</p>" if more > 0 else "")
-        + f"<h4>Evidence (shortest gaps first)</h4>{_evidence_table(view.evidence)}"
+        + f"<h4>Evidence (rarest shared items first)</h4>{_evidence_table(view.evidence)}"
     )
 
 
