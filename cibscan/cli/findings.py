@@ -23,6 +23,7 @@ from cibscan.cli import (
 )
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.evaluate import evaluate
 from cibscan.export import TABLES, export, get_exporter
 from cibscan.ingest.pipeline import IngestOptions
 from cibscan.report.html import write_report
@@ -236,7 +237,7 @@ def export_command(
     Tables (accounts, edges, clusters, evidence) as CSV, Parquet or JSON, with the columns
     of docs/outputs.md (in CSV, cells a spreadsheet would run as a formula are prefixed with
     a quote); the network for Gephi as GEXF or GraphML; a STIX 2.1 bundle with DISARM and
-    Meta kill-chain techniques. Formats are described in docs/formats-out.md.
+    Meta kill-chain techniques. Formats are described in docs/outputs.md.
 
     \b
     Example:
@@ -314,6 +315,68 @@ def report_command(
         f"written to {result.path} ({result.bytes / 1e6:.1f} MB)",
         highlight=False,
     )
+
+
+@main.command("evaluate")
+@click.option(
+    "--truth",
+    "truth_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Ground truth: platform, account_id, label, network, role (e.g. a simulation's).",
+)
+@click.option("--case", "case_path", type=click.Path(), help="A case with a detect run.")
+@click.option(
+    "--accounts",
+    "accounts_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="An accounts.csv written by cibscan (instead of --case).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
+def evaluate_command(
+    truth_path: str, case_path: str | None, accounts_path: str | None, as_json: bool
+) -> None:
+    """Measure a detect run against ground truth: precision, recall, F1, PR-AUC, ROC-AUC,
+    precision at k, AMI of clusters against true networks, recall per role and network.
+
+    \b
+    Example:
+      cibscan evaluate --truth sim/truth.csv --case sim/case.duckdb
+      cibscan evaluate --truth sim/truth.csv --accounts results/accounts.csv --json
+    """
+    if (case_path is None) == (accounts_path is None):
+        raise click.UsageError("give either --case or --accounts")
+    try:
+        if case_path is not None:
+            with open_case(case_path, create=False, read_only=True) as case:
+                result = evaluate(truth_path, engine=case.engine)
+        else:
+            result = evaluate(truth_path, accounts_csv=accounts_path)
+    except (CaseError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    table = Table(title="evaluation against the truth", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        (
+            "accounts (campaign / flagged)",
+            f"{result.accounts:,} ({result.campaign_accounts:,} / {result.flagged:,})",
+        ),
+        ("precision", f"{result.precision:.3f}"),
+        ("recall", f"{result.recall:.3f}"),
+        ("F1", f"{result.f1:.3f}"),
+        ("PR-AUC", f"{result.pr_auc:.3f}"),
+        ("ROC-AUC", f"{result.roc_auc:.3f}"),
+        ("AMI clusters vs networks", f"{result.ami:.3f}"),
+    ]
+    rows += [(f"precision at {k}", f"{v:.3f}") for k, v in result.precision_at_k.items()]
+    rows += [(f"recall, role {r}", f"{v:.3f}") for r, v in result.recall_by_role.items()]
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
 
 
 @main.command("signals")
