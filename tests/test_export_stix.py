@@ -236,7 +236,7 @@ def test_every_signal_is_mapped_and_the_mapping_matches_its_sources() -> None:
 def test_golden_attack_patterns() -> None:
     me = producer()
     objects = [me] + [attack_pattern(t, me.id) for t in tq.DISARM.values()]
-    text = "[\n" + ",\n".join(o.serialize(pretty=True) for o in objects) + "\n]\n"
+    text = "[\n" + ",\n".join(o.serialize(indent=1) for o in objects) + "\n]\n"
     check_golden("stix_attack_patterns.json", text)
 
 
