@@ -271,3 +271,11 @@ def test_cli_export_stix(tiny: Path, tmp_path: Path) -> None:
     bundle = stix2.parse(out.read_text(encoding="utf-8"), allow_custom=True)
     assert f"{len(bundle.objects)} items written" in result.output
     assert Counter(o.type for o in bundle.objects)["intrusion-set"] == 1
+
+
+def test_docs_show_the_mapping() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
+    for signal, (disarm_ids, meta_ids) in tq.SIGNAL_TECHNIQUES.items():
+        row = next(line for line in docs.splitlines() if line.startswith(f"| `{signal}` | T"))
+        for t in [tq.DISARM[i] for i in disarm_ids] + [tq.META[i] for i in meta_ids]:
+            assert f"{t.id} {t.name}" in row, (signal, t)
