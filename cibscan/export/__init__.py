@@ -7,7 +7,11 @@
 
 from cibscan.export.base import TABLES, Exporter, export, exporters, get_exporter, register
 
-DEFAULT_EXPORTERS: tuple[str, ...] = ("cibscan.export.tables", "cibscan.export.graph")
+DEFAULT_EXPORTERS: tuple[str, ...] = (
+    "cibscan.export.tables",
+    "cibscan.export.graph",
+    "cibscan.export.stix",
+)
 
 __all__ = [
     "DEFAULT_EXPORTERS",
