@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cibscan.tells.base import ACCOUNT_TELLS_DDL
+
 # Findings tables, replaced by every detect run (``account_index`` too, made by
 # :func:`cibscan.detect.inputs.build_inputs` from the posts).
 FINDINGS_DDL: dict[str, str] = {
@@ -40,6 +42,7 @@ FINDINGS_DDL: dict[str, str] = {
         acct BIGINT, platform VARCHAR, account_id VARCHAR, score DOUBLE, flagged BOOLEAN,
         cluster_id INTEGER, reasons VARCHAR, strength DOUBLE, n_partners BIGINT)""",
     # n_shared: the most items shared with one significant partner
+    "account_tells": ACCOUNT_TELLS_DDL,
     "account_signal_scores": """CREATE TABLE account_signal_scores (
         acct BIGINT, signal VARCHAR, score DOUBLE, strength DOUBLE, n_partners BIGINT,
         n_shared BIGINT, best_q DOUBLE)""",

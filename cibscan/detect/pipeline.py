@@ -20,6 +20,7 @@ from cibscan.score.base import flag_threshold
 from cibscan.score.scores import score_accounts, score_clusters
 from cibscan.signals.base import Signal, SignalContext, format_duration, get_signal, signals
 from cibscan.store import Case
+from cibscan.tells.base import Tell, TellContext, tells
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]
     """The signals to run with their validated parameters (errors name the bad value)."""
     available = signals()
     names = options.signals or [n for n, s in available.items() if s.default_enabled]
-    unknown_params = sorted(set(options.params) - set(names))
+    unknown_params = sorted(set(options.params) - set(names) - set(tells()))
     if unknown_params:
         raise ValueError(
             f"parameters given for signals not run: {', '.join(unknown_params)} "
@@ -76,6 +77,30 @@ def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]
     return chosen
 
 
+def resolve_tells(options: DetectOptions) -> list[tuple[Tell, dict[str, Any]]]:
+    """Every tell enabled by default, with its validated parameters."""
+    return [
+        (tell, tell.resolve(options.params.get(name, {})))
+        for name, tell in tells().items()
+        if tell.default_enabled
+    ]
+
+
+def _shown(item: Signal | Tell, params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as a user writes them (durations as ``60s``), for records and reports."""
+    return {
+        k: format_duration(v) if item.param(k).kind == "duration" else v for k, v in params.items()
+    }
+
+
+def _run_tells(engine: Engine, chosen: list[tuple[Tell, dict[str, Any]]], alpha: float) -> None:
+    ctx = TellContext(engine, alpha=alpha)
+    for tell, params in chosen:
+        clock = time.perf_counter()
+        tell.accounts(ctx, params)
+        log.info("tell %s in %.2fs", tell.name, time.perf_counter() - clock)
+
+
 def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     """Run every chosen signal, test the pairs, build the network, score, and record the run.
 
@@ -84,6 +109,7 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     """
     options = options or DetectOptions()
     chosen = resolve_signals(options)  # fail on bad parameters before any work
+    chosen_tells = resolve_tells(options)
     engine = case.engine
     engine.configure(memory_limit=options.memory_limit, preserve_order=False)
     started = datetime.now(UTC)
@@ -107,11 +133,12 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         _count_significant(engine, report)
         report.edges = fuse_edges(engine)
         report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
+        _run_tells(engine, chosen_tells, options.alpha)
         report.flagged = score_accounts(engine, min_shared=options.min_shared)
         score_clusters(engine)
         engine.execute("DROP TABLE IF EXISTS cib_posts")
         report.seconds = time.perf_counter() - clock
-        _record_run(engine, report, options, started)
+        _record_run(engine, report, options, started, chosen_tells)
     report.top_clusters = top_clusters(engine)
     log.info(
         "detect run %d: %d pairs, %d edges, %d clusters, %d flagged in %.1fs",
@@ -130,11 +157,7 @@ def _run_signal(ctx: SignalContext, signal: Signal, params: dict[str, Any]) -> S
     before = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
     signal.pairs(ctx, params)
     after = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
-    shown = {
-        k: format_duration(v) if signal.param(k).kind == "duration" else v
-        for k, v in params.items()
-    }
-    run = SignalRun(signal.name, shown, pairs=after - before)
+    run = SignalRun(signal.name, _shown(signal, params), pairs=after - before)
     run.seconds = time.perf_counter() - clock
     log.info("signal %s: %d pairs in %.2fs", signal.name, run.pairs, run.seconds)
     return run
@@ -153,10 +176,13 @@ def _record_run(
     report: DetectReport,
     options: DetectOptions,
     started: datetime,
+    chosen_tells: list[tuple[Tell, dict[str, Any]]],
 ) -> None:
     params = {
         "signals": {run.name: run.params for run in report.signals},
         "signal_order": [run.name for run in report.signals],
+        "tells": {tell.name: _shown(tell, p) for tell, p in chosen_tells},
+        "tell_order": [tell.name for tell, _ in chosen_tells],
         "alpha": options.alpha,
         "min_shared": options.min_shared,
         "resolution": options.resolution,

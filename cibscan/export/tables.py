@@ -15,10 +15,11 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cibscan.engine import Engine
 from cibscan.export.base import Exporter, register
-from cibscan.score.scores import signal_score_columns
+from cibscan.score.scores import signal_score_columns, tell_score_columns
 from cibscan.store import Case
 
 log = logging.getLogger(__name__)
@@ -36,23 +37,43 @@ def _safe(expr: str, csv: bool) -> str:
     )
 
 
+def _run_params(engine: Engine) -> dict[str, Any]:
+    rows = engine.fetchall("SELECT params FROM detect_runs ORDER BY run_id DESC LIMIT 1")
+    return dict(json.loads(rows[0][0])) if rows else {}
+
+
 def run_signal_names(engine: Engine) -> list[str]:
     """The signals of the latest detect run, in run order."""
-    rows = engine.fetchall("SELECT params FROM detect_runs ORDER BY run_id DESC LIMIT 1")
-    if not rows:
+    return list(_run_params(engine).get("signal_order", []))
+
+
+def run_tell_names(engine: Engine) -> list[str]:
+    """The tells of the latest detect run, in run order (none before cibscan 0.3)."""
+    if not engine.table_exists("account_tells"):
         return []
-    return list(json.loads(rows[0][0])["signal_order"])
+    return list(_run_params(engine).get("tell_order", []))
 
 
 def accounts_sql(engine: Engine, csv: bool = False) -> str:
-    """platform, account_id, handle, score, flagged, cluster_id, reasons, score_<signal>..."""
-    pivots = signal_score_columns(run_signal_names(engine))
+    """platform, account_id, handle, score, flagged, cluster_id, reasons, score_<signal>...,
+    score_<tell>..."""
+    tell_names = run_tell_names(engine)
+    pivots = ", ".join(
+        c
+        for c in (
+            signal_score_columns(run_signal_names(engine)),
+            tell_score_columns(tell_names),
+        )
+        if c
+    )
+    tells_join = "LEFT JOIN account_tells AS tt ON tt.acct = s.acct" if tell_names else ""
     return f"""SELECT s.platform, s.account_id, {_safe("any_value(a.handle)", csv)} AS handle,
                round(s.score, 6) AS score, s.flagged, s.cluster_id,
                {_safe("s.reasons", csv)} AS reasons{", " + pivots if pivots else ""}
         FROM account_scores AS s
         LEFT JOIN accounts AS a USING (platform, account_id)
         LEFT JOIN account_signal_scores AS ss ON ss.acct = s.acct
+        {tells_join}
         GROUP BY s.acct, s.platform, s.account_id, s.score, s.flagged, s.cluster_id, s.reasons
         ORDER BY s.score DESC, s.platform, s.account_id"""
 

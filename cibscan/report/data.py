@@ -52,6 +52,7 @@ class ReportData:
     accounts: list[Row]
     account_signals: dict[tuple[str, str], list[Row]]
     account_evidence: dict[tuple[str, str], list[Row]]
+    account_tells: dict[tuple[str, str], list[Row]]
     n_flagged: int
 
 
@@ -232,6 +233,15 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
     flagged_posts = """SELECT 0 AS k, p.created_at FROM posts AS p
         JOIN account_scores AS s USING (platform, account_id) WHERE s.flagged"""
     flagged = _weekly(_rows(engine, _hourly(flagged_posts, "k")), "k")
+    tells: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    if engine.table_exists("account_tells"):
+        for r in _rows(
+            engine,
+            """SELECT s.platform, s.account_id, t.tell, t.score, t.detail
+               FROM account_tells AS t JOIN account_scores AS s USING (acct)
+               ORDER BY t.score DESC, t.tell""",
+        ):
+            tells[(r["platform"], r["account_id"])].append(r)
     clusters, n_clusters = _cluster_views(engine, max_clusters)
     accounts, signals, evidence, n_flagged = _accounts(engine, max_accounts)
     return ReportData(
@@ -246,5 +256,6 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
         accounts=accounts,
         account_signals=dict(signals),
         account_evidence=dict(evidence),
+        account_tells=dict(tells),
         n_flagged=n_flagged,
     )

@@ -195,6 +195,18 @@ def _cluster(view: ClusterView) -> str:
     )
 
 
+def _tells(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    return (
+        "<p>Tells:</p><ul>"
+        + "".join(
+            f"<li>{text(t['tell'])} ({t['score']:.2f}): {text(t['detail'], 300)}</li>" for t in rows
+        )
+        + "</ul>"
+    )
+
+
 def _accounts(data: ReportData) -> str:
     parts = ['<h2 id="accounts">Flagged accounts</h2>']
     for a in data.accounts:
@@ -219,6 +231,7 @@ def _accounts(data: ReportData) -> str:
             f" · score <b>{a['score']:.2f}</b> · cluster "
             f'<a href="#c-{a["cluster_id"]}">{a["cluster_id"]}</a> · '
             f"{text(a['reasons'], 300)}</p>{subs}"
+            + _tells(data.account_tells.get(key, []))
             + _evidence_table(data.account_evidence.get(key, []))
         )
     left_out = data.n_flagged - len(data.accounts)

@@ -77,3 +77,11 @@ def signal_score_columns(signal_names: Sequence[str]) -> str:
         f"AS score_{name}"
         for name in signal_names
     )
+
+
+def tell_score_columns(tell_names: Sequence[str]) -> str:
+    """SELECT-list items pivoting ``account_tells AS tt`` into ``score_<tell>`` columns."""
+    return ", ".join(
+        f"round(coalesce(max(tt.score) FILTER (WHERE tt.tell = '{name}'), 0.0), 6) AS score_{name}"
+        for name in tell_names
+    )

@@ -142,15 +142,13 @@ class SignalContext:
     min_shared: int = 1
 
 
-class Signal(ABC):
-    """Base class of every coordination signal (see the module docstring)."""
+class Configurable:
+    """Declared, validated parameters: shared by coordination signals and account tells."""
 
     name: ClassVar[str]
-    title: ClassVar[str]
-    description: ClassVar[str]
     params: ClassVar[tuple[Param, ...]] = ()
-    #: run by ``cibscan detect`` unless the user chooses signals explicitly
-    default_enabled: ClassVar[bool] = True
+    #: what this is called in messages ("signal", "tell")
+    kind: ClassVar[str] = "signal"
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -165,13 +163,22 @@ class Signal(ABC):
         unknown = sorted(set(given) - known)
         if unknown:
             raise ValueError(
-                f"signal {self.name!r} has no parameter {', '.join(unknown)}; "
+                f"{self.kind} {self.name!r} has no parameter {', '.join(unknown)}; "
                 f"its parameters: {', '.join(sorted(known)) or 'none'}"
             )
         resolved: dict[str, Any] = {}
         for p in self.params:
             resolved[p.name] = p.parse(given[p.name]) if p.name in given else p.default
         return resolved
+
+
+class Signal(Configurable, ABC):
+    """Base class of every coordination signal (see the module docstring)."""
+
+    title: ClassVar[str]
+    description: ClassVar[str]
+    #: run by ``cibscan detect`` unless the user chooses signals explicitly
+    default_enabled: ClassVar[bool] = True
 
     @abstractmethod
     def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:

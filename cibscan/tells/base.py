@@ -1,0 +1,67 @@
+"""Tell contract: an account-level trait of inauthenticity, measured in the engine.
+
+Coordination signals (:mod:`cibscan.signals`) score *pairs* of accounts. A tell scores
+*accounts*, alone or as members of a cluster: shift-work schedules, accounts created in a
+burst, persona handles, reactivated dormant accounts, camouflage, insular engagement. Each
+tell declares its parameters (:class:`~cibscan.signals.base.Param`, validated as for
+signals) and appends rows to ``account_tells``:
+
+- ``acct``: the account key (``account_index``);
+- ``tell``: the tell's name;
+- ``strength``: ``-log10`` of the tell's corrected p-value where it has a null model (the
+  same scale as a tie's strength), so that ``score = strength / (strength + 2)`` reads like a
+  coordination sub-score (0.5 = a family-wise 1% chance);
+- ``score``: that score, in [0, 1);
+- ``detail``: a readable sentence of evidence ("9 of 10 members created within 3 days ...").
+
+A tell runs after the clusters are found (it may read ``account_clusters``) and before the
+scores. Tells are reported as ``score_<tell>`` columns and in the report; they do not change
+the coordination flag (the combination rule of docs/signals.md comes with the full set of
+tells).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from cibscan.engine import Engine
+from cibscan.plugins import Registry
+from cibscan.signals.base import Configurable
+
+ACCOUNT_TELLS_DDL = """CREATE TABLE account_tells (
+    acct BIGINT, tell VARCHAR, strength DOUBLE, score DOUBLE, detail VARCHAR)"""
+
+
+@dataclass
+class TellContext:
+    """Where a tell writes, and what the run knows."""
+
+    engine: Engine
+    table: str = "account_tells"
+    #: the run's family-wise error rate (tells with a null model correct for it)
+    alpha: float = 0.01
+
+
+class Tell(Configurable, ABC):
+    """Base class of every account tell (see the module docstring)."""
+
+    kind: ClassVar[str] = "tell"
+    title: ClassVar[str]
+    description: ClassVar[str]
+    default_enabled: ClassVar[bool] = True
+
+    @abstractmethod
+    def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
+        """Append this tell's per-account rows to ``ctx.table``."""
+
+
+TELLS: Registry[Tell] = Registry("tell", "cibscan.tells", "cibscan.tells", "DEFAULT_TELLS")
+#: add a tell (built-ins and plugins alike)
+register = TELLS.register
+#: all registered tells by name, in run order
+tells = TELLS.all
+#: the tell of that name, or a ValueError listing the known names
+get_tell = TELLS.get

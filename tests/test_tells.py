@@ -1,0 +1,94 @@
+"""Account tells with known answers (creation bursts), and the tell contract itself."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cibscan.detect.pipeline import detect
+from cibscan.export import export
+from cibscan.store import Case
+from cibscan.tells.base import Tell, get_tell, tells
+from tests import scenes
+from tests.conftest import load, rows
+
+
+def _with_creation_dates(
+    posts: list[scenes.Post], created: dict[str, datetime]
+) -> list[scenes.Post]:
+    """Every post names ``acct_created_at`` (the generic adapter reads the first line's
+    fields); accounts not in ``created`` have none."""
+    for p in posts:
+        when = created.get(p["account_id"])
+        p["acct_created_at"] = when.isoformat() if when else None
+    return posts
+
+
+def _burst_scene(launch_week_share: float) -> list[scenes.Post]:
+    """The organic background's people were created over ten years, except a share of them
+    created in the same week as the retweet ring (a platform's launch week, say). The ring's
+    six accounts were all created within two days of 2023-06-01; the copypasta personas
+    (also a cluster) were created years apart."""
+    rng = random.Random(5)
+    posts = scenes.organic_background() + scenes.retweet_ring() + scenes.copypasta_personas()
+    burst = datetime(2023, 6, 1, tzinfo=UTC)
+    created: dict[str, datetime] = {}
+    for account in sorted({p["account_id"] for p in posts}):
+        if account.startswith("ring_") and account != "ring_seed":
+            created[account] = burst + timedelta(hours=rng.uniform(0, 48))
+        elif rng.random() < launch_week_share:
+            created[account] = burst + timedelta(hours=rng.uniform(-72, 72))
+        else:
+            created[account] = datetime(2013, 1, 1, tzinfo=UTC) + timedelta(
+                days=rng.uniform(0, 3650)
+            )
+    return _with_creation_dates(posts, created)
+
+
+def _tells(case: Case) -> dict[str, float]:
+    found = rows(
+        case,
+        """SELECT i.account_id, t.score FROM account_tells AS t
+           JOIN account_index AS i USING (acct) WHERE t.tell = 'creation_burst'""",
+    )
+    return {r["account_id"]: r["score"] for r in found}
+
+
+def _detect(case: Case, tmp_path: Path, posts: list[scenes.Post]) -> None:
+    load(case, scenes.write(tmp_path / "posts.jsonl", posts), format="generic_jsonl")
+    detect(case)
+
+
+def test_a_cluster_created_together_in_a_quiet_time_is_a_burst(case: Case, tmp_path: Path) -> None:
+    _detect(case, tmp_path, _burst_scene(launch_week_share=0.0))
+    scores = _tells(case)
+    ring = {f"ring_{m}" for m in range(6)}
+    assert set(scores) == ring  # the personas, created years apart, have no burst
+    assert all(s >= 0.5 for s in scores.values())
+    (detail,) = {
+        r["detail"]
+        for r in rows(case, "SELECT detail FROM account_tells WHERE tell = 'creation_burst'")
+    }
+    assert detail.startswith("6 of 6 dated cluster members created within ±3d of 2023-06-0")
+    export(case, "csv", tmp_path / "accounts.csv", "accounts")
+    header = (tmp_path / "accounts.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith(",score_creation_burst")
+
+
+def test_a_burst_during_a_launch_week_is_not_surprising(case: Case, tmp_path: Path) -> None:
+    """Organic look-alike: half the case joined in the ring's week, so six more accounts
+    created then say nothing."""
+    _detect(case, tmp_path, _burst_scene(launch_week_share=0.5))
+    assert all(s < 0.5 for s in _tells(case).values())
+
+
+def test_tells_follow_the_contract() -> None:
+    assert "creation_burst" in tells()
+    for tell in tells().values():
+        assert isinstance(tell, Tell) and tell.title and tell.description
+        tell.resolve({})  # defaults are valid
+    with pytest.raises(ValueError, match="tell 'creation_burst' has no parameter"):
+        get_tell("creation_burst").resolve({"windw": "1d"})
