@@ -75,7 +75,7 @@ def test_a_cluster_created_together_in_a_quiet_time_is_a_burst(case: Case, tmp_p
     assert detail.startswith("6 of 6 dated cluster members created within ±3d of 2023-06-0")
     export(case, "csv", tmp_path / "accounts.csv", "accounts")
     header = (tmp_path / "accounts.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith(",score_creation_burst")
+    assert header.endswith(",score_creation_burst,score_shift_schedule")
 
 
 def test_a_burst_during_a_launch_week_is_not_surprising(case: Case, tmp_path: Path) -> None:
@@ -92,3 +92,25 @@ def test_tells_follow_the_contract() -> None:
         tell.resolve({})  # defaults are valid
     with pytest.raises(ValueError, match="tell 'creation_burst' has no parameter"):
         get_tell("creation_burst").resolve({"windw": "1d"})
+
+
+def test_shift_workers_have_a_schedule_and_organic_accounts_do_not(
+    scene: tuple[Case, object],
+) -> None:
+    """The shift workers of tests/scenes.py post at 09:00-15:20 UTC+8 (equally 10:00-16:20
+    UTC+9): an office schedule. No organic account is in a cluster, so none has the tell,
+    however regular its hours (a night-shift nurse is a lone account)."""
+    case, _ = scene
+    found = rows(
+        case,
+        """SELECT i.account_id, t.score, t.detail FROM account_tells AS t
+           JOIN account_index AS i USING (acct) WHERE t.tell = 'shift_schedule'""",
+    )
+    by_account = {r["account_id"]: r for r in found}
+    assert {f"shift_{m}" for m in range(5)} <= set(by_account)
+    assert all(a.startswith(scenes.CAMPAIGN_PREFIXES) for a in by_account)
+    shift = by_account["shift_0"]
+    assert shift["score"] >= 0.5
+    assert shift["detail"].startswith(
+        ("inferred operator time UTC+8", "inferred operator time UTC+9")
+    )

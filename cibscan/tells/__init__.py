@@ -5,4 +5,7 @@
 ``cibscan.tells``).
 """
 
-DEFAULT_TELLS: tuple[str, ...] = ("cibscan.tells.creation_burst",)
+DEFAULT_TELLS: tuple[str, ...] = (
+    "cibscan.tells.creation_burst",
+    "cibscan.tells.shift_schedule",
+)

@@ -101,6 +101,7 @@ class CreationBurst(Tell):
             JOIN account_index AS i ON i.acct = c.acct
             JOIN accounts AS a ON a.platform = i.platform AND a.account_id = i.account_id
             WHERE b.k >= {int(params["min_members"])}
+              AND b.strength > 0
               AND epoch(a.created_at) BETWEEN b.mid - {half} AND b.mid + {half}"""
         )
         engine.execute("DROP TABLE IF EXISTS _cb_bursts")
