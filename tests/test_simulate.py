@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 
 from cibscan.cli import main
 from cibscan.ingest.readers import expand_sources
-from cibscan.simulate import generate, simulate
+from cibscan.simulate import SpamouflageParams, generate, simulate
 from cibscan.store import Case
 from tests.conftest import load, rows
 
@@ -121,3 +122,9 @@ def test_cli_writes_the_files_and_reports_counts(tmp_path: Path) -> None:
 def test_cli_rejects_unknown_scenario(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["simulate", "--scenario", "nope", "--out", str(tmp_path)])
     assert result.exit_code != 0
+
+
+def test_every_parameter_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "simulator.md").read_text("utf-8")
+    for f in dataclasses.fields(SpamouflageParams):
+        assert f"| `{f.name}` |" in docs, f"docs/simulator.md lacks parameter {f.name}"
