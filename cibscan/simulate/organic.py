@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cibscan.simulate import texts
-from cibscan.simulate.base import Account, Builder, Post, epoch
+from cibscan.simulate.base import Account, Builder, Post
 
 _DAY = 86400
 _HUMAN = {
@@ -51,7 +51,6 @@ class Organic:
     target_posts: list[Post] = field(default_factory=list)
     submissions: list[Post] = field(default_factory=list)
     videos: list[tuple[str, str]] = field(default_factory=list)  # (video id, owner channel)
-    subreddits: tuple[str, ...] = SUBREDDITS
 
 
 def _x_account(b: Builder, role: str, name: str = "", handle: str = "") -> Account:
@@ -228,7 +227,3 @@ def _youtube(b: Builder, world: Organic, n: int, p: Any, human: np.ndarray) -> N
                 )
             else:
                 tops.append(b.post(a, int(t), "comment", texts.chatter(rng), venue=video))
-
-
-def start_epoch(day: str) -> int:
-    return epoch(day)
