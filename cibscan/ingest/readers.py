@@ -137,12 +137,17 @@ def _compression(magic: bytes) -> str:
 
 
 def _is_documentation(path: Path) -> bool:
-    """Files that travel with data sets but are not data (skipped inside folders only)."""
+    """Files that travel with data sets but are not data (skipped inside folders only).
+
+    ``truth.csv`` is the ground truth beside a simulated or labelled case (``cibscan
+    simulate`` writes one): it describes accounts, it holds no posts.
+    """
     stem = path.stem.upper()
     return (
         path.name.startswith(".")
         or path.suffix.lower() in {".md", ".txt", ".rst", ".pdf", ".html"}
         or stem in {"LICENSE", "LICENCE", "README", "NOTICE", "COPYING", "CHANGELOG"}
+        or path.name.lower() == "truth.csv"
     )
 
 

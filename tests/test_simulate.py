@@ -1,0 +1,130 @@
+"""The simulator: deterministic, realistic enough to ingest cleanly, truth that lines up."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cibscan.cli import main
+from cibscan.ingest.readers import expand_sources
+from cibscan.simulate import SpamouflageParams, generate, simulate
+from cibscan.store import Case
+from tests.conftest import load, rows
+
+SMALL = {"accounts": 600, "days": 7}
+FILES = ("x_io_tweets.csv", "x_v2.jsonl", "reddit.ndjson", "youtube.json")
+
+
+@pytest.fixture(scope="module")
+def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim") / "case"
+    simulate("spamouflage", out, seed=1, **SMALL)
+    return out
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(sim_dir: Path, tmp_path: Path) -> None:
+    simulate("spamouflage", tmp_path / "again", seed=1, **SMALL)
+    simulate("spamouflage", tmp_path / "other", seed=2, **SMALL)
+    for name in (*FILES, "truth.csv"):
+        again = (tmp_path / "again" / name).read_bytes()
+        assert again == (sim_dir / name).read_bytes(), name
+        assert (tmp_path / "other" / name).read_bytes() != again, name
+
+
+def test_campaign_is_at_most_two_percent_and_has_every_role() -> None:
+    for accounts in (500, 600, 4000):
+        sim = generate("spamouflage", 5, accounts=accounts, days=5)
+        campaign = [a for a in sim.accounts if a.label == "campaign"]
+        assert 0 < len(campaign) <= 0.02 * len(sim.accounts)
+    roles = {a.role for a in campaign}
+    assert {"operator_persona", "amplifier", "hijacked", "regrowth"} <= roles
+    organic_roles = {a.role for a in sim.accounts if a.label == "organic"}
+    assert {"news_outlet", "brand", "fan", "night_shift", "activist"} <= organic_roles
+
+
+def test_every_file_ingests_cleanly_and_truth_matches_accounts(sim_dir: Path, case: Case) -> None:
+    report = load(case, sim_dir)
+    formats = {Path(f.source).name: f.format for f in report.files}
+    assert formats == {
+        "x_io_tweets.csv": "twitter_io_tweets",
+        "x_v2.jsonl": "twitter_v2",
+        "reddit.ndjson": "reddit_pushshift",
+        "youtube.json": "youtube_comment_threads",
+    }
+    assert all(f.quarantined == 0 and f.stored == f.read > 0 for f in report.files)
+    missing = rows(
+        case,
+        f"""SELECT t.platform, t.account_id
+            FROM read_csv('{sim_dir / "truth.csv"}', all_varchar = true) AS t
+            ANTI JOIN accounts AS a USING (platform, account_id)""",
+    )
+    assert missing == []
+    n_truth = len((sim_dir / "truth.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert rows(case, "SELECT count(*) AS n FROM accounts")[0]["n"] == n_truth
+
+
+def test_truth_csv_is_not_ingested_as_data(sim_dir: Path) -> None:
+    assert sorted(Path(s.name).name for s in expand_sources(sim_dir)) == sorted(FILES)
+
+
+def test_operators_post_on_beijing_office_hours_on_weekdays() -> None:
+    sim = generate("spamouflage", 3, **SMALL)
+    times = np.array(
+        [
+            p.t
+            for p in sim.posts
+            if p.account.role == "operator_persona" and sim.start <= p.t < sim.end
+        ]
+    )
+    stamps = [datetime.fromtimestamp(int(t), UTC) for t in times]
+    hours = np.bincount([s.hour for s in stamps], minlength=24)
+    assert hours[1:10].sum() > 0.6 * hours.sum()
+    assert int(np.argmax(hours)) in range(1, 10)
+    weekdays = sum(1 for s in stamps if s.weekday() < 5)
+    assert weekdays > 0.85 * len(stamps)
+
+
+def test_cross_platform_mirrors_reuse_persona_handles_and_texts() -> None:
+    sim = generate("spamouflage", 4, **SMALL)
+    x_handles = {a.handle for a in sim.accounts if a.platform == "twitter"}
+    mirrors = [a for a in sim.accounts if a.platform != "twitter" and a.label == "campaign"]
+    assert mirrors and all(a.handle in x_handles for a in mirrors)
+    x_texts = {p.text for p in sim.posts if p.account.platform == "twitter"}
+    mirrored = [p for p in sim.posts if p.account in mirrors]
+    assert any(p.text in x_texts for p in mirrored)
+
+
+def test_cli_writes_the_files_and_reports_counts(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--out",
+            str(tmp_path / "s"),
+            "--seed",
+            "9",
+            "--accounts",
+            "500",
+            "--days",
+            "4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "truth.csv" in result.output and "campaign 10" in result.output
+    assert all((tmp_path / "s" / name).is_file() for name in FILES)
+
+
+def test_cli_rejects_unknown_scenario(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["simulate", "--scenario", "nope", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+
+
+def test_every_parameter_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "simulator.md").read_text("utf-8")
+    for f in dataclasses.fields(SpamouflageParams):
+        assert f"| `{f.name}` |" in docs, f"docs/simulator.md lacks parameter {f.name}"
