@@ -370,7 +370,10 @@ def evaluate_command(
         ("F1", f"{result.f1:.3f}"),
         ("PR-AUC", f"{result.pr_auc:.3f}"),
         ("ROC-AUC", f"{result.roc_auc:.3f}"),
-        ("AMI clusters vs networks", f"{result.ami:.3f}"),
+        (
+            "AMI clusters vs networks",
+            "n/a (one true network)" if result.ami is None else f"{result.ami:.3f}",
+        ),
     ]
     rows += [(f"precision at {k}", f"{v:.3f}") for k, v in result.precision_at_k.items()]
     rows += [(f"recall, role {r}", f"{v:.3f}") for r, v in result.recall_by_role.items()]

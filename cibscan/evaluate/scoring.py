@@ -11,7 +11,8 @@ Rules (documented because they change the numbers):
 - the population is the union of both files; an account the detector never saw counts as
   not flagged with score 0; an account missing from the truth counts as organic;
 - AMI compares clusters with true networks over the campaign accounts; a campaign account
-  that is not flagged is its own singleton cluster, so missing members lower the AMI.
+  that is not flagged is its own singleton cluster, so missing members lower the AMI. With
+  fewer than two true networks it is undefined (None).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class Evaluation:
     pr_auc: float
     roc_auc: float
     precision_at_k: dict[int, float]
-    ami: float
+    #: None when the truth has fewer than two networks (AMI would measure nothing)
+    ami: float | None
     recall_by_role: dict[str, float] = field(default_factory=dict)
     recall_by_network: dict[str, float] = field(default_factory=dict)
 
@@ -141,6 +143,7 @@ def evaluate(
         str(rows["cluster_id"][i]) if f[i] and rows["cluster_id"][i] is not None else f"_{i}"
         for i in campaign
     ]
+    networks = [rows["network"][i] for i in campaign]
     result = Evaluation(
         accounts=len(t),
         campaign_accounts=int(t.sum()),
@@ -151,7 +154,7 @@ def evaluate(
         pr_auc=average_precision(t, s),
         roc_auc=roc_auc(t, s),
         precision_at_k={n: precision_at_k(t, s, n) for n in k},
-        ami=adjusted_mutual_information([rows["network"][i] for i in campaign], predicted),
+        ami=adjusted_mutual_information(networks, predicted) if len(set(networks)) > 1 else None,
         recall_by_role=_recall_by(rows["role"], t, f),
         recall_by_network=_recall_by(rows["network"], t, f),
     )
