@@ -24,41 +24,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from cibscan.ingest.twitter_io import IO_TWEET_COLUMNS
+
 log = logging.getLogger("bench")
 
-IO_COLUMNS = [
-    "tweetid",
-    "userid",
-    "user_display_name",
-    "user_screen_name",
-    "user_reported_location",
-    "user_profile_description",
-    "user_profile_url",
-    "follower_count",
-    "following_count",
-    "account_creation_date",
-    "account_language",
-    "tweet_language",
-    "tweet_text",
-    "tweet_time",
-    "tweet_client_name",
-    "in_reply_to_userid",
-    "in_reply_to_tweetid",
-    "quoted_tweet_tweetid",
-    "is_retweet",
-    "retweet_userid",
-    "retweet_tweetid",
-    "latitude",
-    "longitude",
-    "quote_count",
-    "reply_count",
-    "like_count",
-    "retweet_count",
-    "hashtags",
-    "urls",
-    "user_mentions",
-    "poll_choices",
-]
+IO_COLUMNS = list(IO_TWEET_COLUMNS)
 WORDS = np.array(
     [
         "the",

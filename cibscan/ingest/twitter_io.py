@@ -40,6 +40,33 @@ _ACCOUNT_COLUMNS = (
     "account_language",
 )
 
+#: the tweets file's 31 columns in the official order of newer releases (the adapter maps by
+#: header name, so the 2018 order reads too); writers of the format use this list
+IO_TWEET_COLUMNS: tuple[str, ...] = (
+    "tweetid",
+    *_ACCOUNT_COLUMNS,
+    "tweet_language",
+    "tweet_text",
+    "tweet_time",
+    "tweet_client_name",
+    "in_reply_to_userid",
+    "in_reply_to_tweetid",
+    "quoted_tweet_tweetid",
+    "is_retweet",
+    "retweet_userid",
+    "retweet_tweetid",
+    "latitude",
+    "longitude",
+    "quote_count",
+    "reply_count",
+    "like_count",
+    "retweet_count",
+    "hashtags",
+    "urls",
+    "user_mentions",
+    "poll_choices",
+)
+
 
 class TwitterIOTweets(Adapter):
     name = "twitter_io_tweets"

@@ -21,43 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cibscan.ingest.twitter_io import IO_TWEET_COLUMNS
 from cibscan.simulate.base import Account, Post, Simulation
 
 log = logging.getLogger(__name__)
 
-IO_COLUMNS = [
-    "tweetid",
-    "userid",
-    "user_display_name",
-    "user_screen_name",
-    "user_reported_location",
-    "user_profile_description",
-    "user_profile_url",
-    "follower_count",
-    "following_count",
-    "account_creation_date",
-    "account_language",
-    "tweet_language",
-    "tweet_text",
-    "tweet_time",
-    "tweet_client_name",
-    "in_reply_to_userid",
-    "in_reply_to_tweetid",
-    "quoted_tweet_tweetid",
-    "is_retweet",
-    "retweet_userid",
-    "retweet_tweetid",
-    "latitude",
-    "longitude",
-    "quote_count",
-    "reply_count",
-    "like_count",
-    "retweet_count",
-    "hashtags",
-    "urls",
-    "user_mentions",
-    "poll_choices",
-]
+IO_COLUMNS = list(IO_TWEET_COLUMNS)
 TRUTH_COLUMNS = ("platform", "account_id", "label", "network", "role")
 _PAGE = 100
 
