@@ -74,26 +74,9 @@ class TwitterIOTweets(Adapter):
     title = "X/Twitter Information Operations archive, tweets CSV (hashed or unhashed)"
     reader = "csv"
     source_hint = "transparency.twitter.com IO archive *_tweets_csv_hashed.csv"
-    columns: tuple[str, ...] = (
-        "tweetid",
-        *_ACCOUNT_COLUMNS,
-        "tweet_language",
-        "tweet_text",
-        "tweet_time",
-        "tweet_client_name",
-        "in_reply_to_userid",
-        "in_reply_to_tweetid",
-        "quoted_tweet_tweetid",
-        "is_retweet",
-        "retweet_userid",
-        "retweet_tweetid",
-        "quote_count",
-        "reply_count",
-        "like_count",
-        "retweet_count",
-        "hashtags",
-        "urls",
-        "user_mentions",
+    #: every column but the geotag and the poll, which cibscan does not read
+    columns: tuple[str, ...] = tuple(
+        c for c in IO_TWEET_COLUMNS if c not in ("latitude", "longitude", "poll_choices")
     )
     required_columns: tuple[str, ...] = ("tweetid", "userid", "tweet_time")
 
