@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,3 +130,16 @@ def test_every_parameter_is_documented() -> None:
     docs = (Path(__file__).resolve().parents[1] / "docs" / "simulator.md").read_text("utf-8")
     for f in dataclasses.fields(SpamouflageParams):
         assert f"| `{f.name}` |" in docs, f"docs/simulator.md lacks parameter {f.name}"
+
+
+def test_demo_simulates_runs_and_evaluates(tmp_path: Path) -> None:
+    """`cibscan demo` writes every output and an evaluation whose counts match the truth."""
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--accounts", "500"])
+    assert result.exit_code == 0, result.output
+    for name in ("report.html", "network.stix.json", "network.gexf", "accounts.csv"):
+        assert (tmp_path / name).stat().st_size > 0
+    evaluation = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
+    with (tmp_path / "data" / "truth.csv").open(encoding="utf-8") as f:
+        campaign = sum(1 for row in csv.DictReader(f) if row["label"] == "campaign")
+    assert evaluation["campaign_accounts"] == campaign
+    assert "evaluation against the truth" in result.output

@@ -23,7 +23,7 @@ from cibscan.cli import (
 )
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
-from cibscan.evaluate import evaluate
+from cibscan.evaluate import Evaluation, evaluate
 from cibscan.export import TABLES, export, get_exporter
 from cibscan.ingest.pipeline import IngestOptions
 from cibscan.report.html import write_report
@@ -357,29 +357,7 @@ def evaluate_command(
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
-    table = Table(title="evaluation against the truth", show_header=True)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    rows: list[tuple[str, str]] = [
-        (
-            "accounts (campaign / flagged)",
-            f"{result.accounts:,} ({result.campaign_accounts:,} / {result.flagged:,})",
-        ),
-        ("precision", f"{result.precision:.3f}"),
-        ("recall", f"{result.recall:.3f}"),
-        ("F1", f"{result.f1:.3f}"),
-        ("PR-AUC", f"{result.pr_auc:.3f}"),
-        ("ROC-AUC", f"{result.roc_auc:.3f}"),
-        (
-            "AMI clusters vs networks",
-            "n/a (one true network)" if result.ami is None else f"{result.ami:.3f}",
-        ),
-    ]
-    rows += [(f"precision at {k}", f"{v:.3f}") for k, v in result.precision_at_k.items()]
-    rows += [(f"recall, role {r}", f"{v:.3f}") for r, v in result.recall_by_role.items()]
-    for name, value in rows:
-        table.add_row(name, value)
-    out.print(table)
+    print_evaluation(result)
 
 
 @main.command("signals")
@@ -460,3 +438,30 @@ def _span(first: Any, last: Any) -> str:
 def _members(sample: list[Any], size: int) -> str:
     shown = ", ".join(str(m) for m in sample[:3])
     return shown + (f" +{size - 3}" if size > 3 else "")
+
+
+def print_evaluation(result: Evaluation) -> None:
+    """The evaluation as a table on the terminal."""
+    table = Table(title="evaluation against the truth", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        (
+            "accounts (campaign / flagged)",
+            f"{result.accounts:,} ({result.campaign_accounts:,} / {result.flagged:,})",
+        ),
+        ("precision", f"{result.precision:.3f}"),
+        ("recall", f"{result.recall:.3f}"),
+        ("F1", f"{result.f1:.3f}"),
+        ("PR-AUC", f"{result.pr_auc:.3f}"),
+        ("ROC-AUC", f"{result.roc_auc:.3f}"),
+        (
+            "AMI clusters vs networks",
+            "n/a (one true network)" if result.ami is None else f"{result.ami:.3f}",
+        ),
+    ]
+    rows += [(f"precision at {k}", f"{v:.3f}") for k, v in result.precision_at_k.items()]
+    rows += [(f"recall, role {r}", f"{v:.3f}") for r, v in result.recall_by_role.items()]
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
