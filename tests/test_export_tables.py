@@ -63,3 +63,29 @@ def test_a_table_format_needs_a_table_name(small_case: Case, tmp_path: Path) -> 
         export(small_case, "csv", tmp_path / "x.csv")
     with pytest.raises(ValueError, match="unknown export format"):
         export(small_case, "docx", tmp_path / "x.docx", "accounts")
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_parquet_holds_the_same_rows_as_the_golden_json(
+    small_case: Case, table: str, tmp_path: Path
+) -> None:
+    """Parquet files carry writer metadata, so they are compared by content: the rows read
+    back equal the golden JSON's (times compared as ISO text)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    produced = tmp_path / f"{table}.parquet"
+    export(small_case, "parquet", produced, table)
+    golden = json.loads((GOLDEN / f"small_{table}.json").read_text(encoding="utf-8"))
+    read = pq.read_table(produced).to_pylist()
+    assert len(read) == len(golden)
+    for got, want in zip(read, golden, strict=True):
+        assert list(got) == list(want)
+        for key, value in got.items():
+            if hasattr(value, "isoformat"):
+                assert value.isoformat(sep=" ").startswith(want[key].replace("+00", "")[:19])
+            elif isinstance(value, float):
+                assert value == pytest.approx(want[key])
+            else:
+                assert value == want[key], key
