@@ -1,0 +1,144 @@
+"""Accuracy on simulated cases: cibscan beside a CooRTweet-style co-share detector.
+
+For each seed: ``cibscan simulate`` writes a Spamouflage-like case with ground truth,
+``cibscan run`` ingests and detects with the defaults, and the same case file is given to a
+re-implementation of CooRTweet's published algorithm (Righetti & Balluff; the R package's
+``detect_groups`` + ``generate_coordinated_network``), written here from its description,
+not from its code:
+
+1. a *coordinated share*: two different accounts share the same object (the reposted post,
+   a URL, or the same normalised text) within ``time_window`` seconds (CooRTweet's default
+   10 s);
+2. accounts that took part in fewer than ``min_participation`` (2) coordinated shares are
+   dropped;
+3. the network joins account pairs, weighted by the number of distinct objects they
+   co-shared; edges below the ``edge_weight`` quantile (0.5) of the weights are removed
+   (CooRTweet's ``subgraph = 1``);
+4. the accounts left are flagged; connected components are their clusters; an account's
+   score is its weighted degree (for PR-AUC and ROC-AUC).
+
+Both are scored by the same function (``cibscan.evaluate.evaluate``). Seeds 1-3 are the
+development seeds; held-out seeds must be chosen afresh and never used to tune anything.
+
+    .venv/bin/python benchmarks/accuracy.py --seeds 1 2 3 --workdir /tmp/cibscan-accuracy
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from cibscan.evaluate import Evaluation, evaluate
+from cibscan.simulate import simulate
+from cibscan.store import open_case
+from cibscan.workflow import run_pipeline
+
+log = logging.getLogger("bench")
+
+COORTWEET_SQL = """
+WITH shares AS (
+    SELECT account_id, 'post:' || repost_of_post AS object, epoch(created_at) AS t
+    FROM posts WHERE repost_of_post IS NOT NULL
+    UNION ALL
+    SELECT account_id, 'url:' || unnest(urls), epoch(created_at) FROM posts
+    UNION ALL
+    SELECT account_id, 'text:' || text_norm, epoch(created_at) FROM posts
+    WHERE repost_of_post IS NULL AND length(text_norm) >= 10),
+co AS (
+    SELECT x.account_id AS a, y.account_id AS b, x.object
+    FROM shares AS x JOIN shares AS y
+      ON x.object = y.object AND x.account_id < y.account_id
+     AND abs(x.t - y.t) <= {window}),
+participation AS (
+    SELECT account, count(*) AS n FROM (SELECT a AS account FROM co UNION ALL SELECT b FROM co)
+    GROUP BY account),
+kept AS (SELECT account FROM participation WHERE n >= {min_participation}),
+pairs AS (
+    SELECT a, b, count(DISTINCT object) AS weight FROM co
+    WHERE a IN (SELECT account FROM kept) AND b IN (SELECT account FROM kept)
+    GROUP BY a, b),
+strong AS (
+    SELECT * FROM pairs
+    WHERE weight >= (SELECT quantile_cont(weight, {edge_quantile}) FROM pairs))
+SELECT a, b, weight FROM strong
+"""
+
+
+def coortweet_style(
+    case_path: Path,
+    out_csv: Path,
+    *,
+    window: float = 10,
+    min_participation: int = 2,
+    edge_quantile: float = 0.5,
+) -> int:
+    """Run the CooRTweet-style detector on a case; write an accounts.csv; return flagged."""
+    with open_case(case_path, create=False, read_only=True) as case:
+        sql = COORTWEET_SQL.format(
+            window=float(window), min_participation=int(min_participation),
+            edge_quantile=float(edge_quantile),
+        )  # fmt: skip
+        edges = case.engine.fetchall(sql)
+        accounts = case.engine.fetchall("SELECT DISTINCT platform, account_id FROM posts")
+    import igraph as ig
+
+    names = sorted({a for a, _, _ in edges} | {b for _, b, _ in edges})
+    index = {n: i for i, n in enumerate(names)}
+    graph = ig.Graph(n=len(names), edges=[(index[a], index[b]) for a, b, _ in edges])
+    graph.es["weight"] = [w for _, _, w in edges]
+    component = graph.connected_components().membership if names else []
+    strength = graph.strength(weights="weight") if names else []
+    with out_csv.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["platform", "account_id", "score", "flagged", "cluster_id"])
+        for platform, account_id in sorted(accounts):
+            i = index.get(account_id)
+            writer.writerow(
+                [platform, account_id]
+                + ([strength[i], "true", component[i]] if i is not None else [0.0, "false", ""])
+            )
+    return len(names)
+
+
+def _row(method: str, seed: int, e: Evaluation, seconds: float) -> str:
+    return (
+        f"| {method} | {seed} | {e.flagged} | {e.precision:.3f} | {e.recall:.3f} | {e.f1:.3f} "
+        f"| {e.pr_auc:.3f} | {e.roc_auc:.3f} | {seconds:.1f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--accounts", type=int, default=4000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/cibscan-accuracy"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    rows = [
+        "| method | seed | flagged | precision | recall | F1 | PR-AUC | ROC-AUC | seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for seed in args.seeds:
+        work = args.workdir / f"seed{seed}"
+        shutil.rmtree(work, ignore_errors=True)
+        simulated = simulate("spamouflage", work / "data", seed, accounts=args.accounts)
+        truth = simulated.out_dir / "truth.csv"
+        clock = time.perf_counter()
+        result = run_pipeline([work / "data"], work / "cibscan")
+        ours = time.perf_counter() - clock
+        with open_case(result.case_path, create=False, read_only=True) as case:
+            rows.append(_row("cibscan", seed, evaluate(truth, engine=case.engine), ours))
+        clock = time.perf_counter()
+        baseline = work / "coortweet_accounts.csv"
+        coortweet_style(result.case_path, baseline)
+        theirs = time.perf_counter() - clock
+        rows.append(_row("CooRTweet-style", seed, evaluate(truth, accounts_csv=baseline), theirs))
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
