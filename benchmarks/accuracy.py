@@ -104,6 +104,70 @@ def coortweet_style(
     return len(names)
 
 
+#: the peer's four networks at its documented settings (60 s window, similarity 0.9)
+CNT_NETWORKS = ("co_retweet", "co_tweet", "co_link", "co_similar_tweet")
+
+
+def cnt_baseline(case_path: Path, work: Path, out_csv: Path, *, window: float = 60) -> int:
+    """coordination-network-toolkit 1.5.2 on the same posts (written in its CSV format,
+    accounts named ``platform:account_id``): its co_retweet, co_tweet, co_link (empty URLs
+    removed, the workaround of benchmarks/detect.py) and co_similar_tweet networks. The
+    peer gives weighted networks, not flags: an account is flagged when it has an edge of
+    weight >= 2 (two or more co-actions, as cibscan's ``min_shared``) in any network; its
+    score is its heaviest edge. Returns the flagged count."""
+    import sqlite3
+
+    from coordination_network_toolkit import compute_networks
+    from coordination_network_toolkit.preprocess import preprocess_csv_files
+
+    from cibscan.ingest.base import get_adapter
+
+    peer_csv, db = work / "cnt.csv", work / "cnt.sqlite"
+    db.unlink(missing_ok=True)
+    header = ", ".join(
+        f"{expr} AS {name}"
+        for expr, name in zip(
+            (
+                "platform || ':' || post_id",
+                "platform || ':' || account_id",
+                "platform || ':' || account_id",
+                "CASE WHEN repost_of_post IS NOT NULL THEN platform || ':' || repost_of_post END",
+                "CASE WHEN reply_to_post IS NOT NULL THEN platform || ':' || reply_to_post END",
+                "coalesce(text, '')",
+                "CAST(epoch(created_at) AS BIGINT)",
+                "array_to_string(urls, ' ')",
+            ),
+            get_adapter("cnt_csv").columns,
+            strict=True,
+        )
+    )
+    with open_case(case_path, create=False, read_only=True) as case:
+        case.engine.copy_to(f"SELECT {header} FROM posts ORDER BY ALL", str(peer_csv), "csv")
+        accounts = case.engine.fetchall("SELECT DISTINCT platform, account_id FROM posts")
+    preprocess_csv_files(str(db), [str(peer_csv)])
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM message_url WHERE url = ''")
+    con.commit()
+    compute_networks.compute_co_retweet_parallel(str(db), window, n_threads=2)
+    compute_networks.compute_co_tweet_network(str(db), window, n_threads=2)
+    compute_networks.compute_co_link_network(str(db), window, n_threads=2)
+    compute_networks.compute_co_similar_tweet(str(db), window, n_threads=2)
+    heaviest: dict[str, float] = {}
+    for network in CNT_NETWORKS:
+        for a, b, w in con.execute(f"SELECT user_1, user_2, weight FROM {network}_network"):
+            if a != b and w >= 2:
+                for user in (a, b):
+                    heaviest[user] = max(heaviest.get(user, 0.0), float(w))
+    con.close()
+    with out_csv.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["platform", "account_id", "score", "flagged", "cluster_id"])
+        for platform, account_id in sorted(accounts):
+            w = heaviest.get(f"{platform}:{account_id}")
+            writer.writerow([platform, account_id, w or 0.0, "true" if w else "false", ""])
+    return len(heaviest)
+
+
 def _row(method: str, seed: int, e: Evaluation, seconds: float) -> str:
     return (
         f"| {method} | {seed} | {e.flagged} | {e.precision:.3f} | {e.recall:.3f} | {e.f1:.3f} "
@@ -116,6 +180,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--accounts", type=int, default=4000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cibscan-accuracy"))
+    parser.add_argument("--no-cnt", action="store_true", help="Skip the toolkit (needs .[bench]).")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows = [
@@ -137,6 +202,16 @@ def main() -> None:
         coortweet_style(result.case_path, baseline)
         theirs = time.perf_counter() - clock
         rows.append(_row("CooRTweet-style", seed, evaluate(truth, accounts_csv=baseline), theirs))
+        if not args.no_cnt:
+            clock = time.perf_counter()
+            peer = work / "cnt_accounts.csv"
+            cnt_baseline(result.case_path, work, peer)
+            theirs = time.perf_counter() - clock
+            rows.append(
+                _row(
+                    "coordination-network-toolkit", seed, evaluate(truth, accounts_csv=peer), theirs
+                )
+            )
     print("\n".join(rows))
 
 
