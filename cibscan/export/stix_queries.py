@@ -2,15 +2,15 @@
 activity waves, its evidence and the accounts it addresses.
 
 Kept apart from the object building so that each query can be read, and transpiled, on its
-own; the evidence query wraps :func:`cibscan.export.tables.evidence_sql` instead of repeating
-it. Every query returns rows ordered by ``cluster_id`` and then by rank, so the bundle built
-from them is deterministic.
+own; the evidence query wraps :func:`cibscan.export.tables.evidence_clusters_sql` instead
+of repeating it. Every query returns rows ordered by ``cluster_id`` and then by rank, so the
+bundle built from them is deterministic.
 """
 
 from __future__ import annotations
 
 from cibscan.engine import Engine
-from cibscan.export.tables import evidence_sql
+from cibscan.export.tables import evidence_clusters_sql
 
 
 def waves_sql(gap_seconds: float) -> str:
@@ -38,18 +38,13 @@ def waves_sql(gap_seconds: float) -> str:
 def cluster_evidence_sql(engine: Engine, cap: int) -> str:
     """The evidence rows inside each cluster (both accounts members), ``cap`` per cluster,
     with the cluster's total count and time span over all of them."""
-    return f"""WITH ev AS ({evidence_sql(engine)}),
-        scoped AS (
-            SELECT sa.cluster_id, ev.signal,
+    return f"""WITH scoped AS (
+            SELECT ev.cluster_a AS cluster_id, ev.signal,
                    ev.platform_a || ':' || ev.account_id_a AS account_a,
                    ev.platform_b || ':' || ev.account_id_b AS account_b,
                    ev.object, ev.post_a, ev.post_b, ev.time_a, ev.time_b, ev.gap_seconds
-            FROM ev
-            JOIN account_scores AS sa
-              ON sa.platform = ev.platform_a AND sa.account_id = ev.account_id_a
-            JOIN account_scores AS sb
-              ON sb.platform = ev.platform_b AND sb.account_id = ev.account_id_b
-            WHERE sa.cluster_id = sb.cluster_id),
+            FROM ({evidence_clusters_sql(engine)}) AS ev
+            WHERE ev.cluster_a = ev.cluster_b),
         ranked AS (
             SELECT *, row_number() OVER (PARTITION BY cluster_id ORDER BY gap_seconds, signal,
                           account_a, account_b, post_a, post_b, object, time_a) AS k,

@@ -144,12 +144,26 @@ def evidence_sql(engine: Engine, csv: bool = False) -> str:
                  v.object_accounts, v.dt, v.object, v.post_a, v.post_b"""
 
 
+def evidence_clusters_sql(engine: Engine) -> str:
+    """:func:`evidence_sql`'s rows with the cluster of each side (``cluster_a``,
+    ``cluster_b``) and whether account a is flagged (``flagged_a``): what the report and the
+    STIX bundle scope evidence by."""
+    return f"""SELECT sa.cluster_id AS cluster_a, sb.cluster_id AS cluster_b,
+               sa.flagged AS flagged_a, e.*
+        FROM ({evidence_sql(engine)}) AS e
+        JOIN account_scores AS sa
+          ON sa.platform = e.platform_a AND sa.account_id = e.account_id_a
+        JOIN account_scores AS sb
+          ON sb.platform = e.platform_b AND sb.account_id = e.account_id_b"""
+
+
 def nodes_sql(engine: Engine) -> str:
     """The accounts of the network: every account with a significant tie, or flagged.
 
     One row per account with what Gephi users and the report expect of a node: platform,
     ids, names, creation date, cluster, score and flag. ``node_id`` is ``platform:account_id``
-    (unique across platforms; the edges of :func:`network_edges_sql` use the same ids).
+    (unique across platforms; the edges of :func:`network_edges_sql` use the same ids);
+    ``acct`` is the engine's account key, for joins with ``edges`` (not exported).
     """
     return """WITH members AS (
             SELECT a AS acct FROM edges UNION SELECT b FROM edges
@@ -157,7 +171,7 @@ def nodes_sql(engine: Engine) -> str:
         SELECT s.platform || ':' || s.account_id AS node_id, s.platform, s.account_id,
                any_value(h.handle) AS handle, any_value(h.display_name) AS display_name,
                any_value(h.created_at) AS created_at, s.cluster_id, s.score, s.flagged,
-               s.reasons
+               s.reasons, s.acct
         FROM members AS m JOIN account_scores AS s USING (acct)
         LEFT JOIN accounts AS h USING (platform, account_id)
         GROUP BY s.acct, s.platform, s.account_id, s.cluster_id, s.score, s.flagged, s.reasons

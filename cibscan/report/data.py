@@ -16,7 +16,7 @@ from typing import Any
 
 from cibscan.engine import Engine
 from cibscan.engine.base import iter_rows_as_dicts
-from cibscan.export.tables import clusters_sql, evidence_sql
+from cibscan.export.tables import clusters_sql, evidence_clusters_sql, nodes_sql
 
 #: office hours of an operator's local day, used to infer the likely UTC offset
 OFFICE_HOURS = range(9, 18)
@@ -114,10 +114,8 @@ def _evidence(engine: Engine, side_key: str, where: str, per: int) -> list[Row]:
     order = "e.object_accounts, e.gap_seconds, e.signal, e.post_a, e.post_b"
     return _rows(
         engine,
-        f"""SELECT sa.cluster_id, e.*
-        FROM ({evidence_sql(engine)}) AS e
-        JOIN account_scores AS sa ON sa.platform = e.platform_a AND sa.account_id = e.account_id_a
-        JOIN account_scores AS sb ON sb.platform = e.platform_b AND sb.account_id = e.account_id_b
+        f"""SELECT e.cluster_a AS cluster_id, e.*
+        FROM ({evidence_clusters_sql(engine)}) AS e
         WHERE {where}
         QUALIFY row_number() OVER (PARTITION BY {side_key}
                                    ORDER BY {order}) <= {per}
@@ -131,15 +129,11 @@ def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView]
     if not views:
         return [], len(ranked)
     top = ", ".join(str(int(c)) for c in views)
+    # every cluster member has a tie, so it is a node of the network
     for m in _rows(
         engine,
-        f"""SELECT s.cluster_id, s.platform, s.account_id, any_value(a.handle) AS handle,
-                   any_value(a.display_name) AS display_name,
-                   any_value(a.created_at) AS created_at, s.score, s.flagged, s.acct
-            FROM account_scores AS s LEFT JOIN accounts AS a USING (platform, account_id)
-            WHERE s.cluster_id IN ({top})
-            GROUP BY s.acct, s.cluster_id, s.platform, s.account_id, s.score, s.flagged
-            ORDER BY s.cluster_id, s.score DESC, s.platform, s.account_id""",
+        f"""SELECT * FROM ({nodes_sql(engine)}) WHERE cluster_id IN ({top})
+            ORDER BY cluster_id, score DESC, platform, account_id""",
     ):
         views[m["cluster_id"]].members.append(m)
     for t in _rows(
@@ -151,7 +145,7 @@ def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView]
     ):
         views[t["cluster_id"]].ties.append(t)
     for e in _evidence(
-        engine, "sa.cluster_id", f"sa.cluster_id = sb.cluster_id AND sa.cluster_id IN ({top})", 15
+        engine, "e.cluster_a", f"e.cluster_a = e.cluster_b AND e.cluster_a IN ({top})", 15
     ):
         views[e["cluster_id"]].evidence.append(e)
     for cid, weekly in _weekly(
@@ -173,14 +167,8 @@ def _accounts(
 ) -> tuple[list[Row], dict[tuple[str, str], list[Row]], dict[tuple[str, str], list[Row]], int]:
     flagged = _rows(
         engine,
-        """SELECT s.platform, s.account_id, any_value(a.handle) AS handle,
-                  any_value(a.display_name) AS display_name, any_value(a.created_at) AS created_at,
-                  s.score, s.cluster_id, s.reasons, s.n_partners
-           FROM account_scores AS s LEFT JOIN accounts AS a USING (platform, account_id)
-           WHERE s.flagged
-           GROUP BY s.acct, s.platform, s.account_id, s.score, s.cluster_id, s.reasons,
-                    s.n_partners
-           ORDER BY s.score DESC, s.platform, s.account_id""",
+        f"SELECT * FROM ({nodes_sql(engine)}) WHERE flagged ORDER BY score DESC, platform, "
+        "account_id",
     )
     shown = flagged[:max_accounts]
     keys = {(r["platform"], r["account_id"]) for r in shown}
@@ -196,7 +184,7 @@ def _accounts(
         if (r["platform"], r["account_id"]) in keys:
             signals[(r["platform"], r["account_id"])].append(r)
     evidence: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for e in _evidence(engine, "e.platform_a, e.account_id_a", "sa.flagged", 5):
+    for e in _evidence(engine, "e.platform_a, e.account_id_a", "e.flagged_a", 5):
         key = (e["platform_a"], e["account_id_a"])
         if key in keys:
             evidence[key].append(e)
