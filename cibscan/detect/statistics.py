@@ -34,16 +34,28 @@ def poisson_tail(n: pa.Array, expected: pa.Array) -> pa.Array:
     return pa.array(np.clip(tail, 0.0, 1.0))
 
 
+def register_poisson_tail(engine: Engine) -> None:
+    """Make ``cib_poisson_tail(n, expected)`` (:func:`poisson_tail`) callable in SQL."""
+    engine.create_function("cib_poisson_tail", poisson_tail, ["BIGINT", "DOUBLE"], "DOUBLE")
+
+
+def strength_sql(p: str, m: int) -> str:
+    """SQL for the strength ``-log10(q)`` of p-value expression ``p`` corrected by ``m``
+    tests (``q = min(1, p m)``), capped at :data:`MAX_STRENGTH`: one scale for pairs and
+    tells alike."""
+    return f"least({MAX_STRENGTH}, -log10(greatest(least(1.0, ({p}) * {int(m)}), 1e-300)))"
+
+
 def assess_pairs(engine: Engine, *, alpha: float, min_shared: int) -> int:
     """Fill ``p``, ``q``, ``strength`` and ``significant`` in ``pairs``; return the pair count."""
-    engine.create_function("cib_poisson_tail", poisson_tail, ["BIGINT", "DOUBLE"], "DOUBLE")
+    register_poisson_tail(engine)
     (n_pairs,) = engine.fetchall("SELECT count(*) FROM pairs")[0]
     m = max(int(n_pairs), 1)
     engine.execute("UPDATE pairs SET p = cib_poisson_tail(n_shared, expected)")
     engine.execute(
         f"""UPDATE pairs SET
             q = least(1.0, p * {m}),
-            strength = least({MAX_STRENGTH}, -log10(greatest(least(1.0, p * {m}), 1e-300)))"""
+            strength = {strength_sql("p", m)}"""
     )
     engine.execute(
         f"UPDATE pairs SET significant = n_shared >= {int(min_shared)} AND q <= {float(alpha)!r}"

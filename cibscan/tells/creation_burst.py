@@ -19,7 +19,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from cibscan.detect.statistics import MAX_STRENGTH, poisson_tail
+from cibscan.detect.statistics import register_poisson_tail, strength_sql
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param, format_duration
 from cibscan.tells.base import Tell, TellContext, register
@@ -51,7 +51,7 @@ class CreationBurst(Tell):
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         half = float(params["window"])
-        engine.create_function("cib_poisson_tail", poisson_tail, ["BIGINT", "DOUBLE"], "DOUBLE")
+        register_poisson_tail(engine)
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _cb_bursts AS
             WITH created AS (
@@ -83,10 +83,7 @@ class CreationBurst(Tell):
             JOIN population AS p USING (cluster_id), total AS t"""
         )
         m = max(int(engine.fetchall("SELECT count(*) FROM _cb_bursts")[0][0]), 1)
-        strength = (
-            f"least({MAX_STRENGTH}, -log10(greatest(least(1.0, "
-            f"cib_poisson_tail(b.k, b.expected) * {m}), 1e-300)))"
-        )
+        strength = strength_sql("cib_poisson_tail(b.k, b.expected)", m)
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH tested AS (SELECT b.*, {strength} AS strength FROM _cb_bursts AS b)

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from cibscan.detect.statistics import MAX_STRENGTH, poisson_tail
+from cibscan.detect.statistics import register_poisson_tail, strength_sql
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
@@ -66,7 +66,7 @@ class ShiftSchedule(Tell):
 
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
-        engine.create_function("cib_poisson_tail", poisson_tail, ["BIGINT", "DOUBLE"], "DOUBLE")
+        register_poisson_tail(engine)
         hours = ", ".join(str(h) for h in OFFICE_HOURS)
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _ss_profile AS
@@ -129,7 +129,7 @@ class ShiftSchedule(Tell):
         )
         n_clusters = engine.fetchall("SELECT count(DISTINCT cluster_id) FROM _ss_tests")[0][0]
         m = max(int(n_clusters), 1) * len(OFFSETS)
-        strength = f"least({MAX_STRENGTH}, -log10(greatest(least(1.0, b.p * {m}), 1e-300)))"
+        strength = strength_sql("b.p", m)
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH best AS (
