@@ -114,3 +114,16 @@ def test_shift_workers_have_a_schedule_and_organic_accounts_do_not(
     assert shift["detail"].startswith(
         ("inferred operator time UTC+8", "inferred operator time UTC+9")
     )
+
+
+def test_tells_command_lists_every_tell_with_parameters() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cibscan.cli import main
+
+    result = CliRunner().invoke(main, ["tells", "--json"])
+    listed = json.loads(result.output)
+    assert [t["name"] for t in listed] == list(tells())
+    assert all(t["params"] for t in listed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -27,8 +28,9 @@ from cibscan.evaluate import Evaluation, evaluate
 from cibscan.export import TABLES, export, get_exporter
 from cibscan.ingest.pipeline import IngestOptions
 from cibscan.report.html import write_report
-from cibscan.signals.base import signals
+from cibscan.signals.base import Signal, signals
 from cibscan.store import CaseError, open_case
+from cibscan.tells.base import Tell, tells
 from cibscan.workflow import run_pipeline
 
 
@@ -360,16 +362,8 @@ def evaluate_command(
     print_evaluation(result)
 
 
-@main.command("signals")
-@click.option("--json", "as_json", is_flag=True, help="Print the signals as JSON.")
-def signals_command(as_json: bool) -> None:
-    """List the coordination signals with their parameters and defaults.
-
-    \b
-    Example:
-      cibscan signals
-      cibscan detect --case case.duckdb --param co_repost.window=30s
-    """
+def _print_parametrised(items: Iterable[Signal | Tell], title: str, as_json: bool) -> None:
+    """List signals or tells with their parameters, as a table or as JSON."""
     listed: list[dict[str, Any]] = [
         {
             "name": s.name,
@@ -381,18 +375,47 @@ def signals_command(as_json: bool) -> None:
                 for p in s.params
             ],
         }
-        for s in signals().values()
+        for s in items
     ]
     if as_json:
         click.echo(json.dumps(listed, indent=2))
         return
-    table = Table(title="signals (choose with --signal, tune with --param)", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for col in ("name", "description", "parameters (default)"):
         table.add_column(col, overflow="fold")
     for s in listed:
         params = "\n".join(f"{p['name']}={p['default']}" for p in s["params"])
         table.add_row(Text(s["name"]), Text(s["description"]), Text(params))
     out.print(table)
+
+
+@main.command("signals")
+@click.option("--json", "as_json", is_flag=True, help="Print the signals as JSON.")
+def signals_command(as_json: bool) -> None:
+    """List the coordination signals with their parameters and defaults.
+
+    \b
+    Example:
+      cibscan signals
+      cibscan detect --case case.duckdb --param co_repost.window=30s
+    """
+    _print_parametrised(
+        signals().values(), "signals (choose with --signal, tune with --param)", as_json
+    )
+
+
+@main.command("tells")
+@click.option("--json", "as_json", is_flag=True, help="Print the tells as JSON.")
+def tells_command(as_json: bool) -> None:
+    """List the account tells (traits of inauthentic accounts scored per account, after the
+    clusters) with their parameters and defaults. Every detect run computes them.
+
+    \b
+    Example:
+      cibscan tells
+      cibscan detect --case case.duckdb --param creation_burst.window=7d
+    """
+    _print_parametrised(tells().values(), "tells (tune with --param)", as_json)
 
 
 def print_detect_summary(report: DetectReport) -> None:
