@@ -45,6 +45,7 @@ def post(
             "created_at": (T0 + timedelta(seconds=t)).isoformat(),
             "text": text,
             "acct_handle": fields.pop("handle", account),
+            "acct_created_at": None,
         }
     )
     row.update(fields)
@@ -68,6 +69,8 @@ def organic_background(seed: int = 7, people: int = 80, days: int = 10) -> list[
     rng = random.Random(seed)
     posts: list[Post] = []
     news = [f"https://news.example.org/story/{i}" for i in range(40)]
+    dates = random.Random(seed + 1000)  # its own generator: the posts stay as they were
+    joined = {f"person_{p}": T0 - timedelta(days=dates.uniform(30, 3650)) for p in range(people)}
     famous = ["mayor", "footballclub", "dissident_x", "weatherman", "popstar", "journalist"]
     celebrity = [f"celeb_{i}" for i in range(15)]
     for i in range(15):
@@ -111,7 +114,23 @@ def organic_background(seed: int = 7, people: int = 80, days: int = 10) -> list[
                 posts.append(post(pid, account, t, text, hashtags=list(tags)))
             else:
                 posts.append(post(pid, account, t, f"{words} {n}"))
+    return with_creation_dates(posts, joined)
+
+
+def with_creation_dates(posts: list[Post], created: dict[str, datetime]) -> list[Post]:
+    """Name each post's account creation time (``acct_created_at``; the generic adapter
+    reads account fields from the posts). Accounts not in ``created`` keep theirs, if any."""
+    for p in posts:
+        if p["account_id"] in created:
+            p["acct_created_at"] = created[p["account_id"]].isoformat()
     return posts
+
+
+def batch_created(accounts: list[str], days_before: float) -> dict[str, datetime]:
+    """``accounts`` registered one every three hours, ``days_before`` T0: the batch
+    registration the public reporting describes (creation_burst)."""
+    start = T0 - timedelta(days=days_before)
+    return {account: start + timedelta(hours=3 * m) for m, account in enumerate(accounts)}
 
 
 # What people tag: single trending tags and the odd habitual pair.
@@ -134,8 +153,9 @@ def _seconds(p: Post) -> float:
 
 
 def retweet_ring(prefix: str = "ring", members: int = 6, start: float = DAY) -> list[Post]:
-    """Six accounts retweet the same eight posts of a small account, each time within
-    20 seconds of each other: the textbook amplification ring (co_repost)."""
+    """Six accounts, registered together 200 days earlier, retweet the same eight posts of a
+    small account, each time within 20 seconds of each other: the textbook amplification
+    ring (co_repost, corroborated by creation_burst)."""
     posts: list[Post] = []
     for k in range(8):
         t = start + k * 7 * 3600
@@ -149,13 +169,14 @@ def retweet_ring(prefix: str = "ring", members: int = 6, start: float = DAY) -> 
                     repost_of_post=f"{prefix}_seed_{k}",
                 )
             )
-    return posts
+    return with_creation_dates(posts, batch_created([f"{prefix}_{m}" for m in range(members)], 200))
 
 
 def copypasta_personas(prefix: str = "persona", members: int = 5) -> list[Post]:
-    """Five personas post four talking points each, hours apart, every copy with a small
-    edit (a different greeting, an emoji, a changed word): no identical text within a
-    minute, so only near-duplicate text across the case finds them."""
+    """Five personas, registered together 100 days earlier, post four talking points each,
+    hours apart, every copy with a small edit (a different greeting, an emoji, a changed
+    word): no identical text within a minute, so only near-duplicate text across the case
+    finds them (corroborated by creation_burst)."""
     points = [
         "the western media keeps lying about the real situation in the region, wake up people",
         "everyone should know that the so called dissident is paid by foreign intelligence",
@@ -169,7 +190,7 @@ def copypasta_personas(prefix: str = "persona", members: int = 5) -> list[Post]:
             t = 2 * DAY + k * DAY + m * 5400
             text = f"{greetings[m]}{point} {'🙂' * (m % 3)}".strip()
             posts.append(post(f"{prefix}_{m}_{k}", f"{prefix}_{m}", t, text))
-    return posts
+    return with_creation_dates(posts, batch_created([f"{prefix}_{m}" for m in range(members)], 100))
 
 
 def shift_workers(prefix: str = "shift", members: int = 5) -> list[Post]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,10 @@ from tests import scenes
 from tests.conftest import rows
 
 
-def flagged(case: Case) -> dict[str, int]:
+def flagged(case: Case, column: str = "flagged") -> dict[str, int]:
     return {
         r["account_id"]: r["cluster_id"]
-        for r in rows(case, "SELECT account_id, cluster_id FROM account_scores WHERE flagged")
+        for r in rows(case, f"SELECT account_id, cluster_id FROM account_scores WHERE {column}")
     }
 
 
@@ -28,7 +29,7 @@ def campaign(prefix: str) -> set[str]:
 
 def test_every_campaign_is_found_as_one_cluster(scene: tuple[Case, DetectReport]) -> None:
     case, _ = scene
-    found = flagged(case)
+    found = flagged(case, "tied")
     hostile = {f"hostile_{m}" for m in range(4)}
     for members in (
         campaign("ring_"),
@@ -42,11 +43,28 @@ def test_every_campaign_is_found_as_one_cluster(scene: tuple[Case, DetectReport]
     assert len({found[m] for m in found}) == 5
 
 
+def test_the_combination_rule_flags_corroborated_clusters(
+    scene: tuple[Case, DetectReport],
+) -> None:
+    """The ring and the personas were registered in batches (creation_burst), the shift
+    workers keep office hours (shift_schedule) with strong synchrony, the hostile ring shares
+    many texts: all flagged. The X+Reddit pair shares four links and nothing else: tied, but
+    with no tell and weak evidence (q ~ 1e-4) it stays unflagged, and its reason says why."""
+    case, _ = scene
+    assert set(flagged(case)) == set(flagged(case, "tied")) - {"xp_x", "xp_r"}
+    (pair,) = rows(case, "SELECT reasons, score FROM account_scores WHERE account_id = 'xp_x'")
+    assert pair["reasons"].startswith("not flagged: the cluster's best evidence (strength ")
+    assert "co_url: tied to 1 account(s)" in pair["reasons"] and pair["score"] < 0.5
+    (ring,) = rows(case, "SELECT reasons FROM account_scores WHERE account_id = 'ring_0'")
+    assert "; tells: creation_burst (" in ring["reasons"]
+
+
 def test_no_organic_account_is_flagged(scene: tuple[Case, DetectReport]) -> None:
     """Fans of a viral post, debate live-tweeters, petition signers, newspaper readers and
-    the ordinary background all act together in some way; none of it is coordination."""
+    the ordinary background all act together in some way; none of it is coordination (not
+    even tied)."""
     case, _ = scene
-    organic = [a for a in flagged(case) if not a.startswith(scenes.CAMPAIGN_PREFIXES)]
+    organic = [a for a in flagged(case, "tied") if not a.startswith(scenes.CAMPAIGN_PREFIXES)]
     assert organic == []
 
 
@@ -71,8 +89,11 @@ def test_each_campaign_is_explained_by_its_signal(
         layer,
         member,
     )
-    assert row["reasons"].startswith(layer + ":")
-    assert row["sub"] == pytest.approx(row["score"]) and row["score"] >= 0.5
+    # the strongest coordination reason comes first (after the rule's verdict, if any)
+    assert re.sub(r"^not flagged: [^;]*; ", "", row["reasons"]).startswith(layer + ":")
+    assert row["sub"] >= 0.5
+    if member != "xp_x":  # flagged: the score adds the tells to the coordination
+        assert row["score"] >= row["sub"] - 1e-9
 
 
 def test_cross_platform_cluster_spans_both_platforms(scene: tuple[Case, DetectReport]) -> None:
@@ -153,7 +174,8 @@ def test_exports_follow_the_documented_contract(
 def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> None:
     case, report = scene
     (run,) = rows(case, "SELECT * FROM detect_runs")
-    assert run["n_flagged"] == report.flagged == 22  # 6 + 5 + 5 + 2 campaign + 4 hostile
+    assert run["n_flagged"] == report.flagged == 20  # 6 + 5 + 5 campaign + 4 hostile
+    assert '"corroborated": 6.0' in run["params"] and '"tell_alone": 12.0' in run["params"]
     assert '"co_repost": {"max_accounts": 1000, "window": "1m"}' in run["params"]
 
 

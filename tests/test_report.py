@@ -53,16 +53,18 @@ def report_path(scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempP
     case, _ = scene
     path = tmp_path_factory.mktemp("report") / "report.html"
     result = write_report(case, path)
-    assert result.clusters == 5 and result.accounts == 22
+    assert result.clusters == 5 and result.accounts == 20  # the X+Reddit pair: tied, unflagged
     return path
 
 
 def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     page = report_path.read_text(encoding="utf-8")
-    assert "22</b> accounts flagged in <b>" in page
-    assert "21 twitter accounts, 1 reddit accounts" in page
-    for member in ("ring_0", "persona_4", "shift_2", "xp_r"):
-        assert f'id="a-twitter-{member}"' in page or f'id="a-reddit-{member}"' in page
+    assert "20</b> accounts flagged in <b>4</b> clusters" in page
+    assert "1 more cluster of coordinated accounts below" in page
+    assert "20 twitter accounts." in page
+    for member in ("ring_0", "persona_4", "shift_2", "hostile_1"):
+        assert f'id="a-twitter-{member}"' in page
+    assert 'id="a-reddit-xp_r"' not in page  # sections are for flagged accounts
     assert page.count('<h3 id="c-') == 5
     assert page.count("<svg") == 5 * 4  # four plots per cluster
     # the megabyte-long post is cut, so the page stays small

@@ -311,7 +311,7 @@ def test_each_signal_finds_its_network(more: Case, members: set[str], layer: str
         more,
         "SELECT s.account_id, s.cluster_id FROM account_scores AS s "
         "JOIN account_signal_scores AS ss USING (acct) "
-        "WHERE s.flagged AND ss.signal = ? AND ss.score >= 0.5",
+        "WHERE s.tied AND ss.signal = ? AND ss.score >= 0.5",
         layer,
     )
     got = {r["account_id"] for r in found}
@@ -323,7 +323,7 @@ def test_more_campaigns_flag_no_organic_account(more: Case) -> None:
     prefixes = ("bot_", "brand_owner", "swarm_", "tagger_", "seq_", "site_", "paste_", "zh_")
     wrong = rows(
         more,
-        "SELECT account_id, reasons FROM account_scores WHERE flagged AND NOT ("
+        "SELECT account_id, reasons FROM account_scores WHERE tied AND NOT ("
         + " OR ".join(f"starts_with(account_id, '{p}')" for p in prefixes)
         + ")",
     )
@@ -356,7 +356,7 @@ def test_co_media_exact_and_perceptual(case: Case, tmp_path: Path) -> None:
             case,
             DetectOptions(signals=["co_media"], params={"co_media": {"max_hamming": max_hamming}}),
         )
-        return {r["account_id"] for r in rows(case, "SELECT * FROM account_scores WHERE flagged")}
+        return {r["account_id"] for r in rows(case, "SELECT * FROM account_scores WHERE tied")}
 
     assert tied(0) == {"tw_m0", "tw_m1"}
     assert tied(2) == {"tw_m0", "tw_m1", "tw_m2"}

@@ -40,7 +40,9 @@ FINDINGS_DDL: dict[str, str] = {
     "account_clusters": """CREATE TABLE account_clusters (acct BIGINT, cluster_id INTEGER)""",
     "account_scores": """CREATE TABLE account_scores (
         acct BIGINT, platform VARCHAR, account_id VARCHAR, score DOUBLE, flagged BOOLEAN,
-        cluster_id INTEGER, reasons VARCHAR, strength DOUBLE, n_partners BIGINT)""",
+        cluster_id INTEGER, reasons VARCHAR, strength DOUBLE, n_partners BIGINT,
+        tied BOOLEAN)""",
+    # tied: a significant coordination tie; flagged: the combination rule (score/combine.py)
     # n_shared: the most items shared with one significant partner
     "account_tells": ACCOUNT_TELLS_DDL,
     "account_signal_scores": """CREATE TABLE account_signal_scores (
@@ -75,5 +77,9 @@ class DetectOptions:
     resolution: float = 1.0
     seed: int = 0
     evidence_per_pair: int = 5
+    #: cluster evidence (-log10 p) at which tied accounts are flagged (docs/signals.md)
+    corroborated: float = 6.0
+    #: tell strength that flags an account with no tie to a suspicious cluster
+    tell_alone: float = 12.0
     #: the engine's memory ceiling while detecting; past it, scratch tables spill to disk
     memory_limit: str | None = "6GB"

@@ -17,6 +17,7 @@ from cibscan.engine import Engine
 from cibscan.network.communities import find_communities
 from cibscan.network.fuse import fuse_edges
 from cibscan.score.base import flag_threshold
+from cibscan.score.combine import CombinationRule, combine
 from cibscan.score.scores import score_accounts, score_clusters
 from cibscan.signals.base import Signal, SignalContext, format_duration, get_signal, signals
 from cibscan.store import Case
@@ -134,7 +135,11 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         report.edges = fuse_edges(engine)
         report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
         _run_tells(engine, chosen_tells, options.alpha)
-        report.flagged = score_accounts(engine, min_shared=options.min_shared)
+        score_accounts(engine, min_shared=options.min_shared)
+        report.flagged = combine(
+            engine,
+            CombinationRule(corroborated=options.corroborated, tell_alone=options.tell_alone),
+        )
         score_clusters(engine)
         engine.execute("DROP TABLE IF EXISTS cib_posts")
         report.seconds = time.perf_counter() - clock
@@ -188,6 +193,8 @@ def _record_run(
         "resolution": options.resolution,
         "seed": options.seed,
         "evidence_per_pair": options.evidence_per_pair,
+        "corroborated": options.corroborated,
+        "tell_alone": options.tell_alone,
     }
     engine.execute(
         "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -48,6 +48,7 @@ class ReportData:
     population_offset: tuple[int, float] | None
     flagged_offset: tuple[int, float] | None
     clusters: list[ClusterView]
+    #: clusters with at least one flagged member
     n_clusters: int
     accounts: list[Row]
     account_signals: dict[tuple[str, str], list[Row]]
@@ -126,8 +127,9 @@ def _evidence(engine: Engine, side_key: str, where: str, per: int) -> list[Row]:
 def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView], int]:
     ranked = _rows(engine, clusters_sql(engine))
     views = {r["cluster_id"]: ClusterView(r) for r in ranked[:max_clusters]}
+    n_flagged_clusters = sum(1 for r in ranked if r["n_flagged"])
     if not views:
-        return [], len(ranked)
+        return [], n_flagged_clusters
     top = ", ".join(str(int(c)) for c in views)
     # every cluster member has a tie, so it is a node of the network
     for m in _rows(
@@ -159,7 +161,7 @@ def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView]
         JOIN account_scores AS s USING (platform, account_id) WHERE s.cluster_id IN ({top})"""
     for r in _rows(engine, _daily(created)):
         views[r["cluster_id"]].created.append((r["day"], int(r["n"])))
-    return list(views.values()), len(ranked)
+    return list(views.values()), n_flagged_clusters
 
 
 def _accounts(

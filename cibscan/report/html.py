@@ -81,12 +81,25 @@ def _account(row: dict[str, Any], suffix: str = "") -> str:
     return f"{text(row.get(f'platform{suffix}'))}: <bdi>{text(name, 80)}</bdi>"
 
 
+def _unflagged_note(data: ReportData) -> str:
+    """Coordinated clusters the combination rule left unflagged are listed, not hidden."""
+    quiet = sum(1 for c in data.clusters if not c.row["n_flagged"])
+    if not quiet:
+        return ""
+    return (
+        f"<p>{quiet:,} more cluster{'s' if quiet > 1 else ''} of coordinated accounts "
+        "below: their ties are significant, but nothing corroborates them as inauthentic, "
+        "so they are not flagged (docs/signals.md, combination rule).</p>"
+    )
+
+
 def _summary(data: ReportData) -> str:
     flagged = [f for f in data.footprint if f["flagged"]]
     footprint = ", ".join(f"{f['flagged']:,} {text(f['platform'])} accounts" for f in flagged)
     lines = [
         f"<p><b>{data.n_flagged:,}</b> accounts flagged in <b>{data.n_clusters:,}</b> "
         f"clusters{': ' + footprint if footprint else ''}.</p>",
+        _unflagged_note(data),
         f"<p>Flagged activity: {_when(data.span['first'])} to {_when(data.span['last'])} "
         f"({data.span['posts']:,} posts).</p>",
         f"<p>Likely operator time zone of the flagged accounts: {_offset(data.flagged_offset)}; "

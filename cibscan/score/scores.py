@@ -9,7 +9,9 @@ from cibscan.score.base import score_sql
 
 
 def score_accounts(engine: Engine, *, min_shared: int) -> int:
-    """Write ``account_signal_scores`` and ``account_scores``; return the flagged count."""
+    """Write ``account_signal_scores`` and ``account_scores`` from coordination alone
+    (``flagged`` = ``tied``, until :func:`cibscan.score.combine.combine` applies the rule);
+    return the tied count."""
     engine.execute("DELETE FROM account_signal_scores")
     engine.execute(
         f"""INSERT INTO account_signal_scores BY NAME
@@ -45,7 +47,8 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
                coalesce(p.n_partners, 0) > 0 AS flagged,
                c.cluster_id, coalesce(r.reasons, '') AS reasons,
                coalesce(b.strength, 0.0) AS strength,
-               coalesce(p.n_partners, 0) AS n_partners
+               coalesce(p.n_partners, 0) AS n_partners,
+               coalesce(p.n_partners, 0) > 0 AS tied
         FROM account_index AS i
         LEFT JOIN best AS b USING (acct)
         LEFT JOIN partners AS p USING (acct)

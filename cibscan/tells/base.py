@@ -12,12 +12,14 @@ signals) and appends rows to ``account_tells``:
   same scale as a tie's strength), so that ``score = strength / (strength + 2)`` reads like a
   coordination sub-score (0.5 = a family-wise 1% chance);
 - ``score``: that score, in [0, 1);
-- ``detail``: a readable sentence of evidence ("9 of 10 members created within 3 days ...").
+- ``detail``: a readable sentence of evidence ("9 of 10 members created within 3 days ...");
+- ``cluster_id`` (optional, NULL by default): the cluster this evidence ties the account to,
+  for tells that link an account to a cluster it is not a member of (its reposts go almost
+  only to that cluster, say).
 
 A tell runs after the clusters are found (it may read ``account_clusters``) and before the
-scores. Tells are reported as ``score_<tell>`` columns and in the report; they do not change
-the coordination flag (the combination rule of docs/signals.md comes with the full set of
-tells).
+scores. Tells are reported as ``score_<tell>`` columns and in the report, and they enter the
+flag through the combination rule (:mod:`cibscan.score.combine`, docs/signals.md).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from cibscan.plugins import Registry
 from cibscan.signals.base import Configurable
 
 ACCOUNT_TELLS_DDL = """CREATE TABLE account_tells (
-    acct BIGINT, tell VARCHAR, strength DOUBLE, score DOUBLE, detail VARCHAR)"""
+    acct BIGINT, tell VARCHAR, strength DOUBLE, score DOUBLE, detail VARCHAR,
+    cluster_id INTEGER)"""
 
 
 @dataclass

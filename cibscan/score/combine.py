@@ -1,0 +1,129 @@
+"""The combination rule: when coordination and tells together make an account CIB.
+
+Coordination alone is not inauthenticity. Activists pasting a petition's suggested text,
+fans running a hashtag drive and a brand posting one text on its regional accounts are all
+coordinated, and all authentic. What set Spamouflage apart in the public reporting was
+coordination *together with* the traits of fake accounts: Beijing office shifts, batches of
+accounts created together, persona names with digit runs, bought dormant accounts (Meta Q2
+2023; Graphika 2019-2024; Twitter 2020). The rule, in the order it is applied:
+
+1. **Tie.** An account is *tied* when it has at least one significant coordination tie
+   (``q <= alpha``, the coordination flag of earlier versions). Its coordination strength
+   ``C`` is ``-log10 q`` of its strongest tie.
+2. **Own evidence** ``A = C + T``, where ``T`` sums the strengths of the account's tells,
+   each capped at ``tell_cap``: independent pieces of evidence multiply their p-values, so
+   their ``-log10`` add (a heuristic: tells are not strictly independent of each other).
+3. **Cluster evidence** ``K`` is the largest ``A`` among a cluster's tied members. A tied
+   account is flagged when its cluster reaches ``K >= corroborated`` (default 6, i.e. a
+   family-wise chance of one in a million): either its coordination is far beyond the tie
+   threshold somewhere in the cluster, or tells corroborate a weaker one. Weakly tied members
+   of a strongly suspicious cluster are flagged with it (they have a significant tie of their
+   own); a cluster of weak ties with no tell (the petition's activists) is reported but not
+   flagged.
+4. **Disclosed entities.** A cluster whose members all show one display name that also
+   appears in every handle (``Brightmart``: ``brightmart_us``, ``brightmart_uk``), and on
+   which no tell fires, is one organisation openly running several accounts: not flagged,
+   and the reason says so.
+5. **Linked by a tell.** An account with no tie of its own is flagged when a tell links it
+   to a flagged cluster (the tell's ``cluster_id``; for instance reposts that go almost only
+   to that cluster) with strength >= 2. Without a suspicious cluster, a tell alone flags an
+   account only when its own tells sum to at least ``tell_alone`` (default 12).
+
+The **score** is ``S / (S + 2)`` with ``S = A`` for a flagged account (at least 2, so the
+score is at least 0.5) and ``S = min(A, 1.999)`` otherwise: ``score >= 0.5`` is exactly the
+flag, and the ranking within each side follows the evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cibscan.engine import Engine
+from cibscan.score.base import SCORE_HALF_STRENGTH, score_sql
+
+
+@dataclass(frozen=True)
+class CombinationRule:
+    """The rule's thresholds (strengths are ``-log10`` p-values; see the module docstring)."""
+
+    corroborated: float = 6.0
+    tell_cap: float = 10.0
+    tell_alone: float = 12.0
+    link_strength: float = SCORE_HALF_STRENGTH
+
+
+def combine(engine: Engine, rule: CombinationRule) -> int:
+    """Rewrite ``flagged``, ``score``, ``strength`` and ``reasons`` of ``account_scores``
+    with the combination rule; return the flagged count."""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _combined AS
+        WITH per_tell AS (
+            SELECT acct, tell, max(strength) AS strength,
+                   arg_max(cluster_id, strength) AS cluster_id,
+                   arg_max(detail, strength) AS detail
+            FROM account_tells WHERE strength > 0 GROUP BY acct, tell),
+        tells AS (
+            SELECT acct, sum(least(strength, {rule.tell_cap})) AS t,
+                   string_agg(printf('%s (%.1f): %s', tell, strength, detail), '; '
+                              ORDER BY strength DESC, tell) AS told,
+                   arg_max(cluster_id, strength) FILTER (WHERE cluster_id IS NOT NULL)
+                       AS link_cluster,
+                   max(strength) FILTER (WHERE cluster_id IS NOT NULL) AS link_strength
+            FROM per_tell GROUP BY acct),
+        own AS (
+            SELECT s.acct, s.cluster_id, s.tied, s.reasons,
+                   s.strength AS c, coalesce(t.t, 0.0) AS t,
+                   s.strength + coalesce(t.t, 0.0) AS a, t.told, t.link_cluster,
+                   t.link_strength
+            FROM account_scores AS s LEFT JOIN tells AS t USING (acct)),
+        names AS (
+            SELECT i.acct,
+                   lower(regexp_replace(coalesce(a.display_name, ''), '[^[:alnum:]]', '',
+                                        'g')) AS shown,
+                   lower(regexp_replace(coalesce(a.handle, ''), '[^[:alnum:]]', '', 'g'))
+                       AS handle
+            FROM account_index AS i
+            JOIN accounts AS a ON a.platform = i.platform AND a.account_id = i.account_id),
+        clusters AS (
+            SELECT o.cluster_id, max(o.a) FILTER (WHERE o.tied) AS k,
+                   sum(o.t) = 0
+                   AND count(DISTINCT n.shown) = 1 AND length(min(n.shown)) >= 3
+                   AND bool_and(contains(n.handle, n.shown)) AS disclosed,
+                   min(n.shown) AS entity
+            FROM own AS o LEFT JOIN names AS n USING (acct)
+            WHERE o.cluster_id IS NOT NULL GROUP BY o.cluster_id),
+        suspicious AS (
+            SELECT cluster_id FROM clusters
+            WHERE k >= {rule.corroborated} AND NOT coalesce(disclosed, false))
+        SELECT o.*, c.k, coalesce(c.disclosed, false) AS disclosed, c.entity,
+               coalesce((o.tied AND o.cluster_id IN (SELECT cluster_id FROM suspicious))
+                        OR (NOT o.tied AND o.link_strength >= {rule.link_strength}
+                            AND o.link_cluster IN (SELECT cluster_id FROM suspicious))
+                        OR o.t >= {rule.tell_alone}, false) AS flag
+        FROM own AS o LEFT JOIN clusters AS c USING (cluster_id)"""
+    )
+    half = SCORE_HALF_STRENGTH
+    final = f"CASE WHEN u.flag THEN greatest(u.a, {half}) ELSE least(u.a, {half - 0.001}) END"
+    disclosed = (
+        "not flagged: every account of the cluster presents itself as one entity (%s) "
+        "and no tell fires"
+    )
+    weak = (
+        "not flagged: the cluster''s best evidence (strength %.1f) is below "
+        f"{rule.corroborated:.1f} and no tell corroborates it"
+    )
+    why_not = f"""CASE WHEN u.disclosed THEN printf('{disclosed}', u.entity)
+                       ELSE printf('{weak}', u.k) END"""
+    engine.execute(
+        f"""UPDATE account_scores AS s SET
+            flagged = u.flag,
+            strength = {final},
+            score = {score_sql(final)},
+            reasons = concat_ws('; ',
+                CASE WHEN u.tied AND NOT u.flag THEN {why_not} END,
+                nullif(u.reasons, ''),
+                CASE WHEN u.told IS NOT NULL THEN 'tells: ' || u.told END)
+        FROM _combined AS u WHERE s.acct = u.acct"""
+    )
+    engine.execute("DROP TABLE IF EXISTS _combined")
+    return int(engine.fetchall("SELECT count(*) FROM account_scores WHERE flagged")[0][0])
