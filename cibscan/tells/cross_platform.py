@@ -49,9 +49,12 @@ PERSONAS_DDL = """CREATE OR REPLACE TABLE account_personas (
     acct BIGINT, persona_id BIGINT, basis VARCHAR)"""
 
 #: handles too generic to identify anyone on their own
-GENERIC_HANDLES = frozenset(
-    ["admin", "official", "news", "support", "music", "gaming", "video", "videos", "channel", "china", "world", "media", "info", "user", "users", "deleted", "anonymous", "unknown", "null", "none", "test", "hello", "online", "daily", "today", "store", "shop", "global", "radio", "sports", "people", "truth", "freedom"]
+_GENERIC = (
+    "admin official news support music gaming video videos channel china world media "
+    "info user users deleted anonymous unknown null none test hello online daily today "
+    "store shop global radio sports people truth freedom"
 )
+GENERIC_HANDLES = frozenset(_GENERIC.split(" "))
 
 #: profile links: (pattern over the lower-cased bio, platform it points to)
 BIO_LINKS = (
