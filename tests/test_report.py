@@ -61,6 +61,10 @@ def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     page = report_path.read_text(encoding="utf-8")
     assert "22</b> accounts flagged in <b>" in page
     assert "21 twitter accounts, 1 reddit accounts" in page
+    # the cross-platform pair (X and Reddit, tied by co_url) is one persona
+    assert "personas: 21 X accounts, 1 Reddit account (1 persona across platforms)." in page
+    assert "with personas: 1 Reddit account, 1 X account (1 persona across platforms)" in page
+    assert "with personas: 6 X accounts<" in page  # the retweet ring: X only
     for member in ("ring_0", "persona_4", "shift_2", "xp_r"):
         assert f'id="a-twitter-{member}"' in page or f'id="a-reddit-{member}"' in page
     assert page.count('<h3 id="c-') == 5
