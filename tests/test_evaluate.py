@@ -102,7 +102,9 @@ def test_evaluate_a_case_and_its_accounts_csv_alike(
     # campaign one cluster; the X+Reddit pair is tied but uncorroborated (tests/test_detect.py)
     assert (result.precision, result.recall, result.campaign_accounts) == (1.0, 20 / 22, 22)
     assert 0.95 < result.ami < 1.0  # the unflagged pair counts as two singletons
-    assert result.roc_auc == pytest.approx(1.0) and result.pr_auc == pytest.approx(1.0)
+    # the ring's seed (organic in this truth) gets all its reposts from the ring: its
+    # insular_engagement tell ranks it level with the unflagged pair, just below the flags
+    assert result.roc_auc > 0.999 and result.pr_auc > 0.99
     assert result.recall_by_network == {
         **{n: 1.0 for n in ("hostile", "persona", "ring", "shift")},
         "xp": 0.0,

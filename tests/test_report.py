@@ -62,6 +62,10 @@ def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     assert "20</b> accounts flagged in <b>4</b> clusters" in page
     assert "1 more cluster of coordinated accounts below" in page
     assert "20 twitter accounts." in page
+    assert "With their cross-platform personas: 20 X accounts." in page
+    # the cross-platform pair (X and Reddit, tied by co_url) is one persona
+    assert "with personas: 1 Reddit account, 1 X account (1 persona across platforms)" in page
+    assert "with personas: 6 X accounts<" in page  # the retweet ring: X only
     for member in ("ring_0", "persona_4", "shift_2", "hostile_1"):
         assert f'id="a-twitter-{member}"' in page
     assert 'id="a-reddit-xp_r"' not in page  # sections are for flagged accounts

@@ -136,10 +136,8 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
         _run_tells(engine, chosen_tells, options.alpha)
         score_accounts(engine, min_shared=options.min_shared)
-        report.flagged = combine(
-            engine,
-            CombinationRule(corroborated=options.corroborated, tell_alone=options.tell_alone),
-        )
+        rule = CombinationRule(corroborated=options.corroborated, tell_alone=options.tell_alone)
+        report.flagged = combine(engine, rule, [t.name for t, _ in chosen_tells if t.corroborates])
         score_clusters(engine)
         engine.execute("DROP TABLE IF EXISTS cib_posts")
         report.seconds = time.perf_counter() - clock

@@ -35,6 +35,16 @@ class ClusterView:
     created: list[tuple[date, int]] = field(default_factory=list)
     activity: list[tuple[date, int]] = field(default_factory=list)
     offset: tuple[int, float] | None = None
+    personas: PersonaFootprint | None = None
+
+
+@dataclass
+class PersonaFootprint:
+    """Accounts per platform of a set of accounts widened to their cross-platform personas
+    (``account_personas``), and the number of personas spanning platforms among them."""
+
+    platforms: list[tuple[str, int]] = field(default_factory=list)
+    personas: int = 0
 
 
 @dataclass
@@ -55,6 +65,7 @@ class ReportData:
     account_evidence: dict[tuple[str, str], list[Row]]
     account_tells: dict[tuple[str, str], list[Row]]
     n_flagged: int
+    personas: PersonaFootprint | None = None
 
 
 def _rows(engine: Engine, sql: str) -> list[Row]:
@@ -193,6 +204,50 @@ def _accounts(
     return shown, signals, evidence, len(flagged)
 
 
+def persona_footprints(engine: Engine, clusters: list[ClusterView]) -> PersonaFootprint | None:
+    """The footprint of the flagged accounts (returned) and of each cluster shown (set on its
+    view), each widened to the accounts of their cross-platform personas: "4 X accounts,
+    2 YouTube channels (3 personas across platforms)". None without ``account_personas``."""
+    if not engine.table_exists("account_personas"):
+        return None
+    shown = ", ".join(str(int(v.row["cluster_id"])) for v in clusters) or "NULL"
+    scope = f"""SELECT -1 AS grp, acct FROM account_scores WHERE flagged
+        UNION ALL SELECT cluster_id AS grp, acct FROM account_clusters
+        WHERE cluster_id IN ({shown})"""
+    found: dict[int, PersonaFootprint] = defaultdict(PersonaFootprint)
+    for r in _rows(
+        engine,
+        f"""WITH scope AS ({scope}),
+        spanning AS (
+            SELECT p.persona_id FROM account_personas AS p JOIN account_index USING (acct)
+            GROUP BY p.persona_id HAVING count(DISTINCT platform) >= 2),
+        reach AS (
+            SELECT grp, acct FROM scope
+            UNION SELECT s.grp, q.acct FROM scope AS s
+            JOIN account_personas AS p ON p.acct = s.acct
+            JOIN account_personas AS q ON q.persona_id = p.persona_id
+            WHERE p.persona_id IN (SELECT persona_id FROM spanning))
+        SELECT r.grp, i.platform, count(*) AS n
+        FROM reach AS r JOIN account_index AS i USING (acct)
+        GROUP BY ALL ORDER BY r.grp, n DESC, i.platform""",
+    ):
+        footprint = found[int(r["grp"])]
+        footprint.platforms.append((str(r["platform"]), int(r["n"])))
+    for r in _rows(
+        engine,
+        f"""WITH scope AS ({scope})
+        SELECT DISTINCT s.grp, p.persona_id
+        FROM scope AS s JOIN account_personas AS p USING (acct)
+        JOIN account_personas AS q ON q.persona_id = p.persona_id
+        JOIN account_index AS i ON i.acct = q.acct
+        GROUP BY s.grp, p.persona_id HAVING count(DISTINCT i.platform) >= 2""",
+    ):
+        found[int(r["grp"])].personas += 1
+    for view in clusters:
+        view.personas = found.get(int(view.row["cluster_id"]), PersonaFootprint())
+    return found.get(-1, PersonaFootprint())
+
+
 def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -> ReportData:
     """Everything the report shows, for the latest detect run of the case."""
     run = _rows(engine, "SELECT * FROM detect_runs ORDER BY run_id DESC LIMIT 1")[0]
@@ -233,6 +288,7 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
         ):
             tells[(r["platform"], r["account_id"])].append(r)
     clusters, n_clusters = _cluster_views(engine, max_clusters)
+    summary_personas = persona_footprints(engine, clusters)
     accounts, signals, evidence, n_flagged = _accounts(engine, max_accounts)
     return ReportData(
         run=run,
@@ -248,4 +304,5 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
         account_evidence=dict(evidence),
         account_tells=dict(tells),
         n_flagged=n_flagged,
+        personas=summary_personas,
     )

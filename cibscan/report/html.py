@@ -18,7 +18,7 @@ from typing import Any
 
 from cibscan import __version__
 from cibscan.export.base import require_findings
-from cibscan.report.data import ClusterView, ReportData, gather
+from cibscan.report.data import ClusterView, PersonaFootprint, ReportData, gather
 from cibscan.report.escape import text
 from cibscan.report.plots import MapNode, bar_chart, heat_map, network_map
 from cibscan.store import Case
@@ -93,6 +93,35 @@ def _unflagged_note(data: ReportData) -> str:
     )
 
 
+#: how a takedown report names an account of each platform (singular, plural)
+PLATFORM_NOUNS = {
+    "twitter": ("X account", "X accounts"),
+    "youtube": ("YouTube channel", "YouTube channels"),
+    "reddit": ("Reddit account", "Reddit accounts"),
+    "tiktok": ("TikTok account", "TikTok accounts"),
+    "telegram": ("Telegram account", "Telegram accounts"),
+    "bluesky": ("Bluesky account", "Bluesky accounts"),
+    "mastodon": ("Mastodon account", "Mastodon accounts"),
+    "facebook": ("Facebook account", "Facebook accounts"),
+    "instagram": ("Instagram account", "Instagram accounts"),
+}
+
+
+def persona_line(footprint: PersonaFootprint | None) -> str:
+    """ "4 X accounts, 2 YouTube channels, 1 Reddit account (3 personas across platforms)":
+    the accounts with their cross-platform twins, as a takedown report counts them."""
+    if footprint is None or not footprint.platforms:
+        return ""
+    parts = []
+    for platform, n in footprint.platforms:
+        one, many = PLATFORM_NOUNS.get(platform, (f"{platform} account", f"{platform} accounts"))
+        parts.append(f"{n:,} {text(one if n == 1 else many)}")
+    personas = footprint.personas
+    word = "persona" if personas == 1 else "personas"
+    across = f" ({personas:,} {word} across platforms)" if personas else ""
+    return ", ".join(parts) + across
+
+
 def _summary(data: ReportData) -> str:
     flagged = [f for f in data.footprint if f["flagged"]]
     footprint = ", ".join(f"{f['flagged']:,} {text(f['platform'])} accounts" for f in flagged)
@@ -105,6 +134,8 @@ def _summary(data: ReportData) -> str:
         f"<p>Likely operator time zone of the flagged accounts: {_offset(data.flagged_offset)}; "
         f"the whole case: {_offset(data.population_offset)}.</p>",
     ]
+    if persona_line(data.personas):
+        lines.append(f"<p>With their cross-platform personas: {persona_line(data.personas)}.</p>")
     platforms = _table(
         ["platform", "accounts in case", "flagged", "clusters", "venues used (pages, groups…)"],
         (
@@ -182,7 +213,9 @@ def _cluster(view: ClusterView) -> str:
         f"<p>score <b>{r['score']:.2f}</b> · {r['size']} accounts ({r['n_flagged']} flagged) · "
         f"{text(r['footprint'])} · ties: {text(r['layers'])} · density {r['density']:.2f} · "
         f"synchrony {r['synchrony']:.2f} · {_when(r['first_time'])} to {_when(r['last_time'])}"
-        f"<br>likely operator time zone: {_offset(view.offset)}</p>"
+        f"<br>likely operator time zone: {_offset(view.offset)}"
+        + (f"<br>with personas: {persona_line(view.personas)}" if view.personas else "")
+        + "</p>"
     )
     members = _table(
         ["account", "display name", "created", "score", "flagged"],

@@ -36,6 +36,7 @@ flag, and the ranking within each side follows the evidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cibscan.engine import Engine
@@ -52,9 +53,11 @@ class CombinationRule:
     link_strength: float = SCORE_HALF_STRENGTH
 
 
-def combine(engine: Engine, rule: CombinationRule) -> int:
+def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str]) -> int:
     """Rewrite ``flagged``, ``score``, ``strength`` and ``reasons`` of ``account_scores``
-    with the combination rule; return the flagged count."""
+    with the combination rule; return the flagged count. Only the ``corroborating`` tells
+    add to the evidence; any tell may link an account to a cluster."""
+    adds = ", ".join(f"'{name}'" for name in corroborating) or "NULL"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE _combined AS
         WITH per_tell AS (
@@ -63,7 +66,9 @@ def combine(engine: Engine, rule: CombinationRule) -> int:
                    arg_max(detail, strength) AS detail
             FROM account_tells WHERE strength > 0 GROUP BY acct, tell),
         tells AS (
-            SELECT acct, sum(least(strength, {rule.tell_cap})) AS t,
+            SELECT acct,
+                   coalesce(sum(least(strength, {rule.tell_cap}))
+                            FILTER (WHERE tell IN ({adds})), 0.0) AS t,
                    string_agg(printf('%s (%.1f): %s', tell, strength, detail), '; '
                               ORDER BY strength DESC, tell) AS told,
                    arg_max(cluster_id, strength) FILTER (WHERE cluster_id IS NOT NULL)

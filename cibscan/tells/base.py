@@ -55,6 +55,9 @@ class Tell(Configurable, ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     default_enabled: ClassVar[bool] = True
+    #: whether the tell's strength adds to the evidence of inauthenticity in the combination
+    #: rule; False for tells that only link accounts (cross-platform personas)
+    corroborates: ClassVar[bool] = True
 
     @abstractmethod
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:

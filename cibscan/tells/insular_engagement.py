@@ -1,0 +1,330 @@
+"""Insular engagement: the reposts, replies and quotes an account receives come from its own.
+
+Meta (Q2 2023) on Spamouflage: the comments on the network's posts came mostly from its own
+fake accounts; Twitter's 2020 disclosure counted ~150,000 amplifier accounts behind 23,750
+core accounts. Organic attention comes from a crowd that also engages with everything else;
+an operation's attention comes from the operation. Two views, each a Poisson test:
+
+**Cluster view** (needs the coordination clusters). For an account ``d`` and a cluster ``C``,
+``k`` of the ``E`` engagements ``d`` received came from members of ``C`` (at least
+``min_engagers`` distinct members). Chance expects ``E p(C)`` where ``p(C)`` is ``C``'s share
+of all engagement actions of the case; tail ``P(X >= k)`` corrected by the number of
+(account, cluster) pairs tested. Replies count only when ``d`` is itself in ``C`` (the
+network commenting on its own posts); for an account outside ``C`` only reposts and quotes
+count, because a cluster *replying* to an outsider is a swarm on a victim (a journalist
+harassed by the network), not insular engagement. The members of ``C`` that spend at least
+``loyalty`` of their engagement on such accounts get the same strength (the engaging side).
+
+**Closed-group view** (no clusters needed, so it works when coordination ties are weak: the
+simulator's amplifiers repost personas at human delays). For an account ``t`` with at least
+``min_engagers`` focused engagers ``S`` (accounts engaging at most ``max_targets`` distinct
+accounts), its group ``G`` is ``t`` plus every account sharing at least two of those engagers
+with ``t``. The group is *closed* when ``S`` spends at least ``loyalty`` of all its engagement
+inside ``G`` (x, y, z repost nearly nothing else) and ``G`` receives at least ``loyalty`` of
+its engagement from ``S`` (and G repost nothing else's), with at least ``min_targets``
+accounts in ``G`` (one account with devoted fans is a celebrity, not a group) and ``G``
+taking at most ``max_share`` of the case's engagement (a case that *is* one community).
+Strength: Poisson tail of the ``k`` engagements from ``S`` into ``G`` given chance
+``outflow(S) x share(G)``, ``share(G)`` being ``G``'s share of all engagement, corrected by
+the number of accounts tested; the loyal members of ``S`` get the group's strength too.
+
+Likes are not used: the data carry them only as per-post counts (``like_count``), with no
+liker, so they cannot be attributed to anyone. Targets are resolved through
+``account_index``: by account id, else through the referenced post's author, else by a
+handle unique on its platform (formats that name the target by handle).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from cibscan.detect.statistics import register_poisson_tail, strength_sql
+from cibscan.engine import Engine
+from cibscan.score.base import score_sql
+from cibscan.signals.base import Param
+from cibscan.tells.base import Tell, TellContext, register
+
+log = logging.getLogger(__name__)
+
+_KINDS = (
+    ("repost", "repost_of_account", "repost_of_post"),
+    ("reply", "reply_to_account", "reply_to_post"),
+    ("quote", "quote_of_account", "quote_of_post"),
+)
+_SCRATCH = (
+    "_ie_act",
+    "_ie_w",
+    "_ie_out",
+    "_ie_in",
+    "_ie_hits",
+    "_ie_members",
+    "_ie_groups",
+    "_ie_rows",
+)
+
+
+def build_actions(engine: Engine) -> None:
+    """``_ie_act(src, dst, kind)``: one row per engagement action, ``dst`` NULL when the
+    target is not an account of the case (it still counts in the engager's outflow)."""
+    refs = " UNION ALL ".join(
+        f"""SELECT i.acct AS src, p.platform, '{kind}' AS kind, p.{account} AS ref_account,
+                   p.{post} AS ref_post
+            FROM posts AS p JOIN account_index AS i USING (platform, account_id)
+            WHERE p.{account} IS NOT NULL OR p.{post} IS NOT NULL"""
+        for kind, account, post in _KINDS
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ie_act AS
+        WITH refs AS ({refs}),
+        handles AS (
+            SELECT a.platform, lower(a.handle) AS handle, min(i.acct) AS acct
+            FROM accounts AS a JOIN account_index AS i USING (platform, account_id)
+            WHERE a.handle IS NOT NULL GROUP BY ALL HAVING count(DISTINCT i.acct) = 1),
+        authors AS (
+            SELECT p.platform, p.post_id, any_value(i.acct) AS acct
+            FROM posts AS p JOIN account_index AS i USING (platform, account_id)
+            WHERE p.post_id IN (SELECT ref_post FROM refs) GROUP BY ALL)
+        SELECT r.src, r.kind, coalesce(ia.acct, au.acct, h.acct) AS dst
+        FROM refs AS r
+        LEFT JOIN account_index AS ia
+          ON ia.platform = r.platform AND ia.account_id = r.ref_account
+        LEFT JOIN authors AS au ON au.platform = r.platform AND au.post_id = r.ref_post
+        LEFT JOIN handles AS h ON h.platform = r.platform AND h.handle = lower(r.ref_account)"""
+    )
+    engine.execute("DELETE FROM _ie_act WHERE dst = src")
+    engine.execute(
+        """CREATE OR REPLACE TEMP TABLE _ie_w AS
+        SELECT src, dst, count(*) AS n, count(*) FILTER (WHERE kind <> 'reply') AS n_amp
+        FROM _ie_act WHERE dst IS NOT NULL GROUP BY src, dst"""
+    )
+    engine.execute(
+        """CREATE OR REPLACE TEMP TABLE _ie_out AS
+        SELECT src AS acct, count(*) AS outflow, count(DISTINCT dst) AS n_targets
+        FROM _ie_act GROUP BY src"""
+    )
+    engine.execute(
+        """CREATE OR REPLACE TEMP TABLE _ie_in AS
+        SELECT dst AS acct, sum(n) AS inflow, sum(n_amp) AS inflow_amp,
+               count(*) AS n_engagers
+        FROM _ie_w GROUP BY dst"""
+    )
+
+
+class InsularEngagement(Tell):
+    name = "insular_engagement"
+    title = "Engagement received from the account's own network"
+    description = (
+        "The reposts, replies and quotes an account receives come mostly from one coordination "
+        "cluster, or from a closed group of engagers who engage with little else (Poisson "
+        "tests against the case's engagement, corrected by the accounts tested)."
+    )
+    params = (
+        Param("min_received", "int", 10, "Fewest engagements an account must receive.", minimum=1),
+        Param("min_engagers", "int", 3, "Fewest distinct engagers behind a finding.", minimum=2),
+        Param(
+            "loyalty",
+            "float",
+            0.8,
+            "Smallest share of engagement that stays inside a group (both ways).",
+            minimum=0.5,
+            maximum=1,
+        ),
+        Param("min_targets", "int", 3, "Fewest accounts in a closed group.", minimum=2),
+        Param(
+            "max_targets",
+            "int",
+            50,
+            "Most distinct accounts a focused engager engages (bounds the work).",
+            minimum=2,
+        ),
+        Param(
+            "max_share",
+            "float",
+            0.5,
+            "Largest share of the case's engagement a closed group may take.",
+            minimum=0,
+            maximum=1,
+        ),
+    )
+
+    def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
+        engine = ctx.engine
+        register_poisson_tail(engine)
+        build_actions(engine)
+        (total,) = engine.fetchall("SELECT count(*) FROM _ie_act")[0]
+        engine.execute(
+            "CREATE OR REPLACE TEMP TABLE _ie_rows "
+            "(acct BIGINT, strength DOUBLE, detail VARCHAR, rank INTEGER, cluster_id INTEGER)"
+        )
+        if int(total) > 0:
+            self._cluster_view(engine, params, int(total))
+            self._group_view(engine, params, int(total))
+        engine.execute(
+            f"""INSERT INTO {ctx.table} BY NAME
+            SELECT acct, '{self.name}' AS tell, strength, {score_sql("strength")} AS score,
+                   detail, cluster_id
+            FROM _ie_rows WHERE strength > 0
+            QUALIFY row_number() OVER (PARTITION BY acct ORDER BY strength DESC, rank) = 1"""
+        )
+        for table in _SCRATCH:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _cluster_view(self, engine: Engine, params: Mapping[str, Any], total: int) -> None:
+        """Accounts receiving from one cluster, then that cluster's loyal engagers."""
+        min_received, min_engagers = int(params["min_received"]), int(params["min_engagers"])
+        loyalty = float(params["loyalty"])
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _ie_hits AS
+            WITH made AS (
+                SELECT c.cluster_id, count(*) / {total} AS p
+                FROM _ie_act AS x JOIN account_clusters AS c ON c.acct = x.src
+                GROUP BY c.cluster_id),
+            own AS (SELECT acct, cluster_id AS own_cluster FROM account_clusters),
+            got AS (
+                SELECT w.dst, c.cluster_id,
+                       sum(CASE WHEN o.own_cluster = c.cluster_id THEN w.n ELSE w.n_amp END)
+                           AS k,
+                       count(*) FILTER (WHERE CASE WHEN o.own_cluster = c.cluster_id
+                                                   THEN w.n ELSE w.n_amp END > 0) AS engagers,
+                       bool_or(o.own_cluster = c.cluster_id) AS inside
+                FROM _ie_w AS w JOIN account_clusters AS c ON c.acct = w.src
+                LEFT JOIN own AS o ON o.acct = w.dst
+                GROUP BY w.dst, c.cluster_id)
+            SELECT g.dst, g.cluster_id, g.k, g.engagers, coalesce(g.inside, false) AS inside,
+                   CASE WHEN g.inside THEN i.inflow ELSE i.inflow_amp END AS received, m.p
+            FROM got AS g JOIN _ie_in AS i ON i.acct = g.dst
+            JOIN made AS m USING (cluster_id)
+            WHERE g.engagers >= {min_engagers}
+              AND CASE WHEN g.inside THEN i.inflow ELSE i.inflow_amp END >= {min_received}"""
+        )
+        m = max(int(engine.fetchall("SELECT count(*) FROM _ie_hits")[0][0]), 1)
+        strength = strength_sql(
+            "cib_poisson_tail(CAST(k AS BIGINT), greatest(received * p, 1e-9))", m
+        )
+        engine.execute("ALTER TABLE _ie_hits ADD COLUMN strength DOUBLE")
+        engine.execute(f"UPDATE _ie_hits SET strength = {strength}")
+        engine.execute(
+            """INSERT INTO _ie_rows
+            SELECT dst, strength,
+                   printf('%d of %d %s received came from %d members of cluster %d%s, which '
+                          'make %.1f%% of the case''s engagement actions',
+                          k, received, CASE WHEN inside THEN 'reposts, replies and quotes'
+                                            ELSE 'reposts and quotes' END,
+                          engagers, cluster_id, CASE WHEN inside THEN ' (its own)' ELSE '' END,
+                          100 * p), 1,
+                   -- an outsider amplified by a cluster is its beneficiary, not a member
+                   CASE WHEN inside THEN cluster_id END
+            FROM _ie_hits"""
+        )
+        # the engaging side: members spending most of their engagement on such accounts
+        engine.execute(
+            f"""INSERT INTO _ie_rows
+            WITH best AS (
+                SELECT dst, cluster_id, strength FROM _ie_hits WHERE strength > 0),
+            spent AS (
+                SELECT w.src, c.cluster_id, sum(w.n) AS inside, max(b.strength) AS strength,
+                       count(*) AS n_targets
+                FROM _ie_w AS w JOIN account_clusters AS c ON c.acct = w.src
+                JOIN best AS b ON b.dst = w.dst AND b.cluster_id = c.cluster_id
+                GROUP BY w.src, c.cluster_id)
+            SELECT s.src, s.strength,
+                   printf('%d of its %d engagements go to %d account%s that receive their '
+                          'engagement mostly from its cluster %d', s.inside, o.outflow,
+                          s.n_targets, CASE WHEN s.n_targets = 1 THEN '' ELSE 's' END,
+                          s.cluster_id), 2, s.cluster_id
+            FROM spent AS s JOIN _ie_out AS o ON o.acct = s.src
+            WHERE s.inside >= {loyalty} * o.outflow"""
+        )
+
+    def _group_view(self, engine: Engine, params: Mapping[str, Any], total: int) -> None:
+        """Closed groups of engagers and targets, found without clusters."""
+        min_received, min_engagers = int(params["min_received"]), int(params["min_engagers"])
+        loyalty, max_share = float(params["loyalty"]), float(params["max_share"])
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _ie_members AS
+            WITH focused AS (
+                SELECT w.src, w.dst, w.n FROM _ie_w AS w
+                JOIN _ie_out AS o ON o.acct = w.src
+                WHERE o.n_targets <= {int(params["max_targets"])}),
+            candidates AS (
+                SELECT dst AS t FROM focused GROUP BY dst
+                HAVING count(*) >= {min_engagers} AND sum(n) >= {min_received}),
+            engagers AS (
+                SELECT f.dst AS t, f.src AS s FROM focused AS f
+                WHERE f.dst IN (SELECT t FROM candidates)),
+            reach AS (
+                SELECT e.t, f.dst AS g, count(*) AS shared
+                FROM engagers AS e JOIN focused AS f ON f.src = e.s
+                GROUP BY e.t, f.dst),
+            targets AS (SELECT t, g FROM reach WHERE g = t OR shared >= 2)
+            SELECT t, 'target' AS side, g AS acct FROM targets
+            UNION ALL SELECT t, 'engager' AS side, s AS acct FROM engagers AS e
+            WHERE NOT EXISTS (SELECT 1 FROM targets AS g WHERE g.t = e.t AND g.g = e.s)"""
+        )
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _ie_groups AS
+            WITH targets AS (SELECT t, acct AS g FROM _ie_members WHERE side = 'target'),
+            engagers AS (SELECT t, acct AS s FROM _ie_members WHERE side = 'engager'),
+            inside AS (
+                SELECT e.t, sum(w.n) AS k FROM engagers AS e
+                JOIN _ie_w AS w ON w.src = e.s
+                JOIN targets AS g ON g.t = e.t AND g.g = w.dst GROUP BY e.t),
+            sides AS (
+                SELECT g.t, count(*) AS n_group, sum(i.inflow) AS inflow_g
+                FROM targets AS g JOIN _ie_in AS i ON i.acct = g.g GROUP BY g.t),
+            outflow AS (
+                SELECT e.t, count(*) AS n_engagers, sum(o.outflow) AS outflow_s
+                FROM engagers AS e JOIN _ie_out AS o ON o.acct = e.s GROUP BY e.t)
+            SELECT s.t, s.n_group, k.k, s.inflow_g, o.n_engagers, o.outflow_s,
+                   s.inflow_g / {total} AS share
+            FROM sides AS s JOIN outflow AS o USING (t) JOIN inside AS k USING (t)
+            WHERE s.n_group >= {int(params["min_targets"])} AND o.n_engagers >= {min_engagers}
+              AND k.k >= {loyalty} * o.outflow_s AND k.k >= {loyalty} * s.inflow_g
+              AND s.inflow_g <= {max_share} * {total}"""
+        )
+        (m,) = engine.fetchall(
+            f"""SELECT count(*) FROM (SELECT dst FROM _ie_w GROUP BY dst
+                HAVING count(*) >= {min_engagers} AND sum(n) >= {min_received})"""
+        )[0]
+        strength = strength_sql(
+            "cib_poisson_tail(CAST(k AS BIGINT), greatest(outflow_s * share, 1e-9))", max(int(m), 1)
+        )
+        engine.execute("ALTER TABLE _ie_groups ADD COLUMN strength DOUBLE")
+        engine.execute(f"UPDATE _ie_groups SET strength = {strength}")
+        engine.execute(
+            """INSERT INTO _ie_rows
+            SELECT t, strength,
+                   printf('closed group: %d engagers spend %.0f%% of their %d engagements on '
+                          'this account and %d others, which get %.0f%% of their engagement '
+                          'from them (%.1f%% of the case''s engagement)', n_engagers,
+                          100 * k / outflow_s, outflow_s, n_group - 1, 100 * k / inflow_g,
+                          100 * share), 3, c.cluster_id
+            FROM _ie_groups AS g LEFT JOIN account_clusters AS c ON c.acct = g.t
+            WHERE strength > 0"""
+        )
+        # the engaging side: engagers of a closed group who engage little else
+        engine.execute(
+            f"""INSERT INTO _ie_rows
+            WITH spent AS (
+                SELECT e.t, e.acct AS s, sum(w.n) AS n,
+                       -- the cluster its engagement reaches most (the link of the
+                       -- combination rule): an amplifier of a flagged cluster
+                       arg_max(c.cluster_id, w.n) AS cluster_id
+                FROM _ie_members AS e JOIN _ie_groups AS g ON g.t = e.t AND g.strength > 0
+                JOIN _ie_w AS w ON w.src = e.acct
+                JOIN _ie_members AS m ON m.t = e.t AND m.side = 'target' AND m.acct = w.dst
+                LEFT JOIN account_clusters AS c ON c.acct = w.dst
+                WHERE e.side = 'engager' GROUP BY e.t, e.acct)
+            SELECT s.s, g.strength,
+                   printf('engages almost only a closed group (%d of its %d engagements '
+                          'reach a group of %d accounts)', s.n, o.outflow, g.n_group), 4,
+                   s.cluster_id
+            FROM spent AS s JOIN _ie_groups AS g USING (t)
+            JOIN _ie_out AS o ON o.acct = s.s
+            WHERE s.n >= {loyalty} * o.outflow"""
+        )
+
+
+register(InsularEngagement())
