@@ -78,7 +78,9 @@ def test_lexicon_classes_real_style_sentences(text: str, expected: str) -> None:
     both kinds of term is political; short Chinese characters inside other words do not
     match (山东 is a province, 花钱 is spending)."""
     con = duckdb.connect()
-    got = con.execute(f"SELECT {post_class_sql('x')} FROM (SELECT lower(?) AS x)", [text]).fetchone()
+    got = con.execute(
+        f"SELECT {post_class_sql('x')} FROM (SELECT lower(?) AS x)", [text]
+    ).fetchone()
     assert got is not None and got[0] == expected
 
 
@@ -141,9 +143,7 @@ def _history(style: str, members: int = 3) -> list[scenes.Post]:
 
 
 @pytest.mark.parametrize("style", ["hijacked", "sports_fan", "bilingual"])
-def test_repurposed_fires_on_hijacked_accounts_only(
-    case: Case, tmp_path: Path, style: str
-) -> None:
+def test_repurposed_fires_on_hijacked_accounts_only(case: Case, tmp_path: Path, style: str) -> None:
     """Planted: three members of a retweet ring are old Bengali accounts, silent nine years,
     back in English and Chinese politics under a new handle. No organic account of the
     background has a long gap, so the case's rate is tiny and three of the ring's six
@@ -235,8 +235,11 @@ def test_camouflage_fires_on_a_cluster_interleaving_spam(case: Case, tmp_path: P
     67% mundane, switching on most consecutive posts. Among the other accounts only the
     news outlet mixes, so five of five is very surprising. The outlet and the football fan
     are in no cluster and get nothing."""
-    _detect(case, tmp_path, scenes.organic_background() + _personas_with("camouflage")
-            + _organic_mixers())
+    _detect(
+        case,
+        tmp_path,
+        scenes.organic_background() + _personas_with("camouflage") + _organic_mixers(),
+    )
     found = _tell(case, "camouflage")
     assert set(found) == {f"persona_{m}" for m in range(5)}
     assert all(float(r["score"]) >= 0.5 for r in found.values())  # type: ignore[arg-type]
@@ -252,8 +255,9 @@ def test_camouflage_is_quiet_on_football_fans_who_mention_politics(
     """Look-alike inside a cluster: the same personas, but as football fans whose twenty
     match posts each dwarf the three political ones (13% political < 20%, and a switch on
     only 23% of consecutive posts): no mixers."""
-    _detect(case, tmp_path, scenes.organic_background() + _personas_with("football")
-            + _organic_mixers())
+    _detect(
+        case, tmp_path, scenes.organic_background() + _personas_with("football") + _organic_mixers()
+    )
     assert _clustered(case, "persona_0")
     assert _tell(case, "camouflage") == {}
     # control: with lower bars (10% share; they switch on 5 of 22 consecutive posts) the same

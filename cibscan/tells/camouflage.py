@@ -38,17 +38,36 @@ from cibscan.tells.lexicon import post_class_sql
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Camouflage", "classed_posts_sql", "post_class_sql"]
+__all__ = [
+    "Camouflage",
+    "classed_posts_sql",
+    "original_join_sql",
+    "post_class_sql",
+    "repost_class_sql",
+]
+
+
+def repost_class_sql(post: str = "p", original: str = "o") -> str:
+    """SQL for the class of post ``post`` joined to its original ``original`` by
+    :func:`original_join_sql`: a repost without text of its own takes its original's. The one
+    definition the tell and the report's camouflage plot share."""
+    return post_class_sql(f"coalesce(nullif({post}.text_norm, ''), {original}.text_norm)")
+
+
+def original_join_sql(post: str = "p", original: str = "o") -> str:
+    """``LEFT JOIN posts AS <original> ON ...``: the original of a repost, if in the case."""
+    return (
+        f"LEFT JOIN posts AS {original} ON {post}.repost_of_post IS NOT NULL "
+        f"AND {original}.platform = {post}.platform "
+        f"AND {original}.post_id = {post}.repost_of_post"
+    )
 
 
 def classed_posts_sql(source: str = "cib_posts") -> str:
     """SQL of ``(acct, t, cls)`` for the posts of ``source`` (``acct, t, platform,
-    text_norm, repost_of_post``): a repost without text of its own takes its original's."""
-    text = "coalesce(nullif(p.text_norm, ''), o.text_norm)"
-    return f"""SELECT p.acct, p.t, {post_class_sql(text)} AS cls
-        FROM {source} AS p LEFT JOIN posts AS o
-          ON p.repost_of_post IS NOT NULL AND o.platform = p.platform
-         AND o.post_id = p.repost_of_post"""
+    text_norm, repost_of_post``)."""
+    return f"""SELECT p.acct, p.t, {repost_class_sql()} AS cls
+        FROM {source} AS p {original_join_sql()}"""
 
 
 class Camouflage(Tell):

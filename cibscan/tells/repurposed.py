@@ -61,12 +61,13 @@ SCRIPTS: tuple[tuple[str, str], ...] = (
 #: declared language codes that name no language
 _NO_LANGUAGE = ("und", "zxx", "qam", "qct", "qht", "qme", "qst", "art")
 #: frequent words of four letters or more that say nothing about a topic
-_STOPWORDS = (
+_STOPWORDS_TEXT = (
     "that this with have from they will what your about just been were there their would "
     "when more some like only also than then them very into over after before here being "
     "because could should these those which while where does doing done dass eine einen "
     "nicht oder sich sind wird auch"
-).split()
+)
+_STOPWORDS = tuple(_STOPWORDS_TEXT.split())
 
 
 def script_sql(text: str) -> str:
@@ -99,7 +100,13 @@ class Repurposed(Tell):
             minimum=0.01,
             maximum=1,
         ),
-        Param("name_window", "duration", 90 * 86400.0, "How soon after a comeback a new name counts.", 0),
+        Param(
+            "name_window",
+            "duration",
+            90 * 86400.0,
+            "How soon after a comeback a new name counts.",
+            0,
+        ),
     )
 
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
@@ -169,9 +176,9 @@ class Repurposed(Tell):
                        arg_max(label, b) AS was, arg_max(label, a) AS now
                 FROM sides GROUP BY acct, kind HAVING max(b) > 0 AND max(a) > 0),
             language AS (
-                SELECT acct, max(tv) AS tv, arg_max(was, tv + 1e-9 * CAST(kind = 'language' AS DOUBLE)) AS was,
-                       arg_max(now, tv + 1e-9 * CAST(kind = 'language' AS DOUBLE)) AS now
-                FROM distance GROUP BY acct),
+                SELECT acct, max(tv) AS tv, arg_max(was, rank) AS was, arg_max(now, rank) AS now
+                FROM (SELECT *, tv + 1e-9 * CAST(kind = 'language' AS DOUBLE) AS rank
+                      FROM distance) GROUP BY acct),
             tokens AS (
                 SELECT acct, before,
                        unnest(regexp_split_to_array(text_norm, '[^\\p{{L}}\\p{{M}}\\p{{N}}_]+'))
@@ -232,12 +239,14 @@ class Repurposed(Tell):
             WITH tested AS (SELECT b.*, {strength} AS strength FROM _rp_tests AS b WHERE b.k > 0)
             SELECT c.acct, '{self.name}' AS tell, b.strength, {score_sql("b.strength")} AS score,
                    printf('silent for %s until %s, then changed: %s; %d of %d eligible cluster '
-                          'members came back changed, against a rate of %.1f%% among the case''s other '
-                          'eligible accounts',
-                          printf('%d days', CAST(c.gap // 86400 AS BIGINT)), strftime(to_timestamp(c.back), '%Y-%m-%d'),
+                          'members came back changed, against a rate of %.1f%% among the '
+                          'case''s other eligible accounts',
+                          printf('%d days', CAST(c.gap // 86400 AS BIGINT)),
+                          strftime(to_timestamp(c.back), '%Y-%m-%d'),
                           concat_ws(', ',
                               CASE WHEN c.language_shift
-                                   THEN printf('language %s -> %s', c.was, c.now) END,
+                                   THEN printf('language %s -> %s',
+                                               left(c.was, 16), left(c.now, 16)) END,
                               CASE WHEN c.topic_shift
                                    THEN printf('topic (%.0f%% shared words)',
                                                100 * c.overlap) END,
