@@ -11,7 +11,7 @@ import pytest
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import detect
 from cibscan.store import Case
-from cibscan.tells.camouflage import post_class_sql
+from cibscan.tells.lexicon import post_class_sql
 from tests import scenes
 from tests.conftest import load, rows
 

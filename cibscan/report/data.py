@@ -17,7 +17,7 @@ from typing import Any
 from cibscan.engine import Engine
 from cibscan.engine.base import iter_rows_as_dicts
 from cibscan.export.tables import clusters_sql, evidence_clusters_sql, nodes_sql
-from cibscan.tells.camouflage import original_join_sql, repost_class_sql
+from cibscan.tells.lexicon import original_join_sql, repost_class_sql
 
 #: office hours of an operator's local day, used to infer the likely UTC offset
 OFFICE_HOURS = range(9, 18)

@@ -34,7 +34,7 @@ from cibscan.detect.statistics import register_poisson_tail, strength_sql
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
-from cibscan.tells.lexicon import post_class_sql
+from cibscan.tells.lexicon import original_join_sql, post_class_sql, repost_class_sql
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +45,6 @@ __all__ = [
     "post_class_sql",
     "repost_class_sql",
 ]
-
-
-def repost_class_sql(post: str = "p", original: str = "o") -> str:
-    """SQL for the class of post ``post`` joined to its original ``original`` by
-    :func:`original_join_sql`: a repost without text of its own takes its original's. The one
-    definition the tell and the report's camouflage plot share."""
-    return post_class_sql(f"coalesce(nullif({post}.text_norm, ''), {original}.text_norm)")
-
-
-def original_join_sql(post: str = "p", original: str = "o") -> str:
-    """``LEFT JOIN posts AS <original> ON ...``: the original of a repost, if in the case."""
-    return (
-        f"LEFT JOIN posts AS {original} ON {post}.repost_of_post IS NOT NULL "
-        f"AND {original}.platform = {post}.platform "
-        f"AND {original}.post_id = {post}.repost_of_post"
-    )
 
 
 def classed_posts_sql(source: str = "cib_posts") -> str:

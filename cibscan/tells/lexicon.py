@@ -391,3 +391,20 @@ def post_class_sql(text: str) -> str:
         f"WHEN regexp_matches({text}, {_literal(MUNDANE_PATTERN)}) THEN 'mundane' "
         "ELSE 'other' END"
     )
+
+
+def repost_class_sql(post: str = "p", original: str = "o") -> str:
+    """SQL for the class of post ``post`` joined to its original ``original`` by
+    :func:`original_join_sql`: a repost without text of its own takes its original's. The one
+    definition the camouflage tell and the report's camouflage plot share (kept here, not in
+    the tell's module, so that importing it registers no tell out of order)."""
+    return post_class_sql(f"coalesce(nullif({post}.text_norm, ''), {original}.text_norm)")
+
+
+def original_join_sql(post: str = "p", original: str = "o") -> str:
+    """``LEFT JOIN posts AS <original> ON ...``: the original of a repost, if in the case."""
+    return (
+        f"LEFT JOIN posts AS {original} ON {post}.repost_of_post IS NOT NULL "
+        f"AND {original}.platform = {post}.platform "
+        f"AND {original}.post_id = {post}.repost_of_post"
+    )
