@@ -12,6 +12,7 @@ from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import export
 from cibscan.store import Case
+from cibscan.tells.base import tells
 from tests import scenes
 from tests.conftest import rows
 
@@ -163,8 +164,7 @@ def test_exports_follow_the_documented_contract(
         "reasons",
     ]
     signal_columns = [f"score_{run.name}" for run in report.signals]
-    tell_columns = ["score_creation_burst", "score_shift_schedule"]
-    tell_columns += ["score_insular_engagement", "score_cross_platform"]
+    tell_columns = [f"score_{name}" for name in tells()]  # DEFAULT_TELLS order
     assert header[7:] == [*signal_columns, *tell_columns]
     assert len(table) == report.accounts
     ring = next(r for r in table if r["account_id"] == "ring_3")

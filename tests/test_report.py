@@ -57,6 +57,16 @@ def report_path(scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempP
     return path
 
 
+def test_report_plots_political_vs_mundane_posts_per_cluster(report_path: Path) -> None:
+    """The copypasta personas' talking points are political (the camouflage tell's lexicon):
+    their cluster's camouflage plot has political bars and says so in the tooltips."""
+    page = report_path.read_text(encoding="utf-8")
+    sections = page.split('<h2 id="accounts">')[0].split('<h3 id="c-')[1:]
+    (personas,) = [s for s in sections if "twitter-persona_0" in s]
+    assert "political (red) vs mundane (green) posts per week" in personas
+    assert "15 political, 0 mundane (100% political)" in personas
+
+
 def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     page = report_path.read_text(encoding="utf-8")
     assert "20</b> accounts flagged in <b>4</b> clusters" in page
@@ -70,7 +80,7 @@ def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
         assert f'id="a-twitter-{member}"' in page
     assert 'id="a-reddit-xp_r"' not in page  # sections are for flagged accounts
     assert page.count('<h3 id="c-') == 5
-    assert page.count("<svg") == 5 * 4  # four plots per cluster
+    assert page.count("<svg") == 5 * 5  # five plots per cluster
     # the megabyte-long post is cut, so the page stays small
     assert report_path.stat().st_size < 1_000_000
 

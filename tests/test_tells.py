@@ -76,7 +76,7 @@ def test_a_cluster_created_together_in_a_quiet_time_is_a_burst(case: Case, tmp_p
     export(case, "csv", tmp_path / "accounts.csv", "accounts")
     header = (tmp_path / "accounts.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.endswith(
-        ",score_creation_burst,score_shift_schedule,score_insular_engagement,score_cross_platform"
+        "," + ",".join(f"score_{name}" for name in tells())  # DEFAULT_TELLS order
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from cibscan.engine import Engine
 from cibscan.engine.base import iter_rows_as_dicts
 from cibscan.export.tables import clusters_sql, evidence_clusters_sql, nodes_sql
+from cibscan.tells.lexicon import original_join_sql, repost_class_sql
 
 #: office hours of an operator's local day, used to infer the likely UTC offset
 OFFICE_HOURS = range(9, 18)
@@ -35,6 +36,8 @@ class ClusterView:
     created: list[tuple[date, int]] = field(default_factory=list)
     activity: list[tuple[date, int]] = field(default_factory=list)
     offset: tuple[int, float] | None = None
+    #: per week: political and mundane posts of the members (the camouflage tell's classes)
+    classes: list[tuple[date, int, int]] = field(default_factory=list)
     personas: PersonaFootprint | None = None
 
 
@@ -119,6 +122,20 @@ def _daily(source: str) -> str:
         FROM ({source}) AS x WHERE created_at IS NOT NULL GROUP BY ALL ORDER BY cluster_id, day"""
 
 
+def _weekly_classes(top: str) -> str:
+    """Political and mundane posts of the members per week (camouflage's share over time)."""
+    return f"""SELECT cluster_id, week,
+               count(*) FILTER (WHERE cls = 'political') AS political,
+               count(*) FILTER (WHERE cls = 'mundane') AS mundane
+        FROM (SELECT s.cluster_id,
+                     CAST(date_trunc('week', timezone('UTC', p.created_at)) AS DATE) AS week,
+                     {repost_class_sql()} AS cls
+              FROM posts AS p JOIN account_scores AS s USING (platform, account_id)
+              {original_join_sql()}
+              WHERE s.cluster_id IN ({top}) AND p.created_at IS NOT NULL) AS x
+        GROUP BY cluster_id, week ORDER BY cluster_id, week"""
+
+
 def _evidence(engine: Engine, side_key: str, where: str, per: int) -> list[Row]:
     """Evidence rows (the export's columns) with the cluster of account a, ``per`` rows for
     each value of ``side_key``: the rarest shared items first (an item few accounts shared
@@ -168,6 +185,8 @@ def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView]
         views[cid].offset = infer_offset(weekly)
     for r in _rows(engine, _daily(_member_posts(top))):
         views[r["cluster_id"]].activity.append((r["day"], int(r["n"])))
+    for r in _rows(engine, _weekly_classes(top)):
+        views[r["cluster_id"]].classes.append((r["week"], int(r["political"]), int(r["mundane"])))
     created = f"""SELECT s.cluster_id, a.created_at FROM accounts AS a
         JOIN account_scores AS s USING (platform, account_id) WHERE s.cluster_id IN ({top})"""
     for r in _rows(engine, _daily(created)):

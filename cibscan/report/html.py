@@ -3,6 +3,7 @@
 Layout follows a platform takedown report: a summary (footprint per platform, time span, the
 signals behind the ties, the likely operator time zone), then the clusters ranked by score,
 each with its network map, weekly activity heat map, activity and account-creation plots,
+the political vs mundane posts per week (the camouflage tell's classes),
 members and the shared items behind its ties, then one section per flagged account with its
 sub-scores and evidence. Every data string passes :func:`cibscan.report.escape.text`; the
 page's Content-Security-Policy forbids scripts and remote loads even if one slipped through.
@@ -20,7 +21,7 @@ from cibscan import __version__
 from cibscan.export.base import require_findings
 from cibscan.report.data import ClusterView, PersonaFootprint, ReportData, gather
 from cibscan.report.escape import text
-from cibscan.report.plots import MapNode, bar_chart, heat_map, network_map
+from cibscan.report.plots import MapNode, bar_chart, class_share_chart, heat_map, network_map
 from cibscan.store import Case
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,9 @@ def _cluster_plots(view: ClusterView) -> str:
                 heat_map(view.weekly, "posts by weekday and hour (UTC)"),
                 bar_chart(view.activity, "posts per day"),
                 bar_chart(view.created, "accounts created per day", "#6a8f3a"),
+                class_share_chart(
+                    view.classes, "political (red) vs mundane (green) posts per week"
+                ),
             )
         )
         + "</div>"

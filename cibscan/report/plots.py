@@ -88,6 +88,46 @@ def bar_chart(points: Sequence[tuple[date, int]], title: str, colour: str = "#4a
     return _svg(width, height, "".join(parts), title)
 
 
+def class_share_chart(points: Sequence[tuple[date, int, int]], title: str) -> str:
+    """Political (red, bottom) and mundane (green, top) posts per week as stacked bars, with
+    the political share in each bar's tooltip: camouflage shows as green between red."""
+    width, height, left, bottom = 560, 150, 36, 20
+    parts = [f'<text x="{width // 2}" y="12" class="t" text-anchor="middle">{text(title)}</text>']
+    shown = [(d, p, m) for d, p, m in points if p + m > 0]
+    if not shown:
+        parts.append(
+            f'<text x="{width // 2}" y="70" class="l" text-anchor="middle">'
+            "no political or mundane posts</text>"
+        )
+        return _svg(width, height, "".join(parts), title)
+    first, last = shown[0][0], shown[-1][0]
+    weeks = (last - first).days // 7 + 1
+    peak = max(p + m for _, p, m in shown)
+    plot_w, plot_h = width - left - 8, height - bottom - 22
+    bar_w = max(plot_w / weeks - 1, 1.0)
+    for day, political, mundane in shown:
+        x = left + (day - first).days // 7 * plot_w / weeks
+        hp, hm = plot_h * political / peak, plot_h * mundane / peak
+        tip = (
+            f"week of {day.isoformat()}: {political} political, {mundane} mundane "
+            f"({political / (political + mundane):.0%} political)"
+        )
+        parts.append(
+            f"<g><title>{tip}</title>"
+            f'<rect x="{x:.1f}" y="{20 + plot_h - hp:.1f}" width="{bar_w:.1f}" '
+            f'height="{hp:.1f}" fill="#b22222"/>'
+            f'<rect x="{x:.1f}" y="{20 + plot_h - hp - hm:.1f}" width="{bar_w:.1f}" '
+            f'height="{hm:.1f}" fill="#6a8f3a"/></g>'
+        )
+    parts.append(f'<text x="0" y="28" class="l">{peak}</text>')
+    parts.append(f'<text x="{left}" y="{height - 4}" class="l">{first.isoformat()}</text>')
+    parts.append(
+        f'<text x="{width - 8}" y="{height - 4}" class="l" text-anchor="end">'
+        f"{last.isoformat()}</text>"
+    )
+    return _svg(width, height, "".join(parts), title)
+
+
 @dataclass(frozen=True)
 class MapNode:
     """One account on a network map."""

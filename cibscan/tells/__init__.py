@@ -8,6 +8,8 @@
 DEFAULT_TELLS: tuple[str, ...] = (
     "cibscan.tells.creation_burst",
     "cibscan.tells.shift_schedule",
+    "cibscan.tells.repurposed",
+    "cibscan.tells.camouflage",
     "cibscan.tells.insular_engagement",
     "cibscan.tells.cross_platform",
 )
