@@ -18,7 +18,11 @@ persona_id, basis``; ``persona_id`` is the smallest ``acct`` of the persona):
   platform (default avatars are shared by thousands);
 - ``bio``: a profile's description or URL links the other account (``youtube.com/@name``,
   ``reddit.com/user/name``, ``x.com/name``, ``tiktok.com/@name``, ...);
-- ``content``: a significant coordination tie (``edges``) between accounts on two platforms.
+- ``content``: a significant coordination tie (``edges``) between two accounts on two
+  platforms when neither has another tie on the other's platform (a cluster spanning
+  platforms is many people, not one persona).
+Personas holding more than ``max_accounts`` accounts of one platform are chains of
+coincidences, not one identity, and are dropped.
 
 Personas are the connected components of these links (union-find over the links, a bounded
 set: never over posts). The tell's strength is the persona's coordination evidence: an
@@ -101,6 +105,22 @@ def _links_sql(params: Mapping[str, Any]) -> str:
         SELECT * FROM profiles WHERE image IS NOT NULL AND image <> ''
         QUALIFY count(*) OVER (PARTITION BY image, platform) <= {max_accounts}),
     refs AS (SELECT * FROM ({bios}) WHERE ref IS NOT NULL AND ref <> ''),
+    ties AS (
+        SELECT e.a AS x, e.b AS y, ib.platform AS y_platform FROM edges AS e
+        JOIN account_index AS ia ON ia.acct = e.a JOIN account_index AS ib ON ib.acct = e.b
+        WHERE ia.platform <> ib.platform
+        UNION ALL
+        SELECT e.b, e.a, ia.platform FROM edges AS e
+        JOIN account_index AS ia ON ia.acct = e.a JOIN account_index AS ib ON ib.acct = e.b
+        WHERE ia.platform <> ib.platform),
+    -- a tie is identity only between two accounts that have no other tie on the other's
+    -- platform: a cluster spanning platforms is many people, not one persona
+    unique_ties AS (
+        SELECT x AS a, y AS b FROM ties
+        QUALIFY count(*) OVER (PARTITION BY x, y_platform) = 1
+        INTERSECT
+        SELECT y, x FROM ties
+        QUALIFY count(*) OVER (PARTITION BY x, y_platform) = 1),
     links AS (
         SELECT x.acct AS a, y.acct AS b, 'handle' AS basis FROM handles AS x
         JOIN handles AS y ON x.handle = y.handle AND x.platform < y.platform
@@ -116,9 +136,7 @@ def _links_sql(params: Mapping[str, Any]) -> str:
           ON p.platform = r.target AND p.platform <> r.platform
          AND (p.raw_handle = r.ref OR lower(p.account_id) = r.ref)
         UNION ALL
-        SELECT e.a, e.b, 'content' FROM edges AS e
-        JOIN account_index AS ia ON ia.acct = e.a JOIN account_index AS ib ON ib.acct = e.b
-        WHERE ia.platform <> ib.platform)
+        SELECT a, b, 'content' FROM unique_ties)
     SELECT least(a, b) AS a, greatest(a, b) AS b, string_agg(DISTINCT basis, ';') AS basis
     FROM links WHERE a <> b GROUP BY 1, 2"""
 
@@ -164,8 +182,14 @@ def build_personas(engine: Engine, params: Mapping[str, Any]) -> int:
             FROM _xp_members AS m ORDER BY m.persona_id, m.acct"""
         )
         engine.execute("DROP TABLE IF EXISTS _xp_members")
+        # a chain of links holding several accounts of one platform is not one identity
+        engine.execute(
+            f"""DELETE FROM account_personas WHERE persona_id IN (
+                SELECT p.persona_id FROM account_personas AS p JOIN account_index USING (acct)
+                GROUP BY p.persona_id, platform HAVING count(*) > {int(params["max_accounts"])})"""
+        )
     engine.execute("DROP TABLE IF EXISTS _xp_links")
-    return len(set(persona.values()))
+    return int(engine.fetchall("SELECT count(DISTINCT persona_id) FROM account_personas")[0][0])
 
 
 class CrossPlatform(Tell):

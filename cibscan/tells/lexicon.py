@@ -27,7 +27,9 @@ POLITICAL_WORDS: tuple[str, ...] = (
     r"democra\w*",
     r"elections?",
     r"elector\w*",
-    r"vot(?:e|es|ed|ers?|ing)",
+    r"voters?",  # not "vote": fandoms vote in award polls and chart races
+    r"councils?",
+    r"polling",
     r"ballots?",
     r"president\w*",
     r"governments?",
