@@ -75,7 +75,9 @@ def test_a_cluster_created_together_in_a_quiet_time_is_a_burst(case: Case, tmp_p
     assert detail.startswith("6 of 6 dated cluster members created within ±3d of 2023-06-0")
     export(case, "csv", tmp_path / "accounts.csv", "accounts")
     header = (tmp_path / "accounts.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith(",score_creation_burst,score_shift_schedule")
+    assert header.endswith(
+        ",score_creation_burst,score_shift_schedule,score_persona_names,score_impersonation"
+    )
 
 
 def test_a_burst_during_a_launch_week_is_not_surprising(case: Case, tmp_path: Path) -> None:

@@ -8,4 +8,6 @@
 DEFAULT_TELLS: tuple[str, ...] = (
     "cibscan.tells.creation_burst",
     "cibscan.tells.shift_schedule",
+    "cibscan.tells.persona_names",
+    "cibscan.tells.impersonation",
 )
