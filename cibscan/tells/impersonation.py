@@ -196,7 +196,8 @@ class Impersonation(Tell):
 
     def _match_protected(self, engine: Engine) -> None:
         strength = " ".join(
-            f"WHEN {str(p).lower()} AND {str(h).lower()} AND {str(n).lower()} THEN {s}"
+            f"WHEN photo = {str(p).lower()} AND handle_near = {str(h).lower()} "
+            f"AND name_eq = {str(n).lower()} THEN {s}"
             for (p, h, n), s in PROTECTED_STRENGTH.items()
         )
         near = near_sql("a.hk", "p.hk")
@@ -224,20 +225,21 @@ class Impersonation(Tell):
                                    AND (p.platform IS NULL OR p.platform = a.platform), false))
             SELECT acct,
                    CASE {strength} ELSE 0 END AS strength,
-                   printf('poses as protected identity %s%s:%s%s%s',
+                   printf('poses as protected identity %s%s: %s',
                           left(coalesce(p_handle, name), 40),
                           CASE WHEN p_platform IS NULL THEN '' ELSE ' (' || p_platform || ')' END,
-                          CASE WHEN photo THEN ' same profile image;' ELSE '' END,
-                          CASE WHEN handle_near
-                               THEN printf(' handle %s ~ %s;', left(handle, 40),
-                                           left(p_handle, 40)) ELSE '' END,
-                          CASE WHEN name_eq THEN ' same name' ELSE '' END) AS detail
+                          concat_ws('; ',
+                                    CASE WHEN photo THEN 'same profile image' END,
+                                    CASE WHEN handle_near
+                                         THEN printf('handle %s ~ %s', left(handle, 40),
+                                                     left(p_handle, 40)) END,
+                                    CASE WHEN name_eq THEN 'same name' END)) AS detail
             FROM judged WHERE photo OR handle_near OR name_eq"""
         )
 
     def _match_copies(self, engine: Engine) -> None:
         strength = " ".join(
-            f"WHEN {str(p).lower()} AND {str(h).lower()} THEN {s}"
+            f"WHEN photo = {str(p).lower()} AND handle_near = {str(h).lower()} THEN {s}"
             for (p, h), s in COPY_STRENGTH.items()
         )
         engine.execute(

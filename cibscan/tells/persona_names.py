@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cibscan.detect.statistics import register_poisson_tail, strength_sql
+from cibscan.engine import Engine
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
@@ -67,6 +68,17 @@ FEATURE_TEXT = {
     "name_only": "handles of a first name and a surname",
     "mismatch": "a Western display name that their handle does not contain",
 }
+#: which feature a detail names when several are equally strong (the most specific first)
+RANKED = (
+    "name_digits",
+    "stem",
+    "display_name",
+    "digit_run",
+    "name_few_digits",
+    "name_only",
+    "mismatch",
+    "shape",
+)
 #: features scored on one account alone (weakly)
 ACCOUNT_FEATURES = ("name_digits", "digit_run", "name_few_digits")
 _TEMP = ("_pn_acc", "_pn_split", "_pn_feat", "_pn_tests", "_pn_rows")
@@ -75,6 +87,124 @@ _TEMP = ("_pn_acc", "_pn_split", "_pn_feat", "_pn_tests", "_pn_rows")
 def _cap(expr: str) -> str:
     """SQL: first letter upper-case (names are stored folded)."""
     return f"(upper(left({expr}, 1)) || substr({expr}, 2))"
+
+
+def build_features(engine: Engine) -> None:
+    """Write ``_pn_acc`` (parsed handles and display names) and ``_pn_feat`` (one row per
+    account, feature and value, with the account's evidence); the name tables stay loaded."""
+    load_name_tables(engine)
+    _parse(engine)
+    _features(engine)
+
+
+def _parse(engine: Engine) -> None:
+    """Per account: the handle split into letters and trailing digits, its shape, the
+    normalised display name, and the best split of the letters into names."""
+    engine.execute(
+        r"""CREATE OR REPLACE TEMP TABLE _pn_acc AS
+        WITH a AS (
+            SELECT i.acct, any_value(a.handle) AS handle,
+                   any_value(a.display_name) AS display_name
+            FROM account_index AS i JOIN accounts AS a USING (platform, account_id)
+            WHERE NOT coalesce(list_contains(a.flags, 'hashed_identity'), false)
+            GROUP BY i.acct),
+        cleaned AS (
+            SELECT acct, nullif(trim(handle), '') AS handle,
+                   nullif(trim(regexp_replace(strip_accents(lower(display_name)),
+                                              '\s+', ' ', 'g')), '') AS dname,
+                   display_name
+            FROM a)
+        SELECT acct, handle, display_name, dname,
+               replace(replace(regexp_extract(lower(handle), '^([a-z._]+?)[0-9]*$', 1),
+                               '_', ''), '.', '') AS letters,
+               regexp_extract(handle, '([0-9]*)$', 1) AS digits,
+               regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+                   handle, '[A-Z]', 'A', 'g'), '[a-z]+', 'a', 'g'), '[0-9]', '9', 'g'),
+                   '[^Aa9]', '_', 'g') AS shape,
+               nullif(regexp_extract(lower(handle), '^(.*?[^0-9])[0-9]+$', 1), '') AS stem,
+               regexp_replace(lower(handle), '[^a-z0-9]', '', 'g') AS flat,
+               CASE WHEN len(string_split(dname, ' ')) BETWEEN 2 AND 3
+                    THEN string_split(dname, ' ')[1] END AS d_first,
+               CASE WHEN len(string_split(dname, ' ')) BETWEEN 2 AND 3
+                    THEN string_split(dname, ' ')[-1] END AS d_last
+        FROM cleaned"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _pn_split AS
+        WITH splits AS (
+            SELECT acct, digits, substr(letters, 1, i) AS a, substr(letters, i + 1) AS b
+            FROM _pn_acc, range(2, 40) AS r(i)
+            WHERE letters <> '' AND i < length(letters)),
+        matched AS (
+            SELECT s.acct, 1 AS pri, s.a, s.b FROM splits AS s
+            JOIN {FIRST_TABLE} AS f ON f.name = s.a JOIN {LAST_TABLE} AS l ON l.name = s.b
+            UNION ALL
+            SELECT s.acct, 2, s.a, s.b FROM splits AS s
+            JOIN {LAST_TABLE} AS l ON l.name = s.a JOIN {FIRST_TABLE} AS f ON f.name = s.b
+            UNION ALL
+            SELECT s.acct, 3, s.a, s.b FROM splits AS s
+            JOIN {FIRST_TABLE} AS f ON f.name = s.a
+            JOIN {LAST_PREFIX_TABLE} AS l ON l.prefix = s.b
+            WHERE length(s.digits) >= {DEFAULT_DIGITS}
+            UNION ALL
+            SELECT p.acct, 4, p.letters, '' FROM _pn_acc AS p
+            JOIN {FIRST_TABLE} AS f ON f.name = p.letters
+            WHERE length(p.digits) >= {DEFAULT_DIGITS})
+        SELECT acct, arg_min(pri, (pri, -length(a))) AS pri,
+               arg_min(a, (pri, -length(a))) AS a, arg_min(b, (pri, -length(a))) AS b
+        FROM matched GROUP BY acct"""
+    )
+
+
+def _features(engine: Engine) -> None:
+    """One row per (account, feature, value) with the account's own evidence."""
+    words = (
+        f"CASE s.pri WHEN 1 THEN printf(' = first name %s + surname %s', {_cap('s.a')}, "
+        f"{_cap('s.b')}) WHEN 2 THEN printf(' = surname %s + first name %s', "
+        f"{_cap('s.a')}, {_cap('s.b')}) WHEN 3 THEN printf(' = first name %s + start of "
+        f"a surname (%s…)', {_cap('s.a')}, {_cap('s.b')}) WHEN 4 THEN printf(' = first "
+        f"name %s', {_cap('s.a')}) ELSE '' END"
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _pn_feat AS
+        WITH acc AS (
+            SELECT p.*, s.pri,
+                   printf('handle %s', left(p.handle, 40)) || {words}
+                   || CASE WHEN length(p.digits) > 0
+                           THEN printf(' + %d digit%s', length(p.digits),
+                                       CASE WHEN length(p.digits) > 1 THEN 's' ELSE '' END)
+                           ELSE '' END
+                   || CASE WHEN p.display_name IS NOT NULL
+                           THEN printf('; display name ''%s''', left(p.display_name, 40))
+                           ELSE '' END AS evidence,
+                   p.d_first IN (SELECT name FROM {FIRST_TABLE})
+                   AND p.d_last IN (SELECT name FROM {LAST_TABLE}) AS western
+            FROM _pn_acc AS p LEFT JOIN _pn_split AS s USING (acct)
+            WHERE p.handle IS NOT NULL)
+        SELECT acct, 'handle' AS base, 'name_digits' AS feature, '' AS value, evidence
+        FROM acc WHERE pri IS NOT NULL AND length(digits) >= {DEFAULT_DIGITS}
+        UNION ALL
+        SELECT acct, 'handle', 'digit_run', '', evidence FROM acc
+        WHERE pri IS NULL AND length(digits) >= {DEFAULT_DIGITS}
+        UNION ALL
+        SELECT acct, 'handle', 'name_few_digits', '', evidence FROM acc
+        WHERE pri IN (1, 2) AND length(digits) BETWEEN 1 AND {DEFAULT_DIGITS - 1}
+        UNION ALL
+        SELECT acct, 'handle', 'name_only', '', evidence FROM acc
+        WHERE pri IN (1, 2) AND digits = ''
+        UNION ALL
+        SELECT acct, 'handle', 'mismatch', '', evidence FROM acc
+        WHERE western AND length(d_first) >= 3 AND length(d_last) >= 3
+          AND position(d_first IN flat) = 0 AND position(d_last IN flat) = 0
+        UNION ALL
+        SELECT acct, 'handle', 'shape', shape, evidence FROM acc
+        UNION ALL
+        SELECT acct, 'handle', 'stem', stem, evidence FROM acc WHERE length(stem) >= 3
+        UNION ALL
+        SELECT p.acct, 'display_name', 'display_name', p.dname,
+               printf('display name ''%s''', left(p.display_name, 40))
+        FROM _pn_acc AS p WHERE p.dname IS NOT NULL"""
+    )
 
 
 class PersonaNames(Tell):
@@ -99,122 +229,12 @@ class PersonaNames(Tell):
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         register_poisson_tail(engine)
-        load_name_tables(engine)
-        self._parse(ctx)
-        self._features(ctx)
+        build_features(engine)
         self._cluster_tests(ctx, int(params["min_members"]))
         self._write(ctx)
         for table in _TEMP:
             engine.execute(f"DROP TABLE IF EXISTS {table}")
         drop_name_tables(engine)
-
-    def _parse(self, ctx: TellContext) -> None:
-        """Per account: the handle split into letters and trailing digits, its shape, the
-        normalised display name, and the best split of the letters into names."""
-        ctx.engine.execute(
-            r"""CREATE OR REPLACE TEMP TABLE _pn_acc AS
-            WITH a AS (
-                SELECT i.acct, any_value(a.handle) AS handle,
-                       any_value(a.display_name) AS display_name
-                FROM account_index AS i JOIN accounts AS a USING (platform, account_id)
-                WHERE NOT coalesce(list_contains(a.flags, 'hashed_identity'), false)
-                GROUP BY i.acct),
-            cleaned AS (
-                SELECT acct, nullif(trim(handle), '') AS handle,
-                       nullif(trim(regexp_replace(strip_accents(lower(display_name)),
-                                                  '\s+', ' ', 'g')), '') AS dname,
-                       display_name
-                FROM a)
-            SELECT acct, handle, display_name, dname,
-                   replace(replace(regexp_extract(lower(handle), '^([a-z._]+?)[0-9]*$', 1),
-                                   '_', ''), '.', '') AS letters,
-                   regexp_extract(handle, '([0-9]*)$', 1) AS digits,
-                   regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                       handle, '[A-Z]', 'A', 'g'), '[a-z]+', 'a', 'g'), '[0-9]', '9', 'g'),
-                       '[^Aa9]', '_', 'g') AS shape,
-                   nullif(regexp_extract(lower(handle), '^(.*?[^0-9])[0-9]+$', 1), '') AS stem,
-                   regexp_replace(lower(handle), '[^a-z0-9]', '', 'g') AS flat,
-                   CASE WHEN len(string_split(dname, ' ')) BETWEEN 2 AND 3
-                        THEN string_split(dname, ' ')[1] END AS d_first,
-                   CASE WHEN len(string_split(dname, ' ')) BETWEEN 2 AND 3
-                        THEN string_split(dname, ' ')[-1] END AS d_last
-            FROM cleaned"""
-        )
-        ctx.engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _pn_split AS
-            WITH splits AS (
-                SELECT acct, digits, substr(letters, 1, i) AS a, substr(letters, i + 1) AS b
-                FROM _pn_acc, range(2, 40) AS r(i)
-                WHERE letters <> '' AND i < length(letters)),
-            matched AS (
-                SELECT s.acct, 1 AS pri, s.a, s.b FROM splits AS s
-                JOIN {FIRST_TABLE} AS f ON f.name = s.a JOIN {LAST_TABLE} AS l ON l.name = s.b
-                UNION ALL
-                SELECT s.acct, 2, s.a, s.b FROM splits AS s
-                JOIN {LAST_TABLE} AS l ON l.name = s.a JOIN {FIRST_TABLE} AS f ON f.name = s.b
-                UNION ALL
-                SELECT s.acct, 3, s.a, s.b FROM splits AS s
-                JOIN {FIRST_TABLE} AS f ON f.name = s.a
-                JOIN {LAST_PREFIX_TABLE} AS l ON l.prefix = s.b
-                WHERE length(s.digits) >= {DEFAULT_DIGITS}
-                UNION ALL
-                SELECT p.acct, 4, p.letters, '' FROM _pn_acc AS p
-                JOIN {FIRST_TABLE} AS f ON f.name = p.letters
-                WHERE length(p.digits) >= {DEFAULT_DIGITS})
-            SELECT acct, arg_min(pri, (pri, -length(a))) AS pri,
-                   arg_min(a, (pri, -length(a))) AS a, arg_min(b, (pri, -length(a))) AS b
-            FROM matched GROUP BY acct"""
-        )
-
-    def _features(self, ctx: TellContext) -> None:
-        """One row per (account, feature, value) with the account's own evidence."""
-        words = (
-            f"CASE s.pri WHEN 1 THEN printf(' = first name %s + surname %s', {_cap('s.a')}, "
-            f"{_cap('s.b')}) WHEN 2 THEN printf(' = surname %s + first name %s', "
-            f"{_cap('s.a')}, {_cap('s.b')}) WHEN 3 THEN printf(' = first name %s + start of "
-            f"a surname (%s…)', {_cap('s.a')}, {_cap('s.b')}) WHEN 4 THEN printf(' = first "
-            f"name %s', {_cap('s.a')}) ELSE '' END"
-        )
-        ctx.engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _pn_feat AS
-            WITH acc AS (
-                SELECT p.*, s.pri,
-                       printf('handle %s', left(p.handle, 40)) || {words}
-                       || CASE WHEN length(p.digits) > 0
-                               THEN printf(' + %d digit%s', length(p.digits),
-                                           CASE WHEN length(p.digits) > 1 THEN 's' ELSE '' END)
-                               ELSE '' END
-                       || CASE WHEN p.display_name IS NOT NULL
-                               THEN printf('; display name ''%s''', left(p.display_name, 40))
-                               ELSE '' END AS evidence,
-                       p.d_first IN (SELECT name FROM {FIRST_TABLE})
-                       AND p.d_last IN (SELECT name FROM {LAST_TABLE}) AS western
-                FROM _pn_acc AS p LEFT JOIN _pn_split AS s USING (acct)
-                WHERE p.handle IS NOT NULL)
-            SELECT acct, 'handle' AS base, 'name_digits' AS feature, '' AS value, evidence
-            FROM acc WHERE pri IS NOT NULL AND length(digits) >= {DEFAULT_DIGITS}
-            UNION ALL
-            SELECT acct, 'handle', 'digit_run', '', evidence FROM acc
-            WHERE pri IS NULL AND length(digits) >= {DEFAULT_DIGITS}
-            UNION ALL
-            SELECT acct, 'handle', 'name_few_digits', '', evidence FROM acc
-            WHERE pri IN (1, 2) AND length(digits) BETWEEN 1 AND {DEFAULT_DIGITS - 1}
-            UNION ALL
-            SELECT acct, 'handle', 'name_only', '', evidence FROM acc
-            WHERE pri IN (1, 2) AND digits = ''
-            UNION ALL
-            SELECT acct, 'handle', 'mismatch', '', evidence FROM acc
-            WHERE western AND length(d_first) >= 3 AND length(d_last) >= 3
-              AND position(d_first IN flat) = 0 AND position(d_last IN flat) = 0
-            UNION ALL
-            SELECT acct, 'handle', 'shape', shape, evidence FROM acc
-            UNION ALL
-            SELECT acct, 'handle', 'stem', stem, evidence FROM acc WHERE length(stem) >= 3
-            UNION ALL
-            SELECT p.acct, 'display_name', 'display_name', p.dname,
-                   printf('display name ''%s''', left(p.display_name, 40))
-            FROM _pn_acc AS p WHERE p.dname IS NOT NULL"""
-        )
 
     def _cluster_tests(self, ctx: TellContext, min_members: int) -> None:
         """Per cluster and feature value shared by ``min_members`` members: the Poisson tail
@@ -256,12 +276,13 @@ class PersonaNames(Tell):
             "ELSE printf('the display name ''%s''', left(t.value, 40)) END"
         )
         features = ", ".join(f"'{f}'" for f in ACCOUNT_FEATURES)
+        ranks = "[" + ", ".join(f"'{f}'" for f in RANKED) + "]"
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _pn_rows AS
             WITH tested AS (SELECT t.*, {strength} AS strength, {what} AS what
                             FROM _pn_tests AS t),
             clustered AS (
-                SELECT f.acct, t.strength,
+                SELECT f.acct, t.strength, list_position({ranks}, t.feature) AS rank,
                        printf('%d of %d cluster members have %s; %.2f%% of the case''s other '
                               'accounts do; %s', t.k, t.n, t.what, 100 * t.share, f.evidence)
                            AS detail
@@ -275,11 +296,12 @@ class PersonaNames(Tell):
                                               WHERE handle IS NOT NULL) AS rate
                 FROM _pn_feat AS f WHERE f.feature IN ({features}) GROUP BY f.feature),
             alone AS (
-                SELECT f.acct, least({ACCOUNT_CAP}, -log10(r.rate)) AS strength,
+                SELECT f.acct, least({ACCOUNT_CAP}, -log10(r.rate)) AS strength, 99 AS rank,
                        printf('%s (%.1f%% of the case''s accounts have such a handle)',
                               f.evidence, 100 * r.rate) AS detail
                 FROM _pn_feat AS f JOIN rates AS r USING (feature))
-            SELECT acct, max(strength) AS strength, arg_max(detail, strength) AS detail
+            SELECT acct, max(strength) AS strength,
+                   arg_max(detail, (strength, -rank, detail)) AS detail
             FROM (SELECT * FROM clustered UNION ALL SELECT * FROM alone)
             WHERE strength > 0 GROUP BY acct"""
         )
