@@ -23,8 +23,10 @@ Normalisation: lower case, accents stripped, Cyrillic and Greek look-alike lette
 ``0 1 3 4 5 7`` folded to Latin letters, ``i`` folded to ``l``, ``rn`` to ``m``, ``vv`` to
 ``w``; handles also lose trailing digits and underscores and the separators ``._-``.
 ``near``: equal keys, or a Damerau-Levenshtein distance of 1 (keys of 6+ characters) or 2
-(10+), among candidates sharing their first or last three characters (the blocking that keeps
-this linear in the case; edits at both ends are not looked for).
+(10+), among candidates sharing their first or last four characters and at most two characters
+longer or shorter (the blocking that keeps this near-linear in the case; edits at both ends
+are not looked for). Copies are looked for among accounts with the same name key and the
+same photo or handle block, so a very common display name does not make a quadratic join.
 
 Strength: this tell has no natural null model, so each kind of evidence has a fixed strength
 on the tells' ``-log10 q`` scale (:data:`PROTECTED_STRENGTH`, :data:`COPY_STRENGTH`): a
@@ -65,7 +67,7 @@ PROTECTED_STRENGTH = {
 COPY_STRENGTH = {(True, True): 4.0, (True, False): 3.0, (False, True): 2.0}
 _CONFUSABLE_FROM = "аеорсухіјѕԁһӏαεικνορτυ013457"
 _CONFUSABLE_TO = "aeopcyxijsdhlaeikvoptuoleast"
-_TEMP = ("_imp_protected", "_imp_acc", "_imp_hits")
+_TEMP = ("_imp_protected", "_imp_p", "_imp_acc", "_imp_hits")
 
 
 def fold_sql(expr: str) -> str:
@@ -189,6 +191,19 @@ class Impersonation(Tell):
             SELECT *, {handle_key_sql("handle")} AS hk, {name_key_sql("display_name")} AS nk
             FROM a"""
         )
+        engine.execute("ALTER TABLE _imp_acc ADD COLUMN pre VARCHAR")
+        engine.execute("ALTER TABLE _imp_acc ADD COLUMN suf VARCHAR")
+        engine.execute("UPDATE _imp_acc SET pre = left(hk, 4), suf = right(hk, 4)")
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _imp_p AS
+            SELECT row_number() OVER (ORDER BY handle, name, platform, profile_image_hash)
+                       AS pid, *,
+                   {handle_key_sql("handle")} AS hk, {name_key_sql("name")} AS nk
+            FROM _imp_protected"""
+        )
+        engine.execute("ALTER TABLE _imp_p ADD COLUMN pre VARCHAR")
+        engine.execute("ALTER TABLE _imp_p ADD COLUMN suf VARCHAR")
+        engine.execute("UPDATE _imp_p SET pre = left(hk, 4), suf = right(hk, 4)")
         engine.execute(
             """CREATE OR REPLACE TEMP TABLE _imp_hits (
                 acct BIGINT, strength DOUBLE, detail VARCHAR)"""
@@ -203,24 +218,20 @@ class Impersonation(Tell):
         near = near_sql("a.hk", "p.hk")
         engine.execute(
             f"""INSERT INTO _imp_hits
-            WITH p AS (
-                SELECT row_number() OVER () AS pid, *,
-                       {handle_key_sql("handle")} AS hk, {name_key_sql("name")} AS nk
-                FROM _imp_protected),
-            candidates AS (
-                SELECT a.acct, p.pid FROM _imp_acc AS a JOIN p ON a.nk = p.nk
+            WITH candidates AS (
+                SELECT a.acct, p.pid FROM _imp_acc AS a JOIN _imp_p AS p ON a.nk = p.nk
                 UNION SELECT a.acct, p.pid FROM _imp_acc AS a
-                      JOIN p ON a.photo = p.profile_image_hash
-                UNION SELECT a.acct, p.pid FROM _imp_acc AS a
-                      JOIN p ON left(a.hk, 3) = left(p.hk, 3)
-                UNION SELECT a.acct, p.pid FROM _imp_acc AS a
-                      JOIN p ON right(a.hk, 3) = right(p.hk, 3)),
+                      JOIN _imp_p AS p ON a.photo = p.profile_image_hash
+                UNION SELECT a.acct, p.pid FROM _imp_acc AS a JOIN _imp_p AS p
+                      ON a.pre = p.pre AND abs(length(a.hk) - length(p.hk)) <= 2
+                UNION SELECT a.acct, p.pid FROM _imp_acc AS a JOIN _imp_p AS p
+                      ON a.suf = p.suf AND abs(length(a.hk) - length(p.hk)) <= 2),
             judged AS (
                 SELECT a.acct, a.handle, p.name, p.handle AS p_handle, p.platform AS p_platform,
                        coalesce(a.photo = p.profile_image_hash, false) AS photo,
                        coalesce({near}, false) AS handle_near,
                        coalesce(a.nk = p.nk, false) AS name_eq
-                FROM candidates AS c JOIN _imp_acc AS a USING (acct) JOIN p USING (pid)
+                FROM candidates AS c JOIN _imp_acc AS a USING (acct) JOIN _imp_p AS p USING (pid)
                 WHERE NOT coalesce(lower(a.handle) = lower(p.handle)
                                    AND (p.platform IS NULL OR p.platform = a.platform), false))
             SELECT acct,
@@ -244,14 +255,22 @@ class Impersonation(Tell):
         )
         engine.execute(
             f"""INSERT INTO _imp_hits
-            WITH judged AS (
+            WITH pairs AS (
+                SELECT c.acct AS copy, o.acct AS original FROM _imp_acc AS c
+                JOIN _imp_acc AS o ON c.nk = o.nk AND c.photo = o.photo
+                UNION SELECT c.acct, o.acct FROM _imp_acc AS c
+                JOIN _imp_acc AS o ON c.nk = o.nk AND c.pre = o.pre
+                UNION SELECT c.acct, o.acct FROM _imp_acc AS c
+                JOIN _imp_acc AS o ON c.nk = o.nk AND c.suf = o.suf),
+            judged AS (
                 SELECT c.acct, c.handle, c.display_name, o.handle AS o_handle,
                        o.platform AS o_platform, o.born AS o_born,
                        coalesce(c.photo = o.photo, false) AS photo,
                        coalesce({near_sql("c.hk", "o.hk")}, false) AS handle_near
-                FROM _imp_acc AS c JOIN _imp_acc AS o
-                  ON c.nk = o.nk AND c.acct <> o.acct AND c.born > o.born
-                WHERE length(c.nk) >= 3)
+                FROM pairs AS p
+                JOIN _imp_acc AS c ON c.acct = p.copy
+                JOIN _imp_acc AS o ON o.acct = p.original
+                WHERE c.acct <> o.acct AND c.born > o.born AND length(c.nk) >= 3)
             SELECT acct, CASE {strength} ELSE 0 END AS strength,
                    printf('copies the older account %s (%s, since %s): display name ''%s''%s%s',
                           left(o_handle, 40), o_platform, strftime(o_born, '%Y-%m-%d'),
