@@ -142,7 +142,13 @@ def test_exports_follow_the_documented_contract(
         "reasons",
     ]
     signal_columns = [f"score_{run.name}" for run in report.signals]
-    assert header[7:] == [*signal_columns, "score_creation_burst", "score_shift_schedule"]
+    assert header[7:] == [
+        *signal_columns,
+        "score_creation_burst",
+        "score_shift_schedule",
+        "score_persona_names",
+        "score_impersonation",
+    ]
     assert len(table) == report.accounts
     ring = next(r for r in table if r["account_id"] == "ring_3")
     assert ring["flagged"] == "true" and float(ring["score_co_repost"]) >= 0.5

@@ -22,12 +22,13 @@ from cibscan.detect.inputs import build_inputs
 from cibscan.detect.pipeline import detect
 from cibscan.simulate import texts
 from cibscan.store import Case
-from cibscan.tells.base import get_tell
-from cibscan.tells.persona_names import ACCOUNT_CAP, build_features
+from cibscan.tells.base import get_tell, tells
 from tests import scenes
 from tests.conftest import SHARED, load, rows
 
-WEAK = ACCOUNT_CAP / (ACCOUNT_CAP + 2)  # the largest score one account gets alone (0.2)
+# The tell modules are imported through the registry only (importing one directly would
+# register it out of DEFAULT_TELLS order).
+WEAK = 0.5 / (0.5 + 2)  # persona_names.ACCOUNT_CAP's score: the most one account gets alone
 MEDIUM = 0.5  # a family-wise 1% chance
 
 # Real Spamouflage X handles from Meta's Q2 2023 indicators (MIT): a first name, the start of
@@ -171,6 +172,10 @@ def test_meta_spamouflage_x_handles_match_the_persona_pattern(case: Case, tmp_pa
     posts = [scenes.post(f"p{k}", f"a{k}", k, "hello", handle=h) for k, h in enumerate(handles)]
     load(case, scenes.write(tmp_path / "meta.jsonl", posts), format="generic_jsonl")
     build_inputs(case.engine)
+    tells()  # registered in order before the module is imported for its helper
+    from cibscan.tells.persona_names import ACCOUNT_CAP, build_features
+
+    assert ACCOUNT_CAP / (ACCOUNT_CAP + 2) == WEAK
     build_features(case.engine)
     counts = dict(
         case.engine.fetchall(
