@@ -1,7 +1,8 @@
 """Text material for the simulator: names, camouflage spam, political copypasta, organic chatter.
 
-Every list here was written for this project (no copied corpus). The names are a tiny
-hand-made list: issue 4 must ship a licensed name list before anyone relies on name tells.
+Every text list here was written for this project (no copied corpus). The names are Faker's
+en_US first names and surnames (MIT licence), shipped in ``cibscan/tells/data`` and read through
+:mod:`cibscan.tells.names`, the list the persona_names tell matches handles against.
 Political texts imitate the *shape* of Spamouflage posts described in the public record
 (attacks on critics, "American chaos" themes, Chinese-language copies), not real posts.
 """
@@ -10,64 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-# Hand-written; issue 4 must replace these with a licensed first/last name list.
-FIRST_NAMES = [
-    "James",
-    "Mary",
-    "Robert",
-    "Linda",
-    "Michael",
-    "Susan",
-    "David",
-    "Karen",
-    "Thomas",
-    "Nancy",
-    "Daniel",
-    "Lisa",
-    "Paul",
-    "Betty",
-    "Mark",
-    "Sandra",
-    "Steven",
-    "Ashley",
-    "Kevin",
-    "Donna",
-    "Brian",
-    "Carol",
-    "George",
-    "Emily",
-    "Edward",
-    "Laura",
-    "Jason",
-    "Helen",
-]
-LAST_NAMES = [
-    "Miller",
-    "Wilson",
-    "Moore",
-    "Taylor",
-    "Anderson",
-    "Jackson",
-    "White",
-    "Harris",
-    "Martin",
-    "Thompson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Green",
-    "Baker",
-    "Adams",
-    "Nelson",
-    "Hill",
-    "Campbell",
-    "Mitchell",
-    "Roberts",
-    "Carter",
-]
+from cibscan.tells.names import first_names, last_names
+
+# Faker's en_US first names and surnames (MIT), shipped in cibscan/tells/data and shared with
+# the persona_names tell; sorted, so the same seed draws the same names.
+FIRST_NAMES = [n.capitalize() for n in first_names("en_US")]
+LAST_NAMES = [n.capitalize() for n in last_names("en_US")]
 
 CAMOUFLAGE = (
     "The mountains at sunrise are breathtaking, nature always heals the soul",

@@ -12,4 +12,6 @@ DEFAULT_TELLS: tuple[str, ...] = (
     "cibscan.tells.camouflage",
     "cibscan.tells.insular_engagement",
     "cibscan.tells.cross_platform",
+    "cibscan.tells.persona_names",
+    "cibscan.tells.impersonation",
 )

@@ -1,0 +1,74 @@
+"""Western first names and surnames, shipped with cibscan under the MIT licence of Faker.
+
+``data/western_names.csv`` (columns ``kind`` = first/last, ``name``, ``locales``) is an
+extract of the person-name providers of the Faker package (https://github.com/joke2k/faker,
+version 40.54.0, MIT licence, Copyright (c) 2012 Daniele Faraglia; the licence text is in
+``data/NOTICE.md``) for the locales en_US, en_GB, en_IE, en_NZ, de_DE, fr_FR, es_ES, it_IT and
+nl_NL: 4,230 first names and 7,032 surnames, folded to lower-case ASCII letters (accents and
+spaces dropped, ``ß`` as ``ss``) so that they compare with handles. cibscan does not depend on
+Faker at run time; ``data/README.md`` gives the extraction recipe.
+
+The name tells (:mod:`cibscan.tells.persona_names`) load the list into DuckDB tables with
+:func:`load_name_tables`; the simulator draws persona and organic names from it with
+:func:`first_names` / :func:`last_names`.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+from cibscan.engine import Engine
+
+NAMES_CSV = Path(__file__).parent / "data" / "western_names.csv"
+#: the tables :func:`load_name_tables` writes
+FIRST_TABLE, LAST_TABLE, LAST_PREFIX_TABLE = (
+    "cib_first_names",
+    "cib_last_names",
+    "cib_last_prefixes",
+)
+#: a truncated surname in an X default handle keeps at most this many letters
+MAX_PREFIX = 8
+
+
+@cache
+def _rows() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    with NAMES_CSV.open(encoding="utf-8", newline="") as f:
+        return tuple((r["kind"], r["name"], tuple(r["locales"].split())) for r in csv.DictReader(f))
+
+
+def first_names(locale: str | None = None) -> tuple[str, ...]:
+    """Folded first names (of one Faker locale, or all), sorted."""
+    return tuple(n for k, n, locs in _rows() if k == "first" and (locale is None or locale in locs))
+
+
+def last_names(locale: str | None = None) -> tuple[str, ...]:
+    """Folded surnames (of one Faker locale, or all), sorted."""
+    return tuple(n for k, n, locs in _rows() if k == "last" and (locale is None or locale in locs))
+
+
+def load_name_tables(engine: Engine) -> None:
+    """Write temp tables of first names, surnames and surname prefixes (1 to
+    :data:`MAX_PREFIX` letters, shorter than the surname) for matching in SQL."""
+    source = (
+        "read_csv('" + str(NAMES_CSV).replace("'", "''") + "', header = true, all_varchar = true)"
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {FIRST_TABLE} AS
+        SELECT DISTINCT name FROM {source} WHERE kind = 'first'"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {LAST_TABLE} AS
+        SELECT DISTINCT name FROM {source} WHERE kind = 'last'"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {LAST_PREFIX_TABLE} AS
+        SELECT DISTINCT substr(name, 1, i) AS prefix
+        FROM {LAST_TABLE}, range(1, {MAX_PREFIX + 1}) AS r(i) WHERE i < length(name)"""
+    )
+
+
+def drop_name_tables(engine: Engine) -> None:
+    for table in (FIRST_TABLE, LAST_TABLE, LAST_PREFIX_TABLE):
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
