@@ -186,6 +186,20 @@ def persona_scene() -> list[scenes.Post]:
         for p, h in (("twitter", "jsmith_1984"), ("reddit", "smithy_j"))
         for k in range(2)
     ]
+    # two unrelated Helen Hills who both picked the obvious handle, one of them ring-linked
+    # through nothing: a common person's name is no identity link
+    posts += [
+        post(
+            f"hh_{p}_{k}",
+            f"hh_{p}",
+            7 * DAY + k * 8000,
+            f"hello {k}",
+            platform=p,
+            handle="helen_hill",
+        )
+        for p in ("twitter", "youtube")
+        for k in range(2)
+    ]
     return _profiles(
         posts,
         {
@@ -240,6 +254,7 @@ def test_a_brand_is_a_persona_without_score_and_namesakes_are_not_linked(
     brand = {personas[f"{p}:acme_{p}"] for p in ("twitter", "youtube", "reddit", "tiktok")}
     assert len({pid for pid, _ in brand}) == 1  # one persona, recorded
     assert "twitter:js_twitter" not in personas and "reddit:js_reddit" not in personas
+    assert "twitter:hh_twitter" not in personas and "youtube:hh_youtube" not in personas
     found = _tell(persona_case, "cross_platform")
     assert not [a for a in found if a.startswith(("acme_", "js_"))]
     assert all(

@@ -11,8 +11,11 @@ accounts created together, persona names with digit runs, bought dormant account
    (``q <= alpha``, the coordination flag of earlier versions). Its coordination strength
    ``C`` is ``-log10 q`` of its strongest tie.
 2. **Own evidence** ``A = C + T``, where ``T`` sums the strengths of the account's tells,
-   each capped at ``tell_cap``: independent pieces of evidence multiply their p-values, so
-   their ``-log10`` add (a heuristic: tells are not strictly independent of each other).
+   each capped at ``tell_cap`` (10): independent pieces of evidence multiply their p-values,
+   so their ``-log10`` add (a heuristic: tells are not strictly independent of each other).
+   Tells weaker than ``tell_floor`` (1, a corrected p-value above 0.1) are shown but not
+   counted: a lone persona-style handle is a hint, not evidence. Tells that only link
+   accounts (cross_platform) are not counted either.
 3. **Cluster evidence** ``K`` is the largest ``A`` among a cluster's tied members. A tied
    account is flagged when its cluster reaches ``K >= corroborated`` (default 6, i.e. a
    family-wise chance of one in a million): either its coordination is far beyond the tie
@@ -49,6 +52,7 @@ class CombinationRule:
 
     corroborated: float = 6.0
     tell_cap: float = 10.0
+    tell_floor: float = 1.0
     tell_alone: float = 12.0
     link_strength: float = SCORE_HALF_STRENGTH
 
@@ -68,7 +72,8 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
         tells AS (
             SELECT acct,
                    coalesce(sum(least(strength, {rule.tell_cap}))
-                            FILTER (WHERE tell IN ({adds})), 0.0) AS t,
+                            FILTER (WHERE tell IN ({adds})
+                                    AND strength >= {rule.tell_floor}), 0.0) AS t,
                    string_agg(printf('%s (%.1f): %s', tell, strength, detail), '; '
                               ORDER BY strength DESC, tell) AS told,
                    arg_max(cluster_id, strength) FILTER (WHERE cluster_id IS NOT NULL)

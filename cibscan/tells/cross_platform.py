@@ -9,7 +9,10 @@ evidence agrees, and writes the links to the findings table ``account_personas``
 persona_id, basis``; ``persona_id`` is the smallest ``acct`` of the persona):
 
 - ``handle``: the same normalised handle (lower case, letters and digits only) of at least
-  ``min_handle`` characters with a letter, not a generic word, and held by at most
+  ``min_handle`` characters with a letter, not a generic word, not a common person's name
+  (first name + surname, surname + first name or initial + surname from the shipped name
+  list of :mod:`cibscan.tells.names`, with up to four digits: many people are
+  ``helen_hill``), and held by at most
   ``max_accounts`` accounts of any one platform (handles are unique on a platform, so a key
   that several accounts of one platform normalise to is a common name and links nobody);
 - ``handle+name``: handles with Jaro-Winkler similarity of at least ``similarity`` *and* the
@@ -46,6 +49,7 @@ from cibscan.engine import Engine
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
+from cibscan.tells.names import FIRST_TABLE, LAST_TABLE, load_name_tables
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +97,24 @@ def _links_sql(params: Mapping[str, Any]) -> str:
                lower(coalesce(a.description, '') || ' ' || coalesce(a.url, '')) AS bio,
                lower(a.handle) AS raw_handle
         FROM account_index AS i LEFT JOIN accounts AS a USING (platform, account_id)),
+    letters AS (
+        SELECT DISTINCT handle, regexp_extract(handle, '^([a-z]+?)[0-9]{{0,4}}$', 1) AS word
+        FROM profiles WHERE handle IS NOT NULL),
+    -- handles that are a common person's name (helen_hill, jsmith, smithjohn12) are held by
+    -- many unrelated people across platforms: alone they link nobody
+    namelike AS (
+        SELECT DISTINCT l.handle FROM letters AS l, range(1, 16) AS r(i)
+        WHERE length(l.word) > i AND (
+            (substr(l.word, 1, i) IN (SELECT name FROM {FIRST_TABLE})
+             OR i = 1)
+            AND substr(l.word, i + 1) IN (SELECT name FROM {LAST_TABLE})
+            OR substr(l.word, 1, i) IN (SELECT name FROM {LAST_TABLE})
+            AND substr(l.word, i + 1) IN (SELECT name FROM {FIRST_TABLE}))),
     handles AS (
         SELECT * FROM profiles
         WHERE length(handle) >= {min_handle} AND regexp_matches(handle, '[a-z]')
           AND handle NOT IN ({generic})
+          AND handle NOT IN (SELECT handle FROM namelike)
         QUALIFY count(*) OVER (PARTITION BY handle, platform) <= {max_accounts}),
     named AS (
         SELECT * FROM profiles WHERE length(name) >= 3 AND length(handle) >= 3
@@ -162,6 +180,7 @@ def _components(links: list[tuple[int, int]]) -> dict[int, int]:
 def build_personas(engine: Engine, params: Mapping[str, Any]) -> int:
     """Write ``account_personas``; return the number of personas."""
     engine.execute(PERSONAS_DDL)
+    load_name_tables(engine)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE _xp_links AS {_links_sql(params)}")
     links = [(int(a), int(b)) for a, b in engine.fetchall("SELECT a, b FROM _xp_links")]
     persona = _components(links)

@@ -270,7 +270,13 @@ class Impersonation(Tell):
                 FROM pairs AS p
                 JOIN _imp_acc AS c ON c.acct = p.copy
                 JOIN _imp_acc AS o ON o.acct = p.original
-                WHERE c.acct <> o.acct AND c.born > o.born AND length(c.nk) >= 3)
+                WHERE c.acct <> o.acct AND c.born > o.born AND length(c.nk) >= 3
+                  -- an impersonator does not coordinate with its victim: accounts of one
+                  -- cluster sharing a name are one owner's (persona_names tests reuse)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM account_clusters AS kc JOIN account_clusters AS ko
+                        ON ko.cluster_id = kc.cluster_id
+                      WHERE kc.acct = c.acct AND ko.acct = o.acct))
             SELECT acct, CASE {strength} ELSE 0 END AS strength,
                    printf('copies the older account %s (%s, since %s): display name ''%s''%s%s',
                           left(o_handle, 40), o_platform, strftime(o_born, '%Y-%m-%d'),

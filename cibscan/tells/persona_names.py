@@ -178,7 +178,10 @@ def _features(engine: Engine) -> None:
                            THEN printf('; display name ''%s''', left(p.display_name, 40))
                            ELSE '' END AS evidence,
                    p.d_first IN (SELECT name FROM {FIRST_TABLE})
-                   AND p.d_last IN (SELECT name FROM {LAST_TABLE}) AS western
+                   AND p.d_last IN (SELECT name FROM {LAST_TABLE}) AS western,
+                   coalesce(len(string_split(p.dname, ' ')) = 1
+                            AND position(regexp_replace(p.dname, '[^a-z0-9]', '', 'g')
+                                         IN p.flat) > 0, false) AS labelled
             FROM _pn_acc AS p LEFT JOIN _pn_split AS s USING (acct)
             WHERE p.handle IS NOT NULL)
         SELECT acct, 'handle' AS base, 'name_digits' AS feature, '' AS value, evidence
@@ -197,13 +200,17 @@ def _features(engine: Engine) -> None:
         WHERE western AND length(d_first) >= 3 AND length(d_last) >= 3
           AND position(d_first IN flat) = 0 AND position(d_last IN flat) = 0
         UNION ALL
-        SELECT acct, 'handle', 'shape', shape, evidence FROM acc
+        -- a one-word name inside the handle labels an organisation's accounts openly
+        -- (Brightmart: brightmart_us, brightmart_uk): their shared shape, stem and name are
+        -- a house style, not a persona formula
+        SELECT acct, 'handle', 'shape', shape, evidence FROM acc WHERE NOT labelled
         UNION ALL
-        SELECT acct, 'handle', 'stem', stem, evidence FROM acc WHERE length(stem) >= 3
+        SELECT acct, 'handle', 'stem', stem, evidence FROM acc
+        WHERE length(stem) >= 3 AND NOT labelled
         UNION ALL
-        SELECT p.acct, 'display_name', 'display_name', p.dname,
-               printf('display name ''%s''', left(p.display_name, 40))
-        FROM _pn_acc AS p WHERE p.dname IS NOT NULL"""
+        SELECT acct, 'display_name', 'display_name', dname,
+               printf('display name ''%s''', left(display_name, 40))
+        FROM acc WHERE dname IS NOT NULL AND NOT labelled"""
     )
 
 
