@@ -192,17 +192,20 @@ _FOOTBALL = (
 
 
 def _personas_with(extra: str) -> list[scenes.Post]:
-    """The copypasta personas (a cluster posting political talking points) with posts of
-    their own between their political ones: ``camouflage`` adds six mundane posts each
-    (scenery, food, pets, sports, a clip, in English and Chinese), interleaved; ``football``
-    makes them football fans with twenty match posts each, the politics a small share."""
+    """The copypasta personas (a cluster posting political talking points) with other posts
+    between their political ones: ``camouflage`` adds six mundane spam posts each (scenery,
+    food, pets, sports, a clip, in English and Chinese: stock sentences the members share),
+    interleaved; ``own_life`` adds six mundane posts in each member's own words (activists
+    living their lives between posts for the cause); ``football`` makes them football fans
+    with twenty match posts each, the politics a small share."""
     posts = scenes.copypasta_personas()
-    n = 6 if extra == "camouflage" else 20
-    lines = _MUNDANE if extra == "camouflage" else _FOOTBALL
+    n = 20 if extra == "football" else 6
+    lines = _FOOTBALL if extra == "football" else _MUNDANE
     for m in range(5):
         for k in range(n):
             t = 2 * scenes.DAY + k * (4 * scenes.DAY / n) + m * 5400 + 2 * 3600
-            text = f"{lines[(k + m) % len(lines)]} {k}"
+            line = lines[(k + m) % len(lines)]
+            text = line if extra == "camouflage" else f"{line} {k} (said persona {m})"
             posts.append(scenes.post(f"persona_own_{m}_{k}", f"persona_{m}", t, text))
     return posts
 
@@ -249,6 +252,20 @@ def test_camouflage_fires_on_a_cluster_interleaving_spam(case: Case, tmp_path: P
     )
 
 
+def test_camouflage_is_quiet_on_a_cluster_mixing_politics_with_its_own_life(
+    case: Case, tmp_path: Path
+) -> None:
+    """Look-alike: the same cluster and the same mix, but every mundane post is in the
+    member's own words (activists between posts for their cause): not spam, no camouflage.
+    Control: counting every mundane post (spam_only off), they are mixers."""
+    posts = scenes.organic_background() + _personas_with("own_life") + _organic_mixers()
+    _detect(case, tmp_path, posts)
+    assert _clustered(case, "persona_0")
+    assert _tell(case, "camouflage") == {}
+    detect(case, DetectOptions(params={"camouflage": {"spam_only": False}}))
+    assert set(_tell(case, "camouflage")) == {f"persona_{m}" for m in range(5)}
+
+
 def test_camouflage_is_quiet_on_football_fans_who_mention_politics(
     case: Case, tmp_path: Path
 ) -> None:
@@ -260,7 +277,9 @@ def test_camouflage_is_quiet_on_football_fans_who_mention_politics(
     )
     assert _clustered(case, "persona_0")
     assert _tell(case, "camouflage") == {}
-    # control: with lower bars (10% share; they switch on 5 of 22 consecutive posts) the same
-    # members are mixers, so the thresholds decided and not the lack of a cluster
-    detect(case, DetectOptions(params={"camouflage": {"min_share": 0.1, "min_switch": 0.2}}))
+    # control: with lower bars (10% share; they switch on 5 of 22 consecutive posts) and
+    # their own words counted, the same members are mixers: the thresholds decided, not the
+    # lack of a cluster
+    lower = {"min_share": 0.1, "min_switch": 0.2, "spam_only": False}
+    detect(case, DetectOptions(params={"camouflage": lower}))
     assert set(_tell(case, "camouflage")) == {f"persona_{m}" for m in range(5)}

@@ -11,7 +11,13 @@ Each post is classed political, mundane or other by the shipped lexicon
 in DuckDB, a repost takes its original's text). An account with at least ``min_posts``
 classed posts is a *mixer* when both its political and its mundane share reach
 ``min_share`` and its consecutive classed posts change class at least ``min_switch`` of the
-time (interleaving, not one era of sport followed by one of politics). The population is
+time (interleaving, not one era of sport followed by one of politics). With ``spam_only``
+(default) a mundane post counts only when it is *spam*: a repost, or a text that another
+account of the case posts too. Spamouflage's scenery and lifestyle posts are shared clips and
+stock sentences spread over many accounts (Graphika 2019-2020: the same videos and images
+across the network); an activist's or a fan's own words about the day are a life, not
+camouflage (found on simulated petition activists who mix their cause with daily chatter).
+The population is
 every account with enough classed posts; per cluster with at least ``min_members`` such
 members, ``k`` members are mixers where chance expects ``n p``, ``p`` the share of mixers
 among the *other* accounts (smoothed: ``(x + 0.5) / (N + 1)``, so an empty population does
@@ -82,15 +88,35 @@ class Camouflage(Tell):
             maximum=1,
         ),
         Param("min_members", "int", 2, "Fewest mixers in a cluster that make camouflage.", 1),
+        Param(
+            "spam_only",
+            "bool",
+            True,
+            "Count a mundane post only when it is spam: a repost, or a text some other "
+            "account posts too (an activist's own words about the day are not camouflage).",
+        ),
     )
 
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         register_poisson_tail(engine)
         min_share, min_switch = float(params["min_share"]), float(params["min_switch"])
+        spam_only = "true" if params["spam_only"] else "false"
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _cf_accounts AS
-            WITH classed AS (SELECT * FROM ({classed_posts_sql()}) WHERE cls <> 'other'),
+            WITH shared AS (
+                SELECT text_norm FROM cib_posts WHERE coalesce(text_norm, '') <> ''
+                GROUP BY text_norm HAVING count(DISTINCT acct) >= 2),
+            typed AS (
+                SELECT p.acct, p.t,
+                       CASE WHEN {repost_class_sql()} <> 'mundane' THEN {repost_class_sql()}
+                            -- one's own words about one's day are a life, not camouflage
+                            WHEN {spam_only} AND p.repost_of_post IS NULL
+                                 AND p.text_norm NOT IN (SELECT text_norm FROM shared)
+                            THEN 'other'
+                            ELSE 'mundane' END AS cls
+                FROM cib_posts AS p {original_join_sql()}),
+            classed AS (SELECT * FROM typed WHERE cls <> 'other'),
             steps AS (
                 SELECT acct, cls,
                        coalesce(cls <> lag(cls) OVER (PARTITION BY acct ORDER BY t, cls), false)
