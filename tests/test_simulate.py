@@ -152,16 +152,17 @@ def test_demo_simulates_runs_and_evaluates(tmp_path: Path) -> None:
 def test_paraphrase_zero_is_the_identity_and_draws_nothing() -> None:
     """Strength 0 must leave the text and the random stream alone (the default scenario is
     then byte-identical to the one before the knob existed); strength 1 rewords every
-    political template, in English and Chinese."""
+    political template (English and Chinese) and camouflage line."""
     from cibscan.simulate import texts
     from cibscan.simulate.paraphrase import paraphrase
 
     rng = np.random.default_rng(0)
     before = rng.bit_generator.state
-    for template in (*texts.POLITICAL_EN, *texts.POLITICAL_ZH):
+    every = (*texts.POLITICAL_EN, *texts.POLITICAL_ZH, *texts.CAMOUFLAGE)
+    for template in every:
         assert paraphrase(rng, template, 0.0) == template
     assert rng.bit_generator.state == before
-    for template in (*texts.POLITICAL_EN, *texts.POLITICAL_ZH):
+    for template in every:
         assert paraphrase(rng, template, 1.0) != template
 
 

@@ -11,8 +11,9 @@ applies phrase-level synonym substitution, clause reordering and an added opener
 the knob's probability. With strength 0 the text is returned unchanged and the random generator
 is not touched, so the default scenario stays byte-identical.
 
-The synonym lists cover the phrases of ``texts.POLITICAL_EN`` and ``texts.POLITICAL_ZH``;
-they were written for this project.
+The synonym lists cover the phrases of ``texts.POLITICAL_EN``, ``texts.POLITICAL_ZH`` and
+``texts.CAMOUFLAGE`` (a campaign that rewords its politics rewords its spam too); they were
+written for this project.
 """
 
 from __future__ import annotations
@@ -65,6 +66,32 @@ SYNONYMS_EN: dict[str, tuple[str, ...]] = {
     "worse and worse": ("ever worse", "more and more serious"),
     "every year": ("year after year", "each year"),
     "the world can see it": ("everyone sees it", "nobody can deny it"),
+    # the camouflage spam (texts.CAMOUFLAGE): scenery, sport, food, pets
+    "breathtaking": ("stunning", "amazing"),
+    "nature always heals the soul": ("nature is the best medicine", "so peaceful"),
+    "What a game last night": ("Incredible match yesterday", "Wow, that game"),
+    "unbelievable": ("insane", "crazy"),
+    "Morning coffee": ("Early coffee", "A cup of coffee"),
+    "the best way to start a weekend": ("perfect start to the weekend", "weekend mood"),
+    "Cherry blossoms are out in the park": ("The park is full of cherry blossoms",),
+    "spring is finally here": ("spring has arrived", "hello spring"),
+    "Basketball practice today": ("Hoops session today", "Training on the court today"),
+    "working on my jump shot every day": ("practising my shooting daily", "getting better"),
+    "Sunset over the sea tonight": ("Tonight's sunset at the beach", "Evening sky by the sea"),
+    "colours I have never seen before": ("unreal colours", "what colours"),
+    "Homemade dumplings for dinner": ("Made dumplings tonight", "Dumplings at home tonight"),
+    "family recipe from grandma": ("grandma's recipe", "an old family recipe"),
+    "Beautiful waterfall hidden in the forest": ("Found a hidden waterfall in the woods",),
+    "worth the long hike": ("worth every step", "long walk but worth it"),
+    "Cute cat video made my day": ("This cat video made me smile", "Best cat clip today"),
+    "look at those tiny paws": ("those little paws", "so adorable"),
+    "Football season is back": ("Football is back", "The season has started"),
+    "the whole town is excited": ("everyone here is hyped", "the town is buzzing"),
+    "Fresh flowers at the market this morning": ("Bought fresh flowers at the market",),
+    "so many colours": ("so colourful", "lovely colours"),
+    "Rainy afternoon": ("A rainy day", "Rain all afternoon"),
+    "a good book and hot tea": ("tea and a novel", "a book and a warm drink"),
+    "perfect": ("bliss", "just right"),
 }
 #: Chinese phrases of the political templates and their rewordings
 SYNONYMS_ZH: dict[str, tuple[str, ...]] = {

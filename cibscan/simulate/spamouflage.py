@@ -89,7 +89,7 @@ class SpamouflageParams:
     amplifier_delay_median: float = 90.0
     """Median seconds before an amplifier reposts (lognormal, clipped to 3 s - 20 medians)."""
     paraphrase: float = 0.0
-    """Chance of each rewording (synonyms, clause order, opener) when texts are (re)posted."""
+    """Chance of each rewording (synonyms, clause order, opener) of every campaign text."""
     organic_noise: float = 1.0
     """Multiplier of the viral, debate, fan and activist shares (authentic look-alikes)."""
 
@@ -212,7 +212,8 @@ def _operate(
     rng, originals = b.rng, []
     for t in times:
         if rng.random() >= p.political_share:
-            b.post(a, int(t), "post", texts.pick(rng, texts.CAMOUFLAGE), client="Twitter Web App")
+            spam = paraphrase(rng, texts.pick(rng, texts.CAMOUFLAGE), p.paraphrase)
+            b.post(a, int(t), "post", spam, client="Twitter Web App")
             continue
         # regrowth accounts reuse old content (verbatim unless the campaign paraphrases)
         if reuse:
@@ -293,7 +294,8 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
     _amplify(b, originals, amps, p.reposts_per_post, down, p.amplifier_delay_median)
     for a in amps:  # amplifiers also post a little camouflage of their own
         for t in b.times(int(rng.integers(1, 4)), office, 8, p.weekend_activity, hi=down):
-            b.post(a, int(t), "post", texts.pick(rng, texts.CAMOUFLAGE))
+            spam = paraphrase(rng, texts.pick(rng, texts.CAMOUFLAGE), p.paraphrase)
+            b.post(a, int(t), "post", spam)
 
     # Cross-platform mirrors: the same persona names and texts on Reddit and YouTube.
     for i in range(n_mirror):
