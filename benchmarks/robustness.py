@@ -24,7 +24,9 @@ drawn afresh for this benchmark and used to tune nothing.
 
 Writes into ``--out`` (default ``benchmarks/robustness/``): ``results.csv`` (one row per axis,
 value, seed and method), ``tables.md`` (means over seeds) and one SVG line plot per axis
-(F1 solid with the seeds' min-max as a bar, precision dashed, recall dotted).
+(F1 solid with the seeds' min-max as a bar, precision dashed, recall dotted). Finished cases
+are kept in ``--workdir`` so that ``--resume`` continues an interrupted run; ``--replot``
+redraws the tables and plots from ``results.csv`` alone.
 
     .venv/bin/pip install -e '.[bench]'     # coordination-network-toolkit==1.5.2
     .venv/bin/python benchmarks/robustness.py
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import logging
 import math
 import shutil
@@ -266,17 +269,19 @@ def score_case(work: Path, seed: int, accounts: int, overrides: dict[str, float]
 
 def sweep(axes: list[str], seeds: list[int], accounts: int, workdir: Path) -> list[Row]:
     """Every axis value and seed, the shared default point run once per seed."""
-    cache: dict[tuple[tuple[tuple[str, float], ...], int], list[Row]] = {}
+    done = workdir / f"done-{accounts}.json"  # finished cases: a rerun resumes
+    cache: dict[str, list[Row]] = json.loads(done.read_text("utf-8")) if done.exists() else {}
     results = []
     for name in axes:
         axis = AXES[name]
         for value in axis.values:
             overrides = {} if value == _default(axis.param) else {axis.param: value}
             for seed in seeds:
-                key = (tuple(sorted(overrides.items())), seed)
+                key = f"{sorted(overrides.items())} seed {seed}"
                 if key not in cache:
                     log.info("%s=%s seed %d", axis.param, value, seed)
                     cache[key] = score_case(workdir / "case", seed, accounts, overrides)
+                    done.write_text(json.dumps(cache), "utf-8")
                     f1 = ", ".join(f"{r['method']} {r['f1']:.3f}" for r in cache[key])
                     log.info("  F1: %s", f1)
                 for row in cache[key]:
@@ -376,6 +381,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "robustness")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cibscan-robustness"))
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="Reuse the cases an interrupted run finished in --workdir (same code and options).",
+    )
+    parser.add_argument(
         "--replot",
         action="store_true",
         help="Only redraw tables and plots from --out's results.csv (give the same --accounts).",
@@ -391,6 +401,9 @@ def main() -> None:
         args.axes = [a for a in args.axes if any(r["axis"] == a for r in results)]
         args.seeds = sorted({int(r["seed"]) for r in results})
     else:
+        if not args.resume:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+        args.workdir.mkdir(parents=True, exist_ok=True)
         results = sweep(args.axes, args.seeds, args.accounts, args.workdir)
         args.out.mkdir(parents=True, exist_ok=True)
         write_results(results, args.out / "results.csv")

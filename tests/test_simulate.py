@@ -218,6 +218,7 @@ def test_organic_noise_scales_the_authentic_look_alikes() -> None:
     assert none[:2] == (0, 0)
     assert triple[0] > 2 * default[0] and triple[1] > 2 * default[1]
     assert none[2] == default[2] == triple[2]
+    assert crowd(10.0)[0] > triple[0]  # the scaled shares are valid up to viral_share 1
 
 
 def test_robustness_knobs_are_validated() -> None:

@@ -132,6 +132,7 @@ def _crowd(p: SpamouflageParams) -> SpamouflageParams:
     k = p.organic_noise
     return dataclasses.replace(
         p,
+        organic_noise=1.0,  # already applied: the copy is validated as it stands
         viral_share=p.viral_share * k,
         debate_share=p.debate_share * k,
         fan_share=p.fan_share * k,
