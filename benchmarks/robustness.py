@@ -407,6 +407,7 @@ def main() -> None:
         results = sweep(args.axes, args.seeds, args.accounts, args.workdir)
         args.out.mkdir(parents=True, exist_ok=True)
         write_results(results, args.out / "results.csv")
+        results = read_results(args.out / "results.csv")  # as --replot sees them (rounded)
     (args.out / "tables.md").write_text(
         tables(results, args.axes, args.seeds, args.accounts), encoding="utf-8"
     )
