@@ -7,6 +7,7 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -143,3 +144,84 @@ def test_demo_simulates_runs_and_evaluates(tmp_path: Path) -> None:
         campaign = sum(1 for row in csv.DictReader(f) if row["label"] == "campaign")
     assert evaluation["campaign_accounts"] == campaign
     assert "evaluation against the truth" in result.output
+
+
+# --- robustness knobs: each hides the campaign one way; at its default nothing changes ---
+
+
+def test_paraphrase_zero_is_the_identity_and_draws_nothing() -> None:
+    """Strength 0 must leave the text and the random stream alone (the default scenario is
+    then byte-identical to the one before the knob existed); strength 1 rewords every
+    political template (English and Chinese) and camouflage line."""
+    from cibscan.simulate import texts
+    from cibscan.simulate.paraphrase import paraphrase
+
+    rng = np.random.default_rng(0)
+    before = rng.bit_generator.state
+    every = (*texts.POLITICAL_EN, *texts.POLITICAL_ZH, *texts.CAMOUFLAGE)
+    for template in every:
+        assert paraphrase(rng, template, 0.0) == template
+    assert rng.bit_generator.state == before
+    for template in every:
+        assert paraphrase(rng, template, 1.0) != template
+
+
+def _reused_share(sim: Any) -> float:
+    """Share of regrowth and mirror texts found verbatim among the X network's own posts."""
+    x_io = {p.text for p in sim.posts if p.account.sink == "x_io"}
+    later = [
+        p.text
+        for p in sim.posts
+        if p.account.label == "campaign"
+        and p.kind != "repost"
+        and (p.account.role == "regrowth" or p.account.platform != "twitter")
+    ]
+    return sum(t in x_io for t in later) / len(later)
+
+
+def test_paraphrase_replaces_verbatim_reuse_by_rewording() -> None:
+    # By default regrowth and mirror accounts copy the old texts verbatim: all are found
+    # among the X network's posts. Paraphrasing at strength 1 rewords each copy afresh
+    # (three rewordings, each certain), so almost none match byte for byte.
+    assert _reused_share(generate("spamouflage", 5, **SMALL)) == 1.0
+    assert _reused_share(generate("spamouflage", 5, paraphrase=1.0, **SMALL)) < 0.2
+
+
+def _repost_delays(sim: Any) -> Any:
+    return np.array(
+        [
+            p.t - p.ref.t
+            for p in sim.posts
+            if p.kind == "repost" and p.account.label == "campaign" and p.ref is not None
+        ]
+    )
+
+
+def test_amplifier_delay_median_sets_the_repost_delays() -> None:
+    # Lognormal delays, sigma 1: the sample median sits near the knob (90 s by default).
+    fast = _repost_delays(generate("spamouflage", 6, **SMALL))
+    slow = _repost_delays(generate("spamouflage", 6, amplifier_delay_median=3600, **SMALL))
+    assert 45 < float(np.median(fast)) < 180 and fast.max() <= 1800
+    assert 1800 < float(np.median(slow)) < 7200 and slow.max() <= 72000
+
+
+def test_organic_noise_scales_the_authentic_look_alikes() -> None:
+    # The celebrity retweet storm, fans and debate live-tweeters grow with the multiplier
+    # (0: none at all); the campaign itself does not change size.
+    def crowd(noise: float) -> tuple[int, int, int]:
+        sim = generate("spamouflage", 7, organic_noise=noise, **SMALL)
+        storm = sum(1 for p in sim.posts if p.kind == "repost" and p.account.label == "organic")
+        fans = sum(1 for a in sim.accounts if a.role in ("fan", "activist"))
+        return storm, fans, sum(1 for a in sim.accounts if a.label == "campaign")
+
+    none, default, triple = crowd(0.0), crowd(1.0), crowd(3.0)
+    assert none[:2] == (0, 0)
+    assert triple[0] > 2 * default[0] and triple[1] > 2 * default[1]
+    assert none[2] == default[2] == triple[2]
+    assert crowd(10.0)[0] > triple[0]  # the scaled shares are valid up to viral_share 1
+
+
+def test_robustness_knobs_are_validated() -> None:
+    for bad in ({"paraphrase": 1.5}, {"amplifier_delay_median": 0}, {"organic_noise": 20}):
+        with pytest.raises(ValueError):
+            SpamouflageParams(**bad)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ imitates which finding. The campaign is small (<= 2 % of accounts), as in real c
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from cibscan.simulate import organic, texts
 from cibscan.simulate.base import Account, Builder, Post, Simulation, epoch
+from cibscan.simulate.paraphrase import paraphrase
 
 log = logging.getLogger(__name__)
 _DAY = 86400
@@ -84,12 +86,24 @@ class SpamouflageParams:
     """Activists sharing one petition link."""
     night_shift_share: float = 0.03
     """Night-shift workers posting between 22:00 and 06:00 local time."""
+    amplifier_delay_median: float = 90.0
+    """Median seconds before an amplifier reposts (lognormal, clipped to 3 s - 20 medians)."""
+    paraphrase: float = 0.0
+    """Chance of each rewording (synonyms, clause order, opener) of every campaign text."""
+    organic_noise: float = 1.0
+    """Multiplier of the viral, debate, fan and activist shares (authentic look-alikes)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.campaign_share <= 0.02:
             raise ValueError("campaign_share must be in (0, 0.02]")
         if self.accounts < 500 or self.days < 3:
             raise ValueError("need at least 500 accounts and 3 days")
+        if self.amplifier_delay_median < 1 or not 0 <= self.paraphrase <= 1:
+            raise ValueError("need amplifier_delay_median >= 1 and paraphrase in [0, 1]")
+        k = self.organic_noise
+        roles = self.night_shift_share + k * (self.fan_share + self.activist_share)
+        if k < 0 or max(k * self.viral_share, k * self.debate_share, roles) > 1:
+            raise ValueError("organic_noise must be >= 0 and keep every share at most 1")
 
 
 class Spamouflage:
@@ -102,13 +116,35 @@ class Spamouflage:
         rng = np.random.default_rng(seed)
         b = Builder(rng, epoch(params.start), params.days)
         n_campaign = max(int(params.accounts * params.campaign_share), 10)
-        world = organic.build(b, params.accounts - n_campaign, params)
+        world = organic.build(b, params.accounts - n_campaign, _crowd(params))
         _campaign(b, world, n_campaign, params)
         b.posts.sort(key=lambda p: (p.t, p.post_id))
         log.info("spamouflage: %d accounts, %d posts", len(b.accounts), len(b.posts))
         sim = Simulation(self.name, seed, params, b.start, b.end, b.accounts, b.posts)
         sim.video_owners = dict(world.videos)
         return sim
+
+
+def _crowd(p: SpamouflageParams) -> SpamouflageParams:
+    """The parameters the organic crowd sees: hard-negative shares times ``organic_noise``."""
+    if p.organic_noise == 1:
+        return p
+    k = p.organic_noise
+    return dataclasses.replace(
+        p,
+        organic_noise=1.0,  # already applied: the copy is validated as it stands
+        viral_share=p.viral_share * k,
+        debate_share=p.debate_share * k,
+        fan_share=p.fan_share * k,
+        activist_share=p.activist_share * k,
+    )
+
+
+def _reworded(rng: np.random.Generator, c: dict[str, object], p: SpamouflageParams) -> str:
+    """A content's text as posted again: verbatim (the default), or paraphrased afresh."""
+    if p.paraphrase <= 0:
+        return str(c["text"])
+    return paraphrase(rng, str(c["body"]), p.paraphrase) + str(c["suffix"])
 
 
 def _persona(b: Builder, sink: str, role: str, created: int) -> Account:
@@ -143,15 +179,20 @@ def _political(b: Builder, world: organic.Organic, p: SpamouflageParams) -> dict
     zh = rng.random() < p.chinese_share
     pool = texts.POLITICAL_ZH if zh else texts.POLITICAL_EN
     template = texts.pick(rng, pool)
-    text = texts.copypasta(rng, template, target.name or target.handle)
+    body = texts.copypasta(rng, template, target.name or target.handle)
+    body = paraphrase(rng, body, p.paraphrase)
+    suffix = ""
     urls: tuple[str, ...] = ()
     if rng.random() < p.video_link_share:
         video = f"https://www.youtube.com/watch?v={b.token(11)}"
-        text = f"{text} {texts.pick(rng, texts.VIDEO_SUBTITLES)} {video}"
+        suffix = f" {texts.pick(rng, texts.VIDEO_SUBTITLES)} {video}"
         urls = (video,)
     tag = texts.pick(rng, texts.CAMPAIGN_TAGS)
+    suffix += f" #{tag}"
     return {
-        "text": f"{text} #{tag}",
+        "text": body + suffix,
+        "body": body,
+        "suffix": suffix,
         "lang": "zh" if zh else "en",
         "urls": urls,
         "hashtags": (tag,),
@@ -172,10 +213,15 @@ def _operate(
     rng, originals = b.rng, []
     for t in times:
         if rng.random() >= p.political_share:
-            b.post(a, int(t), "post", texts.pick(rng, texts.CAMOUFLAGE), client="Twitter Web App")
+            spam = paraphrase(rng, texts.pick(rng, texts.CAMOUFLAGE), p.paraphrase)
+            b.post(a, int(t), "post", spam, client="Twitter Web App")
             continue
-        # regrowth accounts reuse old content verbatim
-        c = reuse[int(rng.integers(len(reuse)))] if reuse else _political(b, world, p)
+        # regrowth accounts reuse old content (verbatim unless the campaign paraphrases)
+        if reuse:
+            c = reuse[int(rng.integers(len(reuse)))]
+            c = {**c, "text": _reworded(rng, c, p)}
+        else:
+            c = _political(b, world, p)
         target = c.get("target")
         kw = {"lang": c["lang"], "urls": c["urls"], "hashtags": c["hashtags"]}
         if isinstance(target, Account) and rng.random() < p.attack_share:
@@ -191,13 +237,15 @@ def _operate(
     return originals
 
 
-def _amplify(b: Builder, originals: list[Post], ring: list[Account], mean: float, hi: int) -> None:
-    """Reposts by the ring within seconds to minutes (lognormal delay, median ~90 s)."""
+def _amplify(
+    b: Builder, originals: list[Post], ring: list[Account], mean: float, hi: int, median: float
+) -> None:
+    """Reposts by the ring within seconds to minutes (lognormal delay, ``median`` seconds)."""
     rng = b.rng
     for o in originals:
         k = min(int(rng.poisson(mean)), len(ring))
         for a in rng.choice(len(ring), size=k, replace=False):
-            delay = int(np.clip(rng.lognormal(np.log(90), 1.0), 3, 1800))
+            delay = int(np.clip(rng.lognormal(np.log(median), 1.0), 3, 20 * median))
             if o.t + delay < hi:
                 acc = ring[int(a)]
                 b.post(
@@ -244,10 +292,11 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
         k = int(rng.poisson(p.operator_posts_per_day * n_x_days * 5 / 7)) + 1
         times = b.times(k, office, 8, p.weekend_activity, hi=down)
         originals += _operate(b, a, times, world, p, content)
-    _amplify(b, originals, amps, p.reposts_per_post, down)
+    _amplify(b, originals, amps, p.reposts_per_post, down, p.amplifier_delay_median)
     for a in amps:  # amplifiers also post a little camouflage of their own
         for t in b.times(int(rng.integers(1, 4)), office, 8, p.weekend_activity, hi=down):
-            b.post(a, int(t), "post", texts.pick(rng, texts.CAMOUFLAGE))
+            spam = paraphrase(rng, texts.pick(rng, texts.CAMOUFLAGE), p.paraphrase)
+            b.post(a, int(t), "post", spam)
 
     # Cross-platform mirrors: the same persona names and texts on Reddit and YouTube.
     for i in range(n_mirror):
@@ -267,14 +316,13 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
                 )
             )
             for o in own[:8]:
+                text = _reworded(rng, content[o.post_id], p)
                 t = o.t + int(rng.integers(60, 3 * 3600))
                 if rng.random() < 0.5 and world.submissions:
                     s = world.submissions[int(rng.integers(len(world.submissions)))]
-                    b.post(a, max(t, s.t + 60), "comment", o.text, ref=s, venue=s.venue)
+                    b.post(a, max(t, s.t + 60), "comment", text, ref=s, venue=s.venue)
                 else:
-                    b.post(
-                        a, t, "submission", o.text, title=o.text[:120], venue="China", urls=o.urls
-                    )
+                    b.post(a, t, "submission", text, title=text[:120], venue="China", urls=o.urls)
         else:
             a = b.add(
                 Account(
@@ -289,8 +337,9 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
                 )
             )
             for o in own[:8]:
+                text = _reworded(rng, content[o.post_id], p)
                 video = world.videos[int(rng.integers(len(world.videos)))][0]
-                b.post(a, o.t + int(rng.integers(60, 3 * 3600)), "comment", o.text, venue=video)
+                b.post(a, o.t + int(rng.integers(60, 3 * 3600)), "comment", text, venue=video)
 
     # Regrowth after the takedown: new accounts in a burst, reusing the old content.
     reuse = [content[o.post_id] for o in originals if o.post_id in content]
@@ -306,4 +355,4 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
         k = int(rng.poisson(p.operator_posts_per_day * max((b.end - lo) // _DAY, 1) * 5 / 7))
         times = b.times(k + 1, office, 8, p.weekend_activity, lo=lo)
         regrown += _operate(b, a, times, world, p, content, reuse or None)
-    _amplify(b, regrown, regrowth, p.reposts_per_post / 2, b.end)
+    _amplify(b, regrown, regrowth, p.reposts_per_post / 2, b.end, p.amplifier_delay_median)
