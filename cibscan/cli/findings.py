@@ -77,6 +77,21 @@ def detect_options(fn: F) -> F:
             "p-value is at most this.",
         ),
         click.option(
+            "--corroborated",
+            type=float,
+            default=DetectOptions.corroborated,
+            show_default=True,
+            help="Cluster evidence (-log10 p of coordination plus tells) at which tied "
+            "accounts are flagged (docs/signals.md, combination rule).",
+        ),
+        click.option(
+            "--tell-alone",
+            type=float,
+            default=DetectOptions.tell_alone,
+            show_default=True,
+            help="Tell strength that flags an account with no tie to a flagged cluster.",
+        ),
+        click.option(
             "--min-shared",
             type=int,
             default=DEFAULT_MIN_SHARED,
@@ -112,6 +127,8 @@ def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
         alpha=kwargs.pop("alpha"),
         min_shared=kwargs.pop("min_shared"),
         resolution=kwargs.pop("resolution"),
+        corroborated=kwargs.pop("corroborated"),
+        tell_alone=kwargs.pop("tell_alone"),
         seed=kwargs.pop("seed"),
         memory_limit=kwargs.pop("memory_limit"),
     )

@@ -12,7 +12,7 @@ from typing import Any
 from cibscan import __version__
 from cibscan.detect.base import FINDINGS_DDL, RUNS_DDL, DetectOptions
 from cibscan.detect.inputs import build_inputs
-from cibscan.detect.statistics import assess_pairs
+from cibscan.detect.statistics import assess_pairs, strength_threshold
 from cibscan.engine import Engine
 from cibscan.network.communities import find_communities
 from cibscan.network.fuse import fuse_edges
@@ -136,7 +136,13 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
         _run_tells(engine, chosen_tells, options.alpha)
         score_accounts(engine, min_shared=options.min_shared)
-        rule = CombinationRule(corroborated=options.corroborated, tell_alone=options.tell_alone)
+        tie = strength_threshold(options.alpha)
+        rule = CombinationRule(
+            corroborated=options.corroborated,
+            tell_alone=options.tell_alone,
+            link_strength=tie,
+            tie_strength=tie,
+        )
         report.flagged = combine(engine, rule, [t.name for t, _ in chosen_tells if t.corroborates])
         score_clusters(engine)
         engine.execute("DROP TABLE IF EXISTS cib_posts")

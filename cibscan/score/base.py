@@ -12,11 +12,13 @@ A strength ``s`` maps to a **score** ``s / (s + 2)`` in [0, 1):
   1e-18. The map is monotone, so ranking by score is ranking by evidence.
 - ``score_<signal>`` columns use the same map on the signal's own strength.
 
-An account is **flagged** when it has at least one significant tie (``q <= alpha``,
-default 0.01), which is exactly ``score >= flag_threshold(alpha)`` (0.5 by default).
+An account is **tied** when it has at least one significant tie (``q <= alpha``, default
+0.01). Whether it is **flagged**, and its final score, come from the combination rule of
+:mod:`cibscan.score.combine`, which adds the account tells; :func:`flag_threshold` (0.5 by
+default) is the score at and above which an account is flagged.
 
-A **cluster's score** is the mean score of its members (all of whom are flagged, since only
-significant ties enter the graph); its size, density and synchrony are reported beside it.
+A **cluster's score** is the mean score of its members; its size, density and synchrony are
+reported beside it.
 """
 
 from __future__ import annotations

@@ -32,9 +32,10 @@ accounts created together, persona names with digit runs, bought dormant account
    to that cluster) with strength >= 2. Without a suspicious cluster, a tell alone flags an
    account only when its own tells sum to at least ``tell_alone`` (default 12).
 
-The **score** is ``S / (S + 2)`` with ``S = A`` for a flagged account (at least 2, so the
-score is at least 0.5) and ``S = min(A, 1.999)`` otherwise: ``score >= 0.5`` is exactly the
-flag, and the ranking within each side follows the evidence.
+The **score** is ``S / (S + 2)`` with ``S = A`` for a flagged account (at least the tie
+strength ``-log10 alpha``, 2 by default, so the score is at least 0.5) and ``S`` just under
+it otherwise: ``score >= flag_threshold(alpha)`` is exactly the flag, and the ranking within
+each side follows the evidence.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class CombinationRule:
     tell_floor: float = 1.0
     tell_alone: float = 12.0
     link_strength: float = SCORE_HALF_STRENGTH
+    #: the strength of a significant tie, -log10(alpha): flagged accounts score at least this
+    tie_strength: float = SCORE_HALF_STRENGTH
 
 
 def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str]) -> int:
@@ -112,8 +115,8 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
                         OR o.t >= {rule.tell_alone}, false) AS flag
         FROM own AS o LEFT JOIN clusters AS c USING (cluster_id)"""
     )
-    half = SCORE_HALF_STRENGTH
-    final = f"CASE WHEN u.flag THEN greatest(u.a, {half}) ELSE least(u.a, {half - 0.001}) END"
+    tie = rule.tie_strength
+    final = f"CASE WHEN u.flag THEN greatest(u.a, {tie}) ELSE least(u.a, {tie - 0.001}) END"
     disclosed = (
         "not flagged: every account of the cluster presents itself as one entity (%s) "
         "and no tell fires"
