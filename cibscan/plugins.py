@@ -53,8 +53,17 @@ class Registry(Generic[T]):
     def load_plugins(self) -> None:
         """Import the built-in modules, then load the entry points of third parties."""
         self._loaded = True
-        for module_name in getattr(importlib.import_module(self._package), self._defaults):
+        defaults = list(getattr(importlib.import_module(self._package), self._defaults))
+        for module_name in defaults:
             importlib.import_module(module_name)
+        # built-ins run in the order their package lists them, even when one module was
+        # imported (and so registered) earlier; anything else keeps its registration order
+        rank = {module: i for i, module in enumerate(defaults)}
+        order = sorted(
+            enumerate(self._items.items()),
+            key=lambda e: (rank.get(type(e[1][1]).__module__, len(rank)), e[0]),
+        )
+        self._items = {name: item for _, (name, item) in order}
         for ep in entry_points(group=self.group):
             try:
                 obj = ep.load()

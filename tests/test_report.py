@@ -39,12 +39,17 @@ def test_escaping_makes_markup_and_invisible_characters_inert() -> None:
 
 
 def test_operator_offset_is_where_activity_fits_office_hours() -> None:
-    """Posts on weekdays 01:00-09:00 UTC are 09:00-17:00 in Beijing (UTC+8)."""
+    """Posts on weekdays 01:00-04:00 and 06:00-10:00 UTC are 09:00-12:00 and 14:00-18:00 in
+    Beijing (UTC+8): office hours with the lunch break of the shift_schedule tell, which the
+    report shares. Lunch-hour posts (04:00-06:00 UTC) fall outside."""
     weekly = [[0] * 24 for _ in range(7)]
     for day in range(5):
-        for hour in range(1, 9):
+        for hour in (1, 2, 3, 6, 7, 8, 9):
             weekly[day][hour] = 10
     assert infer_offset(weekly) == (8, 1.0)
+    for day in range(5):
+        weekly[day][4] = weekly[day][5] = 5  # a few posts over lunch: 70 of 80 a day
+    assert infer_offset(weekly) == (8, 70 / 80)
     assert infer_offset([[0] * 24 for _ in range(7)]) is None
 
 

@@ -129,3 +129,22 @@ def test_tells_command_lists_every_tell_with_parameters() -> None:
     listed = json.loads(result.output)
     assert [t["name"] for t in listed] == list(tells())
     assert all(t["params"] for t in listed)
+
+
+def test_tells_run_in_their_package_order_whatever_was_imported_first() -> None:
+    """Importing one tell module before the registry loads (the report imports a tell's
+    constants) must not move its score_<tell> column: built-ins keep DEFAULT_TELLS order."""
+    import subprocess
+    import sys
+
+    from cibscan.tells import DEFAULT_TELLS
+
+    code = (
+        "import cibscan.tells.impersonation, cibscan.tells.camouflage\n"
+        "from cibscan.tells.base import tells\n"
+        "print(' '.join(tells()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [m.rsplit(".", 1)[1] for m in DEFAULT_TELLS]

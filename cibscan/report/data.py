@@ -18,9 +18,8 @@ from cibscan.engine import Engine
 from cibscan.engine.base import iter_rows_as_dicts
 from cibscan.export.tables import clusters_sql, evidence_clusters_sql, nodes_sql
 from cibscan.tells.lexicon import original_join_sql, repost_class_sql
+from cibscan.tells.shift_schedule import OFFICE_HOURS
 
-#: office hours of an operator's local day, used to infer the likely UTC offset
-OFFICE_HOURS = range(9, 18)
 Row = dict[str, Any]
 
 
