@@ -34,7 +34,7 @@ from pathlib import Path
 
 from cibscan.evaluate import Evaluation, evaluate
 from cibscan.simulate import simulate
-from cibscan.store import open_case
+from cibscan.store import Case, open_case
 from cibscan.workflow import run_pipeline
 
 log = logging.getLogger("bench")
@@ -168,6 +168,20 @@ def cnt_baseline(case_path: Path, work: Path, out_csv: Path, *, window: float = 
     return len(heaviest)
 
 
+def ties_only(case: Case, out_csv: Path) -> None:
+    """Ablation: cibscan without the tells and the combination rule. Flagged = a significant
+    coordination tie; score = the strongest signal sub-score (the same run, read before the
+    rule)."""
+    case.engine.execute(
+        f"""COPY (
+            SELECT s.platform, s.account_id,
+                   coalesce(max(g.score), 0.0) AS score, s.tied AS flagged, s.cluster_id
+            FROM account_scores AS s LEFT JOIN account_signal_scores AS g USING (acct)
+            GROUP BY s.platform, s.account_id, s.tied, s.cluster_id
+        ) TO '{out_csv}' (HEADER)"""
+    )
+
+
 def _row(method: str, seed: int, e: Evaluation, seconds: float) -> str:
     return (
         f"| {method} | {seed} | {e.flagged} | {e.precision:.3f} | {e.recall:.3f} | {e.f1:.3f} "
@@ -197,6 +211,11 @@ def main() -> None:
         ours = time.perf_counter() - clock
         with open_case(result.case_path, create=False, read_only=True) as case:
             rows.append(_row("cibscan", seed, evaluate(truth, engine=case.engine), ours))
+            ablation = work / "cibscan_ties_only.csv"
+            ties_only(case, ablation)
+            rows.append(
+                _row("cibscan, ties only", seed, evaluate(truth, accounts_csv=ablation), ours)
+            )
         clock = time.perf_counter()
         baseline = work / "coortweet_accounts.csv"
         coortweet_style(result.case_path, baseline)

@@ -55,6 +55,18 @@ def compare(name: str, source: Path, work: Path) -> list[str]:
     ]
     with open_case(result.case_path, create=False, read_only=True) as case:
         engine = case.engine
+        tied = {
+            (str(p), str(a))
+            for p, a in engine.fetchall(
+                "SELECT platform, account_id FROM account_scores WHERE tied"
+            )
+        }
+        lines.append(
+            f"- cibscan ties {len(tied):,} accounts (a significant coordination tie); "
+            f"{len(tied & theirs):,} of them are flagged by the baseline too (Jaccard "
+            f"{len(tied & theirs) / len(tied | theirs) if tied | theirs else 0:.2f}); the "
+            f"combination rule flags {len(ours):,} of them"
+        )
         only_ours = sorted(ours - theirs)[:3]
         for platform, account in only_ours:
             (reasons,) = engine.fetchall(

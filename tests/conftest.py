@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.store import Case, open_case
@@ -51,3 +52,21 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Case, Dete
     report = detect(case)
     yield case, report
     case.close()
+
+
+def detect_posts(case: Case, folder: Path, posts: list[scenes.Post], **params: Any) -> None:
+    """Write hand-built posts, ingest them with the generic adapter and detect, with per
+    signal or tell parameter overrides (``camouflage={"spam_only": False}``)."""
+    load(case, scenes.write(folder / "posts.jsonl", posts), format="generic_jsonl")
+    detect(case, DetectOptions(params=params))
+
+
+def tell_rows(case: Case, tell: str) -> dict[str, dict[str, Any]]:
+    """The rows one tell wrote, by account id."""
+    found = rows(
+        case,
+        """SELECT i.account_id, t.score, t.detail, t.strength, t.cluster_id
+           FROM account_tells AS t JOIN account_index AS i USING (acct) WHERE t.tell = ?""",
+        tell,
+    )
+    return {str(r["account_id"]): r for r in found}

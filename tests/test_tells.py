@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cibscan.detect.pipeline import detect
 from cibscan.export import export
 from cibscan.store import Case
 from cibscan.tells.base import Tell, get_tell, tells
 from tests import scenes
-from tests.conftest import load, rows
+from tests.conftest import detect_posts as _detect
+from tests.conftest import rows
 
 
 def _with_creation_dates(
@@ -55,11 +55,6 @@ def _tells(case: Case) -> dict[str, float]:
            JOIN account_index AS i USING (acct) WHERE t.tell = 'creation_burst'""",
     )
     return {r["account_id"]: r["score"] for r in found}
-
-
-def _detect(case: Case, tmp_path: Path, posts: list[scenes.Post]) -> None:
-    load(case, scenes.write(tmp_path / "posts.jsonl", posts), format="generic_jsonl")
-    detect(case)
 
 
 def test_a_cluster_created_together_in_a_quiet_time_is_a_burst(case: Case, tmp_path: Path) -> None:

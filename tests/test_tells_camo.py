@@ -14,6 +14,7 @@ from cibscan.store import Case
 from cibscan.tells.lexicon import post_class_sql
 from tests import scenes
 from tests.conftest import load, rows
+from tests.conftest import tell_rows as _tell
 
 YEAR = 365 * scenes.DAY
 RING = [f"ring_{m}" for m in range(6)]
@@ -39,16 +40,6 @@ def _clustered(case: Case, account: str) -> bool:
             account,
         )
     )
-
-
-def _tell(case: Case, name: str) -> dict[str, dict[str, object]]:
-    found = rows(
-        case,
-        """SELECT i.account_id, t.score, t.detail FROM account_tells AS t
-           JOIN account_index AS i USING (acct) WHERE t.tell = ?""",
-        name,
-    )
-    return {r["account_id"]: r for r in found}
 
 
 # ---------------------------------------------------------------- lexicon

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
-from cibscan.detect.pipeline import detect
 from cibscan.store import Case
 from tests import scenes
-from tests.conftest import load, rows
+from tests.conftest import detect_posts as _detect
+from tests.conftest import rows
+from tests.conftest import tell_rows as _tell
 
 DAY = scenes.DAY
 post = scenes.post
-
-
-def _tell(case: Case, tell: str) -> dict[str, dict[str, object]]:
-    found = rows(
-        case,
-        """SELECT i.account_id, t.score, t.detail FROM account_tells AS t
-           JOIN account_index AS i USING (acct) WHERE t.tell = ?""",
-        tell,
-    )
-    return {str(r["account_id"]): r for r in found}
-
-
-def _detect(case: Case, tmp_path: Path, posts: list[scenes.Post]) -> None:
-    load(case, scenes.write(tmp_path / "posts.jsonl", posts), format="generic_jsonl")
-    detect(case)
 
 
 def amplified_personas(personas: int = 6, amplifiers: int = 20) -> list[scenes.Post]:

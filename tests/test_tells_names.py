@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cibscan.detect.base import DetectOptions
 from cibscan.detect.inputs import build_inputs
-from cibscan.detect.pipeline import detect
 from cibscan.simulate import texts
 from cibscan.store import Case
 from cibscan.tells.base import get_tell, tells
 from tests import scenes
-from tests.conftest import SHARED, load, rows
+from tests.conftest import SHARED, load
+from tests.conftest import detect_posts as _detect
+from tests.conftest import tell_rows as _tell
 
 # The tell modules are imported through the registry only (importing one directly would
 # register it out of DEFAULT_TELLS order).
@@ -61,21 +61,6 @@ def _with_identities(posts: list[scenes.Post], ids: dict[str, dict[str, Any]]) -
         p["acct_profile_image_hash"] = who["photo"]
         p["acct_created_at"] = who.get("created")
     return posts
-
-
-def _detect(case: Case, tmp_path: Path, posts: list[scenes.Post], **params: Any) -> None:
-    load(case, scenes.write(tmp_path / "posts.jsonl", posts), format="generic_jsonl")
-    detect(case, DetectOptions(params=params))
-
-
-def _tell(case: Case, tell: str) -> dict[str, dict[str, Any]]:
-    found = rows(
-        case,
-        """SELECT i.account_id, t.score, t.detail FROM account_tells AS t
-           JOIN account_index AS i USING (acct) WHERE t.tell = ?""",
-        tell,
-    )
-    return {r["account_id"]: r for r in found}
 
 
 # Organic look-alikes placed on organic people (none of them is in a cluster).

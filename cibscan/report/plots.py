@@ -79,13 +79,18 @@ def bar_chart(points: Sequence[tuple[date, int]], title: str, colour: str = "#4a
             f'<rect x="{x:.1f}" y="{20 + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
             f'fill="{colour}"><title>{day.isoformat()}: {value}</title></rect>'
         )
-    parts.append(f'<text x="0" y="28" class="l">{peak}</text>')
-    parts.append(f'<text x="{left}" y="{height - 4}" class="l">{first.isoformat()}</text>')
-    parts.append(
+    parts.append(_date_axis(peak, first, last, left, width, height))
+    return _svg(width, height, "".join(parts), title)
+
+
+def _date_axis(peak: int, first: date, last: date, left: int, width: int, height: int) -> str:
+    """The peak value on the left, the first and last dates under the bars."""
+    return (
+        f'<text x="0" y="28" class="l">{peak}</text>'
+        f'<text x="{left}" y="{height - 4}" class="l">{first.isoformat()}</text>'
         f'<text x="{width - 8}" y="{height - 4}" class="l" text-anchor="end">'
         f"{last.isoformat()}</text>"
     )
-    return _svg(width, height, "".join(parts), title)
 
 
 def class_share_chart(points: Sequence[tuple[date, int, int]], title: str) -> str:
@@ -119,12 +124,7 @@ def class_share_chart(points: Sequence[tuple[date, int, int]], title: str) -> st
             f'<rect x="{x:.1f}" y="{20 + plot_h - hp - hm:.1f}" width="{bar_w:.1f}" '
             f'height="{hm:.1f}" fill="#6a8f3a"/></g>'
         )
-    parts.append(f'<text x="0" y="28" class="l">{peak}</text>')
-    parts.append(f'<text x="{left}" y="{height - 4}" class="l">{first.isoformat()}</text>')
-    parts.append(
-        f'<text x="{width - 8}" y="{height - 4}" class="l" text-anchor="end">'
-        f"{last.isoformat()}</text>"
-    )
+    parts.append(_date_axis(peak, first, last, left, width, height))
     return _svg(width, height, "".join(parts), title)
 
 
