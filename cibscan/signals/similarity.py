@@ -62,7 +62,6 @@ def minhash_similar_pairs(
               WHERE entity IS NOT NULL AND token IS NOT NULL) AS hashed
         GROUP BY entity, h % {n_bins} // {r}"""
     )
-    filled = " + ".join(f"CAST(v{i} IS NOT NULL AS INTEGER)" for i in range(r))
     # A band counts only when all its bins are filled (a short text fills fewer bands).
     full = " AND ".join(f"v{i} IS NOT NULL" for i in range(r))
     values = ", ".join(f"v{i}" for i in range(r))
@@ -84,26 +83,32 @@ def minhash_similar_pairs(
             JOIN {s}_band AS y
               ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_cand AS {candidates}")
-    both = " + ".join(
-        f"CAST(x.v{i} IS NOT NULL AND y.v{i} IS NOT NULL AS INTEGER)" for i in range(r)
+    # Verification reads each entity's whole signature as one row (bin b in column m{b}):
+    # joining the candidates to the per-band rows instead made n_bins / r rows per pair and a
+    # GROUP BY over them (measured at 5M posts: 11.8M candidates, 13.8 s against 5 s).
+    wide = ", ".join(f"min(v{b % r}) FILTER (WHERE band = {b // r}) AS m{b}" for b in range(n_bins))
+    filled = " + ".join(f"CAST(m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins))
+    cols = ", ".join(f"m{b}" for b in range(n_bins))
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {s}_wide AS
+        SELECT entity, {filled} AS n, {cols}
+        FROM (SELECT entity, {wide} FROM {s}_sig GROUP BY entity) AS w"""
     )
-    same = " + ".join(f"CAST(coalesce(x.v{i} = y.v{i}, FALSE) AS INTEGER)" for i in range(r))
+    both = " + ".join(
+        f"CAST(x.m{b} IS NOT NULL AND y.m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins)
+    )
+    same = " + ".join(f"CAST(coalesce(x.m{b} = y.m{b}, FALSE) AS INTEGER)" for b in range(n_bins))
     # Estimated Jaccard: bins holding the same minimum / bins non-empty in either.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        WITH sizes AS (SELECT entity, sum({filled}) AS n FROM {s}_sig GROUP BY entity),
-        both_bins AS (
-            SELECT c.e1, c.e2, sum({both}) AS n_both, sum({same}) AS n_same
+        SELECT e1, e2, similarity FROM (
+            SELECT c.e1, c.e2, ({same}) / (x.n + y.n - ({both})) AS similarity
             FROM {s}_cand AS c
-            JOIN {s}_sig AS x ON x.entity = c.e1
-            JOIN {s}_sig AS y ON y.entity = c.e2 AND y.band = x.band
-            GROUP BY c.e1, c.e2)
-        SELECT b.e1, b.e2, b.n_same / (s1.n + s2.n - b.n_both) AS similarity
-        FROM both_bins AS b
-        JOIN sizes AS s1 ON s1.entity = b.e1 JOIN sizes AS s2 ON s2.entity = b.e2
-        WHERE b.n_same / (s1.n + s2.n - b.n_both) >= {float(threshold)!r}"""
+            JOIN {s}_wide AS x ON x.entity = c.e1
+            JOIN {s}_wide AS y ON y.entity = c.e2) AS v
+        WHERE similarity >= {float(threshold)!r}"""
     )
-    for suffix in ("sig", "band", "cand"):
+    for suffix in ("sig", "band", "cand", "wide"):
         engine.execute(f"DROP TABLE IF EXISTS {s}_{suffix}")
     return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])
 
