@@ -39,7 +39,10 @@ def minhash_similar_pairs(
 ) -> int:
     """Write ``out(e1, e2, similarity)`` (e1 < e2) for entities with estimated Jaccard >= threshold.
 
-    ``tokens_sql`` selects ``(entity BIGINT, token VARCHAR)``; returns the number of pairs.
+    ``tokens_sql`` selects ``(entity BIGINT, token VARCHAR)`` with no NULL token (the caller
+    filters its source instead: a ``token IS NOT NULL`` here was pushed below the projection
+    and computed every token twice, 2 s of the 16 s signature at 5M posts); returns the
+    number of pairs.
 
     Two ways to turn LSH buckets into candidate pairs:
     - ``star=False``: every pair inside a bucket; buckets with more than ``max_bucket``
@@ -51,30 +54,41 @@ def minhash_similar_pairs(
     """
     s = f"_mh_{out}"
     r = rows_per_band
-    # One pass over the tokens gives, per (entity, band), the minimum hash of each of the
-    # band's r bins (bin = hash % n_bins; the band of a bin is bin // r): half the groups of
-    # a per-bin aggregate, and the band key needs no second pass.
-    mins = ", ".join(f"min(h) FILTER (WHERE h % {n_bins} % {r} = {i}) AS v{i}" for i in range(r))
+    # One pass over the tokens gives each entity's whole signature as one row, the minimum
+    # hash of bin b (bin = hash % n_bins) in column m{b}, and n its non-empty bins. One row
+    # per entity serves both the bands and the verification; a per-(entity, band) aggregate
+    # pivoted afterwards cost 10 s more at 10M posts.
+    mins = ", ".join(f"min(CASE WHEN bin = {b} THEN h END) AS m{b}" for b in range(n_bins))
+    filled = " + ".join(f"CAST(m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins))
+    cols = ", ".join(f"m{b}" for b in range(n_bins))
     engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {s}_sig AS
-        SELECT entity, CAST(h % {n_bins} // {r} AS INTEGER) AS band, {mins}
-        FROM (SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
-              WHERE entity IS NOT NULL AND token IS NOT NULL) AS hashed
-        GROUP BY entity, h % {n_bins} // {r}"""
+        f"""CREATE OR REPLACE TEMP TABLE {s}_wide AS
+        SELECT entity, {filled} AS n, {cols}
+        FROM (SELECT entity, {mins}
+              FROM (SELECT entity, h, h % {n_bins} AS bin
+                    FROM (SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
+                          WHERE entity IS NOT NULL) AS hashed) AS binned
+              GROUP BY entity) AS w"""
     )
-    filled = " + ".join(f"CAST(v{i} IS NOT NULL AS INTEGER)" for i in range(r))
-    # A band counts only when all its bins are filled (a short text fills fewer bands).
-    full = " AND ".join(f"v{i} IS NOT NULL" for i in range(r))
-    values = ", ".join(f"v{i}" for i in range(r))
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {s}_band AS
-        SELECT entity, band, hash({values}) AS bucket FROM {s}_sig WHERE {full}"""
+    # Band j holds bins j*r .. j*r+r-1 and counts only when all of them are filled (a short
+    # text fills fewer bands); a last band short of r bins never counts.
+    bands = " UNION ALL ".join(
+        f"""SELECT entity, {j} AS band,
+               hash({", ".join(f"m{j * r + i}" for i in range(r))}) AS bucket
+            FROM {s}_wide
+            WHERE {" AND ".join(f"m{j * r + i} IS NOT NULL" for i in range(r))}"""
+        for j in range(n_bins // r)
     )
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_band AS {bands}")
     if star:
-        candidates = f"""SELECT DISTINCT least(rep, entity) AS e1, greatest(rep, entity) AS e2
-            FROM (SELECT entity, min(entity) OVER (PARTITION BY band, bucket) AS rep
-                  FROM {s}_band) AS b
-            WHERE rep <> entity"""
+        # Each bucket's representative by GROUP BY and a join rather than a window (no sort).
+        # Not DISTINCT: 97% of the candidates are distinct (12.1M rows, 11.8M pairs at 5M
+        # posts), so the few repeats are verified twice and removed from the verified pairs.
+        candidates = f"""SELECT r.rep AS e1, b.entity AS e2
+            FROM {s}_band AS b JOIN (
+                SELECT band, bucket, min(entity) AS rep FROM {s}_band
+                GROUP BY band, bucket HAVING count(*) >= 2) AS r
+              ON r.band = b.band AND r.bucket = b.bucket AND b.entity > r.rep"""
     else:
         candidates = f"""SELECT DISTINCT x.entity AS e1, y.entity AS e2
             FROM (SELECT b.* FROM {s}_band AS b JOIN (
@@ -85,25 +99,20 @@ def minhash_similar_pairs(
               ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_cand AS {candidates}")
     both = " + ".join(
-        f"CAST(x.v{i} IS NOT NULL AND y.v{i} IS NOT NULL AS INTEGER)" for i in range(r)
+        f"CAST(x.m{b} IS NOT NULL AND y.m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins)
     )
-    same = " + ".join(f"CAST(coalesce(x.v{i} = y.v{i}, FALSE) AS INTEGER)" for i in range(r))
+    same = " + ".join(f"CAST(coalesce(x.m{b} = y.m{b}, FALSE) AS INTEGER)" for b in range(n_bins))
     # Estimated Jaccard: bins holding the same minimum / bins non-empty in either.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        WITH sizes AS (SELECT entity, sum({filled}) AS n FROM {s}_sig GROUP BY entity),
-        both_bins AS (
-            SELECT c.e1, c.e2, sum({both}) AS n_both, sum({same}) AS n_same
+        SELECT DISTINCT e1, e2, similarity FROM (
+            SELECT c.e1, c.e2, ({same}) / (x.n + y.n - ({both})) AS similarity
             FROM {s}_cand AS c
-            JOIN {s}_sig AS x ON x.entity = c.e1
-            JOIN {s}_sig AS y ON y.entity = c.e2 AND y.band = x.band
-            GROUP BY c.e1, c.e2)
-        SELECT b.e1, b.e2, b.n_same / (s1.n + s2.n - b.n_both) AS similarity
-        FROM both_bins AS b
-        JOIN sizes AS s1 ON s1.entity = b.e1 JOIN sizes AS s2 ON s2.entity = b.e2
-        WHERE b.n_same / (s1.n + s2.n - b.n_both) >= {float(threshold)!r}"""
+            JOIN {s}_wide AS x ON x.entity = c.e1
+            JOIN {s}_wide AS y ON y.entity = c.e2) AS v
+        WHERE similarity >= {float(threshold)!r}"""
     )
-    for suffix in ("sig", "band", "cand"):
+    for suffix in ("wide", "band", "cand"):
         engine.execute(f"DROP TABLE IF EXISTS {s}_{suffix}")
     return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])
 
