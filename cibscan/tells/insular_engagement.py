@@ -62,6 +62,7 @@ _SCRATCH = (
     "_ie_members",
     "_ie_groups",
     "_ie_rows",
+    "_ie_inside",
 )
 
 
@@ -263,14 +264,22 @@ class InsularEngagement(Tell):
             UNION ALL SELECT t, 'engager' AS side, s AS acct FROM engagers AS e
             WHERE NOT EXISTS (SELECT 1 FROM targets AS g WHERE g.t = e.t AND g.g = e.s)"""
         )
+        # each engager's engagement that stays inside its target's group, one join per
+        # statement: inside the detect transaction DuckDB has no statistics for fresh temp
+        # tables, and a three-way join here was ordered badly enough to spill tens of GB
+        engine.execute(
+            """CREATE OR REPLACE TEMP TABLE _ie_inside AS
+            WITH reached AS (
+                SELECT e.t, e.acct AS s, w.dst, w.n FROM _ie_members AS e
+                JOIN _ie_w AS w ON w.src = e.acct WHERE e.side = 'engager')
+            SELECT r.t, r.s, r.dst, r.n FROM reached AS r
+            SEMI JOIN _ie_members AS g ON g.side = 'target' AND g.t = r.t AND g.acct = r.dst"""
+        )
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _ie_groups AS
             WITH targets AS (SELECT t, acct AS g FROM _ie_members WHERE side = 'target'),
             engagers AS (SELECT t, acct AS s FROM _ie_members WHERE side = 'engager'),
-            inside AS (
-                SELECT e.t, sum(w.n) AS k FROM engagers AS e
-                JOIN _ie_w AS w ON w.src = e.s
-                JOIN targets AS g ON g.t = e.t AND g.g = w.dst GROUP BY e.t),
+            inside AS (SELECT t, sum(n) AS k FROM _ie_inside GROUP BY t),
             sides AS (
                 SELECT g.t, count(*) AS n_group, sum(i.inflow) AS inflow_g
                 FROM targets AS g JOIN _ie_in AS i ON i.acct = g.g GROUP BY g.t),
@@ -308,15 +317,13 @@ class InsularEngagement(Tell):
         engine.execute(
             f"""INSERT INTO _ie_rows
             WITH spent AS (
-                SELECT e.t, e.acct AS s, sum(w.n) AS n,
+                SELECT x.t, x.s, sum(x.n) AS n,
                        -- the cluster its engagement reaches most (the link of the
                        -- combination rule): an amplifier of a flagged cluster
-                       arg_max(c.cluster_id, w.n) AS cluster_id
-                FROM _ie_members AS e JOIN _ie_groups AS g ON g.t = e.t AND g.strength > 0
-                JOIN _ie_w AS w ON w.src = e.acct
-                JOIN _ie_members AS m ON m.t = e.t AND m.side = 'target' AND m.acct = w.dst
-                LEFT JOIN account_clusters AS c ON c.acct = w.dst
-                WHERE e.side = 'engager' GROUP BY e.t, e.acct)
+                       arg_max(c.cluster_id, x.n) AS cluster_id
+                FROM _ie_inside AS x LEFT JOIN account_clusters AS c ON c.acct = x.dst
+                WHERE x.t IN (SELECT t FROM _ie_groups WHERE strength > 0)
+                GROUP BY x.t, x.s)
             SELECT s.s, g.strength,
                    printf('engages almost only a closed group (%d of its %d engagements '
                           'reach a group of %d accounts)', s.n, o.outflow, g.n_group), 4,
