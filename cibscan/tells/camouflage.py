@@ -17,12 +17,13 @@ account of the case posts too. Spamouflage's scenery and lifestyle posts are sha
 stock sentences spread over many accounts (Graphika 2019-2020: the same videos and images
 across the network); an activist's or a fan's own words about the day are a life, not
 camouflage (found on simulated petition activists who mix their cause with daily chatter).
-The population is
-every account with enough classed posts; per cluster with at least ``min_members`` such
-members, ``k`` members are mixers where chance expects ``n p``, ``p`` the share of mixers
-among the *other* accounts (smoothed: ``(x + 0.5) / (N + 1)``, so an empty population does
-not make one mixer infinitely surprising); the Poisson tail is corrected by the number of
-clusters tested and the mixers get strength ``-log10 q``.
+The population is every account with enough classed posts (a deterministic sample of at most
+``sample`` accounts beside the clusters' members, for speed at scale, as shift_schedule
+does); per cluster with at least ``min_members`` such members, ``k`` members are mixers
+where chance expects ``n p``, ``p`` the share of mixers among the *other* accounts
+(smoothed: ``(x + 0.5) / (N + 1)``, so an empty population does not make one mixer
+infinitely surprising); the Poisson tail is corrected by the number of clusters tested and
+the mixers get strength ``-log10 q``.
 
 Organic look-alikes: a football fan who posts about an election now and then has a political
 share under ``min_share``; a news outlet mixing politics with weather and sports is a mixer,
@@ -88,6 +89,7 @@ class Camouflage(Tell):
             maximum=1,
         ),
         Param("min_members", "int", 2, "Fewest mixers in a cluster that make camouflage.", 1),
+        Param("sample", "int", 20000, "Most population accounts compared.", minimum=100),
         Param(
             "spam_only",
             "bool",
@@ -104,18 +106,29 @@ class Camouflage(Tell):
         spam_only = "true" if params["spam_only"] else "false"
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _cf_accounts AS
-            WITH shared AS (
-                SELECT text_norm FROM cib_posts WHERE coalesce(text_norm, '') <> ''
+            WITH chosen AS (
+                -- the clusters' members and a deterministic sample of the population
+                SELECT acct FROM account_clusters
+                UNION SELECT acct FROM (
+                    SELECT DISTINCT acct FROM cib_posts ORDER BY hash(acct), acct
+                    LIMIT {int(params["sample"])})),
+            raw AS (
+                SELECT p.acct, p.t, p.repost_of_post, p.text_norm, {repost_class_sql()} AS c0
+                FROM cib_posts AS p {original_join_sql()}
+                WHERE p.acct IN (SELECT acct FROM chosen)),
+            shared AS (
+                SELECT text_norm FROM cib_posts
+                WHERE text_norm IN (SELECT text_norm FROM raw WHERE c0 = 'mundane')
                 GROUP BY text_norm HAVING count(DISTINCT acct) >= 2),
             typed AS (
-                SELECT p.acct, p.t,
-                       CASE WHEN {repost_class_sql()} <> 'mundane' THEN {repost_class_sql()}
+                SELECT acct, t,
+                       CASE WHEN c0 <> 'mundane' THEN c0
                             -- one's own words about one's day are a life, not camouflage
-                            WHEN {spam_only} AND p.repost_of_post IS NULL
-                                 AND p.text_norm NOT IN (SELECT text_norm FROM shared)
+                            WHEN {spam_only} AND repost_of_post IS NULL
+                                 AND text_norm NOT IN (SELECT text_norm FROM shared)
                             THEN 'other'
                             ELSE 'mundane' END AS cls
-                FROM cib_posts AS p {original_join_sql()}),
+                FROM raw),
             classed AS (SELECT * FROM typed WHERE cls <> 'other'),
             steps AS (
                 SELECT acct, cls,
