@@ -49,7 +49,7 @@ from cibscan.engine import Engine
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
-from cibscan.tells.names import FIRST_TABLE, LAST_TABLE, load_name_tables
+from cibscan.tells.names import LAST_TABLE, full_name_splits_sql, load_name_tables
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +103,9 @@ def _links_sql(params: Mapping[str, Any]) -> str:
     -- handles that are a common person's name (helen_hill, jsmith, smithjohn12) are held by
     -- many unrelated people across platforms: alone they link nobody
     namelike AS (
-        SELECT DISTINCT l.handle FROM letters AS l, range(1, 16) AS r(i)
-        WHERE length(l.word) > i AND (
-            (substr(l.word, 1, i) IN (SELECT name FROM {FIRST_TABLE})
-             OR i = 1)
-            AND substr(l.word, i + 1) IN (SELECT name FROM {LAST_TABLE})
-            OR substr(l.word, 1, i) IN (SELECT name FROM {LAST_TABLE})
-            AND substr(l.word, i + 1) IN (SELECT name FROM {FIRST_TABLE}))),
+        SELECT key AS handle FROM ({full_name_splits_sql("letters", "handle", "word", 1, 16)})
+        UNION SELECT handle FROM letters  -- an initial and a surname: jsmith
+        WHERE length(word) > 1 AND substr(word, 2) IN (SELECT name FROM {LAST_TABLE})),
     handles AS (
         SELECT * FROM profiles
         WHERE length(handle) >= {min_handle} AND regexp_matches(handle, '[a-z]')

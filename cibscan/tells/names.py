@@ -72,3 +72,21 @@ def load_name_tables(engine: Engine) -> None:
 def drop_name_tables(engine: Engine) -> None:
     for table in (FIRST_TABLE, LAST_TABLE, LAST_PREFIX_TABLE):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def full_name_splits_sql(
+    source: str, key: str, letters: str, first_split: int, last_split: int
+) -> str:
+    """SQL rows ``(key, pri, a, b)``: the ``letters`` of each row of ``source`` cut after
+    ``i`` characters (``first_split <= i < last_split``, ``i`` shorter than the letters) where
+    ``a`` + ``b`` is a first name + surname (``pri`` 1) or a surname + first name (``pri``
+    2) of the loaded tables. One definition for persona handles and common-name handles."""
+    splits = f"""SELECT {key} AS key, substr({letters}, 1, i) AS a, substr({letters}, i + 1) AS b
+        FROM {source}, range({first_split}, {last_split}) AS r(i)
+        WHERE {letters} <> '' AND i < length({letters})"""
+    return f"""WITH splits AS ({splits})
+        SELECT s.key, 1 AS pri, s.a, s.b FROM splits AS s
+        JOIN {FIRST_TABLE} AS f ON f.name = s.a JOIN {LAST_TABLE} AS l ON l.name = s.b
+        UNION ALL
+        SELECT s.key, 2, s.a, s.b FROM splits AS s
+        JOIN {LAST_TABLE} AS l ON l.name = s.a JOIN {FIRST_TABLE} AS f ON f.name = s.b"""

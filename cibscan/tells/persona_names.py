@@ -51,6 +51,7 @@ from cibscan.tells.names import (
     LAST_PREFIX_TABLE,
     LAST_TABLE,
     drop_name_tables,
+    full_name_splits_sql,
     load_name_tables,
 )
 
@@ -136,11 +137,8 @@ def _parse(engine: Engine) -> None:
             FROM _pn_acc, range(2, 40) AS r(i)
             WHERE letters <> '' AND i < length(letters)),
         matched AS (
-            SELECT s.acct, 1 AS pri, s.a, s.b FROM splits AS s
-            JOIN {FIRST_TABLE} AS f ON f.name = s.a JOIN {LAST_TABLE} AS l ON l.name = s.b
-            UNION ALL
-            SELECT s.acct, 2, s.a, s.b FROM splits AS s
-            JOIN {LAST_TABLE} AS l ON l.name = s.a JOIN {FIRST_TABLE} AS f ON f.name = s.b
+            SELECT key AS acct, pri, a, b
+            FROM ({full_name_splits_sql("_pn_acc", "acct", "letters", 2, 40)})
             UNION ALL
             SELECT s.acct, 3, s.a, s.b FROM splits AS s
             JOIN {FIRST_TABLE} AS f ON f.name = s.a
