@@ -85,7 +85,7 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
             FROM per_tell GROUP BY acct),
         own AS (
             SELECT s.acct, s.cluster_id, s.tied, s.reasons,
-                   s.strength AS c, coalesce(t.t, 0.0) AS t,
+                   coalesce(t.t, 0.0) AS t,
                    s.strength + coalesce(t.t, 0.0) AS a, t.told, t.link_cluster,
                    t.link_strength
             FROM account_scores AS s LEFT JOIN tells AS t USING (acct)),
