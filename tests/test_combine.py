@@ -132,3 +132,29 @@ def test_the_rule_is_a_parameter_recorded_with_the_run(tmp_path: Path) -> None:
     (run,) = rows(case, "SELECT params FROM detect_runs ORDER BY run_id DESC LIMIT 1")
     assert '"corroborated": 300.0' in str(run["params"])
     case.close()
+
+
+def test_tells_can_be_chosen_or_left_out(tmp_path: Path) -> None:
+    """The amplifiers have no tie of their own: only the insular_engagement tell links them
+    to the copypasta cluster. Without tells they stay unflagged and nothing is written to
+    account_tells; with that one tell they are flagged again. The choice is recorded."""
+    case = open_case(tmp_path / "case.duckdb")
+    posts = scenes.organic_background() + scenes.copypasta_personas() + amplifiers()
+    load(case, scenes.write(tmp_path / "posts.jsonl", posts), format="generic_jsonl")
+
+    detect(case, DetectOptions(tells=[]))
+    assert not any(r["flagged"] for r in _accounts(case, "amp_"))
+    assert rows(case, "SELECT count(*) AS n FROM account_tells") == [{"n": 0}]
+    (run,) = rows(case, "SELECT params FROM detect_runs ORDER BY run_id DESC LIMIT 1")
+    assert '"tell_order": []' in str(run["params"])
+
+    detect(case, DetectOptions(tells=["insular_engagement"]))
+    assert all(r["flagged"] for r in _accounts(case, "amp_"))
+    (run,) = rows(case, "SELECT params FROM detect_runs ORDER BY run_id DESC LIMIT 1")
+    assert '"tell_order": ["insular_engagement"]' in str(run["params"])
+
+    with pytest.raises(ValueError, match=r"unknown tell\(s\): nosuch"):
+        detect(case, DetectOptions(tells=["nosuch"]))
+    with pytest.raises(ValueError, match="not run: camouflage"):
+        detect(case, DetectOptions(tells=[], params={"camouflage": {"sample": 10}}))
+    case.close()

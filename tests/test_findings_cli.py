@@ -76,6 +76,8 @@ def test_detect_and_export_from_the_command_line(tmp_path: Path) -> None:
         (["detect", "--case", "{case}", "--param", "window=5m"], "SIGNAL.NAME=VALUE"),
         (["detect", "--case", "{case}", "--param", "co_url.window=soon"], "not a duration"),
         (["detect", "--case", "{case}", "--signal", "telepathy"], "unknown signal"),
+        (["detect", "--case", "{case}", "--tell", "telepathy"], "unknown tell(s): telepathy"),
+        (["detect", "--case", "{case}", "--tell", "none", "--tell", "camouflage"], "'none'"),
         (["export", "accounts", "--case", "{case}"], "run 'cibscan detect' first"),
     ],
 )

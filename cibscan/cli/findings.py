@@ -57,6 +57,13 @@ def detect_options(fn: F) -> F:
             help="Run only this signal (repeatable; see 'cibscan signals'). Default: all.",
         ),
         click.option(
+            "--tell",
+            "tell_names",
+            multiple=True,
+            help="Run only this tell (repeatable; see 'cibscan tells'); 'none' runs no tell, "
+            "so coordination alone decides. Default: all.",
+        ),
+        click.option(
             "--window",
             help="Time window of every windowed signal, e.g. 60s, 5m, 1h or 'case' "
             "(default: each signal's own).",
@@ -119,9 +126,21 @@ def detect_options(fn: F) -> F:
     return fn
 
 
+def _chosen_tells(names: tuple[str, ...]) -> list[str] | None:
+    """``--tell`` values: none given means the defaults, ``none`` means no tell at all."""
+    if not names:
+        return None
+    if "none" in names:
+        if len(names) > 1:
+            raise click.BadParameter("'none' cannot be combined with tells", param_hint="--tell")
+        return []
+    return list(names)
+
+
 def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
     return DetectOptions(
         signals=list(kwargs.pop("signal_names")) or None,
+        tells=_chosen_tells(kwargs.pop("tell_names")),
         params=_signal_params(kwargs.pop("signal_params")),
         window=kwargs.pop("window"),
         alpha=kwargs.pop("alpha"),

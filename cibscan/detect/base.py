@@ -67,6 +67,8 @@ class DetectOptions:
 
     #: signals to run (None: every signal enabled by default)
     signals: list[str] | None = None
+    #: tells to run (None: every tell enabled by default; []: none, coordination alone)
+    tells: list[str] | None = None
     #: per-signal parameter overrides, e.g. {"co_repost": {"window": "30s"}}
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: one window for every windowed signal (overridden by a signal's own ``window``)

@@ -61,11 +61,12 @@ def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]
     """The signals to run with their validated parameters (errors name the bad value)."""
     available = signals()
     names = options.signals or [n for n, s in available.items() if s.default_enabled]
-    unknown_params = sorted(set(options.params) - set(names) - set(tells()))
+    running = set(names) | set(tell_names(options))
+    unknown_params = sorted(set(options.params) - running)
     if unknown_params:
         raise ValueError(
-            f"parameters given for signals not run: {', '.join(unknown_params)} "
-            f"(running: {', '.join(names)})"
+            f"parameters given for signals or tells not run: {', '.join(unknown_params)} "
+            f"(running: {', '.join(sorted(running))})"
         )
     chosen = []
     for name in names:
@@ -78,12 +79,27 @@ def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]
     return chosen
 
 
+def tell_names(options: DetectOptions) -> list[str]:
+    """The tells to run, in registry order.
+
+    ``options.tells`` None means every tell enabled by default; an empty list means none,
+    so that the coordination can be timed or judged alone.
+    """
+    available = tells()
+    if options.tells is None:
+        return [n for n, t in available.items() if t.default_enabled]
+    unknown = sorted(set(options.tells) - set(available))
+    if unknown:
+        raise ValueError(f"unknown tell(s): {', '.join(unknown)} (known: {', '.join(available)})")
+    return [n for n in available if n in options.tells]
+
+
 def resolve_tells(options: DetectOptions) -> list[tuple[Tell, dict[str, Any]]]:
-    """Every tell enabled by default, with its validated parameters."""
+    """The tells to run with their validated parameters."""
+    available = tells()
     return [
-        (tell, tell.resolve(options.params.get(name, {})))
-        for name, tell in tells().items()
-        if tell.default_enabled
+        (available[name], available[name].resolve(options.params.get(name, {})))
+        for name in tell_names(options)
     ]
 
 
