@@ -3,9 +3,14 @@
 Generates N synthetic posts in the peer's own CSV format (message_id, user_id, username,
 repost_id, reply_id, message, timestamp, urls), loads the same file into both tools, and for
 each signal the two share (co-retweet, co-tweet, co-link, near-duplicate text) times the load
-and the computation of each and compares the edge sets. Then it times cibscan's whole
-multi-signal detect (all eleven signals, default parameters). Every tool runs in its own child
-process, so wall time and peak memory are that process's.
+and the computation of each and compares the edge sets. Each per-signal cibscan run is a
+whole `cibscan detect --signal S --tell none` command (null model, network, clusters, scores
+and evidence included; the account tells are left out, as the peer has none). Then it times
+cibscan's whole multi-signal detect (all eleven signals, the eight tells and the combination
+rule, default parameters). Every tool runs in its own child process, so wall time and peak
+memory are that process's. Two ratios are printed: load included, (peer load + peer
+network) / (cibscan ingest + cibscan detect), and the computation alone, peer network /
+cibscan detect.
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/detect.py --posts 1000000 --window 60
@@ -272,7 +277,18 @@ def main() -> None:
         if signal == "co_post":
             params += ["--param", "co_post.min_chars=0"]
         seconds, rss, stdout = timed_child(
-            [*CIBSCAN, "detect", "--case", str(case), "--signal", signal, *params, "--json"]
+            [
+                *CIBSCAN,
+                "detect",
+                "--case",
+                str(case),
+                "--signal",
+                signal,
+                "--tell",
+                "none",
+                *params,
+                "--json",
+            ]
         )
         ours = cibscan_pairs(case, signal)
         row: dict[str, Any] = {
@@ -315,15 +331,20 @@ def main() -> None:
         f"\n{args.posts:,} posts, window {args.window:g}s; load: cibscan {load_s:.1f}s"
         + (f", peer {peer_load:.1f}s" if peer_load else "")
     )
-    header = f"{'signal':<16}{'cibscan s':>10}{'peer s':>10}{'ratio (load incl.)':>20}  edges"
+    header = (
+        f"{'signal':<16}{'cibscan s':>10}{'peer s':>10}{'ratio (load incl.)':>20}"
+        f"{'ratio (alone)':>15}  edges"
+    )
     print(header)
     for r in rows:
         peer_s = r.get("peer_s")
         if peer_s is not None and peer_load is not None:
             ratio = (peer_load + peer_s) / (load_s + r["cibscan_s"])
             ratio_s = f"{ratio:.1f}x"
+            alone_s = f"{peer_s / r['cibscan_s']:.1f}x"
         else:
             ratio_s = "peer did not finish" if not args.no_peer else "-"
+            alone_s = "-"
         edges = (
             (
                 f"ours {r['cibscan_edges']:,} / peer {r['peer_edges']:,}, only ours "
@@ -333,7 +354,10 @@ def main() -> None:
             else (f"ours {r['cibscan_edges']:,}")
         )
         peer_txt = f"{peer_s:.1f}" if peer_s is not None else "-"
-        print(f"{r['signal']:<16}{r['cibscan_s']:>10.1f}{peer_txt:>10}{ratio_s:>20}  {edges}")
+        print(
+            f"{r['signal']:<16}{r['cibscan_s']:>10.1f}{peer_txt:>10}{ratio_s:>20}{alone_s:>15}"
+            f"  {edges}"
+        )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from cibscan.engine import Engine
 
 # Post columns signals may read from cib_posts besides acct and t (see docs/signals.md).
@@ -23,12 +25,28 @@ POST_INPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def build_inputs(engine: Engine) -> tuple[int, int]:
+def input_columns(readers: Iterable[tuple[str, ...] | None]) -> tuple[str, ...]:
+    """The ``cib_posts`` columns that readers declaring ``reads`` need, in table order
+    (all of them when one reader does not say)."""
+    wanted: set[str] = set()
+    for reads in readers:
+        if reads is None:
+            return POST_INPUT_COLUMNS
+        unknown = set(reads) - set(POST_INPUT_COLUMNS)
+        if unknown:
+            raise ValueError(f"cib_posts has no column(s) {', '.join(sorted(unknown))}")
+        wanted.update(reads)
+    return tuple(c for c in POST_INPUT_COLUMNS if c in wanted)
+
+
+def build_inputs(engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS) -> tuple[int, int]:
     """Write ``account_index`` and the temp table ``cib_posts``; return (posts, accounts).
 
     Account keys follow (platform, account_id) order, so the same case gives the same keys
     whatever order its files were ingested in. Posts without a time or an author cannot
-    take part in a co-action and are left out.
+    take part in a co-action and are left out. Only ``columns`` are copied besides ``acct``
+    and ``t``: a one-signal run does not pay for texts and lists it never reads (1M posts:
+    0.46 s for every column, 0.20 s for co_repost's three).
     """
     engine.execute("DROP TABLE IF EXISTS account_index")
     engine.execute(
@@ -40,7 +58,7 @@ def build_inputs(engine: Engine) -> tuple[int, int]:
     )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cib_posts AS
-        SELECT i.acct, epoch(p.created_at) AS t, {", ".join("p." + c for c in POST_INPUT_COLUMNS)}
+        SELECT i.acct, epoch(p.created_at) AS t{"".join(", p." + c for c in columns)}
         FROM posts AS p JOIN account_index AS i USING (platform, account_id)
         WHERE p.created_at IS NOT NULL"""
     )

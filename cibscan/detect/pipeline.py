@@ -11,7 +11,7 @@ from typing import Any
 
 from cibscan import __version__
 from cibscan.detect.base import FINDINGS_DDL, RUNS_DDL, DetectOptions
-from cibscan.detect.inputs import build_inputs
+from cibscan.detect.inputs import build_inputs, input_columns
 from cibscan.detect.statistics import assess_pairs, strength_threshold
 from cibscan.engine import Engine
 from cibscan.network.communities import find_communities
@@ -138,7 +138,8 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         for table, ddl in FINDINGS_DDL.items():
             engine.execute(f"DROP TABLE IF EXISTS {table}")
             engine.execute(ddl)
-        report.posts, report.accounts = build_inputs(engine)  # also replaces account_index
+        columns = input_columns(item.reads for item, _ in [*chosen, *chosen_tells])
+        report.posts, report.accounts = build_inputs(engine, columns)  # and account_index
         ctx = SignalContext(
             engine,
             evidence_per_pair=options.evidence_per_pair,

@@ -149,6 +149,9 @@ class Configurable:
     params: ClassVar[tuple[Param, ...]] = ()
     #: what this is called in messages ("signal", "tell")
     kind: ClassVar[str] = "signal"
+    #: the columns of ``cib_posts`` it reads besides ``acct`` and ``t`` (None: it may read
+    #: any); a run copies only the columns its signals and tells read into ``cib_posts``
+    reads: ClassVar[tuple[str, ...] | None] = None
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -18,6 +18,7 @@ class CoDomain(CoActionSignal):
         "newspaper) makes no pairs, and the null model discounts the rest by popularity. "
         "Catches a network promoting its own little websites under varying URLs."
     )
+    reads = ("post_id", "repost_of_post", "domains")
     params: ClassVar[tuple[Param, ...]] = (window_param(3600.0), max_accounts_param(50))
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ class CoMention(CoActionSignal):
         "reposts: harassment or promotion aimed at one target. Popular targets (a head of "
         "state, a celebrity) are discounted by the null model and capped by max_accounts."
     )
+    reads = ("platform", "post_id", "repost_of_post", "mentions")
     params: ClassVar[tuple[Param, ...]] = (window_param(300.0), max_accounts_param(500))
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ class CoPost(CoActionSignal):
         "out: their text is the original's. Texts shorter than min_chars are ignored, since "
         "'good morning' proves nothing."
     )
+    reads = ("post_id", "repost_of_post", "text_norm")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(60.0),
         max_accounts_param(1000),

@@ -17,6 +17,7 @@ class CoRepost(CoActionSignal):
         "window: the classic amplification-ring signal. The object is the original post's id on "
         "its platform."
     )
+    reads = ("platform", "post_id", "repost_of_post")
     params: ClassVar[tuple[Param, ...]] = (window_param(60.0), max_accounts_param(1000))
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ class CoUrl(CoActionSignal):
         "parameters and fragments removed) within the window. Posts without a URL share "
         "nothing (unlike a peer tool that pairs every link-less post)."
     )
+    reads = ("post_id", "repost_of_post", "urls")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(60.0),
         max_accounts_param(1000),

@@ -17,6 +17,7 @@ class FastRepost(Signal):
         "reposts is fast with the case-wide probability). Scripted amplifiers fire within "
         "seconds, again and again. Needs the original posts in the case (their time)."
     )
+    reads = ("platform", "post_id", "repost_of_post")
     params: ClassVar[tuple[Param, ...]] = (
         Param("max_delay", "duration", 10.0, "Largest delay that counts as fast."),
     )

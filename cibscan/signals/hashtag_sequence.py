@@ -17,6 +17,7 @@ class HashtagSequence(CoActionSignal):
         "the window. People pick one trending tag; scripted accounts paste the same string of "
         "several tags in the same order."
     )
+    reads = ("post_id", "repost_of_post", "hashtags")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(3600.0),
         max_accounts_param(500),

@@ -23,6 +23,7 @@ class NearDuplicate(CoActionSignal):
         "MinHash LSH inside the engine, never by comparing all pairs of texts."
     )
     scratch_tables = ("_nd_texts", "_nd_sim", "_nd_fam")
+    reads = ("post_id", "repost_of_post", "text_norm")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(None, "Largest gap between the two posts ('case' = any time)."),
         max_accounts_param(200),

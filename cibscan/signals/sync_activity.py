@@ -25,6 +25,7 @@ class SyncActivity(CoActionSignal):
         "time, a live TV debate) are expected to be shared."
     )
     scratch_tables = ("_sy_bins", "_sy_sim", "_sy_cand")
+    reads = ("post_id",)
     params: ClassVar[tuple[Param, ...]] = (
         Param("bin", "duration", 60.0, "Width of a time bin."),
         Param("min_bins", "int", 10, "Fewest active bins an account needs.", minimum=2),

@@ -70,6 +70,7 @@ class Camouflage(Tell):
         "the case's other accounts (shipped EN/DE/ZH/RU lexicon; Poisson test over accounts, "
         "corrected by the number of clusters)."
     )
+    reads = ("platform", "repost_of_post", "text_norm")
     params = (
         Param("min_posts", "int", 6, "Fewest political or mundane posts an account needs.", 2),
         Param(

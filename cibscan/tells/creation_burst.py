@@ -35,6 +35,7 @@ class CreationBurst(Tell):
         "other accounts of the case were created then (Poisson test, corrected by the number "
         "of clusters)."
     )
+    reads = ()
     params = (
         Param(
             "window",

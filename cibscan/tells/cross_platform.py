@@ -219,6 +219,7 @@ class CrossPlatform(Tell):
         "account_personas) where a persona member is in a coordination cluster: the account "
         "inherits that member's strongest tie."
     )
+    reads = ()
     params = (
         Param("min_handle", "int", 5, "Fewest characters of a handle that links alone.", minimum=3),
         Param(

@@ -140,6 +140,7 @@ class Impersonation(Tell):
         "'protected' CSV), or copying an older account's display name with its profile "
         "image or a near handle; fixed strengths per kind of evidence."
     )
+    reads = ()
     params = (
         Param(
             "protected",

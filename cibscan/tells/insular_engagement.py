@@ -121,6 +121,7 @@ class InsularEngagement(Tell):
         "cluster, or from a closed group of engagers who engage with little else (Poisson "
         "tests against the case's engagement, corrected by the accounts tested)."
     )
+    reads = ()
     params = (
         Param("min_received", "int", 10, "Fewest engagements an account must receive.", minimum=1),
         Param("min_engagers", "int", 3, "Fewest distinct engagers behind a finding.", minimum=2),

@@ -221,6 +221,7 @@ class PersonaNames(Tell):
         "not matching the handle: weak on one account, tested per cluster against the case "
         "(Poisson test, corrected)."
     )
+    reads = ()
     params = (
         Param(
             "min_members",

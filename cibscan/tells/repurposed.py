@@ -88,6 +88,7 @@ class Repurposed(Tell):
         "(or with a new topic and a new name), unlike the case's other accounts (Poisson "
         "test over accounts, corrected by the number of clusters)."
     )
+    reads = ("platform", "post_id", "text_norm", "hashtags", "domains")
     params = (
         Param("min_gap", "duration", 365 * 86400.0, "Shortest dormancy between two posts.", 1),
         Param("min_before", "int", 2, "Fewest posts before the dormancy.", 1),

@@ -50,6 +50,7 @@ class ShiftSchedule(Tell):
         "one UTC offset, more of them than the case's population (Poisson test over accounts, "
         "corrected by offsets and clusters); reports the inferred operator offset."
     )
+    reads = ()  # acct and t only
     params = (
         Param("min_posts", "int", 10, "Fewest timed posts an account needs.", minimum=1),
         Param(
