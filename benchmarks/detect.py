@@ -15,6 +15,13 @@ cibscan detect.
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/detect.py --posts 1000000 --window 60
     .venv/bin/python benchmarks/detect.py --posts 10000000 --no-peer
+    .venv/bin/python benchmarks/detect.py --real german_elections      # real CooRTweet data
+    .venv/bin/python benchmarks/detect.py --real russian_coord_tweets
+
+With ``--real NAME`` the input is one of the real CooRTweet data sets (``../shared/data/
+coortweet``) written once in the peer's CSV, so both tools read the same file: the German
+election shares as posts with their URLs (co_url against co_link), the Russian retweets as
+retweets (co_repost against co_retweet). The sets carry no text, so text signals are not run.
 
 Where the definitions coincide (co_repost = co_retweet, co_post = co_tweet, co_url = co_link,
 with no crowded-object cap), the unordered account pairs must be equal; the script prints
@@ -48,6 +55,35 @@ import numpy as np
 from cibscan.ingest.base import get_adapter
 
 ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = ROOT.parent / "shared" / "data" / "coortweet"
+# real set -> (the peer-format SELECT over read_csv of the set, the signals it supports)
+REAL_SETS = {
+    # one message per post: a post shared with several URLs has several rows; rows without
+    # a post id (3 in the file) are left out of both tools' input. Post ids are prefixed by
+    # the platform of their account, as Facebook and Twitter ids may coincide.
+    "german_elections": (
+        """SELECT split_part(account_id, '_', 1) || '_' || post_id AS message_id,
+                  account_id AS user_id, account_id AS username, '' AS repost_id,
+                  '' AS reply_id, '' AS message, CAST(min(timestamp) AS BIGINT) AS timestamp,
+                  coalesce(string_agg(DISTINCT 'https://d' || coalesce(domain_id, 'x')
+                      || '.invalid/u' || url_id, ' ' ORDER BY 'https://d'
+                      || coalesce(domain_id, 'x') || '.invalid/u' || url_id), '') AS urls
+           FROM data WHERE post_id IS NOT NULL AND account_id IS NOT NULL
+           GROUP BY account_id, post_id""",
+        ("co_url",),
+    ),
+    # each row a retweet: object_id is the retweeted tweet, content_id the retweet itself;
+    # 40 content ids occur twice (39 with different rows): the earliest row is kept
+    "russian_coord_tweets": (
+        """SELECT content_id AS message_id, account_id AS user_id,
+                  account_id AS username, object_id AS repost_id, '' AS reply_id,
+                  '' AS message, CAST(timestamp_share AS BIGINT) AS timestamp, '' AS urls
+           FROM data
+           QUALIFY row_number() OVER (PARTITION BY content_id
+                                      ORDER BY timestamp_share, account_id, object_id) = 1""",
+        ("co_repost",),
+    ),
+}
 CIBSCAN = [sys.executable, "-m", "cibscan.cli"]
 EPOCH = 1_700_000_000  # 2023-11-14: timestamps are epoch seconds from here
 # (cibscan signal, peer network, peer compute function)
@@ -57,6 +93,20 @@ SHARED_SIGNALS = (
     ("co_url", "co_link", "compute_co_link_network"),
     ("near_duplicate", "co_similar_tweet", "compute_co_similar_tweet"),
 )
+
+
+def convert_real(name: str, path: Path) -> int:
+    """Write real set ``name`` as the peer's CSV at ``path``; return its number of rows."""
+    import duckdb
+
+    select, _ = REAL_SETS[name]
+    con = duckdb.connect()
+    source = REAL_DATA / f"{name}.csv.gz"
+    con.execute(f"CREATE TABLE data AS SELECT * FROM read_csv('{source}', all_varchar = true)")
+    con.execute(f"COPY ({select} ORDER BY timestamp, message_id) TO '{path}' (HEADER)")
+    (rows,) = con.execute(f"SELECT count(*) FROM read_csv('{path}')").fetchone() or (0,)
+    con.close()
+    return int(rows)
 
 
 def generate(path: Path, n_posts: int, seed: int, days: int) -> dict[str, int]:
@@ -227,6 +277,11 @@ def main() -> None:
         "--days", type=int, default=7, help="Time span of the posts (density matters to the peer)."
     )
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/cibscan-detect-bench"))
+    ap.add_argument(
+        "--real",
+        choices=sorted(REAL_SETS),
+        help="Use a real CooRTweet data set instead of synthetic posts (its signals only).",
+    )
     ap.add_argument("--no-peer", action="store_true", help="Only time cibscan.")
     ap.add_argument("--peer-timeout", type=float, default=3600, help="Seconds per peer network.")
     ap.add_argument(
@@ -238,11 +293,15 @@ def main() -> None:
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
     data = work / f"posts_{args.posts}_{args.seed}_{args.days}d.csv"
-    if not data.exists():
+    tag = str(args.posts)
+    if args.real:
+        data, tag = work / f"real_{args.real}.csv", args.real
+        print(f"{args.real}: {convert_real(args.real, data):,} messages -> {data}")
+    elif not data.exists():
         start = time.perf_counter()
         facts = generate(data, args.posts, args.seed, args.days)
         print(f"generated {facts} in {time.perf_counter() - start:.0f}s -> {data}")
-    case = work / f"cibscan_{args.posts}.duckdb"
+    case = work / f"cibscan_{tag}.duckdb"
     case.unlink(missing_ok=True)
     load_s, load_rss, _ = timed_child(
         [
@@ -259,7 +318,7 @@ def main() -> None:
     )
     print(f"cibscan load: {load_s:.1f}s, peak {load_rss} MiB")
 
-    peer_db = work / f"peer_{args.posts}.db"
+    peer_db = work / f"peer_{tag}.db"
     peer_load = None
     if not args.no_peer:
         for stale in (peer_db, Path(f"{peer_db}-wal"), Path(f"{peer_db}-shm")):
@@ -269,6 +328,8 @@ def main() -> None:
 
     rows = []
     chosen = [] if args.signals == "none" else args.signals.split(",")
+    if args.real:
+        chosen = [s for s in REAL_SETS[args.real][1] if s in chosen]
     for signal, network, function in SHARED_SIGNALS:
         if signal not in chosen:
             continue
@@ -328,8 +389,8 @@ def main() -> None:
         )
 
     print(
-        f"\n{args.posts:,} posts, window {args.window:g}s; load: cibscan {load_s:.1f}s"
-        + (f", peer {peer_load:.1f}s" if peer_load else "")
+        f"\n{args.real or f'{args.posts:,} posts'}, window {args.window:g}s; "
+        f"load: cibscan {load_s:.1f}s" + (f", peer {peer_load:.1f}s" if peer_load else "")
     )
     header = (
         f"{'signal':<16}{'cibscan s':>10}{'peer s':>10}{'ratio (load incl.)':>20}"

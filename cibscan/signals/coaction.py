@@ -262,9 +262,10 @@ def _evidence_rows(ctx: SignalContext, p: str, signal: str) -> None:
         FROM (
             SELECT c.*, o.k, o.obj,
                    row_number() OVER (PARTITION BY c.a, c.b ORDER BY o.k, c.dt, o.obj, c.ep)
-                       AS rank,
-                   count(*) OVER (PARTITION BY c.a, c.b) AS n_shared
+                       AS rank
             FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
+            SEMI JOIN (SELECT a, b FROM {p}_co GROUP BY a, b
+                       HAVING count(*) >= {int(ctx.min_shared)}) AS s USING (a, b)
         ) AS ranked
-        WHERE rank <= {int(ctx.evidence_per_pair)} AND n_shared >= {int(ctx.min_shared)}"""
+        WHERE rank <= {int(ctx.evidence_per_pair)}"""
     )
