@@ -207,3 +207,36 @@ def test_ingest_run_records_file_hash_and_counts(case: Case) -> None:
     (run,) = rows(case, "SELECT * FROM ingest_runs")
     assert run["sha256"] == hashlib.sha256(TWEETS.read_bytes()).hexdigest()
     assert (run["n_read"], run["n_stored"], run["status"]) == (2, 2, "complete")
+
+
+def test_repeated_url_lists_are_normalised_as_each_alone(case: Case, tmp_path: Path) -> None:
+    """URL lists are normalised once per distinct list and joined back to their posts: the
+    posts sharing a list, a list in another order, a list repeating a URL, a defanged URL and
+    a post without links must each get what normalising its own list gives."""
+    lists = [
+        "https://Example.com/a?utm_source=x http://b.org/",
+        "https://Example.com/a?utm_source=x http://b.org/",
+        "http://b.org/ https://Example.com/a?utm_source=x",
+        "hxxp://evil[.]com/x hxxp://evil[.]com/x",
+        "",
+        "https://Example.com/a?utm_source=x http://b.org/",
+    ]
+    path = tmp_path / "links.csv"
+    body = "".join(f"m{i},u{i},u{i},,,post {i},{1700000000 + i},{u}\n" for i, u in enumerate(lists))
+    path.write_text(
+        "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n" + body
+    )
+    load(case, path, format="cnt_csv")
+    got = rows(
+        case,
+        """SELECT urls, domains,
+                  cib_norm_urls(urls_raw) AS own_urls,
+                  cib_unique(list_filter(list_transform(cib_norm_urls(urls_raw),
+                      lambda x: cib_url_domain(x)), lambda x: x IS NOT NULL)) AS own_domains
+           FROM posts ORDER BY post_id""",
+    )
+    assert [r["urls"] for r in got] == [r["own_urls"] for r in got]
+    assert [r["domains"] for r in got] == [r["own_domains"] for r in got]
+    assert got[0]["urls"] == ["https://example.com/a", "http://b.org/"]
+    assert got[2]["urls"] == ["http://b.org/", "https://example.com/a"]
+    assert got[3]["urls"] == ["http://evil.com/x"] and got[4]["urls"] == []
