@@ -238,19 +238,22 @@ def rarity_sql(k: str, n_accounts: int) -> str:
 
 def _pair_rows(ctx: SignalContext, p: str, signal: str, n_accounts: int, incidences: int) -> None:
     engine = ctx.engine
+    # Aggregate the co-actions first, then join the accounts' null-model terms to the pairs:
+    # carrying them through the GROUP BY as any_value() took twice as long (5M posts, co_url
+    # without a cap, 5.1M co-actions in 3.7M pairs: 4.3 s -> 2.2 s).
     engine.execute(
         f"""INSERT INTO {ctx.pairs_table} BY NAME
-        SELECT '{signal}' AS signal, c.a, c.b,
-               count(*) AS n_shared,
-               sum({rarity_sql("o.k", n_accounts)}) AS weight,
-               min(c.dt) AS min_dt, min(c.first_t) AS first_t, max(c.last_t) AS last_t,
-               (any_value(sb.d) * any_value(sa.big_k) + any_value(sa.d) * any_value(sb.big_k))
-                   / (2.0 * {max(incidences, 1)}) AS expected
-        FROM {p}_co AS c
-        JOIN {p}_objs AS o USING (oid)
-        JOIN {p}_accts AS sa ON sa.acct = c.a
-        JOIN {p}_accts AS sb ON sb.acct = c.b
-        GROUP BY c.a, c.b"""
+        WITH g AS (
+            SELECT c.a, c.b, count(*) AS n_shared,
+                   sum({rarity_sql("o.k", n_accounts)}) AS weight,
+                   min(c.dt) AS min_dt, min(c.first_t) AS first_t, max(c.last_t) AS last_t
+            FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
+            GROUP BY c.a, c.b)
+        SELECT '{signal}' AS signal, g.*,
+               (sb.d * sa.big_k + sa.d * sb.big_k) / (2.0 * {max(incidences, 1)}) AS expected
+        FROM g
+        JOIN {p}_accts AS sa ON sa.acct = g.a
+        JOIN {p}_accts AS sb ON sb.acct = g.b"""
     )
 
 
