@@ -178,7 +178,7 @@ def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> No
     (run,) = rows(case, "SELECT * FROM detect_runs")
     assert run["n_flagged"] == report.flagged == 20  # 6 + 5 + 5 campaign + 4 hostile
     assert '"corroborated": 6.0' in run["params"] and '"tell_alone": 12.0' in run["params"]
-    assert '"co_repost": {"max_accounts": 1000, "window": "1m"}' in run["params"]
+    assert '"co_repost": {"lockstep": "20s", "max_accounts": 1000, "window": "1m"}' in run["params"]
 
 
 def test_a_case_without_posts_gives_no_findings(case: Case) -> None:

@@ -88,6 +88,8 @@ def engine_with_posts(actions: list[Action]) -> DuckDBEngine:
             "post_id": [f"p{i}" for i in range(len(actions))],
             "t": pa.array([t for _, _, t in actions], pa.float64()),
             "repost_of_post": [o for _, o, _ in actions],
+            "kind": ["repost"] * len(actions),
+            "text_norm": pa.array([None] * len(actions), pa.string()),
         }
     )
     engine.insert_arrow("cib_posts", data, temp=True)
@@ -97,18 +99,46 @@ def engine_with_posts(actions: list[Action]) -> DuckDBEngine:
 def brute_force(actions: list[Action], window: float | None) -> dict[tuple[int, int], Any]:
     """Pairs of accounts acting on the same object within the window, the slow obvious way.
 
-    A shared item is an episode: the object and the window-wide time bucket of the earlier
-    of the two actions (one bucket for the whole case when there is no window)."""
-    episodes: dict[tuple[int, int], set[tuple[str, int]]] = {}
-    gaps: dict[tuple[int, int], float] = {}
-    for (a, oa, ta), (b, ob, tb) in combinations(actions, 2):
+    A co-action is an episode: the object and the window-wide time bucket of the earlier of
+    the two actions (one bucket for the whole case when there is no window), shown by its
+    closest pair of posts. A post is one piece of evidence: a shared item is a co-action
+    whose post is, on each side, used by no co-action ranked before it (rarer object, then
+    closer in time, then object and episode). The gap is the closest shared item's."""
+    closest: dict[tuple[int, int, str, int], tuple[float, int, int]] = {}
+    indexed = list(enumerate(actions))
+    for (i, (a, oa, ta)), (j, (b, ob, tb)) in combinations(indexed, 2):
         if a == b or oa != ob or (window is not None and abs(ta - tb) > window):
             continue
-        key = (min(a, b), max(a, b))
+        if a > b:
+            (i, a, ta), (j, b, tb) = (j, b, tb), (i, a, ta)
         episode = int(min(ta, tb) // window) if window else 0
-        episodes.setdefault(key, set()).add((oa, episode))
-        gaps[key] = min(gaps.get(key, float("inf")), abs(ta - tb))
-    return {k: (len(v), gaps[k]) for k, v in episodes.items()}
+        key = (a, b, oa, episode)
+        # closest in time, then the smallest post ids (the SQL's tie-break, ids compared as
+        # the strings "p<index>")
+        candidate = (abs(ta - tb), f"p{i}", f"p{j}")
+        if key not in closest or candidate < closest[key]:
+            closest[key] = candidate  # type: ignore[assignment]
+    accounts_on = {o: {a for a, oo, _ in actions if oo == o} for _, o, _ in actions}
+    rank = {
+        key: (len(accounts_on[key[2]]), gap, key[2], key[3]) for key, (gap, _, _) in closest.items()
+    }
+
+    def best(side: int) -> dict[tuple[int, int, str], tuple[int, float, str, int]]:
+        chosen: dict[tuple[int, int, str], tuple[int, float, str, int]] = {}
+        for key, (_, post_a, post_b) in closest.items():
+            post_key = (key[0], key[1], (post_a, post_b)[side])
+            chosen[post_key] = min(chosen.get(post_key, rank[key]), rank[key])
+        return chosen
+
+    best_a, best_b = best(0), best(1)
+    shared: dict[tuple[int, int], int] = {}
+    gaps: dict[tuple[int, int], float] = {}
+    for key, (gap, post_a, post_b) in closest.items():
+        pair = (key[0], key[1])
+        if best_a[(*pair, post_a)] == rank[key] == best_b[(*pair, post_b)]:
+            shared[pair] = shared.get(pair, 0) + 1
+            gaps[pair] = min(gaps.get(pair, float("inf")), gap)
+    return {pair: (shared[pair], gaps[pair]) for pair in shared}
 
 
 def co_repost_pairs(engine: DuckDBEngine, window: float | None) -> dict[tuple[int, int], Any]:
@@ -172,9 +202,10 @@ def test_max_accounts_drops_crowded_objects_but_keeps_them_in_the_null() -> None
     engine = engine_with_posts(actions)
     get_signal("co_repost").pairs(SignalContext(engine), {"window": 60.0, "max_accounts": 2})
     got = engine.fetch_arrow("SELECT a, b, n_shared, expected FROM pairs").to_pylist()
-    # Only the pair sharing o2 remains. Null (all in one episode): d = 2 episodes each,
-    # K = (5-1) + (2-1) = 5 each, S = 7 incidences: expected = (2*5 + 2*5) / (2*7).
-    assert got == [{"a": 1, "b": 2, "n_shared": 1, "expected": pytest.approx(20 / 14)}]
+    # Only the pair sharing o2 remains. Null (all in one episode): each account has two
+    # posts (two trials) and reaches (5 + 2) accounts in its episodes, (5 + 2) - 1 = 6
+    # without the other; S = 7 incidences. b joins a's episodes 2 * 6 / 7 times.
+    assert got == [{"a": 1, "b": 2, "n_shared": 1, "expected": pytest.approx(12 / 7)}]
 
 
 # --- similarity helpers -------------------------------------------------------------------------

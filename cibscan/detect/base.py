@@ -26,7 +26,9 @@ FINDINGS_DDL: dict[str, str] = {
     "pairs": """CREATE TABLE pairs (
         signal VARCHAR, a BIGINT, b BIGINT, n_shared BIGINT, weight DOUBLE,
         min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE, expected DOUBLE,
-        p DOUBLE, q DOUBLE, strength DOUBLE, significant BOOLEAN)""",
+        p DOUBLE, q DOUBLE, strength DOUBLE, significant BOOLEAN,
+        n_objects BIGINT, n_effective DOUBLE, trials DOUBLE, mean_dt DOUBLE,
+        tie_kind VARCHAR)""",
     "evidence": """CREATE TABLE evidence (
         signal VARCHAR, a BIGINT, b BIGINT, object VARCHAR, post_a VARCHAR, post_b VARCHAR,
         t_a DOUBLE, t_b DOUBLE, dt DOUBLE, object_accounts BIGINT)""",
@@ -47,7 +49,7 @@ FINDINGS_DDL: dict[str, str] = {
     "account_tells": ACCOUNT_TELLS_DDL,
     "account_signal_scores": """CREATE TABLE account_signal_scores (
         acct BIGINT, signal VARCHAR, score DOUBLE, strength DOUBLE, n_partners BIGINT,
-        n_shared BIGINT, best_q DOUBLE)""",
+        n_shared BIGINT, best_q DOUBLE, n_tested BIGINT, most_shared BIGINT)""",
 }
 
 RUNS_DDL = """CREATE TABLE IF NOT EXISTS detect_runs (

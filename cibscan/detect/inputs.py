@@ -22,7 +22,27 @@ POST_INPUT_COLUMNS: tuple[str, ...] = (
     "reply_to_post",
     "reply_to_account",
     "quote_of_post",
+    "text_words",
 )
+
+#: columns of ``cib_posts`` computed from the post rather than copied
+DERIVED_COLUMNS: dict[str, str] = {
+    # The author's own words: the normalised text without @mentions and #hashtags. Fans who
+    # each write "@idol @idol_official #VoteIdol" around a few words of their own wrote
+    # different texts; a copied talking point keeps its words whatever tags surround it.
+    "text_words": r"nullif(trim(regexp_replace(p.text_norm, '\s*[@#]\S+', '', 'g')), '')",
+}
+
+
+def is_repost_sql(alias: str = "") -> str:
+    """SQL true when a post is a repost, known from its kind alone or from the reposted id.
+
+    Collections often keep a repost's kind and the original's text but not the original's
+    id (the FiveThirtyEight IRA release, scraped data, withheld posts): such a post is
+    still a repost, never its author's own words. Needs ``kind`` and ``repost_of_post``.
+    """
+    a = f"{alias}." if alias else ""
+    return f"coalesce({a}kind = 'repost' OR {a}repost_of_post IS NOT NULL, false)"
 
 
 def input_columns(readers: Iterable[tuple[str, ...] | None]) -> tuple[str, ...]:
@@ -56,9 +76,12 @@ def build_inputs(engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS) 
         FROM (SELECT DISTINCT platform, account_id FROM posts
               WHERE account_id IS NOT NULL) AS a"""
     )
+    selected = "".join(
+        f", {DERIVED_COLUMNS[c]} AS {c}" if c in DERIVED_COLUMNS else f", p.{c}" for c in columns
+    )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cib_posts AS
-        SELECT i.acct, epoch(p.created_at) AS t{"".join(", p." + c for c in columns)}
+        SELECT i.acct, epoch(p.created_at) AS t{selected}
         FROM posts AS p JOIN account_index AS i USING (platform, account_id)
         WHERE p.created_at IS NOT NULL"""
     )

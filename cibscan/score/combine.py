@@ -83,12 +83,27 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
                        AS link_cluster,
                    max(strength) FILTER (WHERE cluster_id IS NOT NULL) AS link_strength
             FROM per_tell GROUP BY acct),
+        ties AS (
+            SELECT acct,
+                   max(strength) FILTER (WHERE coalesce(tie_kind, 'lockstep') = 'lockstep')
+                       AS c_lockstep,
+                   max(strength) FILTER (WHERE tie_kind = 'target') AS c_target
+            FROM (SELECT a AS acct, strength, tie_kind FROM pairs WHERE significant
+                  UNION ALL SELECT b, strength, tie_kind FROM pairs WHERE significant) AS sides
+            GROUP BY acct),
         own AS (
             SELECT s.acct, s.cluster_id, s.tied, s.reasons,
-                   coalesce(t.t, 0.0) AS t,
-                   s.strength + coalesce(t.t, 0.0) AS a, t.told, t.link_cluster,
+                   coalesce(t.t, 0.0) AS t, k.c_lockstep, k.c_target,
+                   -- coordination on targets counts once tells as strong as a tie show
+                   -- the account is not what it seems; lockstep counts by itself
+                   CASE WHEN NOT s.tied THEN s.strength
+                        WHEN coalesce(t.t, 0.0) >= {rule.tie_strength}
+                        THEN greatest(coalesce(k.c_lockstep, 0.0), coalesce(k.c_target, 0.0))
+                        ELSE coalesce(k.c_lockstep, 0.0) END + coalesce(t.t, 0.0) AS a,
+                   s.strength + coalesce(t.t, 0.0) AS a_all, t.told, t.link_cluster,
                    t.link_strength
-            FROM account_scores AS s LEFT JOIN tells AS t USING (acct)),
+            FROM account_scores AS s LEFT JOIN tells AS t USING (acct)
+            LEFT JOIN ties AS k USING (acct)),
         names AS (
             SELECT i.acct,
                    lower(regexp_replace(coalesce(a.display_name, ''), '[^[:alnum:]]', '',
@@ -99,6 +114,8 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
             JOIN accounts AS a ON a.platform = i.platform AND a.account_id = i.account_id),
         clusters AS (
             SELECT o.cluster_id, max(o.a) FILTER (WHERE o.tied) AS k,
+                   max(o.c_lockstep) FILTER (WHERE o.tied) IS NULL
+                   AND max(o.t) FILTER (WHERE o.tied) < {rule.tie_strength} AS targets_only,
                    sum(o.t) = 0
                    AND count(DISTINCT n.shown) = 1 AND length(min(n.shown)) >= 3
                    AND bool_and(contains(n.handle, n.shown)) AS disclosed,
@@ -109,6 +126,7 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
             SELECT cluster_id FROM clusters
             WHERE k >= {rule.corroborated} AND NOT coalesce(disclosed, false))
         SELECT o.*, c.k, coalesce(c.disclosed, false) AS disclosed, c.entity,
+               coalesce(c.targets_only, false) AS targets_only,
                coalesce((o.tied AND o.cluster_id IN (SELECT cluster_id FROM suspicious))
                         OR (NOT o.tied AND o.link_strength >= {rule.link_strength}
                             AND o.link_cluster IN (SELECT cluster_id FROM suspicious))
@@ -116,7 +134,8 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
         FROM own AS o LEFT JOIN clusters AS c USING (cluster_id)"""
     )
     tie = rule.tie_strength
-    final = f"CASE WHEN u.flag THEN greatest(u.a, {tie}) ELSE least(u.a, {tie - 0.001}) END"
+    # Unflagged accounts rank by all their evidence, targets included, just under the flag.
+    final = f"CASE WHEN u.flag THEN greatest(u.a, {tie}) ELSE least(u.a_all, {tie - 0.001}) END"
     disclosed = (
         "not flagged: every account of the cluster presents itself as one entity (%s) "
         "and no tell fires"
@@ -125,7 +144,13 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
         "not flagged: the cluster''s best evidence (strength %.1f) is below "
         f"{rule.corroborated:.1f} and no tell corroborates it"
     )
+    targets = (
+        "not flagged: coordinated on targets (accounts, posts, hashtags, sites) in their own "
+        "words, with nothing copied, no lockstep and no account tells: the signature of a "
+        "fan drive, petition or hashtag game rather than of an operated network"
+    )
     why_not = f"""CASE WHEN u.disclosed THEN printf('{disclosed}', u.entity)
+                       WHEN u.targets_only THEN '{targets}'
                        ELSE printf('{weak}', u.k) END"""
     engine.execute(
         f"""UPDATE account_scores AS s SET

@@ -25,7 +25,7 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
                {score_sql("max(strength)")} AS score,
                count(*) FILTER (WHERE significant) AS n_partners,
                coalesce(max(n_shared) FILTER (WHERE significant), 0) AS n_shared,
-               min(q) AS best_q
+               min(q) AS best_q, count(*) AS n_tested, max(n_shared) AS most_shared
         FROM sides GROUP BY acct, signal"""
     )
     engine.execute("DELETE FROM account_scores")
@@ -36,12 +36,22 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
         partners AS (SELECT acct, count(*) AS n_partners FROM (
                           SELECT a AS acct FROM edges UNION ALL SELECT b FROM edges) AS e
                       GROUP BY acct),
-        reasons AS (
+        tied_reasons AS (
             SELECT acct, string_agg(
                 printf('%s: tied to %d account(s), up to %d shared items each (q=%.1e)',
                        signal, n_partners, n_shared, best_q),
                 '; ' ORDER BY strength DESC, signal) AS reasons
-            FROM account_signal_scores WHERE n_partners > 0 GROUP BY acct)
+            FROM account_signal_scores WHERE n_partners > 0 GROUP BY acct),
+        -- why an account that shared items with others is not tied: what it shared was no
+        -- more than the popularity of the objects predicts (a fan among fans)
+        untied_reasons AS (
+            SELECT acct, 'not tied: ' || string_agg(
+                printf('%s: shared items with %d account(s), at most %d with one, as the '
+                       || 'popularity of the objects predicts (best q=%.1e)',
+                       signal, n_tested, most_shared, best_q),
+                '; ' ORDER BY strength DESC, signal) AS reasons
+            FROM account_signal_scores GROUP BY acct HAVING max(n_partners) = 0),
+        reasons AS (SELECT * FROM tied_reasons UNION ALL SELECT * FROM untied_reasons)
         SELECT i.acct, i.platform, i.account_id,
                coalesce({score_sql("b.strength")}, 0.0) AS score,
                coalesce(p.n_partners, 0) > 0 AS flagged,

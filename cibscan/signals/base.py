@@ -16,16 +16,20 @@ over posts, never all pairs of accounts). It reads the detect input table ``cib_
 see :mod:`cibscan.detect.inputs`) and appends rows to two tables named by the context:
 
 - ``ctx.pairs_table`` (columns as in :data:`cibscan.detect.base.FINDINGS_DDL`): ``signal``,
-  ``a < b`` (account keys), ``n_shared``
-  (distinct shared objects / events), ``weight`` (the rarity-weighted count, see
-  ``docs/signals.md``), ``min_dt`` (seconds), ``first_t`` / ``last_t`` (epoch seconds) and
-  ``expected`` (the null model's expected ``n_shared`` for this pair);
+  ``a < b`` (account keys), ``n_shared`` (shared items: co-actions, one per pair of posts),
+  ``weight`` (the rarity-weighted count, see ``docs/signals.md``), ``min_dt`` (seconds),
+  ``first_t`` / ``last_t`` (epoch seconds), ``expected`` (the null model's expected
+  evidence for this pair) and optionally ``n_effective`` (the evidence tested, default
+  ``n_shared``), ``trials`` (the most items the pair could have shared: the test is then
+  binomial, else Poisson), ``n_objects`` (distinct objects), ``mean_dt`` and ``tie_kind``
+  (``lockstep`` or ``target``, default the signal's :attr:`Signal.tie_kind`);
 - ``ctx.evidence_table``: the top shared items of each pair (``object``, both posts and
   times, ``dt``, ``object_accounts``).
 
-The detect stage then tests every pair uniformly (Poisson tail of ``n_shared`` given
-``expected``, corrected for the number of pairs tested), so a signal only has to state its
-null expectation, not its own statistics.
+The detect stage then tests every pair uniformly (binomial or Poisson tail of the evidence
+given ``expected``, corrected for the number of pairs tested, see
+:mod:`cibscan.detect.statistics`), so a signal only has to state its null expectation, not
+its own statistics.
 
 Most signals are "co-actions on a shared object within a time window"; they subclass
 :class:`cibscan.signals.coaction.CoActionSignal` and write one SELECT. Built-in signals
@@ -49,6 +53,13 @@ from cibscan.plugins import Registry
 log = logging.getLogger(__name__)
 
 ParamKind = Literal["int", "float", "duration", "bool", "str"]
+#: what a tie of a signal is evidence of (docs/signals.md, "The combination rule"):
+#: ``lockstep`` - the accounts did the same thing together: posted the same text, image or
+#: link, reposted at machine speed, were active in the same minutes (the signature of one
+#: operator behind several accounts); ``target`` - they aimed at the same thing (an account,
+#: a post, a hashtag, a site), which fan drives, petitions and hashtag games do in their own
+#: words too
+TieKind = Literal["lockstep", "target"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -140,6 +151,14 @@ class SignalContext:
     evidence_per_pair: int = 5
     #: pairs sharing fewer items are never significant, so they get no evidence rows
     min_shared: int = 1
+    #: correlation of repeated episodes of one object in one session (docs/signals.md,
+    #: "Dependent items"): j such episodes count as j / (1 + (j - 1) rho), at most 1 / rho
+    repeat_correlation: float = 0.25
+    #: seconds of a session: episodes of one object within one block this long are one burst
+    session: float = 3600.0
+    #: loose, uncorrected level at which two accounts are each other's *partners*, whose
+    #: actions are left out of the popularity of the objects they share (docs/signals.md)
+    partner_p: float = 1e-3
 
 
 class Configurable:
@@ -182,6 +201,8 @@ class Signal(Configurable, ABC):
     description: ClassVar[str]
     #: run by ``cibscan detect`` unless the user chooses signals explicitly
     default_enabled: ClassVar[bool] = True
+    #: what its ties are evidence of (a signal may decide per pair: ``pairs.tie_kind``)
+    tie_kind: ClassVar[TieKind] = "lockstep"
 
     @abstractmethod
     def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -18,13 +19,14 @@ class CoDomain(CoActionSignal):
         "newspaper) makes no pairs, and the null model discounts the rest by popularity. "
         "Catches a network promoting its own little websites under varying URLs."
     )
-    reads = ("post_id", "repost_of_post", "domains")
+    tie_kind = "target"
+    reads = ("post_id", "kind", "repost_of_post", "domains")
     params: ClassVar[tuple[Param, ...]] = (window_param(3600.0), max_accounts_param(50))
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
-        return """SELECT DISTINCT acct, domain AS obj, t, post_id
+        return f"""SELECT DISTINCT acct, domain AS obj, t, post_id
             FROM (SELECT acct, t, post_id, unnest(domains) AS domain FROM cib_posts
-                  WHERE repost_of_post IS NULL) AS d
+                  WHERE NOT {is_repost_sql()}) AS d
             WHERE domain <> ''"""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, SignalContext, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 from cibscan.signals.similarity import families, hamming_neighbour_pairs
@@ -25,7 +26,7 @@ class CoMedia(CoActionSignal):
         "match, so a re-encoded or slightly cropped image is still the same item."
     )
     scratch_tables = ("_cm_hashes", "_cm_near", "_cm_fam")
-    reads = ("post_id", "repost_of_post", "media")
+    reads = ("post_id", "kind", "repost_of_post", "media")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(3600.0),
         max_accounts_param(500),
@@ -40,9 +41,9 @@ class CoMedia(CoActionSignal):
     )
 
     def _media_sql(self) -> str:
-        return """SELECT acct, t, post_id, m.hash AS h
+        return f"""SELECT acct, t, post_id, m.hash AS h
             FROM (SELECT acct, t, post_id, unnest(media) AS m FROM cib_posts
-                  WHERE repost_of_post IS NULL) AS u
+                  WHERE NOT {is_repost_sql()}) AS u
             WHERE m.hash IS NOT NULL AND m.hash <> ''"""
 
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:

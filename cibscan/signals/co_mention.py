@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -14,16 +15,19 @@ class CoMention(CoActionSignal):
     title = "Co-mention"
     description = (
         "Both accounts mentioned (tagged, @-ed) the same account within the window, outside "
-        "reposts: harassment or promotion aimed at one target. Popular targets (a head of "
-        "state, a celebrity) are discounted by the null model and capped by max_accounts."
+        "reposts (known by their kind, whether or not the reposted id survived): harassment "
+        "or promotion aimed at one target. Popular targets (a head of state, a celebrity) "
+        "are discounted by the null model and capped by max_accounts; the tags of one post "
+        "are one item, and an hour of tagging one account counts less than many targets."
     )
-    reads = ("platform", "post_id", "repost_of_post", "mentions")
+    tie_kind = "target"
+    reads = ("platform", "post_id", "kind", "repost_of_post", "mentions")
     params: ClassVar[tuple[Param, ...]] = (window_param(300.0), max_accounts_param(500))
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
-        return """SELECT acct, platform || '|' || mention AS obj, t, post_id
+        return f"""SELECT acct, platform || '|' || mention AS obj, t, post_id
             FROM (SELECT acct, platform, t, post_id, unnest(mentions) AS mention
-                  FROM cib_posts WHERE repost_of_post IS NULL) AS m
+                  FROM cib_posts WHERE NOT {is_repost_sql()}) AS m
             WHERE mention <> ''"""
 
 

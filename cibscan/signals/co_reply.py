@@ -16,6 +16,7 @@ class CoReply(CoActionSignal):
         "Both accounts replied to (or commented on) the same post within the window: the "
         "swarming of a dissident's or journalist's posts by a network."
     )
+    tie_kind = "target"
     reads = ("platform", "post_id", "reply_to_post")
     params: ClassVar[tuple[Param, ...]] = (window_param(300.0), max_accounts_param(1000))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -15,14 +16,34 @@ class CoRepost(CoActionSignal):
     description = (
         "Both accounts reposted (retweeted, shared, boosted) the same original post within the "
         "window: the classic amplification-ring signal. The object is the original post's id on "
-        "its platform."
+        "its platform or, for a repost without it (a collection that kept the kind and the "
+        "text only), the reposted text, normalised."
     )
-    reads = ("platform", "post_id", "repost_of_post")
-    params: ClassVar[tuple[Param, ...]] = (window_param(60.0), max_accounts_param(1000))
+    reads = ("platform", "post_id", "kind", "repost_of_post", "text_norm")
+    params: ClassVar[tuple[Param, ...]] = (
+        window_param(60.0),
+        max_accounts_param(1000),
+        Param(
+            "lockstep",
+            "duration",
+            20.0,
+            "Largest mean gap between the two accounts' reposts at which their ties are "
+            "lockstep (reposting at machine speed, an operated network's signature); slower "
+            "co-reposts, fans passing on an idol's posts within minutes, are coordination on "
+            "a target.",
+        ),
+    )
+
+    def tie_kind_sql(self, params: Mapping[str, Any]) -> str:
+        lockstep = float(params.get("lockstep", self.param("lockstep").default) or 0.0)
+        return f"CASE WHEN g.mean_dt <= {lockstep!r} THEN 'lockstep' ELSE 'target' END"
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
-        return """SELECT acct, platform || '|' || repost_of_post AS obj, t, post_id
-            FROM cib_posts WHERE repost_of_post IS NOT NULL"""
+        # A repost whose reposted id the collection lost is still a repost: its object is
+        # then the reposted text, normalised (kept apart from ids by the 'text|' prefix).
+        return f"""SELECT acct, platform || '|' || coalesce(repost_of_post, 'text|' || text_norm)
+                   AS obj, t, post_id
+            FROM cib_posts WHERE {is_repost_sql()}"""
 
 
 register(CoRepost())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -17,7 +18,7 @@ class CoUrl(CoActionSignal):
         "parameters and fragments removed) within the window. Posts without a URL share "
         "nothing (unlike a peer tool that pairs every link-less post)."
     )
-    reads = ("post_id", "repost_of_post", "urls")
+    reads = ("post_id", "kind", "repost_of_post", "urls")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(60.0),
         max_accounts_param(1000),
@@ -30,7 +31,7 @@ class CoUrl(CoActionSignal):
     )
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
-        where = "" if params["include_reposts"] else "WHERE repost_of_post IS NULL"
+        where = "" if params["include_reposts"] else f"WHERE NOT {is_repost_sql()}"
         return f"""SELECT acct, url AS obj, t, post_id
             FROM (SELECT acct, t, post_id, unnest(urls) AS url FROM cib_posts {where}) AS u
             WHERE url <> ''"""

@@ -39,6 +39,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.statistics import register_poisson_tail
 from cibscan.engine import Engine
 from cibscan.signals.base import Param, Signal, SignalContext
 
@@ -84,6 +85,11 @@ class CoActionSignal(Signal):
         """A table (a, b) restricting which pairs are examined, or None for all co-actors."""
         return None
 
+    def tie_kind_sql(self, params: Mapping[str, Any]) -> str:
+        """SQL over a pair's statistics (``g``: ``n_shared``, ``n_objects``, ``mean_dt``,
+        ``min_dt``...) giving its ``tie_kind``. Default: the signal's own kind."""
+        return f"'{self.tie_kind}'"
+
     def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         try:
             self.prepare(ctx, params)
@@ -94,6 +100,7 @@ class CoActionSignal(Signal):
                 window=params.get("window"),
                 max_accounts=int(params.get("max_accounts", 0)),
                 candidates=self.candidates_table(ctx, params),
+                tie_kind=self.tie_kind_sql(params),
             )
         finally:
             for table in self.scratch_tables:
@@ -113,8 +120,11 @@ def co_action_pairs(
     window: float | None,
     max_accounts: int = 0,
     candidates: str | None = None,
+    tie_kind: str = "'lockstep'",
 ) -> None:
-    """Turn a signal's actions into rows of ``ctx.pairs_table`` and ``ctx.evidence_table``."""
+    """Turn a signal's actions into rows of ``ctx.pairs_table`` and ``ctx.evidence_table``;
+    ``tie_kind`` is SQL over the pair's statistics ``g`` (see
+    :meth:`CoActionSignal.tie_kind_sql`)."""
     engine = ctx.engine
     p = f"_ca_{signal}"
     episode = f"CAST(floor(t / {window!r}) AS BIGINT)" if window else "CAST(0 AS BIGINT)"
@@ -140,23 +150,62 @@ def co_action_pairs(
         if n_accounts < 2:
             log.info("%s: fewer than two accounts act; no pairs", signal)
             return
-        incidences = _null_model(engine, p, _bucket_shifts(window))
+        session = _session_sql(window, ctx.session)
+        incidences = _null_model(engine, p, _bucket_shifts(window), session, ctx.repeat_correlation)
         _co_actions(engine, p, window, max_accounts, candidates)
-        _pair_rows(ctx, p, signal, int(n_accounts), incidences)
+        _evidence_units(engine, p)
+        _pair_stats(engine, p, int(n_accounts), session, ctx.repeat_correlation)
+        _pair_rows(ctx, p, signal, incidences, tie_kind)
         _evidence_rows(ctx, p, signal)
     finally:
-        for suffix in ("acts", "objs", "accts", "kept", "near", "co"):
+        for suffix in (
+            "acts",
+            "objs",
+            "accts",
+            "kept",
+            "near",
+            "co",
+            "rows",
+            "units",
+            "g",
+            "partners",
+        ):
             engine.execute(f"DROP TABLE IF EXISTS {p}_{suffix}")
 
 
-def _null_model(engine: Engine, p: str, shifts: str) -> int:
-    """Per account ``d`` (episodes) and ``big_k`` (sum of ``k_e - 1``); returns ``S``.
+def design_effect_sql(count: str, rho: float) -> str:
+    """Effective number of independent items among ``count`` episodes of one object in one
+    session (:func:`_session_sql`).
 
-    ``k_e`` counts the accounts acting on the episode's object in its bucket or the two next
-    to it: exactly the accounts it could be paired with.
+    Episodes of the same object close in time are not independent evidence: an account that
+    floods one target for an hour is in each of that hour's episodes because of the first.
+    With an intra-session correlation ``rho`` the ``j`` episodes count as
+    ``j / (1 + (j - 1) rho)`` (Kish's design effect): 1 for one episode, at most ``1 / rho``
+    however many. The same object on another day is a new decision and counts in full.
     """
-    # Only objects shared by two or more accounts add to K; most objects (a unique text, a
-    # URL posted once) only add to d, so they skip the reach computation.
+    return f"({count}) / (1.0 + (({count}) - 1) * {float(rho)!r})"
+
+
+def _session_sql(window: float | None, session: float) -> str:
+    """SQL of an episode's session: the block of ``session`` seconds its bucket ``ep`` falls
+    in (one block per bucket when the window is as long; the whole case without a window)."""
+    if not window or window >= session:
+        return "ep"
+    return f"CAST(floor(ep * {float(window)!r} / {float(session)!r}) AS BIGINT)"
+
+
+def _null_model(engine: Engine, p: str, shifts: str, session: str, rho: float) -> int:
+    """Per account ``d`` (its trials: episodes of its posts), ``d_eff`` (the same with the
+    repeated episodes of one object discounted) and ``sum_k`` (the summed reach of all its
+    episodes); returns ``S``, the number of (account, episode) incidences.
+
+    An episode's reach ``k_e`` counts the accounts acting on its object in its bucket or the
+    two next to it: exactly the accounts it could be paired with, itself included. A post
+    acting on several objects (a post tagging five accounts) is one trial, counted under its
+    rarest object, and reaches the accounts of all of them.
+    """
+    # Only objects shared by two or more accounts have a reach above 1; most objects (a
+    # unique text, a URL posted once) only add to d, so they skip the reach computation.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
         WITH episodes AS (SELECT DISTINCT acct, oid, ep FROM {p}_acts),
@@ -168,11 +217,20 @@ def _null_model(engine: Engine, p: str, shifts: str) -> int:
         big AS (
             SELECT e.acct, sum(r.k_e - 1) AS big_k
             FROM shared AS e JOIN reach AS r USING (oid, ep) GROUP BY e.acct),
-        counts AS (SELECT acct, count(*) AS d FROM episodes GROUP BY acct)
-        SELECT c.acct, c.d, coalesce(b.big_k, 0) AS big_k
-        FROM counts AS c LEFT JOIN big AS b USING (acct)"""
+        incidences AS (SELECT acct, count(*) AS n FROM episodes GROUP BY acct),
+        posts AS (
+            SELECT a.acct, min_by(a.oid, (o.k, a.oid)) AS oid, any_value(a.ep) AS ep
+            FROM {p}_acts AS a JOIN {p}_objs AS o USING (oid)
+            GROUP BY a.acct, a.post_id),
+        per_object AS (
+            SELECT acct, count(DISTINCT ep) AS j FROM posts GROUP BY acct, oid, {session}),
+        trials AS (
+            SELECT acct, sum(j) AS d, sum({design_effect_sql("j", rho)}) AS d_eff
+            FROM per_object GROUP BY acct)
+        SELECT t.acct, t.d, t.d_eff, i.n AS incidences, i.n + coalesce(b.big_k, 0) AS sum_k
+        FROM trials AS t JOIN incidences AS i USING (acct) LEFT JOIN big AS b USING (acct)"""
     )
-    return int(engine.fetchall(f"SELECT coalesce(sum(d), 0) FROM {p}_accts")[0][0])
+    return int(engine.fetchall(f"SELECT coalesce(sum(incidences), 0) FROM {p}_accts")[0][0])
 
 
 def _co_actions(
@@ -236,24 +294,111 @@ def rarity_sql(k: str, n_accounts: int) -> str:
     return f"greatest(0.0, least(1.0, ln({n_accounts}.0 / {k}) / ln({n_accounts}.0 / 2)))"
 
 
-def _pair_rows(ctx: SignalContext, p: str, signal: str, n_accounts: int, incidences: int) -> None:
+def _evidence_units(engine: Engine, p: str) -> None:
+    """Keep one co-action per post of each side: the items of one pair of posts (a retweet
+    of a post tagging five accounts, a post with three links) are one piece of evidence,
+    not five. Each kept row is the rarest object for its post on both sides; a row that is
+    the rarest for one side only is dropped, which can only undercount (a pair's best row by
+    the same order is the best for both its posts, so every pair keeps at least one)."""
+    order = "o.k, c.dt, c.oid, c.ep"
+    # Every co-action, before the merge, still says how much the other account adds to the
+    # reach of one's episodes (each of a post's objects).
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_rows AS
+        SELECT a, b, count(*) AS n_rows FROM {p}_co GROUP BY a, b"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_units AS
+        SELECT c.*, o.k FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
+        QUALIFY row_number() OVER (PARTITION BY c.a, c.b, c.post_a ORDER BY {order}) = 1
+            AND row_number() OVER (PARTITION BY c.a, c.b, c.post_b ORDER BY {order}) = 1"""
+    )
+    engine.execute(f"DROP TABLE IF EXISTS {p}_co")
+
+
+def _pair_stats(engine: Engine, p: str, n_accounts: int, session: str, rho: float) -> None:
+    """Per pair: shared items, distinct objects, the effective evidence (repeated episodes
+    of one object discounted, :func:`design_effect_sql`), rarity weight and timing."""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_g AS
+        WITH per_object AS (
+            SELECT a, b, oid, count(*) AS j, sum({rarity_sql("k", n_accounts)}) AS weight,
+                   min(dt) AS min_dt, sum(dt) AS sum_dt, min(first_t) AS first_t,
+                   max(last_t) AS last_t
+            FROM {p}_units GROUP BY a, b, oid, {session})
+        SELECT a, b, sum(j) AS n_shared, count(DISTINCT oid) AS n_objects,
+               sum({design_effect_sql("j", rho)}) AS n_effective, sum(weight) AS weight,
+               min(min_dt) AS min_dt, sum(sum_dt) / sum(j) AS mean_dt,
+               min(first_t) AS first_t, max(last_t) AS last_t, any_value(r.n_rows) AS n_rows
+        FROM per_object JOIN {p}_rows AS r USING (a, b) GROUP BY a, b"""
+    )
+
+
+def _expectation_sql(incidences: int, removed_a: str, removed_b: str) -> str:
+    """SELECT list items ``trials`` and ``expected`` of pair ``g`` with sides ``sa``/``sb``.
+
+    Configuration model, conditional on one side: b places its ``d_b`` episodes at random
+    in proportion to how crowded episodes are, so it joins a given episode of a with
+    probability ``d_b * k / S``, ``k`` the episode's reach without b (and without whatever
+    else ``removed_a`` takes out of a's summed reach; never below 1, a itself). Summed over
+    a's ``d_a`` episodes that is ``lambda_a``, and a's ``d_eff`` episodes are the trials.
+    The two sides are two valid tests; ``Bin(max trials, max lambda)`` has a heavier upper
+    tail than either (at a fixed mean the binomial tail grows with the trials), so one tail
+    serves both, conservatively.
+    """
+    s = max(incidences, 1)
+
+    def side(x: str, y: str, removed: str) -> str:
+        k = f"greatest({x}.sum_k - ({removed}), {x}.incidences)"
+        return f"{k} * {y}.d / {s}.0 * {x}.d_eff / {x}.d"
+
+    lam_a, lam_b = side("sa", "sb", removed_a), side("sb", "sa", removed_b)
+    return f"greatest(sa.d_eff, sb.d_eff) AS trials, greatest({lam_a}, {lam_b}) AS expected"
+
+
+def _pair_rows(ctx: SignalContext, p: str, signal: str, incidences: int, tie_kind: str) -> None:
+    """Test every pair twice. The first pass finds each account's *partners*: accounts it
+    shares more with than popularity explains at the loose level ``ctx.partner_p``. The
+    second pass judges every pair with the partners' own actions taken out of the reach of
+    the episodes (a ring's members never make its objects look popular, however dense the
+    ring), and writes the pair rows."""
     engine = ctx.engine
-    # Aggregate the co-actions first, then join the accounts' null-model terms to the pairs:
-    # carrying them through the GROUP BY as any_value() took twice as long (5M posts, co_url
-    # without a cap, 5.1M co-actions in 3.7M pairs: 4.3 s -> 2.2 s).
+    register_poisson_tail(engine)
+    first = _expectation_sql(incidences, "g.n_rows", "g.n_rows")
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_partners AS
+        SELECT a, b, n_rows FROM (
+            SELECT g.a, g.b, g.n_rows, g.n_effective, {first}
+            FROM {p}_g AS g
+            JOIN {p}_accts AS sa ON sa.acct = g.a
+            JOIN {p}_accts AS sb ON sb.acct = g.b
+            WHERE g.n_shared >= {int(ctx.min_shared)}) AS tested
+        WHERE cib_pair_tail(n_effective, trials, expected) <= {float(ctx.partner_p)!r}"""
+    )
+    # Out of a's reach: its partners' co-actions (b's among them when b is a partner), else
+    # at least b's own (the episode's reach without b).
+    own = "CASE WHEN pp.a IS NULL THEN g.n_rows ELSE 0 END"
+    second = _expectation_sql(
+        incidences,
+        f"coalesce(ra.removed, 0) + {own}",
+        f"coalesce(rb.removed, 0) + {own}",
+    )
     engine.execute(
         f"""INSERT INTO {ctx.pairs_table} BY NAME
-        WITH g AS (
-            SELECT c.a, c.b, count(*) AS n_shared,
-                   sum({rarity_sql("o.k", n_accounts)}) AS weight,
-                   min(c.dt) AS min_dt, min(c.first_t) AS first_t, max(c.last_t) AS last_t
-            FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
-            GROUP BY c.a, c.b)
-        SELECT '{signal}' AS signal, g.*,
-               (sb.d * sa.big_k + sa.d * sb.big_k) / (2.0 * {max(incidences, 1)}) AS expected
-        FROM g
+        WITH removed AS (
+            SELECT acct, sum(n_rows) AS removed FROM (
+                SELECT a AS acct, n_rows FROM {p}_partners
+                UNION ALL SELECT b, n_rows FROM {p}_partners) AS sides
+            GROUP BY acct)
+        SELECT '{signal}' AS signal, g.a, g.b, g.n_shared, g.n_objects, g.n_effective,
+               g.weight, g.min_dt, g.mean_dt, g.first_t, g.last_t, {second},
+               {tie_kind} AS tie_kind
+        FROM {p}_g AS g
         JOIN {p}_accts AS sa ON sa.acct = g.a
-        JOIN {p}_accts AS sb ON sb.acct = g.b"""
+        JOIN {p}_accts AS sb ON sb.acct = g.b
+        LEFT JOIN removed AS ra ON ra.acct = g.a
+        LEFT JOIN removed AS rb ON rb.acct = g.b
+        LEFT JOIN {p}_partners AS pp ON pp.a = g.a AND pp.b = g.b"""
     )
 
 
@@ -263,12 +408,12 @@ def _evidence_rows(ctx: SignalContext, p: str, signal: str) -> None:
         SELECT '{signal}' AS signal, a, b, obj AS object, post_a, post_b, t_a, t_b, dt,
                k AS object_accounts
         FROM (
-            SELECT c.*, o.k, o.obj,
-                   row_number() OVER (PARTITION BY c.a, c.b ORDER BY o.k, c.dt, o.obj, c.ep)
+            SELECT c.*, o.obj,
+                   row_number() OVER (PARTITION BY c.a, c.b ORDER BY c.k, c.dt, o.obj, c.ep)
                        AS rank
-            FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
-            SEMI JOIN (SELECT a, b FROM {p}_co GROUP BY a, b
-                       HAVING count(*) >= {int(ctx.min_shared)}) AS s USING (a, b)
+            FROM {p}_units AS c JOIN {p}_objs AS o USING (oid)
+            SEMI JOIN (SELECT a, b FROM {p}_g
+                       WHERE n_shared >= {int(ctx.min_shared)}) AS s USING (a, b)
         ) AS ranked
         WHERE rank <= {int(ctx.evidence_per_pair)}"""
     )

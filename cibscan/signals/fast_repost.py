@@ -14,7 +14,8 @@ class FastRepost(Signal):
     description = (
         "Account a reposted account b's posts within max_delay of their publication, more "
         "often than the case's share of fast reposts predicts (null model: each of the pair's "
-        "reposts is fast with the case-wide probability). Scripted amplifiers fire within "
+        "reposts is fast with the case-wide probability, an exact binomial). Scripted "
+        "amplifiers fire within "
         "seconds, again and again. Needs the original posts in the case (their time)."
     )
     reads = ("platform", "post_id", "repost_of_post")
@@ -48,7 +49,8 @@ class FastRepost(Signal):
                        min(delay) AS min_dt,
                        min(t_original) FILTER (WHERE delay <= {delay!r}) AS first_t,
                        max(t_repost) FILTER (WHERE delay <= {delay!r}) AS last_t,
-                       count(*) * {float(share)!r} AS expected
+                       count(*) * {float(share)!r} AS expected, count(*) AS trials,
+                       'lockstep' AS tie_kind
                 FROM _fr GROUP BY 2, 3
                 HAVING count(*) FILTER (WHERE delay <= {delay!r}) > 0"""
             )

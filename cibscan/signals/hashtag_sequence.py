@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -17,7 +18,8 @@ class HashtagSequence(CoActionSignal):
         "the window. People pick one trending tag; scripted accounts paste the same string of "
         "several tags in the same order."
     )
-    reads = ("post_id", "repost_of_post", "hashtags")
+    tie_kind = "target"
+    reads = ("post_id", "kind", "repost_of_post", "hashtags")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(3600.0),
         max_accounts_param(500),
@@ -27,7 +29,7 @@ class HashtagSequence(CoActionSignal):
     def actions_sql(self, params: Mapping[str, Any]) -> str:
         return f"""SELECT acct, array_to_string(hashtags, ' ') AS obj, t, post_id
             FROM cib_posts
-            WHERE repost_of_post IS NULL AND len(hashtags) >= {int(params["min_tags"])}"""
+            WHERE NOT {is_repost_sql()} AND len(hashtags) >= {int(params["min_tags"])}"""
 
 
 register(HashtagSequence())

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, SignalContext, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 from cibscan.signals.similarity import families, minhash_similar_pairs
@@ -23,7 +24,7 @@ class NearDuplicate(CoActionSignal):
         "MinHash LSH inside the engine, never by comparing all pairs of texts."
     )
     scratch_tables = ("_nd_texts", "_nd_sim", "_nd_fam")
-    reads = ("post_id", "repost_of_post", "text_norm")
+    reads = ("post_id", "kind", "repost_of_post", "text_words")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(None, "Largest gap between the two posts ('case' = any time)."),
         max_accounts_param(200),
@@ -47,9 +48,9 @@ class NearDuplicate(CoActionSignal):
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _nd_texts AS
             SELECT row_number() OVER (ORDER BY text_norm) AS entity, text_norm
-            FROM (SELECT DISTINCT text_norm FROM cib_posts
-                  WHERE repost_of_post IS NULL
-                    AND length(text_norm) >= {int(params["min_chars"])}) AS t"""
+            FROM (SELECT DISTINCT text_words AS text_norm FROM cib_posts
+                  WHERE NOT {is_repost_sql()}
+                    AND length(text_words) >= {int(params["min_chars"])}) AS t"""
         )
         k = int(params["shingle"])
         max_chars = int(params["max_chars"])
@@ -77,12 +78,12 @@ class NearDuplicate(CoActionSignal):
         families(engine, "_nd_texts", "_nd_sim", "_nd_fam")
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
-        return """SELECT p.acct, r.text_norm AS obj, p.t, p.post_id
+        return f"""SELECT p.acct, r.text_norm AS obj, p.t, p.post_id
             FROM cib_posts AS p
-            JOIN _nd_texts AS x ON x.text_norm = p.text_norm
+            JOIN _nd_texts AS x ON x.text_norm = p.text_words
             JOIN _nd_fam AS f ON f.entity = x.entity
             JOIN _nd_texts AS r ON r.entity = f.family
-            WHERE p.repost_of_post IS NULL"""
+            WHERE NOT {is_repost_sql("p")}"""
 
 
 register(NearDuplicate())

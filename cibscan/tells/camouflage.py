@@ -37,6 +37,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.detect.statistics import register_poisson_tail, strength_sql
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
@@ -70,7 +71,7 @@ class Camouflage(Tell):
         "the case's other accounts (shipped EN/DE/ZH/RU lexicon; Poisson test over accounts, "
         "corrected by the number of clusters)."
     )
-    reads = ("platform", "repost_of_post", "text_norm")
+    reads = ("platform", "kind", "repost_of_post", "text_norm")
     params = (
         Param("min_posts", "int", 6, "Fewest political or mundane posts an account needs.", 2),
         Param(
@@ -114,7 +115,8 @@ class Camouflage(Tell):
                     SELECT DISTINCT acct FROM cib_posts ORDER BY hash(acct), acct
                     LIMIT {int(params["sample"])})),
             raw AS (
-                SELECT p.acct, p.t, p.repost_of_post, p.text_norm, {repost_class_sql()} AS c0
+                SELECT p.acct, p.t, {is_repost_sql("p")} AS repost, p.text_norm,
+                       {repost_class_sql()} AS c0
                 FROM cib_posts AS p {original_join_sql()}
                 WHERE p.acct IN (SELECT acct FROM chosen)),
             shared AS (
@@ -125,7 +127,7 @@ class Camouflage(Tell):
                 SELECT acct, t,
                        CASE WHEN c0 <> 'mundane' THEN c0
                             -- one's own words about one's day are a life, not camouflage
-                            WHEN {spam_only} AND repost_of_post IS NULL
+                            WHEN {spam_only} AND NOT repost
                                  AND text_norm NOT IN (SELECT text_norm FROM shared)
                             THEN 'other'
                             ELSE 'mundane' END AS cls
