@@ -19,21 +19,33 @@ not from its code:
 
 Both are scored by the same function (``cibscan.evaluate.evaluate``). Seeds 1-3 are the
 development seeds; held-out seeds must be chosen afresh and never used to tune anything.
+A second table counts each method's false positives per organic truth role (fans, voters,
+hashtag gamers, news readers, activists, ...: docs/simulator.md), because a precision says
+how many authentic accounts were flagged, not which kind of authentic coordination fooled the
+method. ``--scenario`` and ``--param KEY=VALUE`` (any field of the scenario's parameters)
+choose the simulated world, e.g. the hard campaign shapes.
 
     .venv/bin/python benchmarks/accuracy.py --seeds 1 2 3 --workdir /tmp/cibscan-accuracy
+    .venv/bin/python benchmarks/accuracy.py --seeds 7 --scenario spamouflage-hard \
+        --param ring_size=5 --param paraphrase=1 --no-cnt
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import logging
 import shutil
 import time
+import typing
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cibscan.evaluate import Evaluation, evaluate
-from cibscan.simulate import simulate
+from cibscan.simulate import SCENARIOS, simulate
 from cibscan.store import Case, open_case
 from cibscan.workflow import run_pipeline
 
@@ -182,56 +194,148 @@ def ties_only(case: Case, out_csv: Path) -> None:
     )
 
 
-def _row(method: str, seed: int, e: Evaluation, seconds: float) -> str:
-    return (
-        f"| {method} | {seed} | {e.flagged} | {e.precision:.3f} | {e.recall:.3f} | {e.f1:.3f} "
-        f"| {e.pr_auc:.3f} | {e.roc_auc:.3f} | {seconds:.1f} |"
-    )
+@dataclass
+class Result:
+    """One method on one seed: its scores and its false positives per organic role."""
+
+    method: str
+    seed: int
+    evaluation: Evaluation
+    seconds: float
+    false_positives: Counter[str]
+
+    def row(self) -> str:
+        e = self.evaluation
+        return (
+            f"| {self.method} | {self.seed} | {e.flagged} | {e.precision:.3f} | {e.recall:.3f} "
+            f"| {e.f1:.3f} | {e.pr_auc:.3f} | {e.roc_auc:.3f} | {self.seconds:.1f} |"
+        )
+
+
+def organic_roles(truth: Path) -> dict[tuple[str, str], str]:
+    """``(platform, account_id) -> role`` of every organic account in ``truth.csv``."""
+    with truth.open(newline="", encoding="utf-8") as f:
+        return {
+            (r["platform"], r["account_id"]): r["role"] or "(none)"
+            for r in csv.DictReader(f)
+            if r["label"] != "campaign"
+        }
+
+
+def flagged_in_csv(accounts_csv: Path) -> set[tuple[str, str]]:
+    """The accounts an ``accounts.csv`` (cibscan's columns) flags."""
+    with accounts_csv.open(newline="", encoding="utf-8") as f:
+        return {
+            (r["platform"], r["account_id"])
+            for r in csv.DictReader(f)
+            if r["flagged"].strip().lower() in ("true", "1")
+        }
+
+
+def flagged_in_case(case: Case) -> set[tuple[str, str]]:
+    rows = case.engine.fetchall("SELECT platform, account_id FROM account_scores WHERE flagged")
+    return {(str(p), str(a)) for p, a in rows}
+
+
+def false_positives(
+    roles: dict[tuple[str, str], str], flagged: set[tuple[str, str]]
+) -> Counter[str]:
+    """Flagged organic accounts per truth role."""
+    return Counter(roles[k] for k in flagged if k in roles)
+
+
+def role_table(results: list[Result], sizes: dict[int, Counter[str]]) -> list[str]:
+    """Markdown table: per method and seed, flagged / all organic accounts of each role."""
+    roles = sorted({r for c in sizes.values() for r in c})
+    lines = [
+        "| method | seed | " + " | ".join(roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for r in results:
+        cells = [f"{r.false_positives[x]}/{sizes[r.seed][x]}" for x in roles]
+        lines.append(f"| {r.method} | {r.seed} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def parse_params(scenario: str, pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as typed overrides of the scenario's parameter dataclass."""
+    params_type = SCENARIOS[scenario].params_type
+    hints = typing.get_type_hints(params_type)
+    names = {f.name for f in dataclasses.fields(params_type)}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in names:
+            raise ValueError(
+                f"--param {pair!r}: expected KEY=VALUE with KEY one of {sorted(names)}"
+            )
+        kind = hints[key]
+        out[key] = value.strip().lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--accounts", type=int, default=4000)
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="spamouflage")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Override one scenario parameter (repeatable), e.g. ring_size=5.",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cibscan-accuracy"))
     parser.add_argument("--no-cnt", action="store_true", help="Skip the toolkit (needs .[bench]).")
     args = parser.parse_args()
+    try:
+        overrides = {"accounts": args.accounts, **parse_params(args.scenario, args.param)}
+    except ValueError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.WARNING)
-    rows = [
-        "| method | seed | flagged | precision | recall | F1 | PR-AUC | ROC-AUC | seconds |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    results: list[Result] = []
+    sizes: dict[int, Counter[str]] = {}
     for seed in args.seeds:
         work = args.workdir / f"seed{seed}"
         shutil.rmtree(work, ignore_errors=True)
-        simulated = simulate("spamouflage", work / "data", seed, accounts=args.accounts)
+        simulated = simulate(args.scenario, work / "data", seed, **overrides)
         truth = simulated.out_dir / "truth.csv"
+        runs: list[tuple[str, Evaluation, float, set[tuple[str, str]]]] = []
         clock = time.perf_counter()
         result = run_pipeline([work / "data"], work / "cibscan")
         ours = time.perf_counter() - clock
+        ablation = work / "cibscan_ties_only.csv"
         with open_case(result.case_path, create=False, read_only=True) as case:
-            rows.append(_row("cibscan", seed, evaluate(truth, engine=case.engine), ours))
-            ablation = work / "cibscan_ties_only.csv"
+            ev = evaluate(truth, engine=case.engine)
+            runs.append(("cibscan", ev, ours, flagged_in_case(case)))
             ties_only(case, ablation)
-            rows.append(
-                _row("cibscan, ties only", seed, evaluate(truth, accounts_csv=ablation), ours)
-            )
+        ev = evaluate(truth, accounts_csv=ablation)
+        runs.append(("cibscan, ties only", ev, ours, flagged_in_csv(ablation)))
         clock = time.perf_counter()
         baseline = work / "coortweet_accounts.csv"
         coortweet_style(result.case_path, baseline)
         theirs = time.perf_counter() - clock
-        rows.append(_row("CooRTweet-style", seed, evaluate(truth, accounts_csv=baseline), theirs))
+        ev = evaluate(truth, accounts_csv=baseline)
+        runs.append(("CooRTweet-style", ev, theirs, flagged_in_csv(baseline)))
         if not args.no_cnt:
             clock = time.perf_counter()
             peer = work / "cnt_accounts.csv"
             cnt_baseline(result.case_path, work, peer)
             theirs = time.perf_counter() - clock
-            rows.append(
-                _row(
-                    "coordination-network-toolkit", seed, evaluate(truth, accounts_csv=peer), theirs
-                )
-            )
-    print("\n".join(rows))
+            ev = evaluate(truth, accounts_csv=peer)
+            runs.append(("coordination-network-toolkit", ev, theirs, flagged_in_csv(peer)))
+        roles = organic_roles(truth)
+        sizes[seed] = Counter(roles.values())
+        results += [
+            Result(method, seed, e, secs, false_positives(roles, flagged))
+            for method, e, secs, flagged in runs
+        ]
+    print("| method | seed | flagged | precision | recall | F1 | PR-AUC | ROC-AUC | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(r.row() for r in results))
+    print("\nFalse positives per organic role (flagged / accounts of the role):\n")
+    print("\n".join(role_table(results, sizes)))
 
 
 if __name__ == "__main__":

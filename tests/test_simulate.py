@@ -47,7 +47,17 @@ def test_campaign_is_at_most_two_percent_and_has_every_role() -> None:
     roles = {a.role for a in campaign}
     assert {"operator_persona", "amplifier", "hijacked", "regrowth"} <= roles
     organic_roles = {a.role for a in sim.accounts if a.label == "organic"}
-    assert {"news_outlet", "brand", "fan", "night_shift", "activist"} <= organic_roles
+    assert {
+        "news_outlet",
+        "brand",
+        "fan",
+        "fan_streamer",
+        "fan_voter",
+        "hashtag_gamer",
+        "news_reader",
+        "night_shift",
+        "activist",
+    } <= organic_roles
 
 
 def test_every_file_ingests_cleanly_and_truth_matches_accounts(sim_dir: Path, case: Case) -> None:
@@ -167,10 +177,11 @@ def test_paraphrase_zero_is_the_identity_and_draws_nothing() -> None:
 
 
 def _reused_share(sim: Any) -> float:
-    """Share of regrowth and mirror texts found verbatim among the X network's own posts."""
+    """Share of regrowth and mirror texts found verbatim among the X network's own posts
+    (an attack reply's leading "@journalist" aside)."""
     x_io = {p.text for p in sim.posts if p.account.sink == "x_io"}
     later = [
-        p.text
+        p.text.split(" ", 1)[1] if p.kind == "reply" else p.text
         for p in sim.posts
         if p.account.label == "campaign"
         and p.kind != "repost"
@@ -206,22 +217,38 @@ def test_amplifier_delay_median_sets_the_repost_delays() -> None:
 
 
 def test_organic_noise_scales_the_authentic_look_alikes() -> None:
-    # The celebrity retweet storm, fans and debate live-tweeters grow with the multiplier
-    # (0: none at all); the campaign itself does not change size.
+    # Every crowd of authentic look-alikes (the album's retweeters, the idol's fans, voters,
+    # gamers, readers, streamers, activists) grows with the multiplier (0: none at all); the
+    # campaign itself does not change size.
+    crowds = {"fan", "fan_voter", "fan_streamer", "activist", "hashtag_gamer", "news_reader"}
+
     def crowd(noise: float) -> tuple[int, int, int]:
         sim = generate("spamouflage", 7, organic_noise=noise, **SMALL)
         storm = sum(1 for p in sim.posts if p.kind == "repost" and p.account.label == "organic")
-        fans = sum(1 for a in sim.accounts if a.role in ("fan", "activist"))
-        return storm, fans, sum(1 for a in sim.accounts if a.label == "campaign")
+        members = sum(1 for a in sim.accounts if a.role in crowds)
+        return storm, members, sum(1 for a in sim.accounts if a.label == "campaign")
+
+    def album(noise: float) -> int:
+        sim = generate("spamouflage", 7, organic_noise=noise, **SMALL)
+        return sum(1 for p in sim.posts if p.ref is not None and p.ref.text.startswith("New album"))
 
     none, default, triple = crowd(0.0), crowd(1.0), crowd(3.0)
     assert none[:2] == (0, 0)
     assert triple[0] > 2 * default[0] and triple[1] > 2 * default[1]
     assert none[2] == default[2] == triple[2]
-    assert crowd(10.0)[0] > triple[0]  # the scaled shares are valid up to viral_share 1
+    # valid up to viral_share 1 (the crowds are then cut to the people left)
+    assert album(10.0) > album(3.0)
 
 
 def test_robustness_knobs_are_validated() -> None:
-    for bad in ({"paraphrase": 1.5}, {"amplifier_delay_median": 0}, {"organic_noise": 20}):
+    for bad in (
+        {"paraphrase": 1.5},
+        {"amplifier_delay_median": 0},
+        {"organic_noise": 20},
+        {"ring_size": 1},
+        {"campaign_accounts": 1},
+        {"missing_repost_ids": 1.5},
+        {"accounts": 99},
+    ):
         with pytest.raises(ValueError):
             SpamouflageParams(**bad)  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ FINDINGS_DDL: dict[str, str] = {
         min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE, expected DOUBLE,
         p DOUBLE, q DOUBLE, strength DOUBLE, significant BOOLEAN,
         n_objects BIGINT, n_effective DOUBLE, trials DOUBLE, mean_dt DOUBLE,
-        tie_kind VARCHAR)""",
+        tie_kind VARCHAR, p_alone DOUBLE, q_group DOUBLE, group_size INTEGER)""",
     "evidence": """CREATE TABLE evidence (
         signal VARCHAR, a BIGINT, b BIGINT, object VARCHAR, post_a VARCHAR, post_b VARCHAR,
         t_a DOUBLE, t_b DOUBLE, dt DOUBLE, object_accounts BIGINT)""",
@@ -85,5 +85,8 @@ class DetectOptions:
     corroborated: float = 6.0
     #: tell strength that flags an account with no tie to a suspicious cluster
     tell_alone: float = 12.0
+    #: loose, uncorrected level at which two accounts are *partners* (docs/signals.md): their
+    #: actions leave the popularity of what they share, and their tie enters the group tests
+    partner_p: float = 1e-3
     #: the engine's memory ceiling while detecting; past it, scratch tables spill to disk
     memory_limit: str | None = "6GB"

@@ -144,10 +144,13 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
             engine,
             evidence_per_pair=options.evidence_per_pair,
             min_shared=options.min_shared,
+            partner_p=options.partner_p,
         )
         for signal, params in chosen:
             report.signals.append(_run_signal(ctx, signal, params))
-        report.pairs = assess_pairs(engine, alpha=options.alpha, min_shared=options.min_shared)
+        report.pairs = assess_pairs(
+            engine, alpha=options.alpha, min_shared=options.min_shared, partner_p=options.partner_p
+        )
         _count_significant(engine, report)
         report.edges = fuse_edges(engine)
         report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
@@ -211,6 +214,7 @@ def _record_run(
         "tell_order": [tell.name for tell, _ in chosen_tells],
         "alpha": options.alpha,
         "min_shared": options.min_shared,
+        "partner_p": options.partner_p,
         "resolution": options.resolution,
         "seed": options.seed,
         "evidence_per_pair": options.evidence_per_pair,

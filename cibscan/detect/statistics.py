@@ -30,6 +30,7 @@ import math
 import numpy as np
 import pyarrow as pa
 
+from cibscan.detect.groups import group_tests
 from cibscan.engine import Engine
 
 MAX_STRENGTH = 300.0
@@ -83,21 +84,24 @@ def strength_sql(p: str, m: int) -> str:
     return f"least({MAX_STRENGTH}, -log10(greatest(least(1.0, ({p}) * {int(m)}), 1e-300)))"
 
 
-def assess_pairs(engine: Engine, *, alpha: float, min_shared: int) -> int:
-    """Fill ``p``, ``q``, ``strength`` and ``significant`` in ``pairs``; return the pair count."""
+def assess_pairs(engine: Engine, *, alpha: float, min_shared: int, partner_p: float) -> int:
+    """Fill ``p``, ``q``, ``strength`` and ``significant`` in ``pairs``; return the pair count.
+
+    ``q`` is the smaller of the pair's own corrected p-value and its group's
+    (:mod:`cibscan.detect.groups`), each corrected for what was tested.
+    """
     register_poisson_tail(engine)
     (n_pairs,) = engine.fetchall("SELECT count(*) FROM pairs")[0]
     m = max(int(n_pairs), 1)
     engine.execute(
         "UPDATE pairs SET p = cib_pair_tail(coalesce(n_effective, n_shared), trials, expected)"
     )
+    group_tests(engine, partner_p)
+    engine.execute(f"UPDATE pairs SET q = least(1.0, p * {m}, coalesce(q_group, 1.0))")
     engine.execute(
         f"""UPDATE pairs SET
-            q = least(1.0, p * {m}),
-            strength = {strength_sql("p", m)}"""
-    )
-    engine.execute(
-        f"UPDATE pairs SET significant = n_shared >= {int(min_shared)} AND q <= {float(alpha)!r}"
+            strength = least({MAX_STRENGTH}, -log10(greatest(q, 1e-300))),
+            significant = n_shared >= {int(min_shared)} AND q <= {float(alpha)!r}"""
     )
     return int(n_pairs)
 

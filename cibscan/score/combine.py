@@ -122,16 +122,35 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
                    min(n.shown) AS entity
             FROM own AS o LEFT JOIN names AS n USING (acct)
             WHERE o.cluster_id IS NOT NULL GROUP BY o.cluster_id),
+        -- what a cluster's members aimed at together, for the reason of a targets-only one
+        aims AS (
+            SELECT ca.cluster_id, e.signal,
+                   left(regexp_replace(e.object, '^[^|]*[|]', ''), 60) AS object, count(*) AS n
+            FROM evidence AS e
+            JOIN pairs AS p ON p.signal = e.signal AND p.a = e.a AND p.b = e.b
+            JOIN account_clusters AS ca ON ca.acct = e.a
+            JOIN account_clusters AS cb ON cb.acct = e.b
+            WHERE p.significant AND p.tie_kind = 'target' AND ca.cluster_id = cb.cluster_id
+            GROUP BY ALL),
+        aimed AS (
+            SELECT cluster_id, string_agg(signal || ': ' || objects, '; ' ORDER BY best DESC)
+                       AS targets
+            FROM (SELECT cluster_id, signal, max(n) AS best,
+                         array_to_string(list(object ORDER BY n DESC, object)[1:3], ', ')
+                             AS objects
+                  FROM aims GROUP BY cluster_id, signal) AS a
+            GROUP BY cluster_id),
         suspicious AS (
             SELECT cluster_id FROM clusters
             WHERE k >= {rule.corroborated} AND NOT coalesce(disclosed, false))
         SELECT o.*, c.k, coalesce(c.disclosed, false) AS disclosed, c.entity,
-               coalesce(c.targets_only, false) AS targets_only,
+               coalesce(c.targets_only, false) AS targets_only, m.targets,
                coalesce((o.tied AND o.cluster_id IN (SELECT cluster_id FROM suspicious))
                         OR (NOT o.tied AND o.link_strength >= {rule.link_strength}
                             AND o.link_cluster IN (SELECT cluster_id FROM suspicious))
                         OR o.t >= {rule.tell_alone}, false) AS flag
-        FROM own AS o LEFT JOIN clusters AS c USING (cluster_id)"""
+        FROM own AS o LEFT JOIN clusters AS c USING (cluster_id)
+        LEFT JOIN aimed AS m USING (cluster_id)"""
     )
     tie = rule.tie_strength
     # Unflagged accounts rank by all their evidence, targets included, just under the flag.
@@ -145,12 +164,13 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
         f"{rule.corroborated:.1f} and no tell corroborates it"
     )
     targets = (
-        "not flagged: coordinated on targets (accounts, posts, hashtags, sites) in their own "
-        "words, with nothing copied, no lockstep and no account tells: the signature of a "
-        "fan drive, petition or hashtag game rather than of an operated network"
+        "not flagged: coordinated on targets (%s) in their own words, with nothing copied, no "
+        "lockstep and no account tells: the signature of a fan drive, petition or hashtag "
+        "game rather than of an operated network"
     )
     why_not = f"""CASE WHEN u.disclosed THEN printf('{disclosed}', u.entity)
-                       WHEN u.targets_only THEN '{targets}'
+                       WHEN u.targets_only
+                       THEN printf('{targets}', coalesce(u.targets, 'accounts, posts, tags'))
                        ELSE printf('{weak}', u.k) END"""
     engine.execute(
         f"""UPDATE account_scores AS s SET

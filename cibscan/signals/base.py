@@ -156,6 +156,9 @@ class SignalContext:
     repeat_correlation: float = 0.25
     #: seconds of a session: episodes of one object within one block this long are one burst
     session: float = 3600.0
+    #: the reach an episode is granted before anyone else acts in it (docs/signals.md): how
+    #: likely another account is to join an episode nobody but its author is in
+    base_reach: float = 1.0
     #: loose, uncorrected level at which two accounts are each other's *partners*, whose
     #: actions are left out of the popularity of the objects they share (docs/signals.md)
     partner_p: float = 1e-3

@@ -227,7 +227,7 @@ def _null_model(engine: Engine, p: str, shifts: str, session: str, rho: float) -
         trials AS (
             SELECT acct, sum(j) AS d, sum({design_effect_sql("j", rho)}) AS d_eff
             FROM per_object GROUP BY acct)
-        SELECT t.acct, t.d, t.d_eff, i.n AS incidences, i.n + coalesce(b.big_k, 0) AS sum_k
+        SELECT t.acct, t.d, t.d_eff, i.n AS incidences, coalesce(b.big_k, 0) AS others
         FROM trials AS t JOIN incidences AS i USING (acct) LEFT JOIN big AS b USING (acct)"""
     )
     return int(engine.fetchall(f"SELECT coalesce(sum(incidences), 0) FROM {p}_accts")[0][0])
@@ -334,7 +334,7 @@ def _pair_stats(engine: Engine, p: str, n_accounts: int, session: str, rho: floa
     )
 
 
-def _expectation_sql(incidences: int, removed_a: str, removed_b: str) -> str:
+def _expectation_sql(incidences: int, base: float, removed_a: str, removed_b: str) -> str:
     """SELECT list items ``trials`` and ``expected`` of pair ``g`` with sides ``sa``/``sb``.
 
     Configuration model, conditional on one side: b places its ``d_b`` episodes at random
@@ -349,7 +349,7 @@ def _expectation_sql(incidences: int, removed_a: str, removed_b: str) -> str:
     s = max(incidences, 1)
 
     def side(x: str, y: str, removed: str) -> str:
-        k = f"greatest({x}.sum_k - ({removed}), {x}.incidences)"
+        k = f"(greatest({x}.others - ({removed}), 0) + {float(base)!r} * {x}.incidences)"
         return f"{k} * {y}.d / {s}.0 * {x}.d_eff / {x}.d"
 
     lam_a, lam_b = side("sa", "sb", removed_a), side("sb", "sa", removed_b)
@@ -364,22 +364,25 @@ def _pair_rows(ctx: SignalContext, p: str, signal: str, incidences: int, tie_kin
     ring), and writes the pair rows."""
     engine = ctx.engine
     register_poisson_tail(engine)
-    first = _expectation_sql(incidences, "g.n_rows", "g.n_rows")
+    base = ctx.base_reach
+    first = _expectation_sql(incidences, base, "g.n_rows", "g.n_rows")
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_partners AS
-        SELECT a, b, n_rows FROM (
+        SELECT a, b, n_rows, p_alone FROM (
+            SELECT *, cib_pair_tail(n_effective, trials, expected) AS p_alone FROM (
             SELECT g.a, g.b, g.n_rows, g.n_effective, {first}
             FROM {p}_g AS g
             JOIN {p}_accts AS sa ON sa.acct = g.a
             JOIN {p}_accts AS sb ON sb.acct = g.b
-            WHERE g.n_shared >= {int(ctx.min_shared)}) AS tested
-        WHERE cib_pair_tail(n_effective, trials, expected) <= {float(ctx.partner_p)!r}"""
+            WHERE g.n_shared >= {int(ctx.min_shared)}) AS tested) AS scored
+        WHERE p_alone <= {float(ctx.partner_p)!r}"""
     )
     # Out of a's reach: its partners' co-actions (b's among them when b is a partner), else
     # at least b's own (the episode's reach without b).
     own = "CASE WHEN pp.a IS NULL THEN g.n_rows ELSE 0 END"
     second = _expectation_sql(
         incidences,
+        base,
         f"coalesce(ra.removed, 0) + {own}",
         f"coalesce(rb.removed, 0) + {own}",
     )
@@ -392,7 +395,7 @@ def _pair_rows(ctx: SignalContext, p: str, signal: str, incidences: int, tie_kin
             GROUP BY acct)
         SELECT '{signal}' AS signal, g.a, g.b, g.n_shared, g.n_objects, g.n_effective,
                g.weight, g.min_dt, g.mean_dt, g.first_t, g.last_t, {second},
-               {tie_kind} AS tie_kind
+               {tie_kind} AS tie_kind, pp.p_alone
         FROM {p}_g AS g
         JOIN {p}_accts AS sa ON sa.acct = g.a
         JOIN {p}_accts AS sb ON sb.acct = g.b

@@ -15,13 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from cibscan.simulate.base import Scenario, Simulation
-from cibscan.simulate.spamouflage import Spamouflage, SpamouflageParams
+from cibscan.simulate.spamouflage import (
+    HardSpamouflageParams,
+    Spamouflage,
+    SpamouflageHard,
+    SpamouflageParams,
+)
 from cibscan.simulate.writers import write
 
 log = logging.getLogger(__name__)
 
 #: scenarios by name
-SCENARIOS: dict[str, Scenario] = {"spamouflage": Spamouflage()}
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (Spamouflage(), SpamouflageHard())}
 
 
 @dataclass
@@ -57,6 +62,7 @@ def simulate(scenario: str, out_dir: str | Path, seed: int = 1, **overrides: Any
 
 __all__ = [
     "SCENARIOS",
+    "HardSpamouflageParams",
     "SimulateReport",
     "Simulation",
     "SpamouflageParams",

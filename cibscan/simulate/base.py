@@ -55,9 +55,11 @@ class Account:
 class Post:
     """One post in a platform-neutral shape; writers map it to each format's fields.
 
-    ``kind`` is ``post``, ``repost``, ``reply`` (X), ``submission``/``comment`` (Reddit) or
-    ``comment`` (YouTube). ``ref_post``/``ref_account`` are what it reposts or replies to;
-    ``venue`` is a subreddit or a YouTube video id; ``thread`` a Reddit submission id.
+    ``kind`` is ``post``, ``repost``, ``quote``, ``reply`` (X), ``submission``/``comment``
+    (Reddit) or ``comment`` (YouTube). ``ref`` is what it reposts, quotes or replies to;
+    ``venue`` is a subreddit or a YouTube video id. ``ref_missing`` marks a repost whose
+    collection lost the original (no retweeted id in the IO archive, the original absent from
+    the v2 page's includes), as real scraped and withheld-id collections do.
     """
 
     account: Account
@@ -73,6 +75,7 @@ class Post:
     venue: str = ""
     title: str = ""
     client: str = "Twitter Web App"
+    ref_missing: bool = False
 
 
 @dataclass
@@ -178,12 +181,54 @@ class Builder:
         self.posts.append(p)
         return p
 
+    def repost(self, account: Account, t: int, original: Post, **kw: Any) -> Post:
+        """A plain repost as X writes one: ``RT @author: text`` with the original's entities
+        (its author first among the mentions), so a repost that loses its original's id
+        still carries what the original said, as real archive rows do."""
+        return self.post(
+            account,
+            t,
+            "repost",
+            f"RT @{original.account.handle}: {original.text}",
+            ref=original,
+            lang=original.lang,
+            hashtags=original.hashtags,
+            urls=original.urls,
+            mentions=(original.account, *original.mentions),
+            **kw,
+        )
+
+    def lose_repost_ids(self, share: float) -> None:
+        """Lose the original of about ``share`` of all reposts (``Post.ref_missing``).
+
+        Real collections lose what a retweet points to: the FiveThirtyEight IRA release has
+        no retweeted ids, archives withhold some, and a deleted or withheld original is
+        missing from every v2 page's includes. The unit is the original: each one that was
+        reposted is lost with probability ``share`` (so about that share of reposts, in
+        expectation), and then all its reposts are. Share 0 draws nothing from the generator.
+        """
+        if share <= 0:
+            return
+        reposts = [p for p in self.posts if p.kind == "repost" and p.ref is not None]
+        originals = list(dict.fromkeys(p.ref.post_id for p in reposts if p.ref is not None))
+        draws = self.rng.random(len(originals)) < share
+        lost = {o for o, gone in zip(originals, draws, strict=True) if gone}
+        for p in reposts:
+            p.ref_missing = p.ref is not None and p.ref.post_id in lost
+
     def hours_profile(self, weights: dict[int, float], floor: float = 0.02) -> np.ndarray:
         """A 24-hour probability vector from a few weighted local hours."""
         p = np.full(24, floor)
         for hour, w in weights.items():
             p[hour] = w
         return np.asarray(p / p.sum())
+
+    def day_times(self, n: int, profile: np.ndarray, midnight: int) -> np.ndarray:
+        """``n`` sorted epoch times within one local day starting at ``midnight`` (the epoch of
+        local 00:00), hours drawn from ``profile`` (vectorised). Unlike :meth:`times` nothing
+        is clipped, so an event bound to one day keeps its daily rhythm."""
+        hours = self.rng.choice(24, size=n, p=profile)
+        return np.sort(midnight + hours * 3600 + self.rng.integers(0, 3600, size=n))
 
     def times(
         self,

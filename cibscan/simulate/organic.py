@@ -1,10 +1,15 @@
-"""The organic population, with the hard negatives a CIB detector must not flag.
+"""The organic population: ordinary people and the hard negatives a CIB detector must not flag.
 
-Ordinary people post their own words on a human day in their own time zone; around them are
+Ordinary people post their own words on a human day in their own time zone, and about half of
+their X posts @mention someone (one of a few friends, or a prominent account), as real
+timelines do, so that a crowd mentioning one account is not rare in itself. Around them are
 the kinds of *authentic* synchronised behaviour that fool naive detectors: a viral retweet
 storm, live-tweeting a TV debate with one hashtag, a fandom streaming drive, news outlets and
-the readers who share their links, activists spreading one petition link, a brand posting the
-same text from several official accounts, and night-shift workers on odd hours.
+the readers who share their links, a brand posting the same text from several official
+accounts, night-shift workers on odd hours, and the crowds of
+:mod:`cibscan.simulate.negatives` (an idol's retweeting fans, an award-show voting hour,
+hashtag games, breaking-news readers, a petition drive). Every crowd's members carry its role
+in the truth.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from cibscan.simulate import texts
+from cibscan.simulate import crowd_texts as ct
+from cibscan.simulate import negatives, texts
 from cibscan.simulate.base import Account, Builder, Post
 
 _DAY = 86400
@@ -39,6 +45,10 @@ _HUMAN = {
 }
 _NIGHT = {22: 1.0, 23: 1.2, 0: 1.3, 1: 1.3, 2: 1.2, 3: 1.0, 4: 0.9, 5: 0.7, 6: 0.5}
 _OFFSETS = np.array([-8, -7, -6, -5, -5, -4, 0, 0, 1, 1, 2, 3, 5.5, 8, 9, 10])
+_FRIENDS = 6  # people each person mentions now and then
+_FANDOM = frozenset({"fan", "fan_voter", "fan_streamer"})
+_ALBUM = "New album out now!!"
+_STREAM = "https://music.example.com/nova"
 SUBREDDITS = ("worldnews", "news", "pics", "nba", "travel", "politics", "China", "AskReddit")
 _NEWS = ("dailyherald", "metrowire", "citypost", "globaldesk", "thereporter", "morningledger")
 
@@ -86,12 +96,13 @@ def build(b: Builder, n: int, p: Any) -> Organic:
     n_x = n - n_reddit - n_youtube
     human = b.hours_profile(_HUMAN)
 
-    # Prominent X accounts: news outlets, journalists (the campaign's targets), a celebrity.
+    # Prominent X accounts: news outlets, journalists (the campaign's targets), the idol and
+    # its circle, a brand with three regional accounts.
     outlets = [_x_account(b, "news_outlet", n_, n_) for n_ in _NEWS[: p.news_outlets]]
     world.targets = [_x_account(b, "journalist") for _ in range(p.journalists)]
-    celebrity = _x_account(b, "celebrity", "Nova Star", "novastar")
+    circle = _circle(b)
     brand = [_x_account(b, "brand", "Brightmart", f"brightmart_{c}") for c in ("us", "uk", "ca")]
-    fixed = len(outlets) + len(world.targets) + 1 + len(brand)
+    fixed = len(outlets) + len(world.targets) + 1 + len(circle.tagged) + len(brand)
     people = [_x_account(b, "organic") for _ in range(max(n_x - fixed, 1))]
     news_links: list[tuple[int, str]] = []
     for o in outlets:
@@ -112,10 +123,9 @@ def build(b: Builder, n: int, p: Any) -> Organic:
                 urls=("https://www.brightmart.example/sale",),
                 client="Sprout Social",
             )
-    viral = b.post(celebrity, b.start + 3 * _DAY + 14 * 3600, "post", "New album out now!!")
 
     roles = rng.choice(
-        ["organic", "night_shift", "fan", "activist"],
+        ["organic", "night_shift", "fan_streamer", "activist"],
         size=len(people),
         p=[
             1 - p.night_shift_share - p.fan_share - p.activist_share,
@@ -124,50 +134,112 @@ def build(b: Builder, n: int, p: Any) -> Organic:
             p.activist_share,
         ],
     )
-    counts = _posts_for(b, len(people), p.organic_posts_mean)
-    petition = "https://www.petitions.example.org/save-the-wetlands"
-    debate_t0 = b.start + min(4, p.days - 1) * _DAY + 1 * 3600
-    for a, role, k in zip(people, roles, counts, strict=True):
+    for a, role in zip(people, roles, strict=True):
         a.role = str(role)
-        off = float(rng.choice(_OFFSETS))
-        prof = b.hours_profile(_NIGHT) if role == "night_shift" else human
-        for t in b.times(int(k), prof, off):
+    crowds = _crowds(rng, people, p)
+    stars = outlets + world.targets + [circle.idol, circle.official]
+    _everyday(b, world, people, p, human, news_links, circle, stars)
+    negatives.petition_drive(b, [a for a in people if a.role == "activist"], human)
+    negatives.idol_storm(b, circle, crowds["fan_voter"] + crowds["fan"], human, p)
+    negatives.vote_drive(b, crowds["fan_voter"], circle)
+    negatives.hashtag_games(b, crowds["hashtag_gamer"])
+    negatives.news_crowd(b, outlets, crowds["news_reader"], human, p.news_stories)
+    _reddit(b, world, n_reddit, p, human)
+    _youtube(b, world, n_youtube, p, human)
+    return world
+
+
+def _circle(b: Builder) -> negatives.Circle:
+    """The idol and its circle: famous accounts (many followers) that its posts tag."""
+
+    def star(name: str, handle: str) -> Account:
+        a = _x_account(b, "celebrity", name, handle)
+        a.followers = int(b.rng.lognormal(13.0, 0.6))
+        return a
+
+    return negatives.Circle(
+        idol=star(*ct.IDOL),
+        official=star(*ct.IDOL_OFFICIAL),
+        members=[star(*m) for m in ct.IDOL_MEMBERS],
+        companies=[star(*c) for c in ct.IDOL_COMPANIES],
+    )
+
+
+def _crowds(rng: np.random.Generator, people: list[Account], p: Any) -> dict[str, list[Account]]:
+    """Draw the members of each organic crowd from the people with no other role, without
+    replacement, and give them its role; a crowd larger than the people left is cut to them
+    (when ``organic_noise`` inflates the crowds, or in a tiny case)."""
+    plain = [a for a in people if a.role == "organic"]
+    order = rng.permutation(len(plain))
+    voters = round(p.fan_voters * p.accounts / 4000)  # sized for the default case
+    sizes = {
+        "fan_voter": max(voters, 2) if p.fan_voters else 0,  # a drive needs two fans
+        "fan": round(p.idol_fan_share * p.accounts),
+        "news_reader": round(p.news_reader_share * len(people)),
+        "hashtag_gamer": round(p.hashtag_gamer_share * len(people)),
+    }
+    crowds: dict[str, list[Account]] = {}
+    used = 0
+    for role, size in sizes.items():
+        crowds[role] = [plain[int(i)] for i in order[used : used + size]]
+        used += len(crowds[role])
+        for a in crowds[role]:
+            a.role = role
+    return crowds
+
+
+def _everyday(
+    b: Builder,
+    world: Organic,
+    people: list[Account],
+    p: Any,
+    human: np.ndarray,
+    news_links: list[tuple[int, str]],
+    circle: negatives.Circle,
+    stars: list[Account],
+) -> None:
+    """Each person's own posts on their own day, in their own time zone: chatter that
+    mentions a friend or a prominent account about half the time, shared news links, replies
+    to journalists; streaming fans push #StreamNova; some retweet the idol's album post
+    (a one-off viral storm) or live-tweet a TV debate."""
+    rng = b.rng
+    counts = _posts_for(b, len(people), p.organic_posts_mean)
+    offsets = rng.choice(_OFFSETS, size=len(people))
+    friends = rng.integers(len(people), size=(len(people), _FRIENDS))
+    fandom = [circle.idol, circle.official, *circle.members]
+    night = b.hours_profile(_NIGHT)
+    viral = b.post(circle.idol, b.start + min(3, b.days - 1) * _DAY + 14 * 3600, "post", _ALBUM)
+    debate_t0 = b.start + min(4, b.days - 1) * _DAY + 1 * 3600
+    for i, (a, k) in enumerate(zip(people, counts, strict=True)):
+        famous = fandom if a.role in _FANDOM else stars
+        prof = night if a.role == "night_shift" else human
+        for t in b.times(int(k), prof, float(offsets[i])):
             r = rng.random()
-            if role == "fan" and r < 0.6:
-                b.post(
-                    a,
-                    int(t),
-                    "post",
-                    f"{texts.pick(rng, texts.FAN_LINES)} #StreamNova",
-                    hashtags=("StreamNova",),
-                    urls=("https://music.example.com/nova",),
-                )
-            elif role == "activist" and r < 0.5:
-                b.post(
-                    a,
-                    int(t),
-                    "post",
-                    f"{texts.pick(rng, texts.ACTIVIST_LINES)} {petition}",
-                    urls=(petition,),
-                )
+            if a.role == "fan_streamer" and r < 0.6:
+                text = f"{texts.pick(rng, texts.FAN_LINES)} #StreamNova"
+                b.post(a, int(t), "post", text, hashtags=("StreamNova",), urls=(_STREAM,))
             elif r < 0.12 and news_links:
                 t0, url = news_links[int(rng.integers(len(news_links)))]
                 b.post(a, max(int(t), t0 + 600), "post", f"{texts.chatter(rng)} {url}", urls=(url,))
             elif r < 0.2:
                 tp = world.target_posts[int(rng.integers(len(world.target_posts)))]
-                b.post(
-                    a,
-                    max(int(t), tp.t + 120),
-                    "reply",
-                    f"@{tp.account.handle} {texts.chatter(rng)}",
-                    ref=tp,
-                    mentions=(tp.account,),
-                )
+                text = f"@{tp.account.handle} {texts.chatter(rng)}"
+                b.post(a, max(int(t), tp.t + 120), "reply", text, ref=tp, mentions=(tp.account,))
+            elif rng.random() < p.mention_share:
+                if rng.random() < 0.3:
+                    whom = famous[int(rng.integers(len(famous)))]
+                else:
+                    whom = people[int(friends[i, int(rng.integers(_FRIENDS))])]
+                chat = texts.chatter(rng)
+                text = f"@{whom.handle} {chat}" if rng.random() < 0.6 else f"{chat} @{whom.handle}"
+                b.post(a, int(t), "post", text, mentions=(whom,) if whom is not a else ())
             else:
                 b.post(a, int(t), "post", texts.chatter(rng))
-        if rng.random() < p.viral_share:  # the retweet storm: minutes to hours after
+        if rng.random() < p.viral_share:  # the retweet storm: minutes to days after
             delay = int(np.clip(rng.lognormal(np.log(1800), 1.3), 20, 3 * _DAY))
-            b.post(a, viral.t + delay, "repost", f"RT @novastar: {viral.text}", ref=viral)
+            if viral.t + delay < b.end:
+                b.repost(a, viral.t + delay, viral)
+                a.role = "viral_retweeter" if a.role == "organic" else a.role
         if rng.random() < p.debate_share:  # live-tweeting a 90-minute TV debate
             for t in np.sort(rng.integers(0, 5400, int(rng.integers(1, 5)))):
                 b.post(
@@ -177,10 +249,7 @@ def build(b: Builder, n: int, p: Any) -> Organic:
                     f"{texts.pick(rng, texts.DEBATE_LINES)} #DebateNight",
                     hashtags=("DebateNight",),
                 )
-
-    _reddit(b, world, n_reddit, p, human)
-    _youtube(b, world, n_youtube, p, human)
-    return world
+            a.role = "debate_viewer" if a.role == "organic" else a.role
 
 
 def _reddit(b: Builder, world: Organic, n: int, p: Any, human: np.ndarray) -> None:

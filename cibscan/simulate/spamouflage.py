@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 
 from cibscan.simulate import organic, texts
 from cibscan.simulate.base import Account, Builder, Post, Simulation, epoch
+from cibscan.simulate.params import HardSpamouflageParams, SpamouflageParams
 from cibscan.simulate.paraphrase import paraphrase
+
+__all__ = ["HardSpamouflageParams", "Spamouflage", "SpamouflageHard", "SpamouflageParams"]
 
 log = logging.getLogger(__name__)
 _DAY = 86400
@@ -38,95 +40,39 @@ _OFFICE = {
 _BENGALI = ("আজকের দিনটা খুব সুন্দর", "শুভ সকাল বন্ধুরা", "ক্রিকেট খেলা দেখছি")
 
 
-@dataclass
-class SpamouflageParams:
-    """Every knob of the scenario; defaults give a 4,000-account, 14-day case in seconds."""
-
-    accounts: int = 4000
-    """All accounts, campaign and organic, over every platform."""
-    days: int = 14
-    """Length of the observed period."""
-    start: str = "2024-03-04"
-    """First day (UTC); a Monday so that weekdays line up with the default."""
-    campaign_share: float = 0.015
-    """Share of accounts that are the campaign's (at most 0.02)."""
-    takedown_at: float = 0.6
-    """Fraction of the period after which the platform suspends the X network."""
-    operator_posts_per_day: float = 6.0
-    """Posts per weekday per operator persona (weekends are quiet)."""
-    weekend_activity: float = 0.1
-    """Relative chance of a weekend day for operators (office work)."""
-    political_share: float = 0.55
-    """Share of operator posts that are political; the rest is camouflage spam."""
-    chinese_share: float = 0.3
-    """Share of political posts written in Chinese."""
-    video_link_share: float = 0.4
-    """Share of political posts linking a subtitled video."""
-    attack_share: float = 0.6
-    """Share of posts naming a journalist sent as replies to that journalist's latest post."""
-    reposts_per_post: float = 4.0
-    """Mean amplifier reposts of each political operator post."""
-    reddit_share: float = 0.15
-    """Share of organic accounts on Reddit (the rest: X and YouTube)."""
-    youtube_share: float = 0.15
-    """Share of organic accounts on YouTube."""
-    organic_posts_mean: float = 5.0
-    """Mean posts per organic account over the period (heavy-tailed)."""
-    news_outlets: int = 6
-    """X news outlets whose links readers share."""
-    journalists: int = 4
-    """Journalists on X (the campaign attacks them)."""
-    viral_share: float = 0.08
-    """Share of organic X people retweeting one celebrity post (a retweet storm)."""
-    debate_share: float = 0.05
-    """Share live-tweeting a 90-minute TV debate with #DebateNight."""
-    fan_share: float = 0.02
-    """Fans running a #StreamNova hashtag drive with one streaming link."""
-    activist_share: float = 0.015
-    """Activists sharing one petition link."""
-    night_shift_share: float = 0.03
-    """Night-shift workers posting between 22:00 and 06:00 local time."""
-    amplifier_delay_median: float = 90.0
-    """Median seconds before an amplifier reposts (lognormal, clipped to 3 s - 20 medians)."""
-    paraphrase: float = 0.0
-    """Chance of each rewording (synonyms, clause order, opener) of every campaign text."""
-    organic_noise: float = 1.0
-    """Multiplier of the viral, debate, fan and activist shares (authentic look-alikes)."""
-
-    def __post_init__(self) -> None:
-        if not 0 < self.campaign_share <= 0.02:
-            raise ValueError("campaign_share must be in (0, 0.02]")
-        if self.accounts < 500 or self.days < 3:
-            raise ValueError("need at least 500 accounts and 3 days")
-        if self.amplifier_delay_median < 1 or not 0 <= self.paraphrase <= 1:
-            raise ValueError("need amplifier_delay_median >= 1 and paraphrase in [0, 1]")
-        k = self.organic_noise
-        roles = self.night_shift_share + k * (self.fan_share + self.activist_share)
-        if k < 0 or max(k * self.viral_share, k * self.debate_share, roles) > 1:
-            raise ValueError("organic_noise must be >= 0 and keep every share at most 1")
-
-
 class Spamouflage:
     """The scenario object registered under ``spamouflage``."""
 
     name = "spamouflage"
-    params_type = SpamouflageParams
+    params_type: type[SpamouflageParams] = SpamouflageParams
 
     def generate(self, params: SpamouflageParams, seed: int) -> Simulation:
         rng = np.random.default_rng(seed)
         b = Builder(rng, epoch(params.start), params.days)
-        n_campaign = max(int(params.accounts * params.campaign_share), 10)
+        n_campaign = params.campaign_accounts or max(
+            int(params.accounts * params.campaign_share), 10
+        )
         world = organic.build(b, params.accounts - n_campaign, _crowd(params))
         _campaign(b, world, n_campaign, params)
+        b.lose_repost_ids(params.missing_repost_ids)
         b.posts.sort(key=lambda p: (p.t, p.post_id))
-        log.info("spamouflage: %d accounts, %d posts", len(b.accounts), len(b.posts))
+        log.info("%s: %d accounts, %d posts", self.name, len(b.accounts), len(b.posts))
         sim = Simulation(self.name, seed, params, b.start, b.end, b.accounts, b.posts)
         sim.video_owners = dict(world.videos)
         return sim
 
 
+class SpamouflageHard(Spamouflage):
+    """``spamouflage-hard``: the same world, the campaign shapes of
+    :class:`HardSpamouflageParams` (small rings, paraphrase, human delays, quotes)."""
+
+    name = "spamouflage-hard"
+    params_type = HardSpamouflageParams
+
+
 def _crowd(p: SpamouflageParams) -> SpamouflageParams:
-    """The parameters the organic crowd sees: hard-negative shares times ``organic_noise``."""
+    """The parameters the organic crowd sees: every hard negative's share or size times
+    ``organic_noise`` (the new crowds' shares capped at 1)."""
     if p.organic_noise == 1:
         return p
     k = p.organic_noise
@@ -137,7 +83,42 @@ def _crowd(p: SpamouflageParams) -> SpamouflageParams:
         debate_share=p.debate_share * k,
         fan_share=p.fan_share * k,
         activist_share=p.activist_share * k,
+        idol_fan_share=min(p.idol_fan_share * k, 1.0),
+        fan_voters=round(p.fan_voters * k),
+        hashtag_gamer_share=min(p.hashtag_gamer_share * k, 1.0),
+        news_reader_share=min(p.news_reader_share * k, 1.0),
     )
+
+
+#: how the campaign's accounts split over its roles (the mirrors are operator personas)
+_ROLE_SHARES = {
+    "operator_persona": 0.30,
+    "amplifier": 0.35,
+    "hijacked": 0.10,
+    "regrowth": 0.15,
+    "mirror": 0.10,
+}
+
+
+def _split(n: int) -> dict[str, int]:
+    """Campaign accounts per role by largest remainders, so that any size works: a ring of
+    five still has personas and amplifiers (a network needs a voice and an echo)."""
+    quotas = {r: n * s for r, s in _ROLE_SHARES.items()}
+    counts = {r: int(q) for r, q in quotas.items()}
+    by_remainder = sorted(quotas, key=lambda r: counts[r] - quotas[r])
+    for r in by_remainder[: n - sum(counts.values())]:
+        counts[r] += 1
+    return counts
+
+
+def _rings(
+    size: int, posters: list[Account], amps: list[Account]
+) -> list[tuple[list[Account], list[Account]]]:
+    """Posters and amplifiers dealt into independent rings of about ``size`` accounts (0: one
+    network). A ring amplifies only its own posters, so rings share no reposts."""
+    distinct = len({id(a) for a in posters + amps})
+    k = 1 if size <= 0 else max(1, round(distinct / size))
+    return [(posters[i::k], amps[i::k]) for i in range(k)]
 
 
 def _reworded(rng: np.random.Generator, c: dict[str, object], p: SpamouflageParams) -> str:
@@ -238,35 +219,38 @@ def _operate(
 
 
 def _amplify(
-    b: Builder, originals: list[Post], ring: list[Account], mean: float, hi: int, median: float
+    b: Builder,
+    originals: list[Post],
+    ring: list[Account],
+    mean: float,
+    hi: int,
+    p: SpamouflageParams,
 ) -> None:
-    """Reposts by the ring within seconds to minutes (lognormal delay, ``median`` seconds)."""
-    rng = b.rng
+    """Reposts by the ring's other accounts after a lognormal delay (median
+    ``amplifier_delay_median`` seconds); ``amplifier_quote_share`` of them are quotes with a
+    short comment, which hides the echo from a repost-only signal."""
+    rng, median = b.rng, p.amplifier_delay_median
     for o in originals:
-        k = min(int(rng.poisson(mean)), len(ring))
-        for a in rng.choice(len(ring), size=k, replace=False):
+        pool = [a for a in ring if a is not o.account]
+        k = min(int(rng.poisson(mean)), len(pool))
+        for a in rng.choice(len(pool), size=k, replace=False) if k else ():
             delay = int(np.clip(rng.lognormal(np.log(median), 1.0), 3, 20 * median))
-            if o.t + delay < hi:
-                acc = ring[int(a)]
-                b.post(
-                    acc,
-                    o.t + delay,
-                    "repost",
-                    f"RT @{o.account.handle}: {o.text}",
-                    ref=o,
-                    lang=o.lang,
-                    client="Twitter for Android",
-                )
+            if o.t + delay >= hi:
+                continue
+            acc, t = pool[int(a)], o.t + delay
+            if p.amplifier_quote_share > 0 and rng.random() < p.amplifier_quote_share:
+                comment = texts.amplifier_comment(rng, o.lang)
+                b.post(acc, t, "quote", comment, ref=o, lang=o.lang, client="Twitter for Android")
+            else:
+                b.repost(acc, t, o, client="Twitter for Android")
 
 
 def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) -> None:
     rng = b.rng
     down = b.start + int(p.takedown_at * p.days) * _DAY
-    n_hijacked = max(n // 10, 1)
-    n_regrowth = max(int(n * 0.15), 2)
-    n_mirror = max(n // 10, 2)
-    n_persona = max(int(n * 0.3), 2)
-    n_amp = n - n_hijacked - n_regrowth - n_mirror - n_persona
+    split = _split(n)
+    n_hijacked, n_regrowth, n_mirror = split["hijacked"], split["regrowth"], split["mirror"]
+    n_persona, n_amp = split["operator_persona"], split["amplifier"]
     office = b.hours_profile(_OFFICE, floor=0.01)
     content: dict[str, dict[str, object]] = {}
 
@@ -288,11 +272,14 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
 
     n_x_days = max((down - b.start) // _DAY, 1)
     originals: list[Post] = []
-    for a in personas + hijacked:
-        k = int(rng.poisson(p.operator_posts_per_day * n_x_days * 5 / 7)) + 1
-        times = b.times(k, office, 8, p.weekend_activity, hi=down)
-        originals += _operate(b, a, times, world, p, content)
-    _amplify(b, originals, amps, p.reposts_per_post, down, p.amplifier_delay_median)
+    for posters, ring in _rings(p.ring_size, personas + hijacked, amps):
+        own: list[Post] = []
+        for a in posters:
+            k = int(rng.poisson(p.operator_posts_per_day * n_x_days * 5 / 7)) + 1
+            times = b.times(k, office, 8, p.weekend_activity, hi=down)
+            own += _operate(b, a, times, world, p, content)
+        _amplify(b, own, ring, p.reposts_per_post, down, p)
+        originals += own
     for a in amps:  # amplifiers also post a little camouflage of their own
         for t in b.times(int(rng.integers(1, 4)), office, 8, p.weekend_activity, hi=down):
             spam = paraphrase(rng, texts.pick(rng, texts.CAMOUFLAGE), p.paraphrase)
@@ -302,6 +289,9 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
     for i in range(n_mirror):
         src = personas[i % len(personas)]
         own = [o for o in originals if o.account is src] or originals[:3]
+        if not own:  # a tiny campaign with no political post yet: the mirror posts spam
+            own = [b.post(src, b.start + 3600, "post", texts.pick(rng, texts.CAMOUFLAGE))]
+            content[own[0].post_id] = {"text": own[0].text, "body": own[0].text, "suffix": ""}
         if i % 2 == 0:
             a = b.add(
                 Account(
@@ -347,12 +337,13 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
         _persona(b, "x_v2", "regrowth", down + int(rng.integers(3600, 2 * _DAY)))
         for _ in range(n_regrowth)
     ]
-    regrown: list[Post] = []
-    for a in regrowth:
-        lo = max(a.created + 3600, down)
-        if lo >= b.end - 3600:
-            lo = down
-        k = int(rng.poisson(p.operator_posts_per_day * max((b.end - lo) // _DAY, 1) * 5 / 7))
-        times = b.times(k + 1, office, 8, p.weekend_activity, lo=lo)
-        regrown += _operate(b, a, times, world, p, content, reuse or None)
-    _amplify(b, regrown, regrowth, p.reposts_per_post / 2, b.end, p.amplifier_delay_median)
+    for group, ring in _rings(p.ring_size, regrowth, regrowth):
+        regrown: list[Post] = []
+        for a in group:
+            lo = max(a.created + 3600, down)
+            if lo >= b.end - 3600:
+                lo = down
+            k = int(rng.poisson(p.operator_posts_per_day * max((b.end - lo) // _DAY, 1) * 5 / 7))
+            times = b.times(k + 1, office, 8, p.weekend_activity, lo=lo)
+            regrown += _operate(b, a, times, world, p, content, reuse or None)
+        _amplify(b, regrown, ring, p.reposts_per_post / 2, b.end, p)

@@ -61,6 +61,18 @@ SWAPS = {
     "shameless": "disgusting",
 }
 TAILS = ("", "!", "!!", " 👇", " #truth", " …")
+#: what an amplifier writes when it quotes a persona instead of reposting it
+AMPLIFIER_COMMENTS = {
+    "en": (
+        "So true, everyone should read this",
+        "This is what they don't tell you",
+        "Exactly!",
+        "Share this before it disappears",
+        "Finally someone says it",
+        "The world needs to see this",
+    ),
+    "zh": ("说得太对了", "大家都应该看看", "这就是真相", "转发让更多人知道"),
+}
 CAMPAIGN_TAGS = ("USA", "China", "truth", "democracy", "Xinjiang", "HongKong")
 VIDEO_SUBTITLES = ("[English subtitles]", "【中英字幕】", "(with subtitles)")
 
@@ -135,12 +147,6 @@ FAN_LINES = (
     "vote vote vote, we can do this",
     "the MV is a masterpiece, stream it",
 )
-ACTIVIST_LINES = (
-    "Please sign and share, the river needs us",
-    "We are close to 10k signatures, sign now",
-    "Protect the wetlands, add your name",
-    "Our town council must listen, sign the petition",
-)
 
 
 def persona_name(rng: np.random.Generator) -> tuple[str, str]:
@@ -183,6 +189,11 @@ def chatter(rng: np.random.Generator) -> str:
     opener = ORGANIC_OPENERS[int(rng.integers(len(ORGANIC_OPENERS)))]
     words = rng.choice(ORGANIC_WORDS, size=int(rng.integers(4, 12)))
     return f"{opener} {' '.join(str(w) for w in words)}"
+
+
+def amplifier_comment(rng: np.random.Generator, lang: str) -> str:
+    """A short comment in the quoted post's language."""
+    return pick(rng, AMPLIFIER_COMMENTS.get(lang, AMPLIFIER_COMMENTS["en"]))
 
 
 def pick(rng: np.random.Generator, items: tuple[str, ...]) -> str:

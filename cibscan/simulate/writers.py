@@ -5,7 +5,12 @@
   holds only the network the platform took down (here unhashed ids: see docs/simulator.md).
 - ``x_v2.jsonl``: twarc2 search output, one API response page of up to 100 tweets a line with
   ``includes.users`` and ``includes.tweets`` (the shape the ``twitter_v2`` adapter reads most
-  fully: authors' profiles and the authors of retweeted tweets come from the includes).
+  fully: authors' profiles and the authors of retweeted tweets come from the includes). A
+  repost whose original was lost (``Post.ref_missing``) keeps its ``referenced_tweets`` id, as
+  the API does, but the original is left out of the page's includes (for every tweet of the
+  page that points to it) and named in the page's ``errors`` (resource-not-found).
+- Reposts in the IO archive are ``is_retweet`` rows whose text starts ``RT @user:``; a lost
+  original leaves ``retweet_tweetid`` and ``retweet_userid`` empty.
 - ``reddit.ndjson``: Pushshift objects (submissions and comments), one a line.
 - ``youtube.json``: one ``youtube#commentThreadListResponse`` with replies inside threads.
 - ``truth.csv``: ``platform, account_id, label, network, role``.
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 IO_COLUMNS = list(IO_TWEET_COLUMNS)
 TRUTH_COLUMNS = ("platform", "account_id", "label", "network", "role")
 _PAGE = 100
+#: v2 ``referenced_tweets.type`` of each post kind that refers to another post
+_REFERENCE = {"repost": "retweeted", "quote": "quoted", "reply": "replied_to"}
 
 
 def _ts(t: int, fmt: str) -> str:
@@ -52,6 +59,9 @@ def write_io(posts: list[Post], path: Path) -> int:
             a, ref = p.account, p.ref
             rt = p.kind == "repost" and ref is not None
             reply = p.kind == "reply" and ref is not None
+            quote = p.kind == "quote" and ref is not None
+            # a repost whose original was lost keeps is_retweet and its "RT @user:" text
+            rt_known = rt and not p.ref_missing
             row = {
                 "tweetid": p.post_id,
                 "userid": a.account_id,
@@ -70,10 +80,10 @@ def write_io(posts: list[Post], path: Path) -> int:
                 "tweet_client_name": p.client,
                 "in_reply_to_userid": ref.account.account_id if reply and ref else "",
                 "in_reply_to_tweetid": ref.post_id if reply and ref else "",
-                "quoted_tweet_tweetid": "",
+                "quoted_tweet_tweetid": ref.post_id if quote and ref else "",
                 "is_retweet": "True" if rt else "False",
-                "retweet_userid": ref.account.account_id if rt and ref else "",
-                "retweet_tweetid": ref.post_id if rt and ref else "",
+                "retweet_userid": ref.account.account_id if rt_known and ref else "",
+                "retweet_tweetid": ref.post_id if rt_known and ref else "",
                 "latitude": "",
                 "longitude": "",
                 "quote_count": 0,
@@ -151,8 +161,7 @@ def _v2_tweet(p: Post) -> dict[str, Any]:
         },
     }
     if p.ref is not None:
-        kind = "retweeted" if p.kind == "repost" else "replied_to"
-        tw["referenced_tweets"] = [{"type": kind, "id": p.ref.post_id}]
+        tw["referenced_tweets"] = [{"type": _REFERENCE[p.kind], "id": p.ref.post_id}]
         if p.kind == "reply":
             tw["in_reply_to_user_id"] = p.ref.account.account_id
             tw["conversation_id"] = p.ref.post_id
@@ -168,14 +177,17 @@ def write_v2(posts: list[Post], path: Path, retrieved: int) -> int:
             page = posts[i : i + _PAGE]
             users: dict[str, Account] = {}
             refs: dict[str, Post] = {}
+            # an original lost to the collection is absent from the includes of its page,
+            # whichever tweet (repost, quote, reply) points to it
+            lost = list(dict.fromkeys(p.ref.post_id for p in page if p.ref and p.ref_missing))
             for p in page:
                 users.setdefault(p.account.account_id, p.account)
-                if p.ref is not None:
+                if p.ref is not None and p.ref.post_id not in lost:
                     refs.setdefault(p.ref.post_id, p.ref)
                     users.setdefault(p.ref.account.account_id, p.ref.account)
                 for m in p.mentions:
                     users.setdefault(m.account_id, m)
-            doc = {
+            doc: dict[str, Any] = {
                 "data": [_v2_tweet(p) for p in reversed(page)],  # newest first, as search
                 "includes": {
                     "users": [_v2_user(u) for u in users.values()],
@@ -192,8 +204,23 @@ def write_v2(posts: list[Post], path: Path, retrieved: int) -> int:
                     "retrieved_at": _ts(retrieved, "%Y-%m-%dT%H:%M:%S+00:00"),
                 },
             }
+            if lost:  # the API's partial error for each original it could not return
+                doc["errors"] = [_not_found(i) for i in lost]
             f.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return len(posts)
+
+
+def _not_found(tweet_id: str) -> dict[str, str]:
+    """The v2 ``errors`` entry for a referenced tweet that is deleted or withheld."""
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with referenced_tweets.id: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "referenced_tweets.id",
+        "resource_id": tweet_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
 
 
 def write_reddit(posts: list[Post], path: Path) -> int:
