@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 
 from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, register
-from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
+from cibscan.signals.coaction import (
+    CoActionSignal,
+    lockstep_param,
+    max_accounts_param,
+    window_param,
+)
 
 
 class CoRepost(CoActionSignal):
@@ -23,9 +28,7 @@ class CoRepost(CoActionSignal):
     params: ClassVar[tuple[Param, ...]] = (
         window_param(60.0),
         max_accounts_param(1000),
-        Param(
-            "lockstep",
-            "duration",
+        lockstep_param(
             20.0,
             "Largest mean gap between the two accounts' reposts at which their ties are "
             "lockstep (reposting at machine speed, an operated network's signature); slower "
@@ -33,10 +36,6 @@ class CoRepost(CoActionSignal):
             "a target.",
         ),
     )
-
-    def tie_kind_sql(self, params: Mapping[str, Any]) -> str:
-        lockstep = float(params.get("lockstep", self.param("lockstep").default) or 0.0)
-        return f"CASE WHEN g.mean_dt <= {lockstep!r} THEN 'lockstep' ELSE 'target' END"
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
         # A repost whose reposted id the collection lost is still a repost: its object is

@@ -68,6 +68,12 @@ def max_accounts_param(default: int) -> Param:
     )
 
 
+def lockstep_param(default: float, doc: str) -> Param:
+    """The largest mean gap between a pair's co-actions at which its tie is *lockstep*
+    (docs/signals.md, the combination rule); slower pairs are ties on a shared target."""
+    return Param("lockstep", "duration", default, doc)
+
+
 class CoActionSignal(Signal):
     """A signal defined by its actions; the pairing, weighting and null model are shared."""
 
@@ -87,8 +93,13 @@ class CoActionSignal(Signal):
 
     def tie_kind_sql(self, params: Mapping[str, Any]) -> str:
         """SQL over a pair's statistics (``g``: ``n_shared``, ``n_objects``, ``mean_dt``,
-        ``min_dt``...) giving its ``tie_kind``. Default: the signal's own kind."""
-        return f"'{self.tie_kind}'"
+        ``min_dt``...) giving its ``tie_kind``: with a ``lockstep`` parameter
+        (:func:`lockstep_param`), lockstep when the pair's co-actions are that close on
+        average, else a shared target; otherwise the signal's own kind."""
+        if not any(p.name == "lockstep" for p in self.params):
+            return f"'{self.tie_kind}'"
+        lockstep = float(params.get("lockstep", self.param("lockstep").default) or 0.0)
+        return f"CASE WHEN g.mean_dt <= {lockstep!r} THEN 'lockstep' ELSE 'target' END"
 
     def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         try:

@@ -8,7 +8,12 @@ from typing import Any, ClassVar
 
 from cibscan.detect.inputs import is_repost_sql
 from cibscan.signals.base import Param, SignalContext, register
-from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
+from cibscan.signals.coaction import (
+    CoActionSignal,
+    lockstep_param,
+    max_accounts_param,
+    window_param,
+)
 from cibscan.signals.similarity import families, minhash_similar_pairs
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,13 @@ class NearDuplicate(CoActionSignal):
             minimum=10,
         ),
         Param("bins", "int", 16, "MinHash bins (one-permutation hashing).", minimum=4),
+        lockstep_param(
+            3600.0,
+            "Largest mean gap between the two accounts' copies at which their ties are "
+            "lockstep (an operator pasting the same text on its accounts within the hour); "
+            "copies days apart are what templates, petitions and memes spread by people do, "
+            "and count like a shared target.",
+        ),
         Param("rows_per_band", "int", 2, "Bins per LSH band.", minimum=1),
     )
 

@@ -90,6 +90,13 @@ class SpamouflageParams:
     """Median seconds before an amplifier reposts (lognormal, clipped to 3 s - 20 medians)."""
     paraphrase: float = 0.0
     """Chance of each rewording (synonyms, clause order, opener) of every campaign text."""
+    formulaic_handles: float = 1.0
+    """Share of new campaign accounts with the ``FirstLast12345678`` handle (Meta Q2 2023);
+    the others get handles an ordinary user would pick (17 of the 35 X handles in Meta's
+    indicators match a formula)."""
+    creation_span_days: int = 0
+    """0: campaign accounts are registered in batches (a few days, several accounts within
+    hours); N: each one on a random day of the N before the start (bought aged accounts)."""
     organic_noise: float = 1.0
     """Multiplier of every authentic look-alike (the hard negatives' shares and sizes)."""
 
@@ -144,3 +151,7 @@ class HardSpamouflageParams(SpamouflageParams):
     """Median seconds before an amplifier reposts (a human, not a script)."""
     paraphrase: float = 0.8
     """Chance of each rewording of every campaign text."""
+    formulaic_handles: float = 0.3
+    """Share of new campaign accounts with the formulaic persona handle."""
+    creation_span_days: int = 1500
+    """Campaign accounts registered on random days over four years, not in batches."""

@@ -128,8 +128,13 @@ def _reworded(rng: np.random.Generator, c: dict[str, object], p: SpamouflagePara
     return paraphrase(rng, str(c["body"]), p.paraphrase) + str(c["suffix"])
 
 
-def _persona(b: Builder, sink: str, role: str, created: int) -> Account:
-    name, handle = texts.persona_name(b.rng)
+def _persona(b: Builder, sink: str, role: str, created: int, formulaic: float = 1.0) -> Account:
+    """A campaign account; its handle is the formulaic persona's with chance ``formulaic``
+    (1 draws nothing extra from the generator, so the default world keeps its bytes)."""
+    if formulaic >= 1 or b.rng.random() < formulaic:
+        name, handle = texts.persona_name(b.rng)
+    else:
+        name, handle = texts.organic_handle(b.rng)
     return b.add(
         Account(
             sink=sink,
@@ -147,8 +152,11 @@ def _persona(b: Builder, sink: str, role: str, created: int) -> Account:
     )
 
 
-def _bursts(b: Builder, n: int, before: int, span_days: int) -> list[int]:
-    """Creation times in bursts: a few days, each with several accounts within hours."""
+def _bursts(b: Builder, n: int, before: int, span_days: int, spread: int = 0) -> list[int]:
+    """Creation times in bursts: a few days, each with several accounts within hours; with
+    ``spread`` days, each account on its own random day of them instead (aged accounts)."""
+    if spread > 0:
+        return [int(before - d * _DAY) for d in b.rng.integers(30, spread, size=n)]
     days = b.rng.integers(1, span_days, size=max(n // 6, 1))
     burst = b.rng.choice(days, size=n)
     return [int(before - d * _DAY + b.rng.integers(0, 4 * 3600)) for d in burst]
@@ -254,10 +262,15 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
     office = b.hours_profile(_OFFICE, floor=0.01)
     content: dict[str, dict[str, object]] = {}
 
+    spread, formulaic = p.creation_span_days, p.formulaic_handles
     personas = [
-        _persona(b, "x_io", "operator_persona", c) for c in _bursts(b, n_persona, b.start, 200)
+        _persona(b, "x_io", "operator_persona", c, formulaic)
+        for c in _bursts(b, n_persona, b.start, 200, spread)
     ]
-    amps = [_persona(b, "x_io", "amplifier", c) for c in _bursts(b, n_amp, b.start, 120)]
+    amps = [
+        _persona(b, "x_io", "amplifier", c, formulaic)
+        for c in _bursts(b, n_amp, b.start, 120, spread)
+    ]
     hijacked = []
     for _ in range(n_hijacked):  # bought/hijacked: old, dormant, then a new language
         created = epoch("2013-01-01") + int(rng.integers(0, 4 * 365)) * _DAY
@@ -334,7 +347,7 @@ def _campaign(b: Builder, world: organic.Organic, n: int, p: SpamouflageParams) 
     # Regrowth after the takedown: new accounts in a burst, reusing the old content.
     reuse = [content[o.post_id] for o in originals if o.post_id in content]
     regrowth = [
-        _persona(b, "x_v2", "regrowth", down + int(rng.integers(3600, 2 * _DAY)))
+        _persona(b, "x_v2", "regrowth", down + int(rng.integers(3600, 2 * _DAY)), formulaic)
         for _ in range(n_regrowth)
     ]
     for group, ring in _rings(p.ring_size, regrowth, regrowth):
