@@ -20,6 +20,7 @@ class CoDomain(CoActionSignal):
         "Catches a network promoting its own little websites under varying URLs."
     )
     tie_kind = "target"
+    several_objects = True
     reads = ("post_id", "kind", "repost_of_post", "domains")
     params: ClassVar[tuple[Param, ...]] = (window_param(3600.0), max_accounts_param(50))
 

@@ -26,6 +26,7 @@ class CoMedia(CoActionSignal):
         "match, so a re-encoded or slightly cropped image is still the same item."
     )
     scratch_tables = ("_cm_hashes", "_cm_near", "_cm_fam")
+    several_objects = True
     reads = ("post_id", "kind", "repost_of_post", "media")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(3600.0),

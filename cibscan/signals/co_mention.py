@@ -21,6 +21,7 @@ class CoMention(CoActionSignal):
         "are one item, and an hour of tagging one account counts less than many targets."
     )
     tie_kind = "target"
+    several_objects = True
     reads = ("platform", "post_id", "kind", "repost_of_post", "mentions")
     params: ClassVar[tuple[Param, ...]] = (window_param(300.0), max_accounts_param(500))
 

@@ -18,6 +18,7 @@ class CoUrl(CoActionSignal):
         "parameters and fragments removed) within the window. Posts without a URL share "
         "nothing (unlike a peer tool that pairs every link-less post)."
     )
+    several_objects = True
     reads = ("post_id", "kind", "repost_of_post", "urls")
     params: ClassVar[tuple[Param, ...]] = (
         window_param(60.0),

@@ -9,23 +9,20 @@ become eleven near-copies of the same join:
 
 1. **Episodes.** Time is cut into buckets of the window's width; an (object, bucket) is an
    *episode*. Two accounts co-act when they act on the same object at most ``window`` apart
-   (a self-join on the object and on buckets ``b-1, b, b+1``). A pair's ``n_shared`` counts
-   distinct episodes, so two accounts that mention the same dissident in five separate bursts
-   have five shared items, not one. ``window = None`` means one episode per object (anywhere
-   in the case).
+   (a self-join on the object and on buckets ``b-1, b, b+1``), one row per (pair, object,
+   episode) shown by its closest pair of posts. ``window = None`` means one episode per
+   object (anywhere in the case).
 2. **Crowded objects.** Objects acted on by more than ``max_accounts`` accounts produce no
    pairs (their rarity weight is near zero and they would cost a quadratic join); they still
    count in the null model.
-3. **Per pair**: ``n_shared``, the rarity-weighted ``weight`` (each object weighs
-   ``ln(N/k)/ln(N/2)``), the smallest time gap, the first and last time, and the null
-   expectation ``expected = (d_b * K_a + d_a * K_b) / (2 S)``: a configuration model over
-   episodes, in which ``a`` keeps its episodes and ``b`` joins each with probability
-   ``d_b * (k_e - 1) / S``. ``d`` counts an account's episodes, ``k_e`` the accounts acting on
-   the episode's object within one bucket of it, ``K_a`` sums ``k_e - 1`` over ``a``'s
-   episodes and ``S`` counts all (account, episode) incidences. Busy moments of popular
-   objects (a viral post's first minutes) are expected to be shared; quiet objects are not.
-   See ``docs/signals.md``.
-4. **Evidence**: the ``evidence_per_pair`` rarest (then closest in time) shared items of
+3. **One item per pair of posts.** Each co-action keeps only the rarest object of its post
+   on both sides (a retweet tagging five accounts is one item, not five).
+4. **Per pair**: ``n_shared`` (items), ``n_objects``, ``n_effective`` (the episodes of one
+   object in one session discounted), the rarity-weighted ``weight`` (each object weighs
+   ``ln(N/k)/ln(N/2)``), the smallest and mean time gaps, the first and last time, and the
+   test inputs ``trials`` and ``expected`` of :mod:`cibscan.signals.null_model`; its
+   ``tie_kind`` (lockstep or target) from :meth:`CoActionSignal.tie_kind_sql`.
+5. **Evidence**: the ``evidence_per_pair`` rarest (then closest in time) shared items of
    each pair, with the two posts and their times.
 
 Everything is plain SQL (joins, GROUP BY, window functions, ``min_by``) so that it
@@ -39,9 +36,14 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from cibscan.detect.statistics import register_poisson_tail
 from cibscan.engine import Engine
 from cibscan.signals.base import Param, Signal, SignalContext
+from cibscan.signals.null_model import (
+    account_terms,
+    design_effect_sql,
+    session_sql,
+    test_pairs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,9 @@ class CoActionSignal(Signal):
 
     #: helper tables :meth:`prepare` makes; dropped after the signal has run
     scratch_tables: ClassVar[tuple[str, ...]] = ()
+    #: whether one post can act on several objects (links, domains, mentions, media): then
+    #: its objects are merged into one item and one trial (the merge costs a GROUP BY)
+    several_objects: ClassVar[bool] = False
 
     @abstractmethod
     def actions_sql(self, params: Mapping[str, Any]) -> str:
@@ -112,6 +117,7 @@ class CoActionSignal(Signal):
                 max_accounts=int(params.get("max_accounts", 0)),
                 candidates=self.candidates_table(ctx, params),
                 tie_kind=self.tie_kind_sql(params),
+                several_objects=self.several_objects,
             )
         finally:
             for table in self.scratch_tables:
@@ -132,6 +138,7 @@ def co_action_pairs(
     max_accounts: int = 0,
     candidates: str | None = None,
     tie_kind: str = "'lockstep'",
+    several_objects: bool = True,
 ) -> None:
     """Turn a signal's actions into rows of ``ctx.pairs_table`` and ``ctx.evidence_table``;
     ``tie_kind`` is SQL over the pair's statistics ``g`` (see
@@ -161,12 +168,16 @@ def co_action_pairs(
         if n_accounts < 2:
             log.info("%s: fewer than two accounts act; no pairs", signal)
             return
-        session = _session_sql(window, ctx.session)
-        incidences = _null_model(engine, p, _bucket_shifts(window), session, ctx.repeat_correlation)
+        session = session_sql(window, ctx.session)
+        incidences = account_terms(
+            engine, p, _bucket_shifts(window), session, ctx.repeat_correlation, several_objects
+        )
         _co_actions(engine, p, window, max_accounts, candidates)
-        _evidence_units(engine, p)
+        # With one object a post and one episode an object, a post is in one co-action of a
+        # pair at most: nothing to merge.
+        _evidence_units(engine, p, merge=several_objects or window is not None)
         _pair_stats(engine, p, int(n_accounts), session, ctx.repeat_correlation)
-        _pair_rows(ctx, p, signal, incidences, tie_kind)
+        test_pairs(ctx, p, signal, incidences, tie_kind)
         _evidence_rows(ctx, p, signal)
     finally:
         for suffix in (
@@ -182,66 +193,6 @@ def co_action_pairs(
             "partners",
         ):
             engine.execute(f"DROP TABLE IF EXISTS {p}_{suffix}")
-
-
-def design_effect_sql(count: str, rho: float) -> str:
-    """Effective number of independent items among ``count`` episodes of one object in one
-    session (:func:`_session_sql`).
-
-    Episodes of the same object close in time are not independent evidence: an account that
-    floods one target for an hour is in each of that hour's episodes because of the first.
-    With an intra-session correlation ``rho`` the ``j`` episodes count as
-    ``j / (1 + (j - 1) rho)`` (Kish's design effect): 1 for one episode, at most ``1 / rho``
-    however many. The same object on another day is a new decision and counts in full.
-    """
-    return f"({count}) / (1.0 + (({count}) - 1) * {float(rho)!r})"
-
-
-def _session_sql(window: float | None, session: float) -> str:
-    """SQL of an episode's session: the block of ``session`` seconds its bucket ``ep`` falls
-    in (one block per bucket when the window is as long; the whole case without a window)."""
-    if not window or window >= session:
-        return "ep"
-    return f"CAST(floor(ep * {float(window)!r} / {float(session)!r}) AS BIGINT)"
-
-
-def _null_model(engine: Engine, p: str, shifts: str, session: str, rho: float) -> int:
-    """Per account ``d`` (its trials: episodes of its posts), ``d_eff`` (the same with the
-    repeated episodes of one object discounted) and ``sum_k`` (the summed reach of all its
-    episodes); returns ``S``, the number of (account, episode) incidences.
-
-    An episode's reach ``k_e`` counts the accounts acting on its object in its bucket or the
-    two next to it: exactly the accounts it could be paired with, itself included. A post
-    acting on several objects (a post tagging five accounts) is one trial, counted under its
-    rarest object, and reaches the accounts of all of them.
-    """
-    # Only objects shared by two or more accounts have a reach above 1; most objects (a
-    # unique text, a URL posted once) only add to d, so they skip the reach computation.
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
-        WITH episodes AS (SELECT DISTINCT acct, oid, ep FROM {p}_acts),
-        shared AS (SELECT e.* FROM episodes AS e JOIN {p}_objs AS o USING (oid) WHERE o.k >= 2),
-        reach AS (
-            SELECT e.oid, e.ep + s.shift AS ep, count(DISTINCT e.acct) AS k_e
-            FROM shared AS e CROSS JOIN {shifts} AS s(shift)
-            GROUP BY e.oid, e.ep + s.shift),
-        big AS (
-            SELECT e.acct, sum(r.k_e - 1) AS big_k
-            FROM shared AS e JOIN reach AS r USING (oid, ep) GROUP BY e.acct),
-        incidences AS (SELECT acct, count(*) AS n FROM episodes GROUP BY acct),
-        posts AS (
-            SELECT a.acct, min_by(a.oid, (o.k, a.oid)) AS oid, any_value(a.ep) AS ep
-            FROM {p}_acts AS a JOIN {p}_objs AS o USING (oid)
-            GROUP BY a.acct, a.post_id),
-        per_object AS (
-            SELECT acct, count(DISTINCT ep) AS j FROM posts GROUP BY acct, oid, {session}),
-        trials AS (
-            SELECT acct, sum(j) AS d, sum({design_effect_sql("j", rho)}) AS d_eff
-            FROM per_object GROUP BY acct)
-        SELECT t.acct, t.d, t.d_eff, i.n AS incidences, coalesce(b.big_k, 0) AS others
-        FROM trials AS t JOIN incidences AS i USING (acct) LEFT JOIN big AS b USING (acct)"""
-    )
-    return int(engine.fetchall(f"SELECT coalesce(sum(incidences), 0) FROM {p}_accts")[0][0])
 
 
 def _co_actions(
@@ -305,24 +256,42 @@ def rarity_sql(k: str, n_accounts: int) -> str:
     return f"greatest(0.0, least(1.0, ln({n_accounts}.0 / {k}) / ln({n_accounts}.0 / 2)))"
 
 
-def _evidence_units(engine: Engine, p: str) -> None:
+def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
     """Keep one co-action per post of each side: the items of one pair of posts (a retweet
     of a post tagging five accounts, a post with three links) are one piece of evidence,
     not five. Each kept row is the rarest object for its post on both sides; a row that is
     the rarest for one side only is dropped, which can only undercount (a pair's best row by
     the same order is the best for both its posts, so every pair keeps at least one)."""
     order = "o.k, c.dt, c.oid, c.ep"
+    if not merge:
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {p}_rows AS SELECT NULL AS a, NULL AS b, 0 AS n_rows"
+        )
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {p}_units AS
+            SELECT c.*, o.k FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)"""
+        )
+        engine.execute(f"DROP TABLE IF EXISTS {p}_co")
+        return
     # Every co-action, before the merge, still says how much the other account adds to the
     # reach of one's episodes (each of a post's objects).
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_rows AS
         SELECT a, b, count(*) AS n_rows FROM {p}_co GROUP BY a, b"""
     )
+    # Only pairs with several co-actions can use a post twice: the ranking (two window
+    # sorts) runs on those alone, most pairs share one item.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_units AS
         SELECT c.*, o.k FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
-        QUALIFY row_number() OVER (PARTITION BY c.a, c.b, c.post_a ORDER BY {order}) = 1
-            AND row_number() OVER (PARTITION BY c.a, c.b, c.post_b ORDER BY {order}) = 1"""
+        JOIN {p}_rows AS r USING (a, b) WHERE r.n_rows = 1
+        UNION ALL
+        SELECT * FROM (
+            SELECT c.*, o.k FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
+            JOIN {p}_rows AS r USING (a, b) WHERE r.n_rows > 1
+            QUALIFY row_number() OVER (PARTITION BY c.a, c.b, c.post_a ORDER BY {order}) = 1
+                AND row_number() OVER (PARTITION BY c.a, c.b, c.post_b ORDER BY {order}) = 1
+        ) AS merged"""
     )
     engine.execute(f"DROP TABLE IF EXISTS {p}_co")
 
@@ -340,79 +309,9 @@ def _pair_stats(engine: Engine, p: str, n_accounts: int, session: str, rho: floa
         SELECT a, b, sum(j) AS n_shared, count(DISTINCT oid) AS n_objects,
                sum({design_effect_sql("j", rho)}) AS n_effective, sum(weight) AS weight,
                min(min_dt) AS min_dt, sum(sum_dt) / sum(j) AS mean_dt,
-               min(first_t) AS first_t, max(last_t) AS last_t, any_value(r.n_rows) AS n_rows
-        FROM per_object JOIN {p}_rows AS r USING (a, b) GROUP BY a, b"""
-    )
-
-
-def _expectation_sql(incidences: int, base: float, removed_a: str, removed_b: str) -> str:
-    """SELECT list items ``trials`` and ``expected`` of pair ``g`` with sides ``sa``/``sb``.
-
-    Configuration model, conditional on one side: b places its ``d_b`` episodes at random
-    in proportion to how crowded episodes are, so it joins a given episode of a with
-    probability ``d_b * k / S``, ``k`` the episode's reach without b (and without whatever
-    else ``removed_a`` takes out of a's summed reach; never below 1, a itself). Summed over
-    a's ``d_a`` episodes that is ``lambda_a``, and a's ``d_eff`` episodes are the trials.
-    The two sides are two valid tests; ``Bin(max trials, max lambda)`` has a heavier upper
-    tail than either (at a fixed mean the binomial tail grows with the trials), so one tail
-    serves both, conservatively.
-    """
-    s = max(incidences, 1)
-
-    def side(x: str, y: str, removed: str) -> str:
-        k = f"(greatest({x}.others - ({removed}), 0) + {float(base)!r} * {x}.incidences)"
-        return f"{k} * {y}.d / {s}.0 * {x}.d_eff / {x}.d"
-
-    lam_a, lam_b = side("sa", "sb", removed_a), side("sb", "sa", removed_b)
-    return f"greatest(sa.d_eff, sb.d_eff) AS trials, greatest({lam_a}, {lam_b}) AS expected"
-
-
-def _pair_rows(ctx: SignalContext, p: str, signal: str, incidences: int, tie_kind: str) -> None:
-    """Test every pair twice. The first pass finds each account's *partners*: accounts it
-    shares more with than popularity explains at the loose level ``ctx.partner_p``. The
-    second pass judges every pair with the partners' own actions taken out of the reach of
-    the episodes (a ring's members never make its objects look popular, however dense the
-    ring), and writes the pair rows."""
-    engine = ctx.engine
-    register_poisson_tail(engine)
-    base = ctx.base_reach
-    first = _expectation_sql(incidences, base, "g.n_rows", "g.n_rows")
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_partners AS
-        SELECT a, b, n_rows, p_alone FROM (
-            SELECT *, cib_pair_tail(n_effective, trials, expected) AS p_alone FROM (
-            SELECT g.a, g.b, g.n_rows, g.n_effective, {first}
-            FROM {p}_g AS g
-            JOIN {p}_accts AS sa ON sa.acct = g.a
-            JOIN {p}_accts AS sb ON sb.acct = g.b
-            WHERE g.n_shared >= {int(ctx.min_shared)}) AS tested) AS scored
-        WHERE p_alone <= {float(ctx.partner_p)!r}"""
-    )
-    # Out of a's reach: its partners' co-actions (b's among them when b is a partner), else
-    # at least b's own (the episode's reach without b).
-    own = "CASE WHEN pp.a IS NULL THEN g.n_rows ELSE 0 END"
-    second = _expectation_sql(
-        incidences,
-        base,
-        f"coalesce(ra.removed, 0) + {own}",
-        f"coalesce(rb.removed, 0) + {own}",
-    )
-    engine.execute(
-        f"""INSERT INTO {ctx.pairs_table} BY NAME
-        WITH removed AS (
-            SELECT acct, sum(n_rows) AS removed FROM (
-                SELECT a AS acct, n_rows FROM {p}_partners
-                UNION ALL SELECT b, n_rows FROM {p}_partners) AS sides
-            GROUP BY acct)
-        SELECT '{signal}' AS signal, g.a, g.b, g.n_shared, g.n_objects, g.n_effective,
-               g.weight, g.min_dt, g.mean_dt, g.first_t, g.last_t, {second},
-               {tie_kind} AS tie_kind, pp.p_alone
-        FROM {p}_g AS g
-        JOIN {p}_accts AS sa ON sa.acct = g.a
-        JOIN {p}_accts AS sb ON sb.acct = g.b
-        LEFT JOIN removed AS ra ON ra.acct = g.a
-        LEFT JOIN removed AS rb ON rb.acct = g.b
-        LEFT JOIN {p}_partners AS pp ON pp.a = g.a AND pp.b = g.b"""
+               min(first_t) AS first_t, max(last_t) AS last_t,
+               coalesce(any_value(r.n_rows), sum(j)) AS n_rows
+        FROM per_object LEFT JOIN {p}_rows AS r USING (a, b) GROUP BY a, b"""
     )
 
 
