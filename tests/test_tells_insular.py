@@ -117,6 +117,41 @@ def test_celebrity_fans_and_friends_are_not_insular(insular_case: Case) -> None:
     assert not [a for a in found if not a.startswith(campaign)], found
 
 
+def voters_among_fans(fans: int = 120, voters: int = 5) -> list[scenes.Post]:
+    """Organic look-alike: an idol's twelve posts are reposted by a crowd of fans within
+    the hour; five of them also paste the same vote text in the same minute on six days,
+    a lockstep cluster. That cluster sends the idol far more reposts than its share of
+    the case's engagement predicts, but a twentieth of what the idol gets: the idol has a
+    crowd, not a network, and the voters are not its amplifiers."""
+    rng = random.Random(31)
+    out: list[scenes.Post] = []
+    for k in range(12):
+        t = k * DAY * 0.75 + 7200
+        out.append(post(f"idol_{k}", "idol", t, f"new stage photo {k}"))
+        for f in range(fans):
+            if f < voters or rng.random() < 0.5:
+                when = t + rng.uniform(60, 3600)
+                out.append(post(f"ifan_{f}_{k}", f"ifan_{f}", when, repost_of_post=f"idol_{k}"))
+    for day in range(6):
+        for v in range(voters):
+            t = day * DAY + 20 * 3600 + 7 * v
+            out.append(
+                post(f"vote_{v}_{day}", f"ifan_{v}", t, f"vote for idol at the awards {day}")
+            )
+    return out
+
+
+def test_an_idol_with_a_crowd_is_not_insular(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from cibscan.store import open_case
+
+    folder = tmp_path_factory.mktemp("idol")
+    case = open_case(folder / "case.duckdb")
+    _detect(case, folder, scenes.organic_background() + voters_among_fans())
+    tied = rows(case, "SELECT account_id FROM account_scores WHERE tied ORDER BY account_id")
+    assert [r["account_id"] for r in tied] == [f"ifan_{v}" for v in range(5)]
+    assert _tell(case, "insular_engagement") == {}
+
+
 _PROFILE = ("acct_display_name", "acct_profile_image_hash", "acct_description")
 
 

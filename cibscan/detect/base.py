@@ -49,7 +49,8 @@ FINDINGS_DDL: dict[str, str] = {
     "account_tells": ACCOUNT_TELLS_DDL,
     "account_signal_scores": """CREATE TABLE account_signal_scores (
         acct BIGINT, signal VARCHAR, score DOUBLE, strength DOUBLE, n_partners BIGINT,
-        n_shared BIGINT, best_q DOUBLE, n_tested BIGINT, most_shared BIGINT)""",
+        n_shared BIGINT, best_q DOUBLE, n_tested BIGINT, most_shared BIGINT,
+        group_size INTEGER)""",
 }
 
 RUNS_DDL = """CREATE TABLE IF NOT EXISTS detect_runs (

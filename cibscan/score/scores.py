@@ -15,17 +15,19 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
     engine.execute("DELETE FROM account_signal_scores")
     engine.execute(
         f"""INSERT INTO account_signal_scores BY NAME
-        WITH sides AS (
-            SELECT a AS acct, signal, strength, significant, n_shared, q FROM pairs
-            WHERE n_shared >= {int(min_shared)}
+        WITH tested AS (
+            SELECT *, CASE WHEN significant AND q_group <= q THEN group_size END AS grouped
+            FROM pairs WHERE n_shared >= {int(min_shared)}),
+        sides AS (
+            SELECT a AS acct, signal, strength, significant, n_shared, q, grouped FROM tested
             UNION ALL
-            SELECT b, signal, strength, significant, n_shared, q FROM pairs
-            WHERE n_shared >= {int(min_shared)})
+            SELECT b, signal, strength, significant, n_shared, q, grouped FROM tested)
         SELECT acct, signal, max(strength) AS strength,
                {score_sql("max(strength)")} AS score,
                count(*) FILTER (WHERE significant) AS n_partners,
                coalesce(max(n_shared) FILTER (WHERE significant), 0) AS n_shared,
-               min(q) AS best_q, count(*) AS n_tested, max(n_shared) AS most_shared
+               min(q) AS best_q, count(*) AS n_tested, max(n_shared) AS most_shared,
+               max(grouped) AS group_size
         FROM sides GROUP BY acct, signal"""
     )
     engine.execute("DELETE FROM account_scores")
@@ -38,8 +40,10 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
                       GROUP BY acct),
         tied_reasons AS (
             SELECT acct, string_agg(
-                printf('%s: tied to %d account(s), up to %d shared items each (q=%.1e)',
-                       signal, n_partners, n_shared, best_q),
+                printf('%s: tied to %d account(s), up to %d shared items each (q=%.1e%s)',
+                       signal, n_partners, n_shared, best_q,
+                       CASE WHEN group_size IS NOT NULL
+                            THEN printf(', as a group of %d', group_size) ELSE '' END),
                 '; ' ORDER BY strength DESC, signal) AS reasons
             FROM account_signal_scores WHERE n_partners > 0 GROUP BY acct),
         -- why an account that shared items with others is not tied: what it shared was no
