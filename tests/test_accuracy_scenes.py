@@ -69,14 +69,18 @@ def test_a_ring_of_six_is_flagged_among_five_thousand(tmp_path: Path) -> None:
 
 def test_amplifiers_are_caught_from_their_reposts_without_target_ids(tmp_path: Path) -> None:
     """Eight accounts repost a small account's ten posts within 30 s each time; the reposted
-    ids are lost, so co_repost compares the reposted texts. They act in lockstep: flagged.
-    The crowd's reposts of big accounts (also without ids) at human delays are not."""
+    ids are lost, so co_repost compares the reposted texts. They act in lockstep: flagged,
+    and so is the small account they exist to amplify (every repost it gets comes from
+    them: linked to their cluster). The crowd's reposts of big accounts (also without ids)
+    at human delays are not."""
     posts = hard_scenes.crowd() + hard_scenes.silent_amplifiers()
     case = detected(tmp_path, scenes.write(tmp_path / "p.jsonl", posts), "generic_jsonl")
     amps = accounts(case, "amp_")
     assert len(amps) == 8 and all(r["flagged"] for r in amps)
     assert all(r["reasons"].startswith("co_repost: tied to 7 account(s)") for r in amps)
-    assert flagged_outside(case, "amp_") == []
+    assert flagged_outside(case, "amp_") == ["small_voice"]
+    (voice,) = accounts(case, "small_voice")
+    assert voice["cluster_id"] == amps[0]["cluster_id"] and not voice["tied"]
     # a repost is never its author's own words: no co_post or co_mention ties among them
     (own,) = rows(
         case,

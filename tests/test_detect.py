@@ -50,9 +50,14 @@ def test_the_combination_rule_flags_corroborated_clusters(
     """The ring and the personas were registered in batches (creation_burst), the shift
     workers keep office hours (shift_schedule) with strong synchrony, the hostile ring shares
     many texts: all flagged. The X+Reddit pair shares four links and nothing else: tied, but
-    with no tell and weak evidence (q ~ 1e-4) it stays unflagged, and its reason says why."""
+    with no tell and weak evidence (q ~ 1e-4) it stays unflagged, and its reason says why.
+    The small account the ring exists to amplify has no tie of its own, but every repost it
+    gets comes from the flagged ring: linked to it as the ring's beneficiary."""
     case, _ = scene
-    assert set(flagged(case)) == set(flagged(case, "tied")) - {"xp_x", "xp_r"}
+    assert set(flagged(case)) == set(flagged(case, "tied")) - {"xp_x", "xp_r"} | {"ring_seed"}
+    (seed,) = rows(case, "SELECT reasons FROM account_scores WHERE account_id = 'ring_seed'")
+    assert seed["reasons"].startswith("tells: insular_engagement (")
+    assert "received came from 6 members of cluster" in seed["reasons"]
     (pair,) = rows(case, "SELECT reasons, score FROM account_scores WHERE account_id = 'xp_x'")
     assert pair["reasons"].startswith("not flagged: the cluster's best evidence (strength ")
     assert "co_url: tied to 1 account(s)" in pair["reasons"] and pair["score"] < 0.5
@@ -176,7 +181,8 @@ def test_exports_follow_the_documented_contract(
 def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> None:
     case, report = scene
     (run,) = rows(case, "SELECT * FROM detect_runs")
-    assert run["n_flagged"] == report.flagged == 20  # 6 + 5 + 5 campaign + 4 hostile
+    # 6 + 5 + 5 campaign + 4 hostile, and the ring's seed linked to the ring
+    assert run["n_flagged"] == report.flagged == 21
     assert '"corroborated": 6.0' in run["params"] and '"tell_alone": 12.0' in run["params"]
     assert '"co_repost": {"lockstep": "20s", "max_accounts": 1000, "window": "1m"}' in run["params"]
 

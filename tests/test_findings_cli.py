@@ -35,13 +35,15 @@ def test_run_writes_the_case_and_the_four_tables(tmp_path: Path) -> None:
         assert (out / name).stat().st_size > 0, name
     with open(out / "accounts.csv", newline="", encoding="utf-8") as f:
         flagged = {r["account_id"] for r in csv.DictReader(f) if r["flagged"] == "true"}
-    assert flagged == {f"ring_{i}" for i in range(6)} | {f"persona_{i}" for i in range(5)}
+    # the ring, the personas, and the account the ring exists to amplify (linked to it)
+    ring = {f"ring_{i}" for i in range(6)} | {"ring_seed"}
+    assert flagged == ring | {f"persona_{i}" for i in range(5)}
     # a second run into the same folder starts afresh and gives the same answer
     again = CliRunner().invoke(
         main, ["run", str(data), "--format", "generic_jsonl", "--out", str(out), "--json"]
     )
     report = json.loads(again.output)
-    assert report["detect"]["flagged"] == 11
+    assert report["detect"]["flagged"] == 12
     assert report["ingest"]["totals"]["duplicates"] == 0
 
 
@@ -58,7 +60,7 @@ def test_detect_and_export_from_the_command_line(tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert [s["name"] for s in report["signals"]] == ["co_repost"]
     assert report["signals"][0]["params"]["window"] == "30s"
-    assert report["flagged"] == 6
+    assert report["flagged"] == 7  # the ring and its seed
     target = tmp_path / "evidence.json"
     result = runner.invoke(
         main, ["export", "evidence", "--case", case, "--format", "json", "--out", str(target)]

@@ -58,7 +58,8 @@ def report_path(scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempP
     case, _ = scene
     path = tmp_path_factory.mktemp("report") / "report.html"
     result = write_report(case, path)
-    assert result.clusters == 5 and result.accounts == 20  # the X+Reddit pair: tied, unflagged
+    # 21 flagged (the ring's seed linked to the ring); the X+Reddit pair: tied, unflagged
+    assert result.clusters == 5 and result.accounts == 21
     return path
 
 
@@ -74,10 +75,10 @@ def test_report_plots_political_vs_mundane_posts_per_cluster(report_path: Path) 
 
 def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     page = report_path.read_text(encoding="utf-8")
-    assert "20</b> accounts flagged in <b>4</b> clusters" in page
+    assert "21</b> accounts flagged in <b>4</b> clusters" in page
     assert "1 more cluster of coordinated accounts below" in page
-    assert "20 twitter accounts." in page
-    assert "With their cross-platform personas: 20 X accounts." in page
+    assert "21 twitter accounts." in page
+    assert "With their cross-platform personas: 21 X accounts." in page
     # the cross-platform pair (X and Reddit, tied by co_url) is one persona
     assert "with personas: 1 Reddit account, 1 X account (1 persona across platforms)" in page
     assert "with personas: 6 X accounts<" in page  # the retweet ring: X only

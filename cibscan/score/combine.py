@@ -175,6 +175,10 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
     engine.execute(
         f"""UPDATE account_scores AS s SET
             flagged = u.flag,
+            -- an account flagged through a tell's link is reported with the cluster it is
+            -- linked to (its amplifiers, its beneficiary, its cross-platform twin)
+            cluster_id = coalesce(s.cluster_id, CASE WHEN u.flag AND NOT u.tied
+                                                     THEN u.link_cluster END),
             strength = {final},
             score = {score_sql(final)},
             reasons = concat_ws('; ',

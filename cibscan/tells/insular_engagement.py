@@ -43,6 +43,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from cibscan.detect.inputs import is_repost_sql
 from cibscan.detect.statistics import register_poisson_tail, strength_sql
 from cibscan.engine import Engine
 from cibscan.score.base import score_sql
@@ -71,7 +72,14 @@ _SCRATCH = (
 
 def build_actions(engine: Engine) -> None:
     """``_ie_act(src, dst, kind)``: one row per engagement action, ``dst`` NULL when the
-    target is not an account of the case (it still counts in the engager's outflow)."""
+    target is not an account of the case (it still counts in the engager's outflow).
+
+    A repost whose collection kept neither the reposted post nor its author (the
+    FiveThirtyEight IRA release, scraped data) is resolved from its text: the handle of a
+    leading ``RT @handle:``, else the account that first posted the same text as its own in
+    the case. Without it, amplifiers passing their network's posts along would be invisible
+    here.
+    """
     refs = " UNION ALL ".join(
         f"""SELECT i.acct AS src, p.platform, '{kind}' AS kind, p.{account} AS ref_account,
                    p.{post} AS ref_post
@@ -79,9 +87,21 @@ def build_actions(engine: Engine) -> None:
             WHERE p.{account} IS NOT NULL OR p.{post} IS NOT NULL"""
         for kind, account, post in _KINDS
     )
+    textual = """SELECT i.acct AS src, p.platform, 'repost' AS kind,
+               nullif(regexp_extract(p.text, '^RT @([A-Za-z0-9_]+):', 1), '') AS ref_account,
+               NULL AS ref_post, p.text_norm
+        FROM posts AS p JOIN account_index AS i USING (platform, account_id)
+        WHERE p.kind = 'repost' AND p.repost_of_post IS NULL
+          AND p.repost_of_account IS NULL AND p.text_norm IS NOT NULL"""
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ie_act AS
-        WITH refs AS ({refs}),
+        WITH refs AS (SELECT *, NULL AS text_norm FROM ({refs}) AS r UNION ALL {textual}),
+        originals AS (
+            SELECT p.platform, p.text_norm, arg_min(i.acct, p.created_at) AS acct
+            FROM posts AS p JOIN account_index AS i USING (platform, account_id)
+            WHERE NOT {is_repost_sql("p")}
+              AND p.text_norm IN (SELECT text_norm FROM refs WHERE text_norm IS NOT NULL)
+            GROUP BY p.platform, p.text_norm),
         handles AS (
             SELECT a.platform, lower(a.handle) AS handle, min(i.acct) AS acct
             FROM accounts AS a JOIN account_index AS i USING (platform, account_id)
@@ -90,12 +110,13 @@ def build_actions(engine: Engine) -> None:
             SELECT p.platform, p.post_id, any_value(i.acct) AS acct
             FROM posts AS p JOIN account_index AS i USING (platform, account_id)
             WHERE p.post_id IN (SELECT ref_post FROM refs) GROUP BY ALL)
-        SELECT r.src, r.kind, coalesce(ia.acct, au.acct, h.acct) AS dst
+        SELECT r.src, r.kind, coalesce(ia.acct, au.acct, h.acct, o.acct) AS dst
         FROM refs AS r
         LEFT JOIN account_index AS ia
           ON ia.platform = r.platform AND ia.account_id = r.ref_account
         LEFT JOIN authors AS au ON au.platform = r.platform AND au.post_id = r.ref_post
-        LEFT JOIN handles AS h ON h.platform = r.platform AND h.handle = lower(r.ref_account)"""
+        LEFT JOIN handles AS h ON h.platform = r.platform AND h.handle = lower(r.ref_account)
+        LEFT JOIN originals AS o ON o.platform = r.platform AND o.text_norm = r.text_norm"""
     )
     engine.execute("DELETE FROM _ie_act WHERE dst = src")
     engine.execute(
@@ -230,8 +251,9 @@ class InsularEngagement(Tell):
                                             ELSE 'reposts and quotes' END,
                           engagers, cluster_id, CASE WHEN inside THEN ' (its own)' ELSE '' END,
                           100 * p), 1,
-                   -- an outsider amplified by a cluster is its beneficiary, not a member
-                   CASE WHEN inside THEN cluster_id END
+                   -- an outsider whose attention comes mostly from one cluster (min_share)
+                   -- is that cluster's beneficiary: linked to it
+                   cluster_id
             FROM _ie_hits"""
         )
         # the engaging side: members spending most of their engagement on such accounts
