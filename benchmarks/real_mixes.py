@@ -10,15 +10,22 @@ written can tell a campaign row from an organic one except what the accounts did
   archive writes the accounts it hashes), repeated in ``user_display_name`` and
   ``user_screen_name``; ``tweetid`` = a truncated sha256 of a source-prefixed row key. No
   handle, name, creation date, language, location, client or description on either side;
-- retweets: a mix keeps retweets only when its organic collection kept them (Coachella);
-  then ``is_retweet`` is true on both sides (IRA ``post_type`` R; organic text starting
-  ``RT @user:``), the ``RT @user:`` prefix is stripped on both sides (the IRA texts have
-  none), and the retweeted ids stay empty on both sides (the IRA side has none);
+- retweets: a mix keeps retweets only when its organic collection kept them (Coachella,
+  the 2016 debate panel); then ``is_retweet`` is true on both sides (IRA ``post_type`` R;
+  organic text starting ``RT @user:``), the ``RT @user:`` prefix is stripped on both sides
+  (the IRA texts have none), and the retweeted ids stay empty on both sides (the IRA side
+  has none). A retweet's text is then cut to its first :data:`RETWEET_CHARS` characters
+  on both sides, a trailing ``…`` removed first: the API's ``RT @user: `` text is cut at
+  140 characters with ``…`` (at least 118 characters of the original survive), the IRA
+  side gives the original whole, so without the cut the ellipsis would mark the organic
+  side and the same retweet would read differently on the two sides;
+- HTML entities: the API escapes ``&``, ``<`` and ``>`` in tweet texts, the IRA texts are
+  unescaped; the writer unescapes ``&amp;``, ``&lt;`` and ``&gt;`` in every row;
 - replies, quotes, counts: empty on both sides (the IRA side has none);
 - hashtags, urls, user_mentions: extracted from the written text by the same regular
   expressions for every row;
-- follower and following counts: written only in the mix whose organic side has them (gun
-  control); blank on both sides elsewhere;
+- follower and following counts: written only in the mixes whose organic side has them (gun
+  control, the debate panel); blank on both sides elsewhere;
 - selection: the same time window (the organic collection's first to last minute, less the
   days reserved for the independent evaluation) and, where the organic collection is
   topical, the same topic filter on the IRA text. IRA accounts that also appear in the
@@ -42,7 +49,12 @@ from cibscan.ingest.twitter_io import IO_TWEET_COLUMNS
 log = logging.getLogger("bench.mixes")
 
 #: bump when the construction changes, so that cached mixes are rebuilt
-BUILD_VERSION = 3
+BUILD_VERSION = 5
+
+#: a retweet's text keeps this many characters on both sides: the API's ``RT @user: `` text
+#: (at most 4 + 15 + 2 characters of prefix) is cut at 140 characters including its ``…``,
+#: so at least 118 characters of the original survive; one less leaves a margin
+RETWEET_CHARS = 117
 
 #: days kept for the independent evaluation, as [first, last] UTC dates; never used here
 RESERVED_DAYS: tuple[tuple[str, str], ...] = (
@@ -120,6 +132,19 @@ MIXES: dict[str, Mix] = {
             " (no retweets; quotes whose quoted tweet matched are included). The IRA side is"
             " the English IRA tweets of the window whose own text matches the same topic,"
             " without retweets. Follower and following counts are on both sides.",
+        ),
+        Mix(
+            "debate2016",
+            "First 2016 presidential debate, a panel of US voters, 2016-09-27 01:00..02:30 UTC",
+            "debate",
+            None,
+            keep_retweets=True,
+            follower_counts=True,
+            note="The organic collection is everything a panel of US voters posted during the"
+            " 90 minutes of the first presidential debate (their whole timelines, retweets"
+            " included: 6,221 of 12,178 distinct tweets start 'RT @'), not a keyword search, so"
+            " the IRA side is likewise every English IRA tweet of the same minutes, retweets"
+            " included (839 of 1,337). Follower and following counts are on both sides.",
         ),
         Mix(
             "coachella2015",
@@ -270,10 +295,34 @@ def _load_gun(con: duckdb.DuckDBPyConnection, store: SourceStore, cache: Path) -
     )
 
 
+def _load_debate(con: duckdb.DuckDBPyConnection, store: SourceStore, cache: Path) -> None:
+    """The debate panel: Eastern daylight time (UTC-4) to the second, anonymised integer user
+    ids, each tweet crawled about twice (a second crawl with later counts): one row per user,
+    text and second is kept, the first crawl's. The registered party is the sub-kind."""
+    folder = cache / "debate"
+    tweets = _blob_to_file(store, "debate", "tweets_debate1.csv", folder / "tweets_debate1.csv")
+    users = _blob_to_file(store, "debate", "users.csv", folder / "users.csv")
+    con.execute(
+        f"""INSERT INTO staged
+        SELECT 'organic', 'debate', t.userID, NULL, CAST(t.row_no AS VARCHAR),
+               strptime(t.created_at, '%m/%d/%Y %H:%M:%S EDT') + INTERVAL 4 HOUR, t.text,
+               starts_with(t.text, 'RT @'), TRY_CAST(t.followers_account AS BIGINT),
+               TRY_CAST(t.friends_count AS BIGINT), 'organic',
+               coalesce(nullif(u.party, 'NA'), 'unknown')
+        FROM (SELECT row_number() OVER () AS row_no, *
+              FROM read_csv({_sql_path(tweets)}, header = true, all_varchar = true)) AS t
+        LEFT JOIN read_csv({_sql_path(users)}, header = true, all_varchar = true) AS u
+               USING (userID)
+        QUALIFY row_number() OVER (PARTITION BY t.userID, t.text, t.created_at
+                                   ORDER BY t.row_no) = 1"""
+    )
+
+
 ORGANIC_LOADERS: dict[str, Callable[[duckdb.DuckDBPyConnection, SourceStore, Path], None]] = {
     "airline": _load_airline,
     "gun": _load_gun,
     "coachella": _load_coachella,
+    "debate": _load_debate,
 }
 
 
@@ -340,9 +389,20 @@ def _pylist(expr: str) -> str:
     )
 
 
+def _text_sql() -> str:
+    """The written text of a staged row, the same expression for both sides: the ``RT @user:``
+    prefix stripped, the API's three HTML entities unescaped, a retweet cut to
+    :data:`RETWEET_CHARS` characters after its trailing ``…`` is removed."""
+    bare = f"regexp_replace(text, '{_RT_PREFIX}', '')"
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
+        bare = f"replace({bare}, '{entity}', '{char}')"
+    cut = f"left(regexp_replace({bare}, '…$', ''), {RETWEET_CHARS})"
+    return f"(CASE WHEN is_retweet THEN {cut} ELSE {bare} END)"
+
+
 def _write_sql() -> str:
     """The one statement that writes both sides (the columns in the archive's order)."""
-    text = f"regexp_replace(text, '{_RT_PREFIX}', '')"
+    text = _text_sql()
     values = {
         "tweetid": "substr(sha256(source || ':post:' || post_key), 1, 18)",
         "userid": "sha256(source || ':account:' || account_key)",
@@ -365,8 +425,7 @@ def _audit(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
     """Per side, the features a detector could separate the sides by without any
     coordination: written to the manifest so that remaining asymmetries are visible."""
     rows = con.execute(
-        f"""WITH p AS (SELECT label, account_key, is_retweet,
-                       regexp_replace(text, '{_RT_PREFIX}', '') AS t FROM staged),
+        f"""WITH p AS (SELECT label, account_key, is_retweet, {_text_sql()} AS t FROM staged),
         a AS (SELECT label, account_key, count(*) AS n FROM p GROUP BY ALL)
         SELECT p.label, count(*) AS posts, count(DISTINCT p.account_key) AS accounts,
                (SELECT median(n) FROM a WHERE a.label = p.label) AS median_posts_per_account,
@@ -413,11 +472,23 @@ def _counts(con: duckdb.DuckDBPyConnection, overlap: int) -> dict[str, Any]:
     totals = con.execute(
         "SELECT count(*), count(DISTINCT source || account_key) FROM staged"
     ).fetchone() or (0, 0)
+    # organic accounts retweeting an IRA account (the prefix names it): real amplification
+    # of the campaign by organic users, which stays organic; counted from the raw text
+    amplified = con.execute(
+        r"""SELECT count(*), count(DISTINCT account_key) FROM staged
+        WHERE label = 'organic' AND is_retweet
+          AND lower(regexp_extract(text, '^RT @(\w+):', 1)) IN (
+              SELECT lower(author) FROM ira.ira_authors WHERE author IS NOT NULL)"""
+    ).fetchone() or (0, 0)
     return {
         "posts": int(totals[0]),
         "accounts": int(totals[1]),
         "campaign_roles": {r: {"accounts": int(a), "posts": int(n)} for r, a, n in roles},
         "organic_accounts_dropped_as_ira_handles": overlap,
+        "organic_retweets_of_ira_accounts": {
+            "posts": int(amplified[0]),
+            "accounts": int(amplified[1]),
+        },
     }
 
 

@@ -70,6 +70,18 @@ SOURCES: dict[str, Source] = {
             " commit, hence the pin)",
         ),
         Source(
+            "debate",
+            "carriegardner428/2016-Election-Project",
+            "6ff29d0a6fa0c06c74cc06f0a2f03c3d06a7cc91",
+            "no licence stated (collected by a University of Pittsburgh group, readme by Mengdi"
+            " Wang); the tweets are Twitter content and are not redistributed",
+            "tweets_debate1.csv: every tweet, retweets included, of a panel of 22,853 US voters"
+            " (anonymised integer ids, users.csv gives state and registered party) during the"
+            " first presidential debate, 2016-09-26 21:00..22:30 EDT; the file holds each tweet"
+            " about twice (two crawls): 23,247 rows, 12,178 distinct tweets by 1,739 users. The"
+            " three other debate files fall on reserved days and are not read",
+        ),
+        Source(
             "coachella",
             "tlmcdonald/Sentiment-Analysis",
             "db5909633820a59320a251d71f2cf292acbd368c",
