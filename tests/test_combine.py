@@ -158,3 +158,24 @@ def test_tells_can_be_chosen_or_left_out(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not run: camouflage"):
         detect(case, DetectOptions(tells=[], params={"camouflage": {"sample": 10}}))
     case.close()
+
+
+def test_weak_lockstep_without_a_tell_is_reported_not_flagged(tmp_path: Path) -> None:
+    """Two people post the same two links to a small site, a minute apart, on two days:
+    lockstep, and more than chance (a significant tie), but two items are weak evidence
+    (strength under 6) and nothing else says the accounts are not what they seem."""
+    posts = scenes.organic_background()
+    for k in range(2):
+        url = f"https://little-blog.example.net/post/{k}"
+        for n, who in enumerate(("reader_a", "reader_b")):
+            t = (2 + 3 * k) * DAY + 50 * n
+            posts.append(scenes.post(f"{who}_{k}", who, t, f"nice read {who} {url}", urls=[url]))
+    case = open_case(tmp_path / "case.duckdb")
+    load(case, scenes.write(tmp_path / "posts.jsonl", posts), format="generic_jsonl")
+    detect(case)
+    pair = _accounts(case, "reader_")
+    assert [r["tied"] for r in pair] == [True, True] and not any(r["flagged"] for r in pair)
+    assert str(pair[0]["reasons"]).startswith("not flagged: the cluster's best evidence (strength ")
+    assert "is below 6.0 and no tell corroborates it; co_url: tied to 1 account(s)" in str(
+        pair[0]["reasons"]
+    )

@@ -49,18 +49,17 @@ def test_the_combination_rule_flags_corroborated_clusters(
 ) -> None:
     """The ring and the personas were registered in batches (creation_burst), the shift
     workers keep office hours (shift_schedule) with strong synchrony, the hostile ring shares
-    many texts: all flagged. The X+Reddit pair shares four links and nothing else: tied, but
-    with no tell and weak evidence (q ~ 1e-4) it stays unflagged, and its reason says why.
-    The small account the ring exists to amplify has no tie of its own, but every repost it
-    gets comes from the flagged ring: linked to it as the ring's beneficiary."""
+    many texts: all flagged. The X+Reddit pair posts the same four links to a site nobody
+    else links to, within 30 s each time: lockstep strong enough alone (q ~ 1e-8). The small
+    account the ring exists to amplify has no tie of its own, but every repost it gets comes
+    from the flagged ring: linked to it as the ring's beneficiary."""
     case, _ = scene
-    assert set(flagged(case)) == set(flagged(case, "tied")) - {"xp_x", "xp_r"} | {"ring_seed"}
+    assert set(flagged(case)) == set(flagged(case, "tied")) | {"ring_seed"}
     (seed,) = rows(case, "SELECT reasons FROM account_scores WHERE account_id = 'ring_seed'")
     assert seed["reasons"].startswith("tells: insular_engagement (")
     assert "received came from 6 members of cluster" in seed["reasons"]
     (pair,) = rows(case, "SELECT reasons, score FROM account_scores WHERE account_id = 'xp_x'")
-    assert pair["reasons"].startswith("not flagged: the cluster's best evidence (strength ")
-    assert "co_url: tied to 1 account(s)" in pair["reasons"] and pair["score"] < 0.5
+    assert pair["reasons"].startswith("co_url: tied to 1 account(s)") and pair["score"] > 0.75
     (ring,) = rows(case, "SELECT reasons FROM account_scores WHERE account_id = 'ring_0'")
     assert "; tells: creation_burst (" in ring["reasons"]
 
@@ -98,8 +97,7 @@ def test_each_campaign_is_explained_by_its_signal(
     # the strongest coordination reason comes first (after the rule's verdict, if any)
     assert re.sub(r"^not flagged: [^;]*; ", "", row["reasons"]).startswith(layer + ":")
     assert row["sub"] >= 0.5
-    if member != "xp_x":  # flagged: the score adds the tells to the coordination
-        assert row["score"] >= row["sub"] - 1e-9
+    assert row["score"] >= row["sub"] - 1e-9  # flagged: the score adds the tells
 
 
 def test_cross_platform_cluster_spans_both_platforms(scene: tuple[Case, DetectReport]) -> None:
@@ -181,8 +179,8 @@ def test_exports_follow_the_documented_contract(
 def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> None:
     case, report = scene
     (run,) = rows(case, "SELECT * FROM detect_runs")
-    # 6 + 5 + 5 campaign + 4 hostile, and the ring's seed linked to the ring
-    assert run["n_flagged"] == report.flagged == 21
+    # 6 + 5 + 5 + 2 campaign + 4 hostile, and the ring's seed linked to the ring
+    assert run["n_flagged"] == report.flagged == 23
     assert '"corroborated": 6.0' in run["params"] and '"tell_alone": 12.0' in run["params"]
     assert '"co_repost": {"lockstep": "20s", "max_accounts": 1000, "window": "1m"}' in run["params"]
 

@@ -97,15 +97,14 @@ def test_evaluate_a_case_and_its_accounts_csv_alike(
     case, _ = scene
     truth = _write_truth(tmp_path / "truth.csv", case)
     result = evaluate(truth, engine=case.engine)
-    # the scene's known answer: 21 of the 23 campaign accounts flagged (the ring's seed
-    # through its link to the ring), no organic one, each campaign one cluster; the X+Reddit
-    # pair is tied but uncorroborated (tests/test_detect.py)
-    assert (result.precision, result.recall, result.campaign_accounts) == (1.0, 21 / 23, 23)
-    assert 0.9 < result.ami < 1.0  # the unflagged pair counts as two singletons
+    # the scene's known answer: all 23 campaign accounts flagged (the ring's seed through its
+    # link to the ring), no organic one, each campaign one cluster (tests/test_detect.py)
+    assert (result.precision, result.recall, result.campaign_accounts) == (1.0, 1.0, 23)
+    assert result.ami > 0.95
     assert result.roc_auc > 0.999 and result.pr_auc > 0.99
     assert result.recall_by_network == {
         **{n: 1.0 for n in ("hostile", "persona", "ring", "shift")},
-        "xp": 0.0,
+        "xp": 1.0,
     }
     runner = CliRunner()
     accounts = tmp_path / "accounts.csv"

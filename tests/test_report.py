@@ -58,8 +58,8 @@ def report_path(scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempP
     case, _ = scene
     path = tmp_path_factory.mktemp("report") / "report.html"
     result = write_report(case, path)
-    # 21 flagged (the ring's seed linked to the ring); the X+Reddit pair: tied, unflagged
-    assert result.clusters == 5 and result.accounts == 21
+    # 23 flagged: the campaigns, the hostile ring and the ring's seed (linked to the ring)
+    assert result.clusters == 5 and result.accounts == 23
     return path
 
 
@@ -75,16 +75,19 @@ def test_report_plots_political_vs_mundane_posts_per_cluster(report_path: Path) 
 
 def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     page = report_path.read_text(encoding="utf-8")
-    assert "21</b> accounts flagged in <b>4</b> clusters" in page
-    assert "1 more cluster of coordinated accounts below" in page
-    assert "21 twitter accounts." in page
-    assert "With their cross-platform personas: 21 X accounts." in page
+    assert "23</b> accounts flagged in <b>5</b> clusters" in page
+    assert "more cluster" not in page  # every coordinated cluster is flagged here
+    assert "22 twitter accounts, 1 reddit accounts." in page
+    assert (
+        "With their cross-platform personas: 22 X accounts, 1 Reddit account "
+        "(1 persona across platforms)." in page
+    )
     # the cross-platform pair (X and Reddit, tied by co_url) is one persona
     assert "with personas: 1 Reddit account, 1 X account (1 persona across platforms)" in page
     assert "with personas: 6 X accounts<" in page  # the retweet ring: X only
-    for member in ("ring_0", "persona_4", "shift_2", "hostile_1"):
-        assert f'id="a-twitter-{member}"' in page
-    assert 'id="a-reddit-xp_r"' not in page  # sections are for flagged accounts
+    for member in ("twitter-ring_0", "twitter-persona_4", "twitter-shift_2", "reddit-xp_r"):
+        assert f'id="a-{member}"' in page
+    assert 'id="a-twitter-person_0"' not in page  # sections are for flagged accounts
     assert page.count('<h3 id="c-') == 5
     assert page.count("<svg") == 5 * 5  # five plots per cluster
     # the megabyte-long post is cut, so the page stays small

@@ -203,9 +203,10 @@ def test_max_accounts_drops_crowded_objects_but_keeps_them_in_the_null() -> None
     get_signal("co_repost").pairs(SignalContext(engine), {"window": 60.0, "max_accounts": 2})
     got = engine.fetch_arrow("SELECT a, b, n_shared, expected FROM pairs").to_pylist()
     # Only the pair sharing o2 remains. Null (all in one episode): each account has two
-    # posts (two trials) and reaches (5 + 2) accounts in its episodes, (5 + 2) - 1 = 6
-    # without the other; S = 7 incidences. b joins a's episodes 2 * 6 / 7 times.
-    assert got == [{"a": 1, "b": 2, "n_shared": 1, "expected": pytest.approx(12 / 7)}]
+    # posts (two trials); its episodes reach (5 - 1) + (2 - 1) = 5 other accounts, 4 without
+    # the other one, plus the base reach 0.25 of each of its two episodes: 4.5; S = 7
+    # incidences. b joins a's episodes 2 * 4.5 / 7 times.
+    assert got == [{"a": 1, "b": 2, "n_shared": 1, "expected": pytest.approx(9 / 7)}]
 
 
 # --- similarity helpers -------------------------------------------------------------------------

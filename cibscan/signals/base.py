@@ -158,7 +158,7 @@ class SignalContext:
     session: float = 3600.0
     #: the reach an episode is granted before anyone else acts in it (docs/signals.md): how
     #: likely another account is to join an episode nobody but its author is in
-    base_reach: float = 1.0
+    base_reach: float = 0.25
     #: loose, uncorrected level at which two accounts are each other's *partners*, whose
     #: actions are left out of the popularity of the objects they share (docs/signals.md)
     partner_p: float = 1e-3
