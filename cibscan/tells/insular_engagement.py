@@ -110,7 +110,8 @@ def build_actions(engine: Engine) -> None:
             SELECT p.platform, p.post_id, any_value(i.acct) AS acct
             FROM posts AS p JOIN account_index AS i USING (platform, account_id)
             WHERE p.post_id IN (SELECT ref_post FROM refs) GROUP BY ALL)
-        SELECT r.src, r.kind, coalesce(ia.acct, au.acct, h.acct, o.acct) AS dst
+        SELECT r.src, r.kind, coalesce(ia.acct, au.acct, h.acct, o.acct) AS dst,
+               coalesce(r.ref_post, r.text_norm) AS ref
         FROM refs AS r
         LEFT JOIN account_index AS ia
           ON ia.platform = r.platform AND ia.account_id = r.ref_account
@@ -165,6 +166,14 @@ class InsularEngagement(Tell):
             "cluster (cluster view).",
             minimum=0,
             maximum=1,
+        ),
+        Param(
+            "min_posts",
+            "int",
+            3,
+            "Fewest distinct posts of an outsider a cluster must amplify for the outsider to "
+            "be linked to it as its beneficiary.",
+            minimum=1,
         ),
         Param("min_targets", "int", 3, "Fewest accounts in a closed group.", minimum=2),
         Param(
@@ -226,11 +235,18 @@ class InsularEngagement(Tell):
                        bool_or(o.own_cluster = c.cluster_id) AS inside
                 FROM _ie_w AS w JOIN account_clusters AS c ON c.acct = w.src
                 LEFT JOIN own AS o ON o.acct = w.dst
-                GROUP BY w.dst, c.cluster_id)
+                GROUP BY w.dst, c.cluster_id),
+            amplified AS (
+                SELECT x.dst, c.cluster_id, count(DISTINCT x.ref) AS n_posts
+                FROM _ie_act AS x JOIN account_clusters AS c ON c.acct = x.src
+                WHERE x.kind <> 'reply' AND x.dst IS NOT NULL
+                GROUP BY x.dst, c.cluster_id)
             SELECT g.dst, g.cluster_id, g.k, g.engagers, coalesce(g.inside, false) AS inside,
+                   coalesce(a.n_posts, 0) AS n_posts,
                    CASE WHEN g.inside THEN i.inflow ELSE i.inflow_amp END AS received, m.p
             FROM got AS g JOIN _ie_in AS i ON i.acct = g.dst
             JOIN made AS m USING (cluster_id)
+            LEFT JOIN amplified AS a USING (dst, cluster_id)
             WHERE g.engagers >= {min_engagers}
               AND CASE WHEN g.inside THEN i.inflow ELSE i.inflow_amp END >= {min_received}
               AND g.k >= {float(params["min_share"])!r}
@@ -243,7 +259,7 @@ class InsularEngagement(Tell):
         engine.execute("ALTER TABLE _ie_hits ADD COLUMN strength DOUBLE")
         engine.execute(f"UPDATE _ie_hits SET strength = {strength}")
         engine.execute(
-            """INSERT INTO _ie_rows
+            f"""INSERT INTO _ie_rows
             SELECT dst, strength,
                    printf('%d of %d %s received came from %d members of cluster %d%s, which '
                           'make %.1f%% of the case''s engagement actions',
@@ -252,8 +268,10 @@ class InsularEngagement(Tell):
                           engagers, cluster_id, CASE WHEN inside THEN ' (its own)' ELSE '' END,
                           100 * p), 1,
                    -- an outsider whose attention comes mostly from one cluster (min_share)
-                   -- is that cluster's beneficiary: linked to it
-                   cluster_id
+                   -- and which the cluster amplifies again and again (min_posts posts) is
+                   -- that cluster's beneficiary: linked to it; one post of a stranger
+                   -- that a ring happened to amplify is not
+                   CASE WHEN inside OR n_posts >= {int(params["min_posts"])} THEN cluster_id END
             FROM _ie_hits"""
         )
         # the engaging side: members spending most of their engagement on such accounts
