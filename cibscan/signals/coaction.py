@@ -267,11 +267,8 @@ def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
         engine.execute(
             f"CREATE OR REPLACE TEMP TABLE {p}_rows AS SELECT NULL AS a, NULL AS b, 0 AS n_rows"
         )
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {p}_units AS
-            SELECT c.*, o.k FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)"""
-        )
-        engine.execute(f"DROP TABLE IF EXISTS {p}_co")
+        engine.execute(f"DROP TABLE IF EXISTS {p}_units")
+        engine.execute(f"ALTER TABLE {p}_co RENAME TO {p}_units")
         return
     # Every co-action, before the merge, still says how much the other account adds to the
     # reach of one's episodes (each of a post's objects).
@@ -283,11 +280,11 @@ def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
     # sorts) runs on those alone, most pairs share one item.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_units AS
-        SELECT c.*, o.k FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
+        SELECT c.* FROM {p}_co AS c
         JOIN {p}_rows AS r USING (a, b) WHERE r.n_rows = 1
         UNION ALL
         SELECT * FROM (
-            SELECT c.*, o.k FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
+            SELECT c.* FROM {p}_co AS c JOIN {p}_objs AS o USING (oid)
             JOIN {p}_rows AS r USING (a, b) WHERE r.n_rows > 1
             QUALIFY row_number() OVER (PARTITION BY c.a, c.b, c.post_a ORDER BY {order}) = 1
                 AND row_number() OVER (PARTITION BY c.a, c.b, c.post_b ORDER BY {order}) = 1
@@ -299,13 +296,26 @@ def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
 def _pair_stats(engine: Engine, p: str, n_accounts: int, session: str, rho: float) -> None:
     """Per pair: shared items, distinct objects, the effective evidence (repeated episodes
     of one object discounted, :func:`design_effect_sql`), rarity weight and timing."""
+    if session == "ep":
+        # Each session is one episode: no repeats to discount, one aggregation suffices.
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {p}_g AS
+            SELECT a, b, count(*) AS n_shared, count(DISTINCT oid) AS n_objects,
+                   CAST(count(*) AS DOUBLE) AS n_effective,
+                   sum({rarity_sql("k", n_accounts)}) AS weight, min(dt) AS min_dt,
+                   avg(dt) AS mean_dt, min(first_t) AS first_t, max(last_t) AS last_t,
+                   coalesce(any_value(r.n_rows), count(*)) AS n_rows
+            FROM {p}_units JOIN {p}_objs USING (oid) LEFT JOIN {p}_rows AS r USING (a, b)
+            GROUP BY a, b"""
+        )
+        return
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_g AS
         WITH per_object AS (
             SELECT a, b, oid, count(*) AS j, sum({rarity_sql("k", n_accounts)}) AS weight,
                    min(dt) AS min_dt, sum(dt) AS sum_dt, min(first_t) AS first_t,
                    max(last_t) AS last_t
-            FROM {p}_units GROUP BY a, b, oid, {session})
+            FROM {p}_units JOIN {p}_objs USING (oid) GROUP BY a, b, oid, {session})
         SELECT a, b, sum(j) AS n_shared, count(DISTINCT oid) AS n_objects,
                sum({design_effect_sql("j", rho)}) AS n_effective, sum(weight) AS weight,
                min(min_dt) AS min_dt, sum(sum_dt) / sum(j) AS mean_dt,
@@ -321,8 +331,8 @@ def _evidence_rows(ctx: SignalContext, p: str, signal: str) -> None:
         SELECT '{signal}' AS signal, a, b, obj AS object, post_a, post_b, t_a, t_b, dt,
                k AS object_accounts
         FROM (
-            SELECT c.*, o.obj,
-                   row_number() OVER (PARTITION BY c.a, c.b ORDER BY c.k, c.dt, o.obj, c.ep)
+            SELECT c.*, o.obj, o.k,
+                   row_number() OVER (PARTITION BY c.a, c.b ORDER BY o.k, c.dt, o.obj, c.ep)
                        AS rank
             FROM {p}_units AS c JOIN {p}_objs AS o USING (oid)
             SEMI JOIN (SELECT a, b FROM {p}_g

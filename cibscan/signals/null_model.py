@@ -69,13 +69,20 @@ def account_terms(
         per_object AS (
             SELECT acct, count(DISTINCT ep) AS j FROM posts GROUP BY acct, oid, {session}),"""
     elif session == "ep":
-        trial_episodes = "per_object AS (SELECT acct, 1 AS j FROM episodes),"
+        # every episode is its own session and its own trial: the trials are the incidences
+        trial_episodes = ""
     else:
         trial_episodes = f"""per_object AS (
             SELECT acct, count(*) AS j FROM episodes GROUP BY acct, oid, {session}),"""
+    trials = (
+        "SELECT acct, n AS d, CAST(n AS DOUBLE) AS d_eff FROM incidences"
+        if not trial_episodes
+        else f"""SELECT acct, sum(j) AS d, sum({design_effect_sql("j", rho)}) AS d_eff
+            FROM per_object GROUP BY acct"""
+    )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
-        WITH episodes AS MATERIALIZED (SELECT DISTINCT acct, oid, ep FROM {p}_acts),
+        WITH episodes AS (SELECT DISTINCT acct, oid, ep FROM {p}_acts),
         shared AS (SELECT e.* FROM episodes AS e JOIN {p}_objs AS o USING (oid) WHERE o.k >= 2),
         reach AS (
             SELECT e.oid, e.ep + s.shift AS ep, count(DISTINCT e.acct) AS k_e
@@ -86,9 +93,7 @@ def account_terms(
             FROM shared AS e JOIN reach AS r USING (oid, ep) GROUP BY e.acct),
         incidences AS (SELECT acct, count(*) AS n FROM episodes GROUP BY acct),
         {trial_episodes}
-        trials AS (
-            SELECT acct, sum(j) AS d, sum({design_effect_sql("j", rho)}) AS d_eff
-            FROM per_object GROUP BY acct)
+        trials AS ({trials})
         SELECT t.acct, t.d, t.d_eff, i.n AS incidences, coalesce(b.big_k, 0) AS others
         FROM trials AS t JOIN incidences AS i USING (acct) LEFT JOIN big AS b USING (acct)"""
     )
