@@ -6,7 +6,7 @@ each signal the two share (co-retweet, co-tweet, co-link, near-duplicate text) t
 and the computation of each and compares the edge sets. Each per-signal cibscan run is a
 whole `cibscan detect --signal S --tell none` command (null model, network, clusters, scores
 and evidence included; the account tells are left out, as the peer has none). Then it times
-cibscan's whole multi-signal detect (all eleven signals, the eight tells and the combination
+cibscan's whole multi-signal detect (all eleven signals, the nine tells and the combination
 rule, default parameters). Every tool runs in its own child process, so wall time and peak
 memory are that process's. Two ratios are printed: load included, (peer load + peer
 network) / (cibscan ingest + cibscan detect), and the computation alone, peer network /

@@ -182,7 +182,8 @@ def test_run_is_recorded_with_parameters(scene: tuple[Case, DetectReport]) -> No
     # 6 + 5 + 5 + 2 campaign + 4 hostile, and the ring's seed linked to the ring
     assert run["n_flagged"] == report.flagged == 23
     assert '"corroborated": 6.0' in run["params"] and '"tell_alone": 12.0' in run["params"]
-    assert '"co_repost": {"lockstep": "20s", "max_accounts": 1000, "window": "1m"}' in run["params"]
+    co_repost = '"co_repost": {"lockstep": "20s", "max_accounts": 1000, "window": "15m"}'
+    assert co_repost in run["params"]
 
 
 def test_a_case_without_posts_gives_no_findings(case: Case) -> None:

@@ -27,9 +27,11 @@ accounts created together, persona names with digit runs, bought dormant account
    appears in every handle (``Brightmart``: ``brightmart_us``, ``brightmart_uk``), and on
    which no tell fires, is one organisation openly running several accounts: not flagged,
    and the reason says so.
-5. **Linked by a tell.** An account with no tie of its own is flagged when a tell links it
-   to a flagged cluster (the tell's ``cluster_id``; for instance reposts that go almost only
-   to that cluster) with strength >= 2. Without a suspicious cluster, a tell alone flags an
+5. **Linked by a tell.** An account with no tie of its own, or whose own cluster is not
+   flagged, is flagged when a tell links it to a flagged cluster (the tell's
+   ``cluster_id``; for instance reposts that go almost only to that cluster, or a cluster
+   tied on targets that passes the flagged cluster's posts along: ``amplifies_cluster``)
+   with strength >= 2. Without a suspicious cluster, a tell alone flags an
    account only when its own tells sum to at least ``tell_alone`` (default 12).
 
 The **score** is ``S / (S + 2)`` with ``S = A`` for a flagged account (at least the tie
@@ -146,7 +148,7 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
         SELECT o.*, c.k, coalesce(c.disclosed, false) AS disclosed, c.entity,
                coalesce(c.targets_only, false) AS targets_only, m.targets,
                coalesce((o.tied AND o.cluster_id IN (SELECT cluster_id FROM suspicious))
-                        OR (NOT o.tied AND o.link_strength >= {rule.link_strength}
+                        OR (o.link_strength >= {rule.link_strength}
                             AND o.link_cluster IN (SELECT cluster_id FROM suspicious))
                         OR o.t >= {rule.tell_alone}, false) AS flag
         FROM own AS o LEFT JOIN clusters AS c USING (cluster_id)
@@ -164,9 +166,9 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
         f"{rule.corroborated:.1f} and no tell corroborates it"
     )
     targets = (
-        "not flagged: coordinated on targets (%s) in their own words, with nothing copied, no "
-        "lockstep and no account tells: the signature of a fan drive, petition or hashtag "
-        "game rather than of an operated network"
+        "not flagged: coordinated on targets (%s) in their own words or at human pace, with "
+        "nothing copied, no lockstep and no account tells: the signature of a fan drive, "
+        "petition or hashtag game rather than of an operated network"
     )
     why_not = f"""CASE WHEN u.disclosed THEN printf('{disclosed}', u.entity)
                        WHEN u.targets_only

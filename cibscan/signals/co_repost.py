@@ -25,8 +25,12 @@ class CoRepost(CoActionSignal):
         "text only), the reposted text, normalised."
     )
     reads = ("platform", "post_id", "kind", "repost_of_post", "text_norm")
+    # 15 minutes, not one: a network's amplifiers relay its posts at human pace, minutes
+    # apart (the IRA's hashtag gamers during the first 2016 debate, benchmarks/
+    # real_accuracy.md); ties slower than ``lockstep`` are coordination on a target, which
+    # flags only with tells or through amplifies_cluster, so fans within minutes stay unflagged.
     params: ClassVar[tuple[Param, ...]] = (
-        window_param(60.0),
+        window_param(900.0),
         max_accounts_param(1000),
         lockstep_param(
             20.0,

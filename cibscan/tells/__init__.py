@@ -11,6 +11,7 @@ DEFAULT_TELLS: tuple[str, ...] = (
     "cibscan.tells.repurposed",
     "cibscan.tells.camouflage",
     "cibscan.tells.insular_engagement",
+    "cibscan.tells.amplifies_cluster",
     "cibscan.tells.cross_platform",
     "cibscan.tells.persona_names",
     "cibscan.tells.impersonation",
