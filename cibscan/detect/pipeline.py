@@ -116,6 +116,8 @@ def _run_tells(engine: Engine, chosen: list[tuple[Tell, dict[str, Any]]], alpha:
         clock = time.perf_counter()
         tell.accounts(ctx, params)
         log.info("tell %s in %.2fs", tell.name, time.perf_counter() - clock)
+    for table in sorted(ctx.shared):
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:

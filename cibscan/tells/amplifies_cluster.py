@@ -20,7 +20,7 @@ The tell only links (``corroborates = False``): the combination rule flags a lin
 when ``D`` is flagged on its own evidence, and adds nothing to ``C``'s evidence otherwise,
 so two organic communities where one retweets the other flag nobody. Reposts whose
 reposted post was lost are attributed by their text, as in ``insular_engagement``
-(:func:`cibscan.tells.insular_engagement.build_actions`).
+(:func:`cibscan.tells.insular_engagement.build_actions`, built once a run for both).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cibscan.detect.statistics import register_poisson_tail, strength_sql
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
-from cibscan.tells.insular_engagement import build_actions
+from cibscan.tells.insular_engagement import ensure_actions
 
 
 class AmplifiesCluster(Tell):
@@ -67,7 +67,7 @@ class AmplifiesCluster(Tell):
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         register_poisson_tail(engine)
-        build_actions(engine)
+        ensure_actions(ctx)
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _ac_flows AS
             WITH amp AS (
@@ -111,8 +111,7 @@ class AmplifiesCluster(Tell):
                    detail, cluster_id
             FROM rows QUALIFY row_number() OVER (PARTITION BY acct ORDER BY strength DESC) = 1"""
         )
-        for table in ("_ie_act", "_ie_w", "_ie_out", "_ie_in", "_ac_flows"):
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
+        engine.execute("DROP TABLE IF EXISTS _ac_flows")
 
 
 register(AmplifiesCluster())

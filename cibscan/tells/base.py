@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from cibscan.engine import Engine
@@ -46,6 +46,9 @@ class TellContext:
     table: str = "account_tells"
     #: the run's family-wise error rate (tells with a null model correct for it)
     alpha: float = 0.01
+    #: scratch tables one tell built for others of the same run to reuse (the engagement
+    #: actions of insular_engagement and amplifies_cluster); dropped after the last tell
+    shared: set[str] = field(default_factory=set)
 
 
 class Tell(Configurable, ABC):

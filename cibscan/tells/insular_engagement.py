@@ -58,16 +58,23 @@ _KINDS = (
     ("quote", "quote_of_account", "quote_of_post"),
 )
 _SCRATCH = (
-    "_ie_act",
-    "_ie_w",
-    "_ie_out",
-    "_ie_in",
     "_ie_hits",
     "_ie_members",
     "_ie_groups",
     "_ie_rows",
     "_ie_inside",
 )
+
+
+_ACTIONS = ("_ie_act", "_ie_w", "_ie_out", "_ie_in")
+
+
+def ensure_actions(ctx: TellContext) -> None:
+    """Build the engagement actions (:func:`build_actions`) once per run: the tells that read
+    them share them through ``ctx.shared``, and the pipeline drops them after the tells."""
+    if not set(_ACTIONS) <= ctx.shared:
+        build_actions(ctx.engine)
+        ctx.shared.update(_ACTIONS)
 
 
 def build_actions(engine: Engine) -> None:
@@ -196,7 +203,7 @@ class InsularEngagement(Tell):
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         register_poisson_tail(engine)
-        build_actions(engine)
+        ensure_actions(ctx)
         (total,) = engine.fetchall("SELECT count(*) FROM _ie_act")[0]
         engine.execute(
             "CREATE OR REPLACE TEMP TABLE _ie_rows "
