@@ -82,13 +82,14 @@ class AmplifiesCluster(Tell):
                 FROM _ie_act AS x JOIN account_clusters AS d ON d.acct = x.dst
                 WHERE x.kind <> 'reply' GROUP BY d.cluster_id),
             flows AS (
-                SELECT c, d, count(*) AS k, count(DISTINCT src) AS engagers,
+                SELECT c, d, count(*) AS k, list(DISTINCT src) AS members,
                        count(DISTINCT ref) AS n_posts
                 FROM amp WHERE d IS NOT NULL AND d <> c GROUP BY c, d)
-            SELECT f.c, f.d, f.k, f.engagers, f.n_posts, m.n AS made,
+            SELECT f.c, f.d, f.k, f.members, len(f.members) AS engagers, f.n_posts,
+                   m.n AS made,
                    greatest(m.n * (g.n - f.k) / greatest(t.n - m.n, 1), 1e-9) AS expected
             FROM flows AS f JOIN made AS m USING (c) JOIN got AS g USING (d), total AS t
-            WHERE f.engagers >= {int(params["min_engagers"])}
+            WHERE len(f.members) >= {int(params["min_engagers"])}
               AND f.n_posts >= {int(params["min_posts"])}"""
         )
         m = max(int(engine.fetchall("SELECT count(*) FROM _ac_flows")[0][0]), 1)
@@ -96,17 +97,13 @@ class AmplifiesCluster(Tell):
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH scored AS (SELECT *, {strength} AS strength FROM _ac_flows),
-            members AS (
-                SELECT DISTINCT x.src, c.cluster_id AS c, d.cluster_id AS d
-                FROM _ie_act AS x JOIN account_clusters AS c ON c.acct = x.src
-                JOIN account_clusters AS d ON d.acct = x.dst WHERE x.kind <> 'reply'),
             rows AS (
-                SELECT mb.src AS acct, s.strength, s.d AS cluster_id,
+                SELECT unnest(s.members) AS acct, s.strength, s.d AS cluster_id,
                        printf('amplifies cluster %d: %d of its cluster''s %d reposts and '
                               'quotes are of %d posts by cluster %d''s members (%d of its '
                               'members do it), where chance expects %.2g', s.d, s.k, s.made,
                               s.n_posts, s.d, s.engagers, s.expected) AS detail
-                FROM scored AS s JOIN members AS mb USING (c, d) WHERE s.strength > 0)
+                FROM scored AS s WHERE s.strength > 0)
             SELECT acct, '{self.name}' AS tell, strength, {score_sql("strength")} AS score,
                    detail, cluster_id
             FROM rows QUALIFY row_number() OVER (PARTITION BY acct ORDER BY strength DESC) = 1"""
