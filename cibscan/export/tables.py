@@ -191,6 +191,16 @@ def network_edges_sql(engine: Engine) -> str:
         ORDER BY e.strength DESC, source, target"""
 
 
+def matches_sql(engine: Engine, csv: bool = False) -> str:
+    """The case's matches against known networks (``cibscan match``; docs/matching.md)."""
+    return f"""SELECT platform, {_safe("account_id", csv)} AS account_id,
+                      {_safe("handle", csv)} AS handle, {_safe("network", csv)} AS network,
+                      round(similarity, 4) AS similarity, matched, round(score, 3) AS score,
+                      families, identity, {_safe("facets", csv)} AS facets
+               FROM matches ORDER BY matched DESC, similarity DESC, platform, account_id,
+                                     network"""
+
+
 QUERIES: dict[str, Callable[[Engine, bool], str]] = {
     "accounts": accounts_sql,
     "edges": edges_sql,

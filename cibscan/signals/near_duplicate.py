@@ -14,7 +14,7 @@ from cibscan.signals.coaction import (
     max_accounts_param,
     window_param,
 )
-from cibscan.signals.similarity import families, minhash_similar_pairs
+from cibscan.signals.similarity import char_shingles_sql, families, minhash_similar_pairs
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +64,7 @@ class NearDuplicate(CoActionSignal):
                   WHERE NOT {is_repost_sql()}
                     AND length(text_words) >= {int(params["min_chars"])}) AS t"""
         )
-        k = int(params["shingle"])
-        max_chars = int(params["max_chars"])
-        # Shingles of the first max_chars characters, cut from text_norm itself: carrying a
-        # computed prefix (left(text_norm, max_chars)) through the unnest copied that string
-        # into every shingle row, which took three quarters of the signal's time (measured:
-        # 7.4 s against 1.8 s for the 48M shingles of 1M posts). The last shingle ends at
-        # max_chars, and a head shorter than a shingle is one token, itself: hence the
-        # length least(k, max_chars), equal to cutting the prefix first.
-        length = f"least(length(text_norm), {max_chars})"
-        tokens = f"""SELECT entity, substr(text_norm, i, {min(k, max_chars)}) AS token
-            FROM (SELECT entity, text_norm,
-                         unnest(range(1, greatest({length} - {k} + 2, 2))) AS i
-                  FROM _nd_texts) AS s"""
+        tokens = char_shingles_sql("_nd_texts", int(params["shingle"]), int(params["max_chars"]))
         n = minhash_similar_pairs(
             engine,
             tokens,

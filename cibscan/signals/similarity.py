@@ -53,33 +53,7 @@ def minhash_similar_pairs(
       members of a bucket are joined through its representative.
     """
     s = f"_mh_{out}"
-    r = rows_per_band
-    # One pass over the tokens gives each entity's whole signature as one row, the minimum
-    # hash of bin b (bin = hash % n_bins) in column m{b}, and n its non-empty bins. One row
-    # per entity serves both the bands and the verification; a per-(entity, band) aggregate
-    # pivoted afterwards cost 10 s more at 10M posts.
-    mins = ", ".join(f"min(CASE WHEN bin = {b} THEN h END) AS m{b}" for b in range(n_bins))
-    filled = " + ".join(f"CAST(m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins))
-    cols = ", ".join(f"m{b}" for b in range(n_bins))
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {s}_wide AS
-        SELECT entity, {filled} AS n, {cols}
-        FROM (SELECT entity, {mins}
-              FROM (SELECT entity, h, h % {n_bins} AS bin
-                    FROM (SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
-                          WHERE entity IS NOT NULL) AS hashed) AS binned
-              GROUP BY entity) AS w"""
-    )
-    # Band j holds bins j*r .. j*r+r-1 and counts only when all of them are filled (a short
-    # text fills fewer bands); a last band short of r bins never counts.
-    bands = " UNION ALL ".join(
-        f"""SELECT entity, {j} AS band,
-               hash({", ".join(f"m{j * r + i}" for i in range(r))}) AS bucket
-            FROM {s}_wide
-            WHERE {" AND ".join(f"m{j * r + i} IS NOT NULL" for i in range(r))}"""
-        for j in range(n_bins // r)
-    )
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_band AS {bands}")
+    minhash_bands(engine, tokens_sql, s, n_bins=n_bins, rows_per_band=rows_per_band)
     if star:
         # Each bucket's representative by GROUP BY and a join rather than a window (no sort).
         # Not DISTINCT: 97% of the candidates are distinct (12.1M rows, 11.8M pairs at 5M
@@ -98,15 +72,11 @@ def minhash_similar_pairs(
             JOIN {s}_band AS y
               ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_cand AS {candidates}")
-    both = " + ".join(
-        f"CAST(x.m{b} IS NOT NULL AND y.m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins)
-    )
-    same = " + ".join(f"CAST(coalesce(x.m{b} = y.m{b}, FALSE) AS INTEGER)" for b in range(n_bins))
     # Estimated Jaccard: bins holding the same minimum / bins non-empty in either.
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
         SELECT DISTINCT e1, e2, similarity FROM (
-            SELECT c.e1, c.e2, ({same}) / (x.n + y.n - ({both})) AS similarity
+            SELECT c.e1, c.e2, {jaccard_sql("x", "y", n_bins)} AS similarity
             FROM {s}_cand AS c
             JOIN {s}_wide AS x ON x.entity = c.e1
             JOIN {s}_wide AS y ON y.entity = c.e2) AS v
@@ -115,6 +85,97 @@ def minhash_similar_pairs(
     for suffix in ("wide", "band", "cand"):
         engine.execute(f"DROP TABLE IF EXISTS {s}_{suffix}")
     return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])
+
+
+def minhash_bands(
+    engine: Engine, tokens_sql: str, prefix: str, *, n_bins: int = 32, rows_per_band: int = 2
+) -> None:
+    """Write ``{prefix}_wide`` (signatures, :func:`minhash_signatures`) and ``{prefix}_band``
+    (their LSH band keys, :func:`lsh_bands`)."""
+    minhash_signatures(engine, tokens_sql, f"{prefix}_wide", n_bins=n_bins)
+    lsh_bands(
+        engine, f"{prefix}_wide", f"{prefix}_band", n_bins=n_bins, rows_per_band=rows_per_band
+    )
+
+
+def minhash_signatures(engine: Engine, tokens_sql: str, out: str, *, n_bins: int = 32) -> None:
+    """Write ``out(entity, n, m0..m{n_bins-1})``: each entity's MinHash signature by
+    one-permutation hashing (``m{b}`` the least hash of its tokens in bin ``b``, ``n`` its
+    non-empty bins).
+
+    Shared by the pair search above and by the text families of known networks
+    (:mod:`cibscan.match.facets`), which keep their posts' signatures in the library so that
+    a new post is compared with them by a band join and this same estimate.
+    """
+    # One pass over the tokens gives each entity's whole signature as one row. One row per
+    # entity serves both the bands and the verification; a per-(entity, band) aggregate
+    # pivoted afterwards cost 10 s more at 10M posts.
+    mins = ", ".join(f"min(CASE WHEN bin = {b} THEN h END) AS m{b}" for b in range(n_bins))
+    filled = " + ".join(f"CAST(m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins))
+    cols = ", ".join(f"m{b}" for b in range(n_bins))
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT entity, {filled} AS n, {cols}
+        FROM (SELECT entity, {mins}
+              FROM (SELECT entity, h, h % {n_bins} AS bin
+                    FROM (SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
+                          WHERE entity IS NOT NULL) AS hashed) AS binned
+              GROUP BY entity) AS w"""
+    )
+
+
+def lsh_bands_sql(wide: str, *, n_bins: int = 32, rows_per_band: int = 2) -> str:
+    """``(entity, band, bucket)`` of the signatures in ``wide``.
+
+    Band j holds bins j*r .. j*r+r-1 and counts only when all of them are filled (a short
+    text fills fewer bands); a last band short of r bins never counts.
+    """
+    r = rows_per_band
+    return " UNION ALL ".join(
+        f"""SELECT entity, {j} AS band,
+               hash({", ".join(f"m{j * r + i}" for i in range(r))}) AS bucket
+            FROM {wide}
+            WHERE {" AND ".join(f"m{j * r + i} IS NOT NULL" for i in range(r))}"""
+        for j in range(n_bins // r)
+    )
+
+
+def lsh_bands(
+    engine: Engine, wide: str, out: str, *, n_bins: int = 32, rows_per_band: int = 2
+) -> None:
+    """Write ``out(entity, band, bucket)`` (:func:`lsh_bands_sql`)."""
+    sql = lsh_bands_sql(wide, n_bins=n_bins, rows_per_band=rows_per_band)
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS {sql}")
+
+
+def jaccard_sql(x: str, y: str, n_bins: int = 32) -> str:
+    """The estimated Jaccard similarity of the signatures aliased ``x`` and ``y``: bins
+    holding the same minimum over bins non-empty in either."""
+    both = " + ".join(
+        f"CAST({x}.m{b} IS NOT NULL AND {y}.m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins)
+    )
+    same = " + ".join(
+        f"CAST(coalesce({x}.m{b} = {y}.m{b}, FALSE) AS INTEGER)" for b in range(n_bins)
+    )
+    return f"(({same}) / ({x}.n + {y}.n - ({both})))"
+
+
+def char_shingles_sql(table: str, k: int, max_chars: int) -> str:
+    """``(entity, token)``: the character shingles of ``table(entity, text_norm)``.
+
+    Shingles of the first ``max_chars`` characters, cut from text_norm itself: carrying a
+    computed prefix (``left(text_norm, max_chars)``) through the unnest copied that string
+    into every shingle row, which took three quarters of near_duplicate's time (measured:
+    7.4 s against 1.8 s for the 48M shingles of 1M posts). The last shingle ends at
+    max_chars, and a head shorter than a shingle is one token, itself: hence the length
+    ``least(k, max_chars)``, equal to cutting the prefix first. Character shingles, not
+    words, so Chinese, Russian and mixed scripts work.
+    """
+    length = f"least(length(text_norm), {int(max_chars)})"
+    return f"""SELECT entity, substr(text_norm, i, {min(int(k), int(max_chars))}) AS token
+        FROM (SELECT entity, text_norm,
+                     unnest(range(1, greatest({length} - {int(k)} + 2, 2))) AS i
+              FROM {table}) AS s"""
 
 
 def families(engine: Engine, entities: str, pairs: str, out: str, *, max_rounds: int = 20) -> None:

@@ -60,6 +60,12 @@ DDL: tuple[str, ...] = (
         handle VARCHAR, display_name VARCHAR,
         first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, source_format VARCHAR
     )""",
+    # analyst verdicts (cibscan.store.labels); no detect run touches them
+    """CREATE TABLE IF NOT EXISTS labels (
+        label_id BIGINT, platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+        verdict VARCHAR NOT NULL, cluster_id INTEGER, detect_run_id INTEGER,
+        note VARCHAR, analyst VARCHAR, labelled_at TIMESTAMPTZ
+    )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         ingest_run_id INTEGER, source_file VARCHAR, locator VARCHAR, format VARCHAR,
         reason VARCHAR, detail VARCHAR, severity VARCHAR, raw VARCHAR

@@ -1,0 +1,318 @@
+"""The built-in facets of a known network (the contract is in :mod:`cibscan.match.base`).
+
+Most facets are one SQL expression over the scratch tables, declared with
+:class:`SqlFacet`; texts need more (MinHash signatures kept in the library, compared by a
+band join), so :class:`TextFamilies` implements the hooks itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from cibscan.match.base import Facet, FacetContext, register
+from cibscan.signals.similarity import (
+    char_shingles_sql,
+    families,
+    jaccard_sql,
+    lsh_bands_sql,
+    minhash_signatures,
+    minhash_similar_pairs,
+)
+
+log = logging.getLogger(__name__)
+
+#: MinHash layout of stored text signatures (changing it needs a new library version)
+N_BINS = 32
+ROWS_PER_BAND = 2
+SHINGLE = 4
+MAX_CHARS = 2000
+#: texts shorter than this are not compared (``ok``, ``lol``: everybody writes them)
+MIN_CHARS = 30
+#: a network's own texts this similar form one family (copypasta with edits)
+FAMILY_JACCARD = 0.5
+#: a new post this similar to a network text belongs to its family (a paraphrase keeps
+#: about a third of its character shingles; docs/matching.md)
+MATCH_JACCARD = 0.3
+#: a stable value of the engine's hash, stored with the signatures: a library written where
+#: the hash differs (another DuckDB release) has its signatures recomputed from its texts
+HASH_PROBE = "cibscan minhash probe"
+
+SIG_COLUMNS = ", ".join(f"m{b}" for b in range(N_BINS))
+
+
+class SqlFacet(Facet):
+    """A facet whose features are one ``SELECT acct, unit, feature`` statement."""
+
+    sql: ClassVar[str]
+
+    def features_sql(self, ctx: FacetContext) -> str:
+        return self.sql
+
+
+def _account_facet(name: str, family: str, title: str, description: str, feature: str) -> None:
+    """Register a facet with one feature per account (``feature`` over ``_mx_acc``)."""
+    cls = type(
+        name.title().replace("_", ""),
+        (SqlFacet,),
+        {
+            "name": name,
+            "family": family,
+            "title": title,
+            "description": description,
+            "unit_name": "accounts",
+            "sql": f"""SELECT acct, feature AS unit, feature FROM (
+                SELECT acct, {feature} AS feature FROM _mx_acc) WHERE feature IS NOT NULL""",
+        },
+    )
+    register(cls())
+
+
+def _post_set_facet(name: str, family: str, title: str, description: str, values: str) -> None:
+    """Register a set facet whose features are the distinct ``values`` (a list expression
+    over ``_mx_posts``) of an account's posts."""
+    cls = type(
+        name.title().replace("_", ""),
+        (SqlFacet,),
+        {
+            "name": name,
+            "family": family,
+            "title": title,
+            "description": description,
+            "unit_name": name + "s",
+            "sql": f"""SELECT DISTINCT acct, feature AS unit, feature FROM (
+                SELECT acct, unnest({values}) AS feature FROM _mx_posts)
+                WHERE feature IS NOT NULL AND feature <> ''""",
+        },
+    )
+    register(cls())
+
+
+class TextFamilies(Facet):
+    """Texts of the network's families, paraphrases included (MinHash over shingles)."""
+
+    name = "text"
+    family = "text"
+    title = "Text families"
+    description = (
+        "The network's own texts grouped into families (character-shingle MinHash, Jaccard "
+        f">= {FAMILY_JACCARD}); a new post belongs to a family when its estimated Jaccard "
+        f"with one of the family's texts is >= {MATCH_JACCARD} (a paraphrase). Reposts are "
+        "someone else's words and are left out."
+    )
+    unit_name = "posts"
+
+    def prepare(self, ctx: FacetContext) -> None:
+        engine = ctx.engine
+        offset = 0
+        if ctx.mode == "fingerprint":
+            offset = int(
+                engine.fetchall(
+                    f"SELECT coalesce(max(entity), 0) FROM {ctx.library}.network_texts"
+                )[0][0]
+            )
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_texts AS
+            SELECT row_number() OVER (ORDER BY text_norm) + {offset} AS entity, text_norm
+            FROM (SELECT DISTINCT text_words AS text_norm FROM _mx_posts
+                  WHERE NOT is_repost AND length(text_words) >= {MIN_CHARS}) AS t"""
+        )
+        tokens = char_shingles_sql("_mx_texts", SHINGLE, MAX_CHARS)
+        minhash_signatures(engine, tokens, "_mx_tsig", n_bins=N_BINS)
+        if ctx.mode == "fingerprint":
+            minhash_similar_pairs(
+                engine,
+                tokens,
+                "_mx_tsim",
+                threshold=FAMILY_JACCARD,
+                n_bins=N_BINS,
+                rows_per_band=ROWS_PER_BAND,
+                star=True,
+            )
+            families(engine, "_mx_texts", "_mx_tsim", "_mx_tfam")
+            return
+        self._library_signatures(ctx)
+        bands = "(" + lsh_bands_sql("_mx_tsig", n_bins=N_BINS, rows_per_band=ROWS_PER_BAND) + ")"
+        lib_bands = (
+            "(" + lsh_bands_sql("_mx_lsig", n_bins=N_BINS, rows_per_band=ROWS_PER_BAND) + ")"
+        )
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_tfam AS
+            SELECT DISTINCT c.entity, l.family
+            FROM (SELECT DISTINCT x.entity AS ce, y.entity AS le
+                  FROM {bands} AS x JOIN {lib_bands} AS y USING (band, bucket)) AS cand
+            JOIN _mx_tsig AS c ON c.entity = cand.ce
+            JOIN _mx_lsig AS l ON l.entity = cand.le
+            WHERE {jaccard_sql("c", "l", N_BINS)} >= {MATCH_JACCARD}"""
+        )
+
+    def _library_signatures(self, ctx: FacetContext) -> None:
+        """The library's text signatures, recomputed from its texts when they were written
+        by an engine whose hash differs from this one's."""
+        engine = ctx.engine
+        lib = ctx.library
+        stored = engine.fetchall(
+            f"SELECT value FROM {lib}.library_meta WHERE key = 'minhash_probe'"
+        )
+        here = str(engine.fetchall("SELECT hash(?)", [HASH_PROBE])[0][0])
+        if stored and stored[0][0] == here:
+            engine.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _mx_lsig AS
+                SELECT entity, family, n, {SIG_COLUMNS} FROM {lib}.network_texts"""
+            )
+            return
+        log.warning("library signatures were made by another engine: recomputing them")
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_ltexts AS
+            SELECT entity, family, text AS text_norm FROM {lib}.network_texts"""
+        )
+        minhash_signatures(
+            engine, char_shingles_sql("_mx_ltexts", SHINGLE, MAX_CHARS), "_mx_lsig0", n_bins=N_BINS
+        )
+        engine.execute(
+            """CREATE OR REPLACE TEMP TABLE _mx_lsig AS
+            SELECT s.*, t.family FROM _mx_lsig0 AS s JOIN _mx_ltexts AS t USING (entity)"""
+        )
+
+    def features_sql(self, ctx: FacetContext) -> str:
+        return """SELECT DISTINCT p.acct, p.post_id AS unit, 'family ' || f.family AS feature
+            FROM _mx_posts AS p
+            JOIN _mx_texts AS x ON x.text_norm = p.text_words
+            JOIN _mx_tfam AS f ON f.entity = x.entity
+            WHERE NOT p.is_repost"""
+
+    def store(self, ctx: FacetContext) -> None:
+        engine = ctx.engine
+        engine.execute(
+            f"""INSERT INTO {ctx.library}.network_texts
+            SELECT ? AS network, x.entity, f.family, x.text_norm AS text, s.n,
+                   {", ".join(f"s.m{b}" for b in range(N_BINS))}
+            FROM _mx_texts AS x JOIN _mx_tfam AS f USING (entity)
+            JOIN _mx_tsig AS s USING (entity)""",
+            [ctx.network],
+        )
+
+    def cleanup(self, ctx: FacetContext) -> None:
+        for table in ("_mx_texts", "_mx_tsig", "_mx_tsim", "_mx_tfam", "_mx_lsig", "_mx_lsig0"):
+            ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
+        ctx.engine.execute("DROP TABLE IF EXISTS _mx_ltexts")
+
+
+register(TextFamilies())
+
+_post_set_facet(
+    "url",
+    "links",
+    "Links",
+    "The exact (normalised) URLs the network posted.",
+    "urls",
+)
+_post_set_facet(
+    "domain",
+    "links",
+    "Domains",
+    "The domains the network linked (a new operation keeps its sites and changes its URLs).",
+    "domains",
+)
+_post_set_facet(
+    "hashtag",
+    "tags",
+    "Hashtags",
+    "The hashtags the network used, case-folded.",
+    "list_transform(hashtags, lambda h: lower(h))",
+)
+_post_set_facet(
+    "media",
+    "media",
+    "Media",
+    "The hashes of the images and videos the network posted.",
+    "list_transform(media, lambda m: m.hash)",
+)
+_post_set_facet(
+    "target",
+    "targets",
+    "Targets",
+    "The accounts the network mentioned, replied to or reposted (the dissidents it attacks, "
+    "the personas it amplifies).",
+    """list_concat(list_transform(mentions, lambda m: 'mention ' || lower(ltrim(m, '@'))),
+                   [CASE WHEN reply_to_account IS NOT NULL THEN 'reply ' || reply_to_account END,
+                    CASE WHEN repost_of_account IS NOT NULL
+                         THEN 'repost ' || repost_of_account END])""",
+)
+_account_facet(
+    "handle_formula",
+    "persona",
+    "Handle formula",
+    "The shape of the handle: capitals as A, letter runs as a, each digit as 9 "
+    "(ZoeRich28859010 is AaAa99999999): an operator's account factory keeps its formula "
+    "when the names change.",
+    r"""regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+            handle, '[A-Z]', 'A', 'g'), '[a-z]+', 'a', 'g'), '[0-9]', '9', 'g'),
+            '[^Aa9]', '_', 'g')""",
+)
+_account_facet(
+    "first_name",
+    "persona",
+    "Display-name first names",
+    "The first and last words of the display names (the name lists an operator draws from).",
+    r"""CASE WHEN len(string_split(trim(lower(display_name)), ' ')) BETWEEN 2 AND 4
+             THEN 'first ' || string_split(trim(lower(display_name)), ' ')[1] END""",
+)
+_account_facet(
+    "surname",
+    "persona",
+    "Display-name surnames",
+    "The last word of two- to four-word display names.",
+    r"""CASE WHEN len(string_split(trim(lower(display_name)), ' ')) BETWEEN 2 AND 4
+             THEN 'last ' || string_split(trim(lower(display_name)), ' ')[-1] END""",
+)
+_account_facet(
+    "creation_week",
+    "creation",
+    "Creation batch",
+    "The ISO week the account was created (accounts bought or registered in one batch).",
+    "strftime(created_at, '%G-W%V')",
+)
+_account_facet(
+    "platform",
+    "context",
+    "Platform",
+    "The platform of the account.",
+    "platform",
+)
+_post_set_facet(
+    "client",
+    "context",
+    "Client apps",
+    "The apps the network posted from.",
+    "[client]",
+)
+_post_set_facet(
+    "language",
+    "context",
+    "Languages",
+    "The languages of the network's posts.",
+    "[language]",
+)
+
+
+class PostingHour(SqlFacet):
+    """When the network posts: the hour of day in UTC, for and against."""
+
+    name = "schedule"
+    family = "schedule"
+    title = "Posting schedule"
+    description = (
+        "The hour of day (UTC) of each post against the network's own distribution: an office "
+        "in Beijing posts 01-10 UTC with a lunch break, whatever names its accounts wear. "
+        "Every post counts, for or against."
+    )
+    levels = 24
+    unit_name = "posts"
+    sql = """SELECT acct, post_id AS unit,
+                    printf('hour %02d', (CAST(floor(epoch(t) / 3600) AS BIGINT) % 24 + 24) % 24)
+                        AS feature
+             FROM _mx_posts WHERE t IS NOT NULL"""
+
+
+register(PostingHour())

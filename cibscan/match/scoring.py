@@ -1,0 +1,340 @@
+"""``match``: score every account of a case against every network of a library.
+
+Per account and network, facet by facet (docs/matching.md):
+
+1. **Set facets.** Each feature the account shares with the network weighs
+   ``llr = log10(P(feature | network) / P(feature | case))`` with
+   ``P(f | network) = (n + 0.5) / (members + 1)`` (n members had it) and
+   ``P(f | case) = (c + 1) / (accounts + 2)`` (c accounts of the new case have it). A domain
+   half the new case links weighs nothing; one only the network used weighs a lot. Only
+   positive weights count (a network changes its domains; a missing one is no evidence).
+   A unit (a post for texts, a feature for sets) counts once, with its best feature; a
+   facet's score is the sum over units, capped at ``family_cap``.
+2. **Distribution facets** (the posting hour), for accounts with some set evidence: every
+   post counts, for or against, by the ratio of the network's distribution to the case's
+   (add-one smoothing over the facet's levels); the sum is clipped to ``±family_cap``.
+3. **Families.** Facets that are not independent (URL and domain; handle formula and name
+   lists) form a family, which counts with its strongest facet. The score ``S`` is the sum
+   of the family scores.
+4. **Match.** An account matches when ``S >= threshold`` (default 4: odds of 10,000 to 1
+   before any prior) *and* at least ``min_families`` (2) families of content or persona
+   (text, links, tags, media, targets, persona, creation) reach ``min_family`` (1) each: an
+   organic account sharing one domain or one slogan with the network has one family, never
+   two, however rare the domain. Schedule and context (client, language, platform) add to
+   ``S`` but cannot make a match. ``similarity = S / (S + threshold)`` (0.5 at the
+   threshold).
+5. **Identity.** A member account of the network reappearing (same platform and account
+   id, or the same handle) matches with similarity 1.
+
+Everything is SQL in the engine; Python loops over facets, not accounts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cibscan.engine import Engine
+from cibscan.export.tables import matches_sql
+from cibscan.match.base import BEHAVIOUR_FAMILIES, Facet, FacetContext, facets
+from cibscan.match.library import attached, build_scratch, drop_scratch
+
+log = logging.getLogger(__name__)
+
+MATCHES_DDL = """CREATE TABLE matches (
+    platform VARCHAR, account_id VARCHAR, handle VARCHAR, network VARCHAR,
+    similarity DOUBLE, matched BOOLEAN, score DOUBLE, families INTEGER, identity BOOLEAN,
+    facets VARCHAR)"""
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """Thresholds of the match rule (see the module docstring and docs/matching.md)."""
+
+    threshold: float = 4.0
+    min_families: int = 2
+    min_family: float = 1.0
+    family_cap: float = 3.0
+    #: rows below this score (and not members) are not written: the near misses worth a look
+    report_floor: float = 1.0
+    #: only these networks of the library (None: all)
+    networks: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("threshold", "min_family", "family_cap"):
+            value = getattr(self, name)
+            if not value > 0:  # also rejects NaN
+                raise ValueError(f"{name} must be a positive number, got {value}")
+        if self.min_families < 1:
+            raise ValueError(f"min_families must be at least 1, got {self.min_families}")
+
+
+@dataclass
+class MatchReport:
+    """The outcome of a match (the rows themselves are the case's ``matches`` table)."""
+
+    accounts: int = 0
+    networks: int = 0
+    rows: int = 0
+    matched: int = 0
+    by_identity: int = 0
+    matched_by_network: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def match(engine: Engine, library: str | Path, options: MatchOptions | None = None) -> MatchReport:
+    """Score the case open in ``engine`` against ``library`` into its ``matches`` table."""
+    options = options or MatchOptions()
+    clock = time.perf_counter()
+    chosen = list(facets().values())
+    report = MatchReport()
+    with attached(engine, library) as lib:
+        names = _networks(engine, lib, options)
+        report.networks = len(names)
+        build_scratch(engine)
+        report.accounts = int(engine.fetchall("SELECT count(*) FROM _mx_acc")[0][0])
+        ctx = FacetContext(engine, "match", lib)
+        try:
+            _facet_table(engine, chosen)
+            _features(engine, ctx, chosen, names)
+            _set_scores(engine, lib, report.accounts, options)
+            _identity(engine, lib, names)
+            _distribution_scores(engine, lib, chosen, options)
+            _write(engine, options)
+        finally:
+            for facet in chosen:
+                facet.cleanup(ctx)
+            for table in _SCRATCH:
+                engine.execute(f"DROP TABLE IF EXISTS {table}")
+            drop_scratch(engine)
+    _summarise(engine, report)
+    report.seconds = time.perf_counter() - clock
+    log.info(
+        "match: %d accounts against %d networks: %d matched (%d by identity) in %.1fs",
+        report.accounts,
+        report.networks,
+        report.matched,
+        report.by_identity,
+        report.seconds,
+    )
+    return report
+
+
+_SCRATCH = (
+    "_mx_facets",
+    "_mx_nets",
+    "_mx_feat",
+    "_mx_dist",
+    "_mx_fs",
+    "_mx_id",
+    "_mx_cand",
+)
+
+
+def _networks(engine: Engine, lib: str, options: MatchOptions) -> list[str]:
+    known = [r[0] for r in engine.fetchall(f"SELECT network FROM {lib}.networks ORDER BY 1")]
+    if options.networks is None:
+        chosen = known
+    else:
+        unknown = sorted(set(options.networks) - set(known))
+        if unknown:
+            raise ValueError(
+                f"no network(s) {', '.join(unknown)} in the library "
+                f"(known: {', '.join(known) or 'none'})"
+            )
+        chosen = [n for n in known if n in options.networks]
+    engine.execute("CREATE OR REPLACE TEMP TABLE _mx_nets (network VARCHAR)")
+    if chosen:
+        engine.execute(
+            "INSERT INTO _mx_nets VALUES " + ", ".join("(?)" for _ in chosen), list(chosen)
+        )
+    return chosen
+
+
+def _facet_table(engine: Engine, chosen: list[Facet]) -> None:
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE _mx_facets "
+        "(facet VARCHAR, family VARCHAR, levels INTEGER, unit_name VARCHAR)"
+    )
+    engine.execute(
+        "INSERT INTO _mx_facets VALUES " + ", ".join("(?, ?, ?, ?)" for _ in chosen),
+        [v for f in chosen for v in (f.name, f.family, f.levels, f.unit_name)],
+    )
+
+
+def _features(engine: Engine, ctx: FacetContext, chosen: list[Facet], names: list[str]) -> None:
+    """``_mx_feat``: set features the library knows; ``_mx_dist``: distribution units."""
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE _mx_feat "
+        "(facet VARCHAR, acct BIGINT, unit VARCHAR, feature VARCHAR)"
+    )
+    engine.execute("CREATE OR REPLACE TEMP TABLE _mx_dist AS SELECT * FROM _mx_feat LIMIT 0")
+    for facet in chosen:
+        facet.prepare(ctx)
+        rows = facet.features_sql(ctx)
+        if facet.levels:
+            engine.execute(
+                f"""INSERT INTO _mx_dist SELECT ?, acct, CAST(unit AS VARCHAR), feature
+                FROM ({rows}) AS f""",
+                [facet.name],
+            )
+            continue
+        # only the features some chosen network has: the rest cannot be evidence
+        engine.execute(
+            f"""INSERT INTO _mx_feat SELECT ?, f.acct, CAST(f.unit AS VARCHAR), f.feature
+            FROM ({rows}) AS f
+            WHERE f.feature IN (SELECT feature FROM {ctx.library}.network_features
+                                WHERE facet = ? AND network IN (SELECT network FROM _mx_nets))""",
+            [facet.name, facet.name],
+        )
+
+
+def _set_scores(engine: Engine, lib: str, accounts: int, options: MatchOptions) -> None:
+    """``_mx_fs(acct, network, facet, score, n_units, examples)`` for the set facets."""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _mx_fs AS
+        WITH bg AS (
+            SELECT facet, feature, count(DISTINCT acct) AS c FROM _mx_feat GROUP BY ALL),
+        ev AS (
+            SELECT f.acct, nf.network, f.facet, f.unit, nf.example,
+                   log10(((nf.n + 0.5) / (nt.total + 1.0))
+                         / ((b.c + 1.0) / ({accounts} + 2.0))) AS llr
+            FROM _mx_feat AS f
+            JOIN {lib}.network_features AS nf ON nf.facet = f.facet AND nf.feature = f.feature
+            JOIN _mx_nets AS k ON k.network = nf.network
+            JOIN {lib}.network_facets AS nt ON nt.network = nf.network AND nt.facet = nf.facet
+            JOIN bg AS b ON b.facet = f.facet AND b.feature = f.feature),
+        units AS (
+            SELECT acct, network, facet, unit, max(llr) AS llr, arg_max(example, llr) AS example
+            FROM ev WHERE llr > 0 GROUP BY ALL)
+        SELECT acct, network, facet, least(sum(llr), {options.family_cap}) AS score,
+               count(*) AS n_units,
+               list(DISTINCT left(example, 80))[1:3] AS examples
+        FROM units GROUP BY ALL"""
+    )
+
+
+def _identity(engine: Engine, lib: str, names: list[str]) -> None:
+    """``_mx_id(acct, network)``: member accounts of a network seen again (same id, or
+    the same handle on the same platform), and the candidates for distribution facets."""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _mx_id AS
+        SELECT DISTINCT acct, network FROM (
+            SELECT a.acct, m.network FROM _mx_acc AS a
+            JOIN {lib}.network_members AS m USING (platform, account_id)
+            UNION ALL
+            SELECT a.acct, m.network FROM _mx_acc AS a
+            JOIN {lib}.network_members AS m
+              ON m.platform = a.platform AND lower(m.handle) = lower(a.handle)
+            WHERE a.handle IS NOT NULL AND a.handle <> '') AS i
+        WHERE network IN (SELECT network FROM _mx_nets)"""
+    )
+    engine.execute(
+        """CREATE OR REPLACE TEMP TABLE _mx_cand AS
+        SELECT DISTINCT acct, network FROM (
+            SELECT acct, network FROM _mx_fs UNION ALL SELECT acct, network FROM _mx_id)"""
+    )
+
+
+def _distribution_scores(
+    engine: Engine, lib: str, chosen: list[Facet], options: MatchOptions
+) -> None:
+    """Add the distribution facets' scores of the candidates to ``_mx_fs``."""
+    cap = options.family_cap
+    for facet in chosen:
+        if not facet.levels:
+            continue
+        k = float(facet.levels)
+        engine.execute(
+            f"""INSERT INTO _mx_fs
+            WITH units AS (SELECT acct, feature FROM _mx_dist WHERE facet = ?),
+            bg AS (SELECT feature, count(*) AS c FROM units GROUP BY feature),
+            total AS (SELECT count(*) AS u FROM units),
+            scored AS (
+                SELECT c.acct, c.network, u.feature,
+                       log10(((coalesce(nf.n, 0) + 1.0) / (nt.total + {k}))
+                             / ((b.c + 1.0) / (t.u + {k}))) AS llr
+                FROM _mx_cand AS c JOIN units AS u USING (acct)
+                JOIN {lib}.network_facets AS nt ON nt.network = c.network AND nt.facet = ?
+                LEFT JOIN {lib}.network_features AS nf
+                  ON nf.network = c.network AND nf.facet = ? AND nf.feature = u.feature
+                JOIN bg AS b ON b.feature = u.feature, total AS t)
+            SELECT acct, network, ?, greatest(least(sum(llr), {cap}), -{cap}), count(*),
+                   list(DISTINCT feature ORDER BY feature)[1:3]
+            FROM scored GROUP BY acct, network""",
+            [facet.name, facet.name, facet.name, facet.name],
+        )
+
+
+def _write(engine: Engine, options: MatchOptions) -> None:
+    behaviour = ", ".join(f"'{f}'" for f in BEHAVIOUR_FAMILIES)
+    t = options.threshold
+    engine.execute("DROP TABLE IF EXISTS matches")
+    engine.execute(MATCHES_DDL)
+    engine.execute(
+        f"""INSERT INTO matches
+        WITH fam AS (
+            SELECT s.acct, s.network, x.family,
+                   CASE WHEN max(s.score) > 0 THEN max(s.score) ELSE min(s.score) END AS score
+            FROM _mx_fs AS s JOIN _mx_facets AS x USING (facet) GROUP BY ALL),
+        total AS (
+            SELECT acct, network, sum(score) AS s,
+                   count(*) FILTER (WHERE family NOT IN ({behaviour})
+                                    AND score >= {options.min_family}) AS families
+            FROM fam GROUP BY ALL),
+        said AS (
+            SELECT s.acct, s.network,
+                   string_agg(printf('%s %.1f (%d %s: %s)', s.facet, s.score, s.n_units,
+                                     x.unit_name, array_to_string(s.examples, ' | ')),
+                              '; ' ORDER BY s.score DESC, s.facet) AS facets
+            FROM _mx_fs AS s JOIN _mx_facets AS x USING (facet)
+            WHERE s.score <> 0 GROUP BY ALL)
+        SELECT a.platform, a.account_id, a.handle, c.network,
+               CASE WHEN i.acct IS NOT NULL THEN 1.0
+                    ELSE greatest(coalesce(t.s, 0), 0) / (greatest(coalesce(t.s, 0), 0) + {t})
+               END AS similarity,
+               i.acct IS NOT NULL
+               OR (coalesce(t.s, 0) >= {t} AND coalesce(t.families, 0) >= {options.min_families})
+                   AS matched,
+               coalesce(t.s, 0) AS score, coalesce(t.families, 0) AS families,
+               i.acct IS NOT NULL AS identity,
+               concat_ws('; ', CASE WHEN i.acct IS NOT NULL THEN 'member of the network' END,
+                         d.facets) AS facets
+        FROM _mx_cand AS c JOIN _mx_acc AS a USING (acct)
+        LEFT JOIN total AS t USING (acct, network)
+        LEFT JOIN said AS d USING (acct, network)
+        LEFT JOIN _mx_id AS i USING (acct, network)
+        WHERE i.acct IS NOT NULL OR coalesce(t.s, 0) >= {options.report_floor}
+        ORDER BY matched DESC, similarity DESC, a.platform, a.account_id, c.network"""
+    )
+
+
+def _summarise(engine: Engine, report: MatchReport) -> None:
+    report.rows = int(engine.fetchall("SELECT count(*) FROM matches")[0][0])
+    report.matched = int(
+        engine.fetchall("SELECT count(DISTINCT (platform, account_id)) FROM matches WHERE matched")[
+            0
+        ][0]
+    )
+    report.by_identity = int(
+        engine.fetchall(
+            "SELECT count(DISTINCT (platform, account_id)) FROM matches WHERE identity"
+        )[0][0]
+    )
+    report.matched_by_network = {
+        str(n): int(c)
+        for n, c in engine.fetchall(
+            "SELECT network, count(*) FROM matches WHERE matched GROUP BY 1 ORDER BY 1"
+        )
+    }
+
+
+def write_matches_csv(engine: Engine, path: str | Path) -> int:
+    """``matches.csv``: the case's matches (text cells guarded against formula injection)."""
+    return engine.copy_to(matches_sql(engine, csv=True), str(path), "csv")
