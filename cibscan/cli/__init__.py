@@ -308,5 +308,8 @@ def formats_command(as_json: bool) -> None:
 
 
 # Commands on the findings (detect, run, export, signals) live in their own module.
+from cibscan.cli import evaluation as _evaluation  # noqa: E402, F401
 from cibscan.cli import findings as _findings  # noqa: E402, F401
+from cibscan.cli import hunt as _hunt  # noqa: E402, F401
+from cibscan.cli import networks as _networks  # noqa: E402, F401
 from cibscan.cli import simulate as _simulate  # noqa: E402, F401

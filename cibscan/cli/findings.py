@@ -24,7 +24,6 @@ from cibscan.cli import (
 )
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
-from cibscan.evaluate import Evaluation, evaluate
 from cibscan.export import TABLES, export, get_exporter
 from cibscan.ingest.pipeline import IngestOptions
 from cibscan.report.html import write_report
@@ -114,6 +113,12 @@ def detect_options(fn: F) -> F:
         ),
         click.option("--seed", type=int, default=0, show_default=True, help="Random seed."),
         click.option(
+            "--library",
+            type=click.Path(),
+            help="A library of known networks: match the case against it first, so that the "
+            "known_network tell counts the matches (docs/matching.md).",
+        ),
+        click.option(
             "--memory-limit",
             default="6GB",
             show_default=True,
@@ -149,6 +154,7 @@ def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
         corroborated=kwargs.pop("corroborated"),
         tell_alone=kwargs.pop("tell_alone"),
         seed=kwargs.pop("seed"),
+        library=kwargs.pop("library"),
         memory_limit=kwargs.pop("memory_limit"),
     )
 
@@ -355,49 +361,6 @@ def report_command(
     )
 
 
-@main.command("evaluate")
-@click.option(
-    "--truth",
-    "truth_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Ground truth: platform, account_id, label, network, role (e.g. a simulation's).",
-)
-@click.option("--case", "case_path", type=click.Path(), help="A case with a detect run.")
-@click.option(
-    "--accounts",
-    "accounts_path",
-    type=click.Path(exists=True, dir_okay=False),
-    help="An accounts.csv written by cibscan (instead of --case).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
-def evaluate_command(
-    truth_path: str, case_path: str | None, accounts_path: str | None, as_json: bool
-) -> None:
-    """Measure a detect run against ground truth: precision, recall, F1, PR-AUC, ROC-AUC,
-    precision at k, AMI of clusters against true networks, recall per role and network.
-
-    \b
-    Example:
-      cibscan evaluate --truth sim/truth.csv --case sim/case.duckdb
-      cibscan evaluate --truth sim/truth.csv --accounts results/accounts.csv --json
-    """
-    if (case_path is None) == (accounts_path is None):
-        raise click.UsageError("give either --case or --accounts")
-    try:
-        if case_path is not None:
-            with open_case(case_path, create=False, read_only=True) as case:
-                result = evaluate(truth_path, engine=case.engine)
-        else:
-            result = evaluate(truth_path, accounts_csv=accounts_path)
-    except (CaseError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
-        return
-    print_evaluation(result)
-
-
 def _print_parametrised(items: Iterable[Signal | Tell], title: str, as_json: bool) -> None:
     """List signals or tells with their parameters, as a table or as JSON."""
     listed: list[dict[str, Any]] = [
@@ -497,30 +460,3 @@ def _span(first: Any, last: Any) -> str:
 def _members(sample: list[Any], size: int) -> str:
     shown = ", ".join(str(m) for m in sample[:3])
     return shown + (f" +{size - 3}" if size > 3 else "")
-
-
-def print_evaluation(result: Evaluation) -> None:
-    """The evaluation as a table on the terminal."""
-    table = Table(title="evaluation against the truth", show_header=True)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    rows: list[tuple[str, str]] = [
-        (
-            "accounts (campaign / flagged)",
-            f"{result.accounts:,} ({result.campaign_accounts:,} / {result.flagged:,})",
-        ),
-        ("precision", f"{result.precision:.3f}"),
-        ("recall", f"{result.recall:.3f}"),
-        ("F1", f"{result.f1:.3f}"),
-        ("PR-AUC", f"{result.pr_auc:.3f}"),
-        ("ROC-AUC", f"{result.roc_auc:.3f}"),
-        (
-            "AMI clusters vs networks",
-            "n/a (one true network)" if result.ami is None else f"{result.ami:.3f}",
-        ),
-    ]
-    rows += [(f"precision at {k}", f"{v:.3f}") for k, v in result.precision_at_k.items()]
-    rows += [(f"recall, role {r}", f"{v:.3f}") for r, v in result.recall_by_role.items()]
-    for name, value in rows:
-        table.add_row(name, value)
-    out.print(table)

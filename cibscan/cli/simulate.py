@@ -3,10 +3,13 @@ evaluate: the README's main job)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cibscan.cli import main, out
-from cibscan.cli.findings import print_detect_summary, print_evaluation
+from cibscan.cli.evaluation import print_evaluation
+from cibscan.cli.findings import print_detect_summary
 from cibscan.simulate import SCENARIOS, simulate
 from cibscan.store import CaseError
 from cibscan.workflow import run_demo
@@ -32,27 +35,46 @@ from cibscan.workflow import run_demo
     "--accounts", type=click.IntRange(min=500), help="Accounts in all, at least 500 (default 4000)."
 )
 @click.option("--days", type=click.IntRange(min=3), help="Days in the period (default 14).")
+@click.option(
+    "--regrowth",
+    is_flag=True,
+    help="Write two periods, OUT/period1 and OUT/period2: the network returns after a "
+    "takedown with new accounts (docs/simulator.md, Regrowth).",
+)
 def simulate_command(
-    scenario: str, out_dir: str, seed: int, accounts: int | None, days: int | None
+    scenario: str,
+    out_dir: str,
+    seed: int,
+    accounts: int | None,
+    days: int | None,
+    regrowth: bool,
 ) -> None:
     """Generate a realistic case with ground truth in real platform formats.
 
     The files are read by the ordinary ingest adapters; truth.csv gives every account's
     platform, account_id, label (campaign/organic), network and role (docs/simulator.md).
 
+    With --regrowth, OUT/period1 is that case and OUT/period2 the same world months after a
+    takedown, the network back with new accounts and old habits; each has its own truth.csv
+    with regrew_from and reappeared columns (--accounts and --days shape period 1).
+
+    \b
     Example: cibscan simulate --scenario spamouflage --out sim --seed 7 --accounts 2000
+    Example: cibscan simulate --scenario spamouflage --regrowth --out whack
     """
-    overrides = {k: v for k, v in {"accounts": accounts, "days": days}.items() if v is not None}
+    given: dict[str, Any] = {"accounts": accounts, "days": days}
+    overrides = {k: v for k, v in given.items() if v is not None}
     try:
-        report = simulate(scenario, out_dir, seed, **overrides)
+        report = simulate(scenario, out_dir, seed, regrowth=regrowth, **overrides)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    for name, n in report.files.items():
-        out.print(f"wrote {report.out_dir / name}: {n:,} records")
-    labels = ", ".join(f"{k} {v:,}" for k, v in report.labels.items())
-    roles = ", ".join(f"{k} {v:,}" for k, v in report.roles.items())
-    out.print(f"accounts: {labels}")
-    out.print(f"roles: {roles}", highlight=False)
+    for part in report.periods.values() or [report]:
+        for name, n in part.files.items():
+            out.print(f"wrote {part.out_dir / name}: {n:,} records")
+        labels = ", ".join(f"{k} {v:,}" for k, v in part.labels.items())
+        roles = ", ".join(f"{k} {v:,}" for k, v in part.roles.items())
+        out.print(f"accounts: {labels}")
+        out.print(f"roles: {roles}", highlight=False)
 
 
 @main.command("demo")

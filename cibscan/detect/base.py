@@ -91,3 +91,6 @@ class DetectOptions:
     partner_p: float = 1e-3
     #: the engine's memory ceiling while detecting; past it, scratch tables spill to disk
     memory_limit: str | None = "6GB"
+    #: a library of known networks: the case is matched against it first and the
+    #: known_network tell reads the matches (docs/matching.md)
+    library: str | None = None

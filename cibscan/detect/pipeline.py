@@ -133,6 +133,10 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     engine.configure(memory_limit=options.memory_limit, preserve_order=False)
     started = datetime.now(UTC)
     clock = time.perf_counter()
+    if options.library is not None:
+        from cibscan.match.scoring import match
+
+        match(engine, options.library)  # the known_network tell reads its matches
     engine.execute(RUNS_DDL)
     run_id = int(engine.fetchall("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs")[0][0])
     report = DetectReport(run_id=run_id, flag_threshold=flag_threshold(options.alpha))
@@ -222,6 +226,7 @@ def _record_run(
         "evidence_per_pair": options.evidence_per_pair,
         "corroborated": options.corroborated,
         "tell_alone": options.tell_alone,
+        "library": options.library,
     }
     engine.execute(
         "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

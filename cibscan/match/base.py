@@ -68,6 +68,9 @@ class Facet(ABC):
     levels: ClassVar[int | None] = None
     #: what one unit is called in evidence sentences ("posts", "domains")
     unit_name: ClassVar[str] = "features"
+    #: fewest members of a network that must share a feature for it to be a habit of the
+    #: network rather than of one member (one persona's first name is not the operator's)
+    min_members: ClassVar[int] = 1
 
     def prepare(self, ctx: FacetContext) -> None:  # noqa: B027 (optional hook)
         """Build scratch tables the features need (text families, say)."""

@@ -50,7 +50,9 @@ class SqlFacet(Facet):
         return self.sql
 
 
-def _account_facet(name: str, family: str, title: str, description: str, feature: str) -> None:
+def _account_facet(
+    name: str, family: str, title: str, description: str, feature: str, min_members: int = 1
+) -> None:
     """Register a facet with one feature per account (``feature`` over ``_mx_acc``)."""
     cls = type(
         name.title().replace("_", ""),
@@ -61,6 +63,7 @@ def _account_facet(name: str, family: str, title: str, description: str, feature
             "title": title,
             "description": description,
             "unit_name": "accounts",
+            "min_members": min_members,
             "sql": f"""SELECT acct, feature AS unit, feature FROM (
                 SELECT acct, {feature} AS feature FROM _mx_acc) WHERE feature IS NOT NULL""",
         },
@@ -257,6 +260,7 @@ _account_facet(
     "The first and last words of the display names (the name lists an operator draws from).",
     r"""CASE WHEN len(string_split(trim(lower(display_name)), ' ')) BETWEEN 2 AND 4
              THEN 'first ' || string_split(trim(lower(display_name)), ' ')[1] END""",
+    min_members=2,
 )
 _account_facet(
     "surname",
@@ -265,6 +269,7 @@ _account_facet(
     "The last word of two- to four-word display names.",
     r"""CASE WHEN len(string_split(trim(lower(display_name)), ' ')) BETWEEN 2 AND 4
              THEN 'last ' || string_split(trim(lower(display_name)), ' ')[-1] END""",
+    min_members=2,
 )
 _account_facet(
     "creation_week",

@@ -67,7 +67,7 @@ _DDL = (
 _NETWORK_TABLES = ("network_members", "network_facets", "network_features", "network_texts")
 
 
-class LibraryError(Exception):
+class LibraryError(ValueError):
     """A library cannot be opened or changed as asked."""
 
 
@@ -284,7 +284,7 @@ def add_network(
             for facet in chosen:
                 facet.cleanup(FacetContext(engine, "fingerprint", lib, name))
             drop_scratch(engine)
-        summary = _summaries(engine, lib, name)[0]
+        summary = network_summaries(engine, lib, name)[0]
     log.info("library: stored %s v%d (%d members)", name, version, summary.n_members)
     return summary
 
@@ -321,7 +321,7 @@ def _store(
         facet.store(FacetContext(engine, "fingerprint", lib, name))
 
 
-def _summaries(engine: Engine, lib: str, name: str | None = None) -> list[NetworkSummary]:
+def network_summaries(engine: Engine, lib: str, name: str | None = None) -> list[NetworkSummary]:
     where = "WHERE network = ?" if name is not None else ""
     rows = engine.fetchall(
         f"""SELECT network, version, n_members, platforms, source, description, created_at,
@@ -335,13 +335,13 @@ def _summaries(engine: Engine, lib: str, name: str | None = None) -> list[Networ
 def list_networks(engine: Engine, library: str | Path) -> list[NetworkSummary]:
     """The networks of a library, by name."""
     with attached(engine, library) as lib:
-        return _summaries(engine, lib)
+        return network_summaries(engine, lib)
 
 
 def show_network(engine: Engine, library: str | Path, name: str, top: int = 8) -> dict[str, Any]:
     """A network's summary, members and strongest features per facet (most members first)."""
     with attached(engine, library) as lib:
-        found = _summaries(engine, lib, name)
+        found = network_summaries(engine, lib, name)
         if not found:
             raise LibraryError(f"no network {name!r} in the library")
         facets_rows = engine.fetch_arrow(
@@ -364,7 +364,7 @@ def show_network(engine: Engine, library: str | Path, name: str, top: int = 8) -
 def remove_network(engine: Engine, library: str | Path, name: str) -> None:
     """Delete a network and everything stored about it."""
     with attached(engine, library, write=True) as lib:
-        if not _summaries(engine, lib, name):
+        if not network_summaries(engine, lib, name):
             raise LibraryError(f"no network {name!r} in the library")
         with engine.transaction():
             for table in ("networks", *_NETWORK_TABLES):

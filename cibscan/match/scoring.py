@@ -160,11 +160,11 @@ def _networks(engine: Engine, lib: str, options: MatchOptions) -> list[str]:
 def _facet_table(engine: Engine, chosen: list[Facet]) -> None:
     engine.execute(
         "CREATE OR REPLACE TEMP TABLE _mx_facets "
-        "(facet VARCHAR, family VARCHAR, levels INTEGER, unit_name VARCHAR)"
+        "(facet VARCHAR, family VARCHAR, levels INTEGER, unit_name VARCHAR, min_members INTEGER)"
     )
     engine.execute(
-        "INSERT INTO _mx_facets VALUES " + ", ".join("(?, ?, ?, ?)" for _ in chosen),
-        [v for f in chosen for v in (f.name, f.family, f.levels, f.unit_name)],
+        "INSERT INTO _mx_facets VALUES " + ", ".join("(?, ?, ?, ?, ?)" for _ in chosen),
+        [v for f in chosen for v in (f.name, f.family, f.levels, f.unit_name, f.min_members)],
     )
 
 
@@ -208,6 +208,7 @@ def _set_scores(engine: Engine, lib: str, accounts: int, options: MatchOptions) 
             FROM _mx_feat AS f
             JOIN {lib}.network_features AS nf ON nf.facet = f.facet AND nf.feature = f.feature
             JOIN _mx_nets AS k ON k.network = nf.network
+            JOIN _mx_facets AS x ON x.facet = f.facet AND nf.n >= x.min_members
             JOIN {lib}.network_facets AS nt ON nt.network = nf.network AND nt.facet = nf.facet
             JOIN bg AS b ON b.facet = f.facet AND b.feature = f.feature),
         units AS (

@@ -50,6 +50,19 @@ class PersonaFootprint:
 
 
 @dataclass
+class KnownNetworkView:
+    """Accounts of the case matched to one known network (``cibscan match``, docs/matching.md),
+    with the facets behind each match."""
+
+    network: str
+    matched: int
+    by_identity: int
+    #: matched accounts that detection flagged on its own coordination evidence too
+    flagged: int
+    accounts: list[Row] = field(default_factory=list)
+
+
+@dataclass
 class ReportData:
     """The whole report's content."""
 
@@ -68,6 +81,7 @@ class ReportData:
     account_tells: dict[tuple[str, str], list[Row]]
     n_flagged: int
     personas: PersonaFootprint | None = None
+    known_networks: list[KnownNetworkView] = field(default_factory=list)
 
 
 def _rows(engine: Engine, sql: str) -> list[Row]:
@@ -266,6 +280,34 @@ def persona_footprints(engine: Engine, clusters: list[ClusterView]) -> PersonaFo
     return found.get(-1, PersonaFootprint())
 
 
+def known_networks(engine: Engine, per_network: int = 50) -> list[KnownNetworkView]:
+    """Matched accounts per known network, best first, with their detect flag (if any)."""
+    if not engine.table_exists("matches"):
+        return []
+    rows = _rows(
+        engine,
+        f"""WITH m AS (
+               SELECT m.*, coalesce(s.flagged, false) AS flagged,
+                      row_number() OVER (w ORDER BY m.similarity DESC, m.platform, m.account_id)
+                          AS k,
+                      count(*) OVER w AS n_matched,
+                      count(*) FILTER (WHERE m.identity) OVER w AS n_identity,
+                      count(*) FILTER (WHERE s.flagged) OVER w AS n_flagged
+               FROM matches AS m LEFT JOIN account_scores AS s USING (platform, account_id)
+               WHERE m.matched
+               WINDOW w AS (PARTITION BY m.network))
+           SELECT * FROM m WHERE k <= {int(per_network)} ORDER BY n_matched DESC, network, k""",
+    )
+    views: dict[str, KnownNetworkView] = {}
+    for r in rows:
+        view = views.setdefault(
+            r["network"],
+            KnownNetworkView(r["network"], r["n_matched"], r["n_identity"], r["n_flagged"]),
+        )
+        view.accounts.append(r)
+    return list(views.values())
+
+
 def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -> ReportData:
     """Everything the report shows, for the latest detect run of the case."""
     run = _rows(engine, "SELECT * FROM detect_runs ORDER BY run_id DESC LIMIT 1")[0]
@@ -323,4 +365,5 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
         account_tells=dict(tells),
         n_flagged=n_flagged,
         personas=summary_personas,
+        known_networks=known_networks(engine),
     )

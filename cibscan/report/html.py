@@ -19,7 +19,13 @@ from typing import Any
 
 from cibscan import __version__
 from cibscan.export.base import require_findings
-from cibscan.report.data import ClusterView, PersonaFootprint, ReportData, gather
+from cibscan.report.data import (
+    ClusterView,
+    KnownNetworkView,
+    PersonaFootprint,
+    ReportData,
+    gather,
+)
 from cibscan.report.escape import text
 from cibscan.report.plots import MapNode, bar_chart, class_share_chart, heat_map, network_map
 from cibscan.store import Case
@@ -290,6 +296,48 @@ def _accounts(data: ReportData) -> str:
     return "".join(parts)
 
 
+def _known_network(view: KnownNetworkView, shown: set[tuple[str, str]]) -> str:
+    def who(m: dict[str, Any]) -> str:
+        name = _account(m)
+        if (m["platform"], m["account_id"]) in shown:
+            return f'<a href="#a-{text(m["platform"])}-{text(m["account_id"], None)}">{name}</a>'
+        return name
+
+    table = _table(
+        ["account", "similarity", "by", "flagged by detect", "facets that matched"],
+        (
+            [
+                who(m),
+                f"{m['similarity']:.2f}",
+                "identity (a known member)" if m["identity"] else f"{m['families']} families",
+                "yes" if m["flagged"] else "no",
+                text(m["facets"], 400),
+            ]
+            for m in view.accounts
+        ),
+        {1},
+    )
+    more = view.matched - len(view.accounts)
+    return (
+        f"<h3>{text(view.network, 120)}</h3><p>{view.matched:,} accounts matched "
+        f"({view.by_identity:,} known members by identity, {view.matched - view.by_identity:,} "
+        f"new by their fingerprint); {view.flagged:,} of them flagged by detection too.</p>"
+        + table
+        + (f"<p class='muted'>{more:,} more in matches.csv</p>" if more > 0 else "")
+    )
+
+
+def _known_networks(data: ReportData) -> str:
+    if not data.known_networks:
+        return ""
+    shown = {(a["platform"], a["account_id"]) for a in data.accounts}
+    return (
+        '<h2 id="networks">Known networks</h2><p>Accounts whose fingerprint matches a network '
+        "of the library (cibscan match; the threshold and facets are in docs/matching.md).</p>"
+        + "".join(_known_network(v, shown) for v in data.known_networks)
+    )
+
+
 def render(data: ReportData, title: str) -> str:
     """The report page for gathered data."""
     run = data.run
@@ -297,7 +345,9 @@ def render(data: ReportData, title: str) -> str:
     left_out = data.n_clusters - len(data.clusters)
     contents = (
         '<p><a href="#summary">Summary</a> · <a href="#clusters">Clusters</a> · '
-        '<a href="#accounts">Flagged accounts</a></p>'
+        '<a href="#accounts">Flagged accounts</a>'
+        + (' · <a href="#networks">Known networks</a>' if data.known_networks else "")
+        + "</p>"
     )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -310,6 +360,7 @@ def render(data: ReportData, title: str) -> str:
         f"(report written by cibscan {__version__})</p>{contents}{_summary(data)}"
         f'<h2 id="clusters">Clusters, by score</h2>{clusters}'
         + (f"<p class='muted'>{left_out:,} more clusters in clusters.csv</p>" if left_out else "")
+        + _known_networks(data)
         + _accounts(data)
         + "</body></html>"
     )

@@ -3,6 +3,8 @@
 ``simulate("spamouflage", out_dir, seed=1, accounts=4000)`` generates a case and writes
 its files plus ``truth.csv``; ``cibscan simulate`` is a thin wrapper over it. The contract a
 scenario follows is in :mod:`cibscan.simulate.base`; docs/simulator.md documents the scenario.
+With ``regrowth=True`` it writes two periods of one case, before and after a takedown
+(:mod:`cibscan.simulate.regrowth`), to measure matching against known networks.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cibscan.simulate import regrowth as _regrowth
 from cibscan.simulate.base import Scenario, Simulation
+from cibscan.simulate.params import RegrowthParams
 from cibscan.simulate.spamouflage import (
     HardSpamouflageParams,
     Spamouflage,
@@ -37,6 +41,9 @@ class SimulateReport:
     files: dict[str, int] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
     roles: dict[str, int] = field(default_factory=dict)
+    #: with ``regrowth``: one report per period (``period1``, ``period2``); ``files`` then
+    #: names each file under its period folder and ``labels``/``roles`` are period 2's
+    periods: dict[str, SimulateReport] = field(default_factory=dict)
 
 
 def generate(scenario: str, seed: int = 1, **overrides: Any) -> Simulation:
@@ -48,12 +55,42 @@ def generate(scenario: str, seed: int = 1, **overrides: Any) -> Simulation:
     return s.generate(params, seed)
 
 
-def simulate(scenario: str, out_dir: str | Path, seed: int = 1, **overrides: Any) -> SimulateReport:
-    """Generate ``scenario`` and write its files and truth.csv into ``out_dir``."""
+def simulate(
+    scenario: str,
+    out_dir: str | Path,
+    seed: int = 1,
+    regrowth: bool = False,
+    regrowth_params: RegrowthParams | None = None,
+    **overrides: Any,
+) -> SimulateReport:
+    """Generate ``scenario`` and write its files and truth.csv into ``out_dir``.
+
+    With ``regrowth`` write ``out_dir/period1`` (the scenario, ``overrides`` applied) and
+    ``out_dir/period2`` (the network regrown after a takedown, shaped by ``regrowth_params``),
+    each a whole case with its own truth.csv carrying ``regrew_from`` and ``reappeared``.
+    """
     sim = generate(scenario, seed, **overrides)
-    files = write(sim, out_dir)
+    if not regrowth:
+        return _report(Path(out_dir), write(sim, out_dir), sim)
+    world = _regrowth.build(sim, seed, regrowth_params or RegrowthParams())
+    written = _regrowth.write_periods(world, out_dir)
+    periods = {
+        name: _report(Path(out_dir) / name, written[name], s)
+        for name, s in (("period1", world.period1), ("period2", world.period2))
+    }
+    last = periods["period2"]
     return SimulateReport(
         out_dir=Path(out_dir),
+        files={f"{name}/{f}": n for name, r in periods.items() for f, n in r.files.items()},
+        labels=last.labels,
+        roles=last.roles,
+        periods=periods,
+    )
+
+
+def _report(out_dir: Path, files: dict[str, int], sim: Simulation) -> SimulateReport:
+    return SimulateReport(
+        out_dir=out_dir,
         files=files,
         labels=dict(sorted(Counter(a.label for a in sim.accounts).items())),
         roles=dict(sorted(Counter(a.role for a in sim.accounts).items())),
@@ -63,6 +100,7 @@ def simulate(scenario: str, out_dir: str | Path, seed: int = 1, **overrides: Any
 __all__ = [
     "SCENARIOS",
     "HardSpamouflageParams",
+    "RegrowthParams",
     "SimulateReport",
     "Simulation",
     "SpamouflageParams",

@@ -155,3 +155,67 @@ class HardSpamouflageParams(SpamouflageParams):
     """Share of new campaign accounts with the formulaic persona handle."""
     creation_span_days: int = 1500
     """Campaign accounts registered on random days over four years, not in batches."""
+
+
+@dataclass
+class RegrowthParams:
+    """The second period of ``simulate(..., regrowth=True)``: the network returns after a
+    takedown with new accounts and old habits, next to an unrelated network and organic people
+    who share some of its topics (docs/simulator.md, "Regrowth"). Period 1 is the scenario
+    itself; these fields shape period 2 only, except ``site_link_share``."""
+
+    gap_days: int = 120
+    """Days between the end of period 1 and the start of period 2 (about four months)."""
+    days: int = 0
+    """Length of period 2 (0: as long as period 1)."""
+    accounts: int = 0
+    """All accounts of period 2 (0: half of period 1's, at least 500)."""
+    campaign_accounts: int = 40
+    """New operator accounts after the takedown (none of period 1's ids or handles)."""
+    reappear_share: float = 0.05
+    """Share of period 1's campaign accounts on X that reappear with the same account."""
+    posts_mean: float = 4.0
+    """Mean posts per returning account over period 2 (two plus a Poisson; median about 4)."""
+    paraphrase: float = 0.5
+    """Strength of the rewording of the old narratives (see the ``paraphrase`` parameter)."""
+    formulaic_handles: float = 0.8
+    """Share of new accounts with the ``FirstLast12345678`` handle (other names than before)."""
+    hashtag_reuse: float = 0.6
+    """Share of political posts tagged with one of period 1's hashtags (the rest: new tags)."""
+    site_link_share: float = 0.3
+    """Share of political posts linking an operator site or a news article (both periods:
+    0 leaves period 1 byte-identical to the plain scenario's files)."""
+    old_domain_share: float = 0.6
+    """Share of period 2's operator-site links on period 1's domains (the rest: new domains)."""
+    repost_mean: float = 0.3
+    """Mean reposts of each returning political post by another returning account (weak)."""
+    youtube_share: float = 0.1
+    """Share of the new accounts that are YouTube channels commenting, not X accounts."""
+    distractor_accounts: int = 24
+    """Accounts of the unrelated network (truth network ``distractor``; 0: none)."""
+    distractor_bursts: float = 3.0
+    """Bursts per weekday of the distractor (each a new link posted by about half of it)."""
+    neighbor_share: float = 0.06
+    """Share of organic X people posting on the network's topics (role ``topic_neighbor``)."""
+
+    def __post_init__(self) -> None:
+        if self.gap_days < 1 or self.days < 0 or self.days == 1:
+            raise ValueError("need gap_days >= 1 and days 0 (as period 1) or at least 2")
+        if self.accounts and self.accounts < 300:
+            raise ValueError("period 2 needs 0 (derived) or at least 300 accounts")
+        if self.campaign_accounts < 2 or self.distractor_accounts < 0:
+            raise ValueError("need campaign_accounts >= 2 and distractor_accounts >= 0")
+        if self.posts_mean < 2 or self.distractor_bursts < 0 or self.repost_mean < 0:
+            raise ValueError("need posts_mean >= 2, distractor_bursts and repost_mean >= 0")
+        shares = (
+            self.reappear_share,
+            self.paraphrase,
+            self.formulaic_handles,
+            self.hashtag_reuse,
+            self.site_link_share,
+            self.old_domain_share,
+            self.youtube_share,
+            self.neighbor_share,
+        )
+        if not all(0 <= s <= 1 for s in shares):
+            raise ValueError("every share must be in [0, 1]")

@@ -15,4 +15,5 @@ DEFAULT_TELLS: tuple[str, ...] = (
     "cibscan.tells.cross_platform",
     "cibscan.tells.persona_names",
     "cibscan.tells.impersonation",
+    "cibscan.tells.known_network",
 )

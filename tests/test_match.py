@@ -1,0 +1,301 @@
+"""Known networks: labels, the library, matching and the known_network tell.
+
+The hand-built world (known answers):
+- *Period 1*: six operator accounts ``n1..n6`` with formula handles (first name, surname,
+  eight digits), posting one talking point about Xinjiang with small edits, linking their
+  site ``truth-xj.com``, tagging #xinjiang and replying to the dissident ``d1``, among 80
+  organic people (tests/scenes.py).
+- *Period 2*, after a takedown, among 80 other organic people:
+  ``r1..r4`` are new accounts of the same operator (same formula with other names, the
+  talking point paraphrased, new URLs on the same site, the same tag and target): matched;
+  ``o1`` links one article of truth-xj.com and nothing else of the network: one family,
+  not matched; ``o2`` pastes the talking point once: one family, not matched; ``n1`` comes
+  back under the same id: matched by identity.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cibscan.detect.base import DetectOptions
+from cibscan.detect.pipeline import detect
+from cibscan.evaluate.labels import evaluate_labels
+from cibscan.match.indicators import read_indicators
+from cibscan.match.library import (
+    LibraryError,
+    add_network,
+    list_networks,
+    network_members,
+    remove_network,
+    show_network,
+)
+from cibscan.match.scoring import MatchOptions, match, write_matches_csv
+from cibscan.match.stix import export_network, import_network
+from cibscan.report.html import write_report
+from cibscan.store import Case, open_case
+from cibscan.store.labels import label, list_labels
+from tests import scenes
+from tests.conftest import load, rows
+
+HOUR = 3600
+_TALKING_POINT = (
+    "Western media lie about Xinjiang cotton, the people there live happy lives, see the "
+    "truth for yourself"
+)
+_PARAPHRASES = (
+    "Western media keep lying about Xinjiang cotton, people there live happy lives, see the "
+    "truth yourself",
+    "The western media lie about Xinjiang cotton; the people there have happy lives, see the "
+    "truth for yourselves",
+    "Western media lies about Xinjiang cotton, the people there live very happy lives, go see "
+    "the truth for yourself",
+    "Western media lie about Xinjiang cotton! people there live happy lives. see the truth "
+    "for yourself now",
+)
+_OLD = [
+    ("n1", "ZoeRich28859010"),
+    ("n2", "HeidiCreel28814402"),
+    ("n3", "MayaStone28830071"),
+    ("n4", "LilaFord28867123"),
+    ("n5", "RubyLane28899034"),
+    ("n6", "IvyMoss28812345"),
+]
+_NEW = [("r1", "AnnaWest38812204"), ("r2", "JuneHale38890117"), ("r3", "NoraPike38851130"),
+        ("r4", "EvaCole38879912")]  # fmt: skip
+
+
+def _operator_post(pid: str, acct: str, handle: str, t: float, text: str, url: str) -> Any:
+    return scenes.post(
+        pid, acct, t, f"{text} #xinjiang", handle=handle, urls=[url], hashtags=["xinjiang"],
+        reply_to_account="d1",
+    )  # fmt: skip
+
+
+def period1() -> list[scenes.Post]:
+    posts = scenes.organic_background(seed=7)
+    for i, (acct, handle) in enumerate(_OLD):
+        for k in range(3):
+            text = _TALKING_POINT if k == 0 else _PARAPHRASES[(i + k) % 4]
+            url = f"https://truth-xj.com/a/{i}{k}"
+            posts.append(
+                _operator_post(f"p1-{acct}-{k}", acct, handle, 2 * HOUR * k + i, text, url)
+            )
+    return posts
+
+
+def period2() -> list[scenes.Post]:
+    posts = [
+        dict(p, post_id="b" + p["post_id"], account_id="b" + p["account_id"],
+             acct_handle="b" + p["acct_handle"])
+        for p in scenes.organic_background(seed=11)
+    ]  # fmt: skip
+    for i, (acct, handle) in enumerate(_NEW):
+        for k in range(2):  # each posts twice: too little to coordinate
+            url = f"https://truth-xj.com/new/{i}{k}"
+            text = _PARAPHRASES[(i + k) % 4]
+            posts.append(
+                _operator_post(
+                    f"p2-{acct}-{k}",
+                    acct,
+                    handle,
+                    5 * DAYS + 3 * HOUR * i + k * 9 * HOUR,
+                    text,
+                    url,
+                )
+            )
+    posts.append(
+        scenes.post(
+            "p2-o1",
+            "o1",
+            6 * DAYS,
+            "interesting read",
+            handle="o1",
+            urls=["https://truth-xj.com/a/00"],
+        )
+    )
+    posts.append(scenes.post("p2-o2", "o2", 6 * DAYS + 60, _TALKING_POINT, handle="o2"))
+    posts.append(scenes.post("p2-n1", "n1", 6 * DAYS + 90, "hello again", handle="ZoeRich28859010"))
+    return posts  # fmt: skip
+
+
+DAYS = scenes.DAY
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """A library holding the period-1 network, built from a case of period 1."""
+    lib = tmp_path / "known.duckdb"
+    with open_case(tmp_path / "p1.duckdb") as case:
+        load(case, scenes.write(tmp_path / "p1.jsonl", period1()), format="generic_jsonl")
+        members = network_members(case.engine, accounts=[f"twitter:{a}" for a, _ in _OLD])
+        add_network(case.engine, lib, "xj-op", members, description="test network")
+    return lib
+
+
+@pytest.fixture
+def case2(tmp_path: Path) -> Any:
+    with open_case(tmp_path / "p2.duckdb") as case:
+        load(case, scenes.write(tmp_path / "p2.jsonl", period2()), format="generic_jsonl")
+        yield case
+
+
+def _matched(case: Case) -> dict[str, dict[str, Any]]:
+    return {r["account_id"]: r for r in rows(case, "SELECT * FROM matches WHERE matched")}
+
+
+def test_the_returning_operator_is_matched_and_look_alikes_are_not(
+    library: Path, case2: Case
+) -> None:
+    report = match(case2.engine, library)
+    matched = _matched(case2)
+    assert set(matched) == {"r1", "r2", "r3", "r4", "n1"}, matched.keys()
+    assert report.matched == 5 and report.by_identity == 1
+    assert matched["n1"]["identity"] and matched["n1"]["similarity"] == 1.0
+    for acct in ("r1", "r2", "r3", "r4"):
+        r = matched[acct]
+        assert r["families"] >= 2 and 0.5 <= r["similarity"] < 1
+        # the evidence names what matched
+        assert "truth-xj.com" in r["facets"] and "handle_formula" in r["facets"]
+    # the look-alikes share one family each: listed as near misses at most, never matched
+    near = {r["account_id"]: r for r in rows(case2, "SELECT * FROM matches")}
+    for acct in ("o1", "o2"):
+        assert acct not in matched
+        assert near.get(acct, {"families": 0})["families"] <= 1
+
+
+def test_the_threshold_and_network_filter_are_options(library: Path, case2: Case) -> None:
+    match(case2.engine, library, MatchOptions(threshold=50.0))
+    assert set(_matched(case2)) == {"n1"}  # only identity survives an absurd threshold
+    with pytest.raises(ValueError, match="no network"):
+        match(case2.engine, library, MatchOptions(networks=("other",)))
+    with pytest.raises(ValueError, match="threshold"):
+        MatchOptions(threshold=float("nan"))
+
+
+def test_matches_csv_is_guarded_and_complete(library: Path, case2: Case, tmp_path: Path) -> None:
+    match(case2.engine, library)
+    out = tmp_path / "matches.csv"
+    n = write_matches_csv(case2.engine, out)
+    header = out.read_text().splitlines()[0].split(",")
+    assert header[:7] == ["platform", "account_id", "handle", "network", "similarity",
+                          "matched", "score"]  # fmt: skip
+    assert "facets" in header
+    assert n == rows(case2, "SELECT count(*) AS n FROM matches")[0]["n"]
+
+
+def test_library_list_show_replace_remove(library: Path, tmp_path: Path) -> None:
+    with open_case(None) as scratch:
+        e = scratch.engine
+        (net,) = list_networks(e, library)
+        assert (net.network, net.version, net.n_members, net.platforms) == (
+            "xj-op", 1, 6, ["twitter"])  # fmt: skip
+        shown = show_network(e, library, "xj-op")
+        facets = {f["facet"]: f for f in shown["facets"]}
+        assert facets["domain"]["top"][0] == {"feature": "truth-xj.com", "n": 6,
+                                              "example": "truth-xj.com"}  # fmt: skip
+        assert facets["handle_formula"]["top"][0]["feature"] == "AaAa99999999"
+        # the talking point and its edits are one family held by all six
+        assert facets["text"]["top"][0]["n"] == 6
+        assert len(shown["members"]) == 6
+        remove_network(e, library, "xj-op")
+        assert list_networks(e, library) == []
+        with pytest.raises(LibraryError, match="no network"):
+            remove_network(e, library, "xj-op")
+    not_a_library = tmp_path / "x.duckdb"
+    with open_case(not_a_library):
+        pass  # a case file, not a library
+    with open_case(None) as scratch, pytest.raises(LibraryError, match="not a cibscan library"):
+        list_networks(scratch.engine, not_a_library)
+
+
+def test_adding_a_name_twice_needs_replace_and_bumps_the_version(
+    library: Path, tmp_path: Path
+) -> None:
+    with open_case(tmp_path / "p1.duckdb", create=False) as case:
+        members = network_members(case.engine, accounts=["twitter:n1", "twitter:ZoeRich28859010"])
+        assert members == [("twitter", "n1")]  # an id and a handle of one account
+        with pytest.raises(LibraryError, match="--replace"):
+            add_network(case.engine, library, "xj-op", members)
+        summary = add_network(case.engine, library, "xj-op", members, replace=True)
+    assert (summary.version, summary.n_members) == (2, 1)
+
+
+def test_stix_round_trip_keeps_every_indicator(library: Path, case2: Case, tmp_path: Path) -> None:
+    bundle = tmp_path / "xj.stix.json"
+    export_network(library, "xj-op", bundle)
+    found = read_indicators([bundle])
+    handles = {i.value for i in found.indicators if i.type == "handle"}
+    assert handles == {h.lower() for _, h in _OLD}
+    assert {i.value for i in found.indicators if i.type == "domain"} == {"truth-xj.com"}
+    assert not found.rejected
+    assert all("xj-op" in i.sources for i in found.indicators)  # named by the intrusion-set
+    # imported on "another machine": members by identity, the site as a feature
+    other = tmp_path / "other.duckdb"
+    summary = import_network(bundle, other, "xj-op")
+    assert summary.n_members == 6
+    match(case2.engine, other)
+    assert set(_matched(case2)) == {"n1"}  # STIX carries no habits: identity only
+
+
+def test_labels_survive_detect_and_score_the_run(tmp_path: Path) -> None:
+    with open_case(tmp_path / "c.duckdb") as case:
+        posts = scenes.organic_background(seed=3) + scenes.retweet_ring("ring", members=6)
+        load(case, scenes.write(tmp_path / "c.jsonl", posts), format="generic_jsonl")
+        detect(case)
+        (cluster,) = {r["cluster_id"] for r in rows(
+            case, "SELECT cluster_id FROM account_scores WHERE flagged")}  # fmt: skip
+        first = label(case.engine, "confirmed", cluster_id=cluster, note="a ring")
+        # the six ring accounts and the account they amplify (ring_seed) form the cluster
+        assert first.accounts == 7 and first.detect_run_id == 1
+        # a verdict changes: the latest counts, the history stays
+        label(case.engine, "dismissed", accounts=["twitter:ring_1"], analyst="b")
+        label(case.engine, "dismissed", accounts=["twitter:person_1"])
+        detect(case)  # a later run keeps the labels
+        current = {r["account_id"]: r for r in list_labels(case.engine)}
+        assert current["ring_1"]["verdict"] == "dismissed" and current["ring_1"]["analyst"] == "b"
+        assert current["ring_2"]["verdict"] == "confirmed" and current["ring_2"]["note"] == "a ring"
+        assert rows(case, "SELECT count(*) AS n FROM labels")[0]["n"] == 9
+        result = evaluate_labels(case.engine)
+        # 6 confirmed and all flagged; ring_1 dismissed but flagged; person_1 dismissed, not
+        assert (result.confirmed, result.dismissed) == (6, 2)
+        assert (result.flagged_confirmed, result.flagged_dismissed) == (6, 1)
+        assert result.precision == pytest.approx(6 / 7) and result.recall == 1.0
+        with pytest.raises(ValueError, match="no such account"):
+            label(case.engine, "confirmed", accounts=["twitter:nobody"])
+        with pytest.raises(ValueError, match="verdict"):
+            label(case.engine, "maybe", accounts=["twitter:p1"])
+        with pytest.raises(ValueError, match="no cluster"):
+            label(case.engine, "confirmed", cluster_id=999)
+
+
+def test_known_network_tell_counts_matches_in_detect(library: Path, case2: Case) -> None:
+    detect(case2, DetectOptions(library=str(library)))
+    told_rows = rows(
+        case2,
+        """SELECT i.account_id, t.strength, t.score, t.detail FROM account_tells AS t
+           JOIN account_index AS i USING (acct) WHERE t.tell = 'known_network'""",
+    )
+    told = {r["account_id"]: r for r in told_rows}
+    assert set(told) == {"r1", "r2", "r3", "r4", "n1"}
+    assert told["n1"]["strength"] == 10.0
+    assert "matches known network xj-op" in told["r1"]["detail"]
+    assert told["r1"]["score"] > 0.5  # the score_known_network column of accounts.csv
+
+
+def test_report_shows_the_matches_with_their_facets(
+    library: Path, case2: Case, tmp_path: Path
+) -> None:
+    detect(case2, DetectOptions(library=str(library)))
+    page = write_report(case2, tmp_path / "report.html").path.read_text()
+    assert '<a href="#networks">Known networks</a>' in page and '<h2 id="networks">' in page
+    section = page[page.index('<h2 id="networks">') : page.index('<h2 id="accounts">')]
+    # n1 is a known member, r1-r4 are new accounts with the network's fingerprint
+    assert "5 accounts matched (1 known members by identity, 4 new" in section
+    assert "identity (a known member)" in section and "truth-xj.com" in section
+    # every link of the section leads to an anchor that exists
+    for anchor in re.findall(r'href="#([^"]+)"', section):
+        assert f'id="{anchor}"' in page
