@@ -1,22 +1,18 @@
-"""``run`` (ingest, detect, export, report in one call) and ``demo`` (simulate, run, evaluate)."""
+"""``run``: ingest, detect, export and report in one call (``cibscan run``)."""
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
-from cibscan.evaluate import Evaluation, evaluate
 from cibscan.export import TABLES, export, exporters
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.report.html import write_report
-from cibscan.simulate import simulate
 from cibscan.store import Case, open_case
 
 log = logging.getLogger(__name__)
@@ -74,36 +70,3 @@ def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[
             export(case, name, outputs[name])
     outputs["report"] = write_report(case, out_dir / "report.html").path
     return outputs
-
-
-@dataclass
-class DemoResult:
-    """What ``cibscan demo`` simulated, found and measured."""
-
-    run: RunResult
-    truth_path: Path
-    evaluation: Evaluation
-    seconds: float
-
-
-def run_demo(
-    out_dir: str | Path, *, scenario: str = "spamouflage", seed: int = 1, accounts: int = 4000
-) -> DemoResult:
-    """Simulate a scenario, run the whole pipeline on it, and evaluate against its truth.
-
-    Writes ``out_dir/data/`` (the simulated platform files and ``truth.csv``), the case and
-    every output of :func:`run_pipeline` in ``out_dir``, and ``out_dir/evaluation.json``.
-    """
-    clock = time.perf_counter()
-    out = Path(out_dir)
-    data = out / "data"
-    simulated = simulate(scenario, data, seed, accounts=accounts)
-    truth = simulated.out_dir / "truth.csv"
-    result = run_pipeline([data], out)
-    with open_case(result.case_path, create=False, read_only=True) as case:
-        evaluation = evaluate(truth, engine=case.engine)
-    (out / "evaluation.json").write_text(
-        json.dumps(evaluation.as_dict(), indent=2) + "\n", encoding="utf-8"
-    )
-    result.outputs["evaluation"] = out / "evaluation.json"
-    return DemoResult(result, truth, evaluation, time.perf_counter() - clock)

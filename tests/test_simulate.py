@@ -143,17 +143,31 @@ def test_every_parameter_is_documented() -> None:
         assert f"| `{f.name}` |" in docs, f"docs/simulator.md lacks parameter {f.name}"
 
 
-def test_demo_simulates_runs_and_evaluates(tmp_path: Path) -> None:
-    """`cibscan demo` writes every output and an evaluation whose counts match the truth."""
+def test_demo_simulates_runs_and_evaluates_then_recognises_the_regrowth(tmp_path: Path) -> None:
+    """`cibscan demo` writes every output and an evaluation whose counts match the truth;
+    its whack-a-mole loop confirms period 1's campaign, fingerprints it, and matches its
+    return in period 2 (new accounts posting about four times each) with precision and
+    recall >= 0.9, while the distractor network and the organic accounts sharing the
+    network's domains, hashtags or slogans (role topic_neighbor) are not matched."""
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--accounts", "500"])
     assert result.exit_code == 0, result.output
     for name in ("report.html", "network.stix.json", "network.gexf", "accounts.csv"):
         assert (tmp_path / name).stat().st_size > 0
     evaluation = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
-    with (tmp_path / "data" / "truth.csv").open(encoding="utf-8") as f:
+    with (tmp_path / "data" / "period1" / "truth.csv").open(encoding="utf-8") as f:
         campaign = sum(1 for row in csv.DictReader(f) if row["label"] == "campaign")
     assert evaluation["campaign_accounts"] == campaign
     assert "evaluation against the truth" in result.output
+    matching = json.loads((tmp_path / "period2" / "matching.json").read_text(encoding="utf-8"))
+    score = matching["networks"]["spamouflage"]
+    assert score["precision"] >= 0.9 and score["recall"] >= 0.9, score
+    assert score["recall_reappeared"] == 1.0  # known members come back by identity
+    assert "topic_neighbor" not in score["fp_by_role"] and not score["fp_by_network"]
+    with (tmp_path / "period2" / "matches.csv").open(encoding="utf-8") as f:
+        matched = [r for r in csv.DictReader(f) if r["matched"] == "true"]
+    assert len(matched) == score["predicted"]
+    assert "Known networks" in (tmp_path / "period2" / "report.html").read_text("utf-8")
+    assert "matching network spamouflage" in result.output
 
 
 # --- robustness knobs: each hides the campaign one way; at its default nothing changes ---

@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from cibscan.cli import main, out
-from cibscan.cli.evaluation import print_evaluation
+from cibscan.cli.evaluation import print_evaluation, print_match_evaluation
 from cibscan.cli.findings import print_detect_summary
+from cibscan.demo import run_demo
 from cibscan.simulate import SCENARIOS, simulate
 from cibscan.store import CaseError
-from cibscan.workflow import run_demo
 
 
 @main.command("simulate")
@@ -95,11 +95,15 @@ def simulate_command(
     help="Accounts in the simulated case.",
 )
 def demo_command(out_dir: str, seed: int, accounts: int) -> None:
-    """Show what cibscan does in under a minute: simulate a Spamouflage-like case, run the
-    whole pipeline on it, and measure the findings against the simulation's truth.
+    """Show what cibscan does in about a minute: simulate a Spamouflage-like case, run the
+    whole pipeline on it and measure the findings against the simulation's truth; then
+    confirm the campaign, fingerprint it into a library, and recognise it when it comes
+    back after a takedown (the whack-a-mole loop, scored against the regrowth's truth).
 
-    Writes OUT/data/ (platform files and truth.csv), OUT/case.duckdb, the findings tables,
-    network.gexf, network.graphml, network.stix.json, report.html and evaluation.json.
+    Writes OUT/data/period1 and OUT/data/period2 (platform files and truth.csv),
+    OUT/case.duckdb, the findings tables, network.gexf, network.graphml, network.stix.json,
+    report.html, evaluation.json, library.duckdb, spamouflage.stix.json and OUT/period2/
+    (case, findings, report.html, matches.csv, matching.json).
 
     \b
     Example:
@@ -111,8 +115,24 @@ def demo_command(out_dir: str, seed: int, accounts: int) -> None:
         raise click.ClickException(str(exc)) from exc
     print_detect_summary(result.run.detect)
     print_evaluation(result.evaluation)
+    loop = result.regrowth
+    out.print(
+        f"whack-a-mole: {loop.verdicts.confirmed:,} flagged accounts confirmed "
+        f"({loop.verdicts.dismissed:,} dismissed) and fingerprinted as "
+        f"{loop.network.network!r} into {loop.library}; the network came back after a "
+        "takedown (period 2), matched against the library:",
+        highlight=False,
+    )
+    print_match_evaluation(loop.evaluation)
+    out.print(
+        f"period 2: the library matched {loop.score.predicted:,} accounts (matches.csv); "
+        f"detection alone flagged {loop.flagged_regrown:,} of the {loop.score.positives:,} "
+        "regrown accounts (too few posts each to coordinate visibly)",
+        highlight=False,
+    )
     out.print(
         f"demo written to {result.run.out_dir}/ in {result.seconds:.1f}s: open "
-        f"{result.run.outputs['report']} in a browser",
+        f"{result.run.outputs['report']} and {loop.matches.parent / 'report.html'} "
+        "in a browser",
         highlight=False,
     )
