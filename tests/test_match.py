@@ -299,3 +299,13 @@ def test_report_shows_the_matches_with_their_facets(
     # every link of the section leads to an anchor that exists
     for anchor in re.findall(r'href="#([^"]+)"', section):
         assert f'id="{anchor}"' in page
+
+
+def test_detect_without_a_library_ignores_an_earlier_match(library: Path, case2: Case) -> None:
+    """A matches table left by `cibscan match` is not evidence for a detect run that was not
+    given the library: detect without --library stays detection from scratch."""
+    match(case2.engine, library)
+    assert _matched(case2)  # the table is there ...
+    detect(case2)
+    told = rows(case2, "SELECT count(*) AS n FROM account_tells WHERE tell = 'known_network'")
+    assert told[0]["n"] == 0  # ... and not counted

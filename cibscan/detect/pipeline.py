@@ -110,8 +110,13 @@ def _shown(item: Signal | Tell, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run_tells(engine: Engine, chosen: list[tuple[Tell, dict[str, Any]]], alpha: float) -> None:
-    ctx = TellContext(engine, alpha=alpha)
+def _run_tells(
+    engine: Engine,
+    chosen: list[tuple[Tell, dict[str, Any]]],
+    alpha: float,
+    library: str | None = None,
+) -> None:
+    ctx = TellContext(engine, alpha=alpha, library=library)
     for tell, params in chosen:
         clock = time.perf_counter()
         tell.accounts(ctx, params)
@@ -160,7 +165,7 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         _count_significant(engine, report)
         report.edges = fuse_edges(engine)
         report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
-        _run_tells(engine, chosen_tells, options.alpha)
+        _run_tells(engine, chosen_tells, options.alpha, options.library)
         score_accounts(engine, min_shared=options.min_shared)
         tie = strength_threshold(options.alpha)
         rule = CombinationRule(

@@ -49,6 +49,9 @@ class TellContext:
     #: scratch tables one tell built for others of the same run to reuse (the engagement
     #: actions of insular_engagement and amplifies_cluster); dropped after the last tell
     shared: set[str] = field(default_factory=set)
+    #: the library of known networks this run matched the case against (``--library``);
+    #: without one, a ``matches`` table left by an earlier ``cibscan match`` is not evidence
+    library: str | None = None
 
 
 class Tell(Configurable, ABC):

@@ -9,7 +9,10 @@ rule: a member account seen again (same id or handle) gets the strength ``identi
 against the case; docs/matching.md). The tell adds evidence; it does not flag by itself: an
 account matched but with no coordination tie in this case is flagged only if its tells sum
 to ``tell_alone``, and ``matches.csv`` lists every match for the analyst either way.
-Without a ``matches`` table the tell does nothing.
+The tell counts only the matches of the run's own library (``detect --library``, which
+matches first): a ``matches`` table left by an earlier ``cibscan match`` (perhaps against
+another library, or before a later ingest) is not evidence, so detect without a library
+stays detection from scratch.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ class KnownNetwork(Tell):
 
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
-        if not engine.table_exists("matches"):
-            return
+        if ctx.library is None or not engine.table_exists("matches"):
+            return  # only this run's own match counts, never a table left from another
         strength = f"CASE WHEN m.identity THEN {float(params['identity'])} ELSE m.score END"
         engine.execute(
             f"""INSERT INTO {ctx.table} (acct, tell, strength, score, detail)
