@@ -201,6 +201,8 @@ def test_library_list_show_replace_remove(library: Path, tmp_path: Path) -> None
         # the talking point and its edits are one family held by all six
         assert facets["text"]["top"][0]["n"] == 6
         assert len(shown["members"]) == 6
+        # its posts cover one afternoon: an hour-of-day schedule cannot be learnt from that
+        assert "schedule" not in facets and "hashtag" in facets
         remove_network(e, library, "xj-op")
         assert list_networks(e, library) == []
         with pytest.raises(LibraryError, match="no network"):
@@ -309,3 +311,37 @@ def test_detect_without_a_library_ignores_an_earlier_match(library: Path, case2:
     detect(case2)
     told = rows(case2, "SELECT count(*) AS n FROM account_tells WHERE tell = 'known_network'")
     assert told[0]["n"] == 0  # ... and not counted
+
+
+def test_a_schedule_is_kept_from_a_week_of_posts_and_a_lone_formula_is_not(
+    tmp_path: Path,
+) -> None:
+    """Three accounts posting at 02:00 UTC on eight days: the schedule facet is kept (the
+    posts cover at least seven days); one member's unique handle formula is left out of the
+    persona facet (a formula needs two members to be the factory's, not one account's)."""
+    posts = [
+        scenes.post(f"s{a}-{d}", f"s{a}", d * DAYS + 2 * HOUR + a * 60, f"day {d}", handle=handle)
+        for a, handle in enumerate(["AnnaWest38812204", "JuneHale38890117", "x_solo"])
+        for d in range(8)
+    ]
+    lib = tmp_path / "week.duckdb"
+    with open_case(tmp_path / "w.duckdb") as case:
+        load(case, scenes.write(tmp_path / "w.jsonl", posts), format="generic_jsonl")
+        members = network_members(case.engine, accounts=["twitter:s0", "twitter:s1", "twitter:s2"])
+        add_network(case.engine, lib, "week", members)
+        shown = show_network(case.engine, lib, "week")
+    facets = {f["facet"]: f for f in shown["facets"]}
+    assert facets["schedule"]["top"][0]["feature"] == "hour 02"
+    # a new account with the shared formula gets persona evidence; one with the lone
+    # member's formula (x_solo -> a_a) gets none
+    later = [
+        *scenes.organic_background(seed=5),
+        scenes.post("n1", "n1", 20 * DAYS + 2 * HOUR, "hi", handle="MaryFord38812299"),
+        scenes.post("n2", "n2", 20 * DAYS + 2 * HOUR, "hi", handle="y_other"),
+    ]
+    with open_case(tmp_path / "later.duckdb") as case:
+        load(case, scenes.write(tmp_path / "later.jsonl", later), format="generic_jsonl")
+        match(case.engine, lib, MatchOptions(report_floor=0))
+        got = {r["account_id"]: r["facets"] or "" for r in rows(case, "SELECT * FROM matches")}
+    assert "handle_formula" in got["n1"]
+    assert "handle_formula" not in got.get("n2", "")

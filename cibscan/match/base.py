@@ -71,6 +71,10 @@ class Facet(ABC):
     #: fewest members of a network that must share a feature for it to be a habit of the
     #: network rather than of one member (one persona's first name is not the operator's)
     min_members: ClassVar[int] = 1
+    #: fewest distinct days the network's posts must cover for the facet to be a habit: an
+    #: hour-of-day schedule learnt from one evening describes that evening (a debate, a
+    #: burst), not the operator's office hours; the facet is then left out of the network
+    min_days: ClassVar[int] = 0
 
     def prepare(self, ctx: FacetContext) -> None:  # noqa: B027 (optional hook)
         """Build scratch tables the features need (text families, say)."""

@@ -217,8 +217,19 @@ def fingerprint(engine: Engine, lib: str, network: str, chosen: list[Facet]) -> 
     )
     engine.execute("CREATE OR REPLACE TEMP TABLE _mx_fp_tot (facet VARCHAR, total BIGINT)")
     n_members = int(engine.fetchall("SELECT count(*) FROM _mx_acc")[0][0])
+    days = int(
+        engine.fetchall(
+            "SELECT count(DISTINCT floor(epoch(t) / 86400)) FROM _mx_posts WHERE t IS NOT NULL"
+        )[0][0]
+    )
     ctx = FacetContext(engine, "fingerprint", lib, network)
     for facet in chosen:
+        if days < facet.min_days:
+            log.info(
+                "%s: facet %s left out: the posts cover %d days, it needs %d",
+                network, facet.name, days, facet.min_days,
+            )  # fmt: skip
+            continue
         facet.prepare(ctx)
         rows = facet.features_sql(ctx)
         # a set facet counts members with the feature; a distribution counts units

@@ -134,6 +134,12 @@ _SCRATCH = (
     "_mx_fs",
     "_mx_id",
     "_mx_cand",
+    "_mx_w",
+    "_mx_du",
+    "_mx_dfeat",
+    "_mx_dw",
+    "_mx_dacc",
+    "_mx_keep",
 )
 
 
@@ -196,27 +202,38 @@ def _features(engine: Engine, ctx: FacetContext, chosen: list[Facet], names: lis
 
 
 def _set_scores(engine: Engine, lib: str, accounts: int, options: MatchOptions) -> None:
-    """``_mx_fs(acct, network, facet, score, n_units, examples)`` for the set facets."""
+    """``_mx_fs(acct, network, facet, score, n_units, examples)`` for the set facets.
+
+    A feature's weight depends on the network and the feature alone, so it is computed once
+    per feature of the library (``_mx_w``) and only the positive ones are joined with the
+    accounts' features: a feature most of the case shares with a network (the platform,
+    the common client) used to make one row per account and network before being dropped
+    (200M rows at 1M accounts and 100 networks).
+    """
     engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _mx_fs AS
+        f"""CREATE OR REPLACE TEMP TABLE _mx_w AS
         WITH bg AS (
-            SELECT facet, feature, count(DISTINCT acct) AS c FROM _mx_feat GROUP BY ALL),
-        ev AS (
-            SELECT f.acct, nf.network, f.facet, f.unit, nf.example,
+            SELECT facet, feature, count(DISTINCT acct) AS c FROM _mx_feat GROUP BY ALL)
+        SELECT facet, feature, network, example, llr FROM (
+            SELECT nf.facet, nf.feature, nf.network, nf.example,
                    log10(((nf.n + 0.5) / (nt.total + 1.0))
                          / ((b.c + 1.0) / ({accounts} + 2.0))) AS llr
-            FROM _mx_feat AS f
-            JOIN {lib}.network_features AS nf ON nf.facet = f.facet AND nf.feature = f.feature
+            FROM {lib}.network_features AS nf
             JOIN _mx_nets AS k ON k.network = nf.network
-            JOIN _mx_facets AS x ON x.facet = f.facet AND nf.n >= x.min_members
+            JOIN _mx_facets AS x ON x.facet = nf.facet AND nf.n >= x.min_members
             JOIN {lib}.network_facets AS nt ON nt.network = nf.network AND nt.facet = nf.facet
-            JOIN bg AS b ON b.facet = f.facet AND b.feature = f.feature),
-        units AS (
-            SELECT acct, network, facet, unit, max(llr) AS llr, arg_max(example, llr) AS example
-            FROM ev WHERE llr > 0 GROUP BY ALL)
+            JOIN bg AS b ON b.facet = nf.facet AND b.feature = nf.feature) AS w
+        WHERE llr > 0"""
+    )
+    # the examples are left out here (NULL) and found by _write for the rows it writes
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _mx_fs AS
+        WITH units AS (
+            SELECT f.acct, w.network, f.facet, f.unit, max(w.llr) AS llr
+            FROM _mx_feat AS f JOIN _mx_w AS w USING (facet, feature)
+            GROUP BY f.acct, w.network, f.facet, f.unit)
         SELECT acct, network, facet, least(sum(llr), {options.family_cap}) AS score,
-               count(*) AS n_units,
-               list(DISTINCT left(example, 80))[1:3] AS examples
+               count(*) AS n_units, CAST(NULL AS VARCHAR[]) AS examples
         FROM units GROUP BY ALL"""
     )
 
@@ -246,40 +263,79 @@ def _identity(engine: Engine, lib: str, names: list[str]) -> None:
 def _distribution_scores(
     engine: Engine, lib: str, chosen: list[Facet], options: MatchOptions
 ) -> None:
-    """Add the distribution facets' scores of the candidates to ``_mx_fs``."""
+    """Add the distribution facets' scores of the candidates to ``_mx_fs``.
+
+    A unit's weight depends on its feature and the network alone, so each account's units
+    are counted by feature once (``_mx_dacc``: features and counts as lists) and each
+    network's weights of the case's features are one list (``_mx_dw``): a candidate's score
+    is the dot product of the two, rather than a join of every candidate with every one of
+    its units (at 1M accounts and 100 networks: tens of millions of candidates, hundreds of
+    millions of unit rows). ``m`` units of one feature add ``m * llr`` where they added
+    ``llr`` m times: the same sum up to rounding.
+    """
     cap = options.family_cap
     for facet in chosen:
         if not facet.levels:
             continue
         k = float(facet.levels)
         engine.execute(
-            f"""INSERT INTO _mx_fs
-            WITH units AS (SELECT acct, feature FROM _mx_dist WHERE facet = ?),
-            bg AS (SELECT feature, count(*) AS c FROM units GROUP BY feature),
-            total AS (SELECT count(*) AS u FROM units),
-            scored AS (
-                SELECT c.acct, c.network, u.feature,
+            """CREATE OR REPLACE TEMP TABLE _mx_du AS
+            SELECT acct, feature, count(*) AS m FROM _mx_dist WHERE facet = ? GROUP BY ALL""",
+            [facet.name],
+        )
+        # the case's features of the facet, numbered, and how many units have each
+        engine.execute(
+            """CREATE OR REPLACE TEMP TABLE _mx_dfeat AS
+            SELECT feature, row_number() OVER (ORDER BY feature) AS i,
+                   CAST(sum(m) AS BIGINT) AS c
+            FROM _mx_du GROUP BY feature"""
+        )
+        # each network's weights of those features, as one list in their order
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_dw AS
+            WITH total AS (SELECT CAST(sum(m) AS BIGINT) AS u FROM _mx_du),
+            w AS (
+                SELECT nt.network, b.i,
                        log10(((coalesce(nf.n, 0) + 1.0) / (nt.total + {k}))
                              / ((b.c + 1.0) / (t.u + {k}))) AS llr
-                FROM _mx_cand AS c JOIN units AS u USING (acct)
-                JOIN {lib}.network_facets AS nt ON nt.network = c.network AND nt.facet = ?
+                FROM {lib}.network_facets AS nt
+                JOIN _mx_nets AS kn ON kn.network = nt.network
+                CROSS JOIN _mx_dfeat AS b CROSS JOIN total AS t
                 LEFT JOIN {lib}.network_features AS nf
-                  ON nf.network = c.network AND nf.facet = ? AND nf.feature = u.feature
-                JOIN bg AS b ON b.feature = u.feature, total AS t)
-            SELECT acct, network, ?, greatest(least(sum(llr), {cap}), -{cap}), count(*),
-                   list(DISTINCT feature ORDER BY feature)[1:3]
-            FROM scored GROUP BY acct, network""",
-            [facet.name, facet.name, facet.name, facet.name],
+                  ON nf.network = nt.network AND nf.facet = ? AND nf.feature = b.feature
+                WHERE nt.facet = ?)
+            SELECT network, list(llr ORDER BY i) AS llr FROM w GROUP BY network""",
+            [facet.name, facet.name],
+        )
+        # each account's units: feature numbers, counts, how many, the first features
+        engine.execute(
+            """CREATE OR REPLACE TEMP TABLE _mx_dacc AS
+            SELECT u.acct, list(b.i ORDER BY u.feature) AS i,
+                   list(CAST(u.m AS DOUBLE) ORDER BY u.feature) AS m,
+                   CAST(sum(u.m) AS BIGINT) AS n, list(u.feature ORDER BY u.feature)[1:3] AS ex
+            FROM _mx_du AS u JOIN _mx_dfeat AS b USING (feature)
+            GROUP BY u.acct"""
+        )
+        engine.execute(
+            f"""INSERT INTO _mx_fs
+            SELECT c.acct, c.network, ?,
+                   greatest(least(list_dot_product(a.m, list_transform(a.i, lambda x: w.llr[x])),
+                                  {cap}), -{cap}),
+                   a.n, a.ex
+            FROM _mx_cand AS c JOIN _mx_dacc AS a USING (acct)
+            JOIN _mx_dw AS w USING (network)""",
+            [facet.name],
         )
 
 
 def _write(engine: Engine, options: MatchOptions) -> None:
+    """The ``matches`` table: the candidates scored at least ``report_floor`` (and the
+    members seen again), each with its facets in words; only the rows written are
+    described (the candidates are tens of millions at 1M accounts, the rows a tenth)."""
     behaviour = ", ".join(f"'{f}'" for f in BEHAVIOUR_FAMILIES)
     t = options.threshold
-    engine.execute("DROP TABLE IF EXISTS matches")
-    engine.execute(MATCHES_DDL)
     engine.execute(
-        f"""INSERT INTO matches
+        f"""CREATE OR REPLACE TEMP TABLE _mx_keep AS
         WITH fam AS (
             SELECT s.acct, s.network, x.family,
                    CASE WHEN max(s.score) > 0 THEN max(s.score) ELSE min(s.score) END AS score
@@ -288,30 +344,50 @@ def _write(engine: Engine, options: MatchOptions) -> None:
             SELECT acct, network, sum(score) AS s,
                    count(*) FILTER (WHERE family NOT IN ({behaviour})
                                     AND score >= {options.min_family}) AS families
-            FROM fam GROUP BY ALL),
+            FROM fam GROUP BY ALL)
+        SELECT c.acct, c.network, t.s, t.families, i.acct IS NOT NULL AS identity
+        FROM _mx_cand AS c
+        LEFT JOIN total AS t USING (acct, network)
+        LEFT JOIN _mx_id AS i USING (acct, network)
+        WHERE i.acct IS NOT NULL OR coalesce(t.s, 0) >= {options.report_floor}"""
+    )
+    engine.execute("DROP TABLE IF EXISTS matches")
+    engine.execute(MATCHES_DDL)
+    engine.execute(
+        f"""INSERT INTO matches
+        WITH units AS (
+            SELECT k.acct, k.network, f.facet, f.unit, arg_max(w.example, w.llr) AS example
+            FROM _mx_keep AS k JOIN _mx_feat AS f USING (acct)
+            JOIN _mx_w AS w
+              ON w.facet = f.facet AND w.feature = f.feature AND w.network = k.network
+            GROUP BY k.acct, k.network, f.facet, f.unit),
+        examples AS (
+            SELECT acct, network, facet,
+                   list(DISTINCT left(example, 80) ORDER BY left(example, 80))[1:3] AS examples
+            FROM units GROUP BY ALL),
         said AS (
             SELECT s.acct, s.network,
                    string_agg(printf('%s %.1f (%d %s: %s)', s.facet, s.score, s.n_units,
-                                     x.unit_name, array_to_string(s.examples, ' | ')),
+                                     x.unit_name,
+                                     array_to_string(coalesce(s.examples, e.examples), ' | ')),
                               '; ' ORDER BY s.score DESC, s.facet) AS facets
-            FROM _mx_fs AS s JOIN _mx_facets AS x USING (facet)
+            FROM _mx_fs AS s JOIN _mx_keep AS k USING (acct, network)
+            JOIN _mx_facets AS x USING (facet)
+            LEFT JOIN examples AS e USING (acct, network, facet)
             WHERE s.score <> 0 GROUP BY ALL)
         SELECT a.platform, a.account_id, a.handle, c.network,
-               CASE WHEN i.acct IS NOT NULL THEN 1.0
-                    ELSE greatest(coalesce(t.s, 0), 0) / (greatest(coalesce(t.s, 0), 0) + {t})
+               CASE WHEN c.identity THEN 1.0
+                    ELSE greatest(coalesce(c.s, 0), 0) / (greatest(coalesce(c.s, 0), 0) + {t})
                END AS similarity,
-               i.acct IS NOT NULL
-               OR (coalesce(t.s, 0) >= {t} AND coalesce(t.families, 0) >= {options.min_families})
+               c.identity
+               OR (coalesce(c.s, 0) >= {t} AND coalesce(c.families, 0) >= {options.min_families})
                    AS matched,
-               coalesce(t.s, 0) AS score, coalesce(t.families, 0) AS families,
-               i.acct IS NOT NULL AS identity,
-               concat_ws('; ', CASE WHEN i.acct IS NOT NULL THEN 'member of the network' END,
+               coalesce(c.s, 0) AS score, coalesce(c.families, 0) AS families,
+               c.identity AS identity,
+               concat_ws('; ', CASE WHEN c.identity THEN 'member of the network' END,
                          d.facets) AS facets
-        FROM _mx_cand AS c JOIN _mx_acc AS a USING (acct)
-        LEFT JOIN total AS t USING (acct, network)
+        FROM _mx_keep AS c JOIN _mx_acc AS a USING (acct)
         LEFT JOIN said AS d USING (acct, network)
-        LEFT JOIN _mx_id AS i USING (acct, network)
-        WHERE i.acct IS NOT NULL OR coalesce(t.s, 0) >= {options.report_floor}
         ORDER BY matched DESC, similarity DESC, a.platform, a.account_id, c.network"""
     )
 
