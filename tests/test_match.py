@@ -345,3 +345,29 @@ def test_a_schedule_is_kept_from_a_week_of_posts_and_a_lone_formula_is_not(
         got = {r["account_id"]: r["facets"] or "" for r in rows(case, "SELECT * FROM matches")}
     assert "handle_formula" in got["n1"]
     assert "handle_formula" not in got.get("n2", "")
+
+
+def test_the_threshold_rises_with_the_networks_of_the_library(tmp_path: Path) -> None:
+    """Ten copies of the network under ten names: each new account is compared ten times,
+    so the threshold is raised by log10(10) = 1 (a Bonferroni correction). The returning
+    operator's accounts score 7.0 against each copy: at a threshold of 6.5 they match
+    without the correction and not with it (7.5); the known member matches either way."""
+    lib = tmp_path / "ten.duckdb"
+    with open_case(tmp_path / "p1.duckdb") as case:
+        load(case, scenes.write(tmp_path / "p1.jsonl", period1()), format="generic_jsonl")
+        members = network_members(case.engine, accounts=[f"twitter:{a}" for a, _ in _OLD])
+        for k in range(10):
+            add_network(case.engine, lib, f"xj-{k}", members)
+    with open_case(tmp_path / "p2.duckdb") as case:
+        load(case, scenes.write(tmp_path / "p2.jsonl", period2()), format="generic_jsonl")
+        assert match(case.engine, lib).threshold == pytest.approx(5.0)
+        corrected = match(case.engine, lib, MatchOptions(threshold=6.5))
+        strict = {r["account_id"] for r in rows(case, "SELECT * FROM matches WHERE matched")}
+        plain = match(case.engine, lib, MatchOptions(threshold=6.5, per_network=False))
+        loose = rows(case, "SELECT * FROM matches WHERE matched")
+    assert corrected.threshold == pytest.approx(7.5) and plain.threshold == 6.5
+    assert strict == {"n1"}  # by identity
+    assert {r["account_id"] for r in loose} == {"n1", "r1", "r2", "r3", "r4"}
+    assert len(loose) == 50  # five accounts, each against the ten copies
+    assert all(r["similarity"] == pytest.approx(r["score"] / (r["score"] + 6.5))
+               for r in loose if not r["identity"])  # fmt: skip

@@ -320,6 +320,14 @@ def library_export_command(name: str, library_path: str, out_path: str) -> None:
     show_default=True,
     help="Content or persona families that must agree.",
 )
+@click.option(
+    "--no-per-network",
+    "per_network",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Do not raise the threshold by log10(networks) for a library of several networks.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def match_command(
     case_path: str,
@@ -328,6 +336,7 @@ def match_command(
     networks: tuple[str, ...],
     threshold: float,
     min_families: int,
+    per_network: bool,
     as_json: bool,
 ) -> None:
     """Score every account of a case against every known network, facet by facet.
@@ -340,7 +349,10 @@ def match_command(
       cibscan match --case new.duckdb --library known.duckdb --out matches.csv
     """
     options = MatchOptions(
-        threshold=threshold, min_families=min_families, networks=networks or None
+        threshold=threshold,
+        min_families=min_families,
+        networks=networks or None,
+        per_network=per_network,
     )
     try:
         with open_case(case_path, create=False) as case:
@@ -360,8 +372,8 @@ def print_match_summary(report: MatchReport, out_path: str | None = None) -> Non
     by_network = ", ".join(f"{n} {c:,}" for n, c in report.matched_by_network.items())
     out.print(
         f"{report.accounts:,} accounts against {report.networks} networks in "
-        f"{report.seconds:.1f}s: {report.matched:,} matched ({report.by_identity:,} known "
-        f"members){': ' + by_network if by_network else ''}",
+        f"{report.seconds:.1f}s: {report.matched:,} matched at score >= {report.threshold:.1f} "
+        f"({report.by_identity:,} known members){': ' + by_network if by_network else ''}",
         highlight=False,
     )
     if out_path:

@@ -8,6 +8,7 @@ band join), so :class:`TextFamilies` implements the hooks itself.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import ClassVar
 
 from cibscan.match.base import Facet, FacetContext, register
@@ -34,6 +35,11 @@ FAMILY_JACCARD = 0.5
 #: a new post this similar to a network text belongs to its family (a paraphrase keeps
 #: about a third of its character shingles; docs/matching.md)
 MATCH_JACCARD = 0.3
+#: a band bucket holding more than this share of the case's texts (and more than
+#: STOP_BUCKET_MIN) is a stop bucket, as a stop word: its minima are those of shingles
+#: every other text has, and the pairs meeting there are chance (docs/matching.md)
+STOP_BUCKET_SHARE = 1e-4
+STOP_BUCKET_MIN = 50
 #: a stable value of the engine's hash, stored with the signatures: a library written where
 #: the hash differs (another DuckDB release) has its signatures recomputed from its texts
 HASH_PROBE = "cibscan minhash probe"
@@ -47,10 +53,10 @@ _SKETCH_BITS = 8
 _SKETCH_WORDS = -(-N_BINS * _SKETCH_BITS // 64)
 
 
-def _sketched_bands_sql(wide: str) -> str:
-    """``(entity, band, bucket, n, w0..)``: the LSH bands of the signatures in ``wide``, each
-    with a sketch of its whole signature: a byte of each bin's minimum (bits above the bin
-    number, which are its low bits), eight bins to a UBIGINT, an empty bin as 0."""
+def _sketches_sql(wide: str) -> str:
+    """``(entity, n, w0..)``: a sketch of each signature in ``wide``: a byte of each bin's
+    minimum (bits above the bin number, which are its low bits), eight bins to a UBIGINT,
+    an empty bin as 0."""
     per_word = 64 // _SKETCH_BITS
     words = []
     for w in range(_SKETCH_WORDS):
@@ -61,11 +67,7 @@ def _sketched_bands_sql(wide: str) -> str:
             for b in bins
         )
         words.append(f"{parts} AS w{w}")
-    bands = lsh_bands_sql(wide, n_bins=N_BINS, rows_per_band=ROWS_PER_BAND)
-    cols = ", ".join(f"s.w{w}" for w in range(_SKETCH_WORDS))
-    return f"""SELECT b.entity, b.band, b.bucket, s.n, {cols}
-        FROM ({bands}) AS b
-        JOIN (SELECT entity, n, {", ".join(words)} FROM {wide}) AS s USING (entity)"""
+    return f"SELECT entity, n, {', '.join(words)} FROM {wide}"
 
 
 def _agreeing_bins_sql(x: str) -> str:
@@ -175,30 +177,57 @@ class TextFamilies(Facet):
         # million tweets fall in one bucket, with thousands of the library's texts): at 1M
         # accounts against 100 networks, 5 billion pairs, which a DISTINCT spilled to disk
         # until the disk was full. Each pair is screened on the fly instead, by sketches
-        # carried with the bands (_sketched_bands): the bins whose sketches agree are at
+        # of the signatures (_sketches_sql): the bins whose sketches agree are at
         # least the bins whose minima agree, and a pair can reach MATCH_JACCARD only if
         # those are MATCH_JACCARD of the larger signature's non-empty bins (the estimate's
-        # denominator is at least that). What passes is verified as before, so the
-        # families found are the same; 0.7% of the pairs pass.
-        for wide in ("_mx_tsig", "_mx_lsig"):
-            engine.execute(f"CREATE OR REPLACE TEMP TABLE {wide}_b AS {_sketched_bands_sql(wide)}")
+        # denominator is at least that). What passes is verified as before; 0.7% of the
+        # pairs pass. And the case's stop buckets are left out of the join: in that case
+        # 147 buckets with over 10,000 texts each made 3.4 of the 5.3 billion pairs, and
+        # the 3.4M texts "found" 406,000 in a family, most by chance meetings of common
+        # shingles (benchmarks/match.py, docs/matching.md).
+        self._candidate_pairs(ctx)
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_tfam AS
+            SELECT DISTINCT c.entity, l.family
+            FROM _mx_tcand AS cand
+            JOIN (SELECT * FROM _mx_tsig WHERE entity IN (SELECT ce FROM _mx_tcand)) AS c
+              ON c.entity = cand.ce
+            JOIN _mx_lsig AS l ON l.entity = cand.le
+            WHERE {jaccard_sql("c", "l", N_BINS)} >= {MATCH_JACCARD}"""
+        )
+
+    def _candidate_pairs(self, ctx: FacetContext) -> None:
+        """``_mx_tcand(ce, le)``: the pairs of a case text and a library text worth
+        verifying: sharing a band bucket (not a stop bucket) and passing the sketches."""
+        engine = ctx.engine
+        texts = int(engine.fetchall("SELECT count(*) FROM _mx_tsig")[0][0])
+        cap = max(STOP_BUCKET_MIN, int(STOP_BUCKET_SHARE * texts))
+        bands = partial(lsh_bands_sql, n_bins=N_BINS, rows_per_band=ROWS_PER_BAND)
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE _mx_lsig_b AS {bands('_mx_lsig')}")
+        # only the case's bands in a bucket of the library can meet it, so the stop buckets
+        # are counted among those (every case band of such a bucket is there)
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_tsig_b AS
+            SELECT * FROM (
+                SELECT * FROM ({bands("_mx_tsig")}) AS b
+                SEMI JOIN (SELECT DISTINCT band, bucket FROM _mx_lsig_b) AS l
+                  USING (band, bucket)) AS b
+            QUALIFY count(*) OVER (PARTITION BY band, bucket) <= {cap}"""
+        )
         words = range(_SKETCH_WORDS)
         diffs = ", ".join(f"xor(x.w{w}, y.w{w}) AS d{w}" for w in words)
         agree = " + ".join(_agreeing_bins_sql(f"d{w}") for w in words)
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _mx_tcand AS
+            WITH xs AS ({_sketches_sql("_mx_tsig")}
+                        WHERE entity IN (SELECT entity FROM _mx_tsig_b)),
+            ys AS ({_sketches_sql("_mx_lsig")})
             SELECT ce, le FROM (
-                SELECT x.entity AS ce, y.entity AS le, greatest(x.n, y.n) AS nn, {diffs}
-                FROM _mx_tsig_b AS x JOIN _mx_lsig_b AS y USING (band, bucket)) AS p
+                SELECT xb.entity AS ce, yb.entity AS le, greatest(x.n, y.n) AS nn, {diffs}
+                FROM _mx_tsig_b AS xb JOIN _mx_lsig_b AS yb USING (band, bucket)
+                JOIN xs AS x ON x.entity = xb.entity
+                JOIN ys AS y ON y.entity = yb.entity) AS p
             WHERE {agree} + 1e-9 >= {MATCH_JACCARD} * nn"""
-        )
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _mx_tfam AS
-            SELECT DISTINCT c.entity, l.family
-            FROM _mx_tcand AS cand
-            JOIN _mx_tsig AS c ON c.entity = cand.ce
-            JOIN _mx_lsig AS l ON l.entity = cand.le
-            WHERE {jaccard_sql("c", "l", N_BINS)} >= {MATCH_JACCARD}"""
         )
 
     def _library_signatures(self, ctx: FacetContext) -> None:
