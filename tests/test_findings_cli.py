@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -118,6 +119,56 @@ def test_spreadsheet_formulas_in_post_text_are_neutralised_in_csv(tmp_path: Path
     with open(out / "evidence.csv", newline="", encoding="utf-8") as f:
         texts = [r["text_a"] for r in csv.DictReader(f) if r["account_id_a"].startswith("evil")]
     assert texts and all(t.startswith("'=HYPERLINK") for t in texts)
+
+
+#: account ids that run in a spreadsheet (ids are free text in Telegram and generic CSV)
+HOSTILE_IDS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)"]
+
+
+def _number(cell: str) -> bool:
+    """A number (a score of -0.5) is a number to a spreadsheet, not a formula."""
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def test_every_text_cell_of_every_csv_is_guarded_and_parquet_keeps_it(tmp_path: Path) -> None:
+    """Three accounts with hostile ids (and post ids) copy one text: they are tied, so their
+    ids reach accounts.csv, edges.csv and evidence.csv. No cell of any CSV may start a
+    formula; the Parquet export keeps the ids exact."""
+    posts = scenes.organic_background()
+    text = "the very same sentence pasted by three accounts at once"
+    for k in range(4):
+        for m, acct in enumerate(HOSTILE_IDS):
+            posts.append(scenes.post(f"-{m}x{k}", acct, scenes.DAY + k * 9000 + m, text))
+    data = scenes.write(tmp_path / "posts.jsonl", posts)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["run", str(data), "--format", "generic_jsonl", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    guarded = {"'" + i for i in HOSTILE_IDS}
+    seen = set()
+    for name in ("accounts.csv", "edges.csv", "evidence.csv", "clusters.csv"):
+        with open(out / name, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                for column, cell in row.items():
+                    runs = cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(cell)
+                    assert not runs, (name, column, cell)
+                    if cell in guarded or (column == "post_a" and cell.startswith("'-")):
+                        seen.add((name, column))
+    assert {("accounts.csv", "account_id"), ("edges.csv", "account_id_a"),
+            ("evidence.csv", "account_id_b"), ("evidence.csv", "post_a")} <= seen  # fmt: skip
+    parquet = tmp_path / "accounts.parquet"
+    result = CliRunner().invoke(
+        main,
+        ["export", "accounts", "--case", str(out / "case.duckdb"), "--format", "parquet",
+         "--out", str(parquet)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert set(HOSTILE_IDS) <= set(pq.read_table(parquet).column("account_id").to_pylist())
 
 
 def test_findings_do_not_depend_on_input_order(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cibscan.cli import case_option, main, out
-from cibscan.export.tables import _safe
+from cibscan.export.tables import csv_safe_sql
 from cibscan.match.hunt import HUNT_COLUMNS, HuntReport, hunt
 from cibscan.match.indicators import IndicatorSet, read_indicators
 from cibscan.store import Case, CaseError, open_case
@@ -79,10 +79,8 @@ def hunt_command(
 
 def _write_csv(case: Case, path: str) -> int:
     """hunt_hits as CSV; attacker-written cells that a spreadsheet would run are quoted."""
-    text_columns = {"account_id", "handle", "indicator", "source", "post_id", "matched"}
-    columns = ", ".join(_safe(c, True) + f" AS {c}" if c in text_columns else c
-                        for c in HUNT_COLUMNS)  # fmt: skip
-    return case.engine.copy_to(f"SELECT {columns} FROM hunt_hits", str(Path(path)), "csv")
+    sql = csv_safe_sql(case.engine, f"SELECT {', '.join(HUNT_COLUMNS)} FROM hunt_hits")
+    return case.engine.copy_to(sql, str(Path(path)), "csv")
 
 
 def _print_summary(indicator_set: IndicatorSet, report: HuntReport) -> None:

@@ -4,9 +4,11 @@ The column contracts are documented in ``docs/outputs.md`` and checked by tests;
 only with a CHANGELOG entry. Accounts and posts are named by the platform's own ids as
 ingested (for example the IO archive's ``userid``), never by cibscan's internal keys.
 
-Post text, handles and objects are attacker-written. In CSV files, cells that a spreadsheet
-would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are
-prefixed with a single quote; Parquet and JSON keep the exact text.
+Post text, handles, objects and ids are attacker-written (an account id is free text in
+Telegram exports and generic CSV). In CSV files every text cell that a spreadsheet would run
+as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed
+with a single quote, whatever its column (:func:`csv_safe_sql`); Parquet and JSON keep the
+exact values.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from cibscan.engine import Engine
 from cibscan.export.base import Exporter, register
@@ -28,13 +32,27 @@ log = logging.getLogger(__name__)
 TEXT_CHARS = 280
 
 
-def _safe(expr: str, csv: bool) -> str:
-    """A text expression, neutralised against spreadsheet formulas in CSV."""
-    if not csv:
-        return expr
+def _formula_guard(expr: str) -> str:
+    """``expr`` (text) with a leading single quote when a spreadsheet would run it."""
     return (
         f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} ELSE {expr} END"
     )
+
+
+def csv_safe_sql(engine: Engine, sql: str) -> str:
+    """``sql`` with every text column guarded against spreadsheet formulas.
+
+    Every CSV cibscan writes goes through it (findings tables, matches, hunt hits), so that
+    ids, handles, URLs and objects are guarded as post text is, and a column added later is
+    guarded too. Numbers, booleans and times cannot start a formula and are left as they are.
+    """
+    schema = engine.fetch_arrow(f"SELECT * FROM ({sql}) AS q LIMIT 0").schema
+    columns = []
+    for f in schema:
+        name = '"' + f.name.replace('"', '""') + '"'
+        text = pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        columns.append(f"{_formula_guard('q.' + name)} AS {name}" if text else f"q.{name}")
+    return f"SELECT {', '.join(columns)} FROM ({sql}) AS q"
 
 
 def _run_params(engine: Engine) -> dict[str, Any]:
@@ -54,7 +72,7 @@ def run_tell_names(engine: Engine) -> list[str]:
     return list(_run_params(engine).get("tell_order", []))
 
 
-def accounts_sql(engine: Engine, csv: bool = False) -> str:
+def accounts_sql(engine: Engine) -> str:
     """platform, account_id, handle, score, flagged, cluster_id, reasons, score_<signal>...,
     score_<tell>..."""
     tell_names = run_tell_names(engine)
@@ -67,9 +85,9 @@ def accounts_sql(engine: Engine, csv: bool = False) -> str:
         if c
     )
     tells_join = "LEFT JOIN account_tells AS tt ON tt.acct = s.acct" if tell_names else ""
-    return f"""SELECT s.platform, s.account_id, {_safe("any_value(a.handle)", csv)} AS handle,
+    return f"""SELECT s.platform, s.account_id, any_value(a.handle) AS handle,
                round(s.score, 6) AS score, s.flagged, s.cluster_id,
-               {_safe("s.reasons", csv)} AS reasons{", " + pivots if pivots else ""}
+               s.reasons AS reasons{", " + pivots if pivots else ""}
         FROM account_scores AS s
         LEFT JOIN accounts AS a USING (platform, account_id)
         LEFT JOIN account_signal_scores AS ss ON ss.acct = s.acct
@@ -78,9 +96,9 @@ def accounts_sql(engine: Engine, csv: bool = False) -> str:
         ORDER BY s.score DESC, s.platform, s.account_id"""
 
 
-def _account_columns(side: str, csv: bool) -> str:
+def _account_columns(side: str) -> str:
     return f"""i{side}.platform AS platform_{side}, i{side}.account_id AS account_id_{side},
-               {_safe(f"h{side}.handle", csv)} AS handle_{side}"""
+               h{side}.handle AS handle_{side}"""
 
 
 def _account_joins(side: str, pair_alias: str = "e") -> str:
@@ -89,9 +107,9 @@ def _account_joins(side: str, pair_alias: str = "e") -> str:
           ON h{side}.platform = i{side}.platform AND h{side}.account_id = i{side}.account_id"""
 
 
-def edges_sql(engine: Engine, csv: bool = False) -> str:
+def edges_sql(engine: Engine) -> str:
     """One row per significant account pair, with its layers and timing."""
-    return f"""SELECT {_account_columns("a", csv)}, {_account_columns("b", csv)},
+    return f"""SELECT {_account_columns("a")}, {_account_columns("b")},
                round(e.strength, 6) AS strength, CAST(printf('%.6g', e.q) AS DOUBLE) AS p_value,
                round(e.weight, 6) AS weight,
                e.n_shared, array_to_string(e.layers, ';') AS layers, e.n_layers,
@@ -104,7 +122,7 @@ def edges_sql(engine: Engine, csv: bool = False) -> str:
         ORDER BY e.strength DESC, platform_a, account_id_a, platform_b, account_id_b"""
 
 
-def clusters_sql(engine: Engine, csv: bool = False) -> str:
+def clusters_sql(engine: Engine) -> str:
     """One row per cluster, ranked by score: size, footprint per platform, layers, timing."""
     return """WITH footprint AS (
             SELECT cluster_id, string_agg(platform || ': ' || n, '; ' ORDER BY n DESC, platform)
@@ -122,19 +140,18 @@ def clusters_sql(engine: Engine, csv: bool = False) -> str:
         ORDER BY c.score DESC, c.size DESC, c.cluster_id"""
 
 
-def _post_columns(side: str, csv: bool) -> str:
-    text = f"left(p{side}.text, {TEXT_CHARS})"
+def _post_columns(side: str) -> str:
     return f"""v.post_{side}, to_timestamp(v.t_{side}) AS time_{side},
-               {_safe(text, csv)} AS text_{side},
-               {_safe(f"array_to_string(p{side}.urls, ' ')", csv)} AS urls_{side}"""
+               left(p{side}.text, {TEXT_CHARS}) AS text_{side},
+               array_to_string(p{side}.urls, ' ') AS urls_{side}"""
 
 
-def evidence_sql(engine: Engine, csv: bool = False) -> str:
+def evidence_sql(engine: Engine) -> str:
     """The shared items behind every significant pair: both posts, their texts, the gap."""
-    return f"""SELECT v.signal, {_account_columns("a", csv)}, {_account_columns("b", csv)},
-               {_safe(f"left(v.object, {TEXT_CHARS})", csv)} AS object,
+    return f"""SELECT v.signal, {_account_columns("a")}, {_account_columns("b")},
+               left(v.object, {TEXT_CHARS}) AS object,
                v.object_accounts, v.dt AS gap_seconds,
-               {_post_columns("a", csv)}, {_post_columns("b", csv)}
+               {_post_columns("a")}, {_post_columns("b")}
         FROM evidence AS v
         JOIN pairs AS s ON s.signal = v.signal AND s.a = v.a AND s.b = v.b AND s.significant
         {_account_joins("a", "v")} {_account_joins("b", "v")}
@@ -191,17 +208,16 @@ def network_edges_sql(engine: Engine) -> str:
         ORDER BY e.strength DESC, source, target"""
 
 
-def matches_sql(engine: Engine, csv: bool = False) -> str:
+def matches_sql(engine: Engine) -> str:
     """The case's matches against known networks (``cibscan match``; docs/matching.md)."""
-    return f"""SELECT platform, {_safe("account_id", csv)} AS account_id,
-                      {_safe("handle", csv)} AS handle, {_safe("network", csv)} AS network,
+    return """SELECT platform, account_id, handle, network,
                       round(similarity, 4) AS similarity, matched, round(score, 3) AS score,
-                      families, identity, {_safe("facets", csv)} AS facets
+                      families, identity, facets
                FROM matches ORDER BY matched DESC, similarity DESC, platform, account_id,
                                      network"""
 
 
-QUERIES: dict[str, Callable[[Engine, bool], str]] = {
+QUERIES: dict[str, Callable[[Engine], str]] = {
     "accounts": accounts_sql,
     "edges": edges_sql,
     "clusters": clusters_sql,
@@ -222,7 +238,9 @@ class TableExporter(Exporter):
     def write(self, case: Case, path: Path, table: str | None = None) -> int:
         if table not in QUERIES:
             raise ValueError(f"unknown table {table!r}; known: {', '.join(QUERIES)}")
-        sql = QUERIES[table](case.engine, self.name == "csv")
+        sql = QUERIES[table](case.engine)
+        if self.name == "csv":
+            sql = csv_safe_sql(case.engine, sql)
         return case.engine.copy_to(sql, str(path), self.name)
 
 

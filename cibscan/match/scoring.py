@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from cibscan.engine import Engine
-from cibscan.export.tables import matches_sql
+from cibscan.export.tables import csv_safe_sql, matches_sql
 from cibscan.match.base import BEHAVIOUR_FAMILIES, Facet, FacetContext, facets
 from cibscan.match.library import attached, build_scratch, drop_scratch
 
@@ -489,4 +489,4 @@ def _summarise(engine: Engine, report: MatchReport) -> None:
 
 def write_matches_csv(engine: Engine, path: str | Path) -> int:
     """``matches.csv``: the case's matches (text cells guarded against formula injection)."""
-    return engine.copy_to(matches_sql(engine, csv=True), str(path), "csv")
+    return engine.copy_to(csv_safe_sql(engine, matches_sql(engine)), str(path), "csv")
