@@ -121,3 +121,34 @@ def test_demo_path_ingest_all_samples_then_info(tmp_path: Path) -> None:
         "facebook",
     }
     assert info["first_post"] >= "2014" and info["last_post"] < "2100"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["detect", "--alpha", "nan"], "alpha must be a finite number"),
+        (["detect", "--alpha", "0"], "alpha must be in (0, 1)"),
+        (["detect", "--alpha", "-1"], "alpha must be in (0, 1)"),
+        (["detect", "--alpha", "1.5"], "alpha must be in (0, 1)"),
+        (["detect", "--corroborated", "nan"], "corroborated must be a finite number"),
+        (["detect", "--resolution", "0"], "resolution must be in (0, inf)"),
+        (["detect", "--param", "near_duplicate.threshold=nan"], "threshold: expected a finite"),
+        (["detect", "--param", "co_post.min_chars=inf"], "min_chars: expected int"),
+        (["detect", "--memory-limit", "50MB"], "memory_limit 50MB is below the floor of 128MB"),
+        (["detect", "--memory-limit", "lots"], "memory limit must look like 512MB or 2GB"),
+        (["ingest", "X", "--memory-limit", "1KB"], "below the floor of 128MB"),
+        (["match", "--library", "l.duckdb", "--threshold", "nan"], "threshold"),
+    ],
+)
+def test_bad_parameters_are_refused_in_one_line(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    """A NaN, a zero or out-of-range alpha, a memory limit under the floor: refused before
+    any work with one line naming the parameter and its range, never a traceback."""
+    (tmp_path / "x.jsonl").write_text("{}\n")
+    result = CliRunner().invoke(main, [*args, "--case", str(tmp_path / "c.duckdb")])
+    assert result.exit_code in (1, 2), result.output
+    assert named in result.output, result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not an error raised
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "c.duckdb").exists()  # refused before any work

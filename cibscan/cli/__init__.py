@@ -153,10 +153,10 @@ def ingest_command(
       cibscan ingest export.csv --format generic_csv \\
           --option post_id=id --option account_id=user --case case.duckdb
     """
-    options = IngestOptions(
-        format_name, _parse_options(format_options), pseudonymize_key, memory_limit
-    )
     try:
+        options = IngestOptions(
+            format_name, _parse_options(format_options), pseudonymize_key, memory_limit
+        )
         with open_case(case_path) as case, _progress(paths) as hook:
             report = ingest(case, paths, options, hook)
     except (CaseError, ValueError) as exc:

@@ -23,7 +23,7 @@ from cibscan.cli import (
     out,
 )
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
-from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.detect.pipeline import DetectReport, detect, resolve_signals, resolve_tells
 from cibscan.export import TABLES, export, get_exporter
 from cibscan.ingest.pipeline import IngestOptions
 from cibscan.report.html import write_report
@@ -143,7 +143,9 @@ def _chosen_tells(names: tuple[str, ...]) -> list[str] | None:
 
 
 def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
-    return DetectOptions(
+    """The options of the command line, every parameter checked before any work (a signal
+    parameter too: ``--param near_duplicate.threshold=nan`` is refused here)."""
+    options = DetectOptions(
         signals=list(kwargs.pop("signal_names")) or None,
         tells=_chosen_tells(kwargs.pop("tell_names")),
         params=_signal_params(kwargs.pop("signal_params")),
@@ -157,6 +159,9 @@ def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
         library=kwargs.pop("library"),
         memory_limit=kwargs.pop("memory_limit"),
     )
+    resolve_signals(options)
+    resolve_tells(options)
+    return options
 
 
 @main.command("detect")

@@ -348,13 +348,13 @@ def match_command(
     Example:
       cibscan match --case new.duckdb --library known.duckdb --out matches.csv
     """
-    options = MatchOptions(
-        threshold=threshold,
-        min_families=min_families,
-        networks=networks or None,
-        per_network=per_network,
-    )
     try:
+        options = MatchOptions(
+            threshold=threshold,
+            min_families=min_families,
+            networks=networks or None,
+            per_network=per_network,
+        )
         with open_case(case_path, create=False) as case:
             report = match(case.engine, library_path, options)
             if out_path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cibscan.engine.limits import check_memory_limit, check_number
 from cibscan.tells.base import ACCOUNT_TELLS_DDL
 
 # Findings tables, replaced by every detect run (``account_index`` too, made by
@@ -94,3 +95,13 @@ class DetectOptions:
     #: a library of known networks: the case is matched against it first and the
     #: known_network tell reads the matches (docs/matching.md)
     library: str | None = None
+
+    def __post_init__(self) -> None:
+        check_number("alpha", self.alpha, low=0, high=1, low_open=True, high_open=True)
+        check_number("partner_p", self.partner_p, low=0, high=1, low_open=True, high_open=True)
+        check_number("corroborated", self.corroborated, low=0)
+        check_number("tell_alone", self.tell_alone, low=0, low_open=True)
+        check_number("resolution", self.resolution, low=0, low_open=True)
+        check_number("min_shared", self.min_shared, low=1)
+        check_number("evidence_per_pair", self.evidence_per_pair, low=1)
+        check_memory_limit(self.memory_limit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -14,6 +13,7 @@ import duckdb.func
 import pyarrow as pa
 
 from cibscan.engine.base import StreamReadError
+from cibscan.engine.limits import memory_bytes
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,8 @@ class DuckDBEngine:
 
     def configure(self, *, memory_limit: str | None = None, preserve_order: bool = True) -> None:
         if memory_limit:
-            size = memory_limit.strip()
-            # validated: it is spliced into SQL
-            if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", size):
-                raise ValueError(f"memory limit must look like 512MB or 2GB, not {memory_limit!r}")
-            self._con.execute(f"SET memory_limit = '{size}'")
+            # validated (it is spliced into SQL) and given in bytes
+            self._con.execute(f"SET memory_limit = '{memory_bytes(memory_limit)}B'")
         self._con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
 
     def copy_to(self, sql: str, path: str, file_format: str) -> int:

@@ -27,6 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from cibscan.engine.base import Engine, StreamReadError
+from cibscan.engine.limits import check_memory_limit
 from cibscan.ingest import merge
 from cibscan.ingest.base import Adapter, get_adapter, sniff_format
 from cibscan.ingest.normalize import install_pseudonymizer
@@ -94,6 +95,9 @@ class IngestOptions:
     pseudonymize_key: str | None = None
     #: the engine's memory ceiling while ingesting; past it, scratch tables spill to disk
     memory_limit: str = "1GB"
+
+    def __post_init__(self) -> None:
+        check_memory_limit(self.memory_limit)
 
 
 def ingest(

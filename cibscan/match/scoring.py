@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from cibscan.engine import Engine
+from cibscan.engine.limits import check_number
 from cibscan.export.tables import csv_safe_sql, matches_sql
 from cibscan.match.base import BEHAVIOUR_FAMILIES, Facet, FacetContext, facets
 from cibscan.match.library import attached, build_scratch, drop_scratch
@@ -72,11 +73,9 @@ class MatchOptions:
 
     def __post_init__(self) -> None:
         for name in ("threshold", "min_family", "family_cap"):
-            value = getattr(self, name)
-            if not value > 0:  # also rejects NaN
-                raise ValueError(f"{name} must be a positive number, got {value}")
-        if self.min_families < 1:
-            raise ValueError(f"min_families must be at least 1, got {self.min_families}")
+            check_number(name, getattr(self, name), low=0, low_open=True)
+        check_number("report_floor", self.report_floor, low=0)
+        check_number("min_families", self.min_families, low=1)
 
 
 @dataclass

@@ -129,6 +129,8 @@ class Param:
             number: float = int(value) if self.kind == "int" else float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{self.name}: expected {self.kind}, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{self.name}: expected a finite number, got {value!r}")
         if self.minimum is not None and number < self.minimum:
             raise ValueError(f"{self.name}: {number} is below the minimum {self.minimum:g}")
         if self.maximum is not None and number > self.maximum:
