@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cibscan.ingest.base import sniff_format
+from cibscan.ingest.merge import BAD_TIME
 from cibscan.store import Case
 from tests.conftest import FORMATS, load, rows
 
@@ -130,7 +131,7 @@ def test_postviews_counts_server_time_quotes_and_media(case: Case) -> None:
         1,
     )
     bad = one(case, "SELECT reason, locator FROM quarantine")
-    assert bad == {"reason": "missing or unparseable timestamp", "locator": "item 122"}
+    assert bad == {"reason": BAD_TIME, "locator": "item 122"}
     # item 25: recordWithMedia = a quote of 3ljfbxhh7ok2b plus a video; a mention, a tag and
     # a link facet; indexedAt 15:06:46.775 (server) rather than createdAt 15:06:45.694
     p = post(case, "at://did:plc:hbbrkyeqnurr25zqve3a5udb/app.bsky.feed.post/3llon4g5lks2h")
@@ -261,7 +262,7 @@ def test_jetstream_damaged_and_unusual_records(case: Case, tmp_path: Path) -> No
         "line 2": "invalid JSON",
         "line 3": "missing post id",
         "line 4": "malformed Jetstream event",
-        "line 5": "missing or unparseable timestamp",
+        "line 5": BAD_TIME,
         "line 11": "not a Jetstream event",
         "line 12": "malformed Jetstream event",
     }
@@ -323,7 +324,7 @@ def test_postviews_wrapped_pages_and_damaged_items(case: Case, tmp_path: Path) -
         "item 1": ("record is not an object", "error"),
         "item 2": ("missing post id", "error"),
         "item 3": ("post not found or blocked", "unsupported"),
-        "item 5": ("missing or unparseable timestamp", "error"),
+        "item 5": (BAD_TIME, "error"),
         "item 6 reason": ("missing post id", "error"),  # the reposter has no DID
     }
     fb = post(case, "at://did:plc:p/app.bsky.feed.post/fb")

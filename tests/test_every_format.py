@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cibscan.ingest.base import adapters, sniff_format
+from cibscan.ingest.merge import BAD_TIME
 from cibscan.ingest.readers import Source, read_head
 from cibscan.store import Case
 from tests.conftest import FORMATS, load, rows
@@ -75,9 +76,7 @@ def test_all_samples_in_one_case(case: Case) -> None:
         "WHERE severity = 'error' GROUP BY ALL",
     )
     # the only damaged record in the samples: a Bluesky post its client dated year 0
-    assert errors == [
-        {"format": "bluesky_postviews", "reason": "missing or unparseable timestamp", "n": 1}
-    ], errors
+    assert errors == [{"format": "bluesky_postviews", "reason": BAD_TIME, "n": 1}], errors
     # regression guard: the per-format tests explain each file's counts
     assert report.total("read") == report.total("stored") + report.total("duplicates") + (
         report.total("quarantined")

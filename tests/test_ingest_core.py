@@ -12,6 +12,7 @@ import pytest
 import zstandard
 
 from cibscan.ingest import merge
+from cibscan.ingest.merge import BAD_TIME
 from cibscan.ingest.normalize import pseudonym
 from cibscan.store import Case, CaseError, open_case
 from cibscan.store.schema import SCHEMA_VERSION
@@ -74,14 +75,14 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile(
     assert (f.read, f.stored, f.duplicates, f.quarantined) == (8, 2, 1, 5)
     reasons = {r["reason"] for r in rows(case, "SELECT reason FROM quarantine")}
     assert reasons == {
-        "missing or unparseable timestamp",
+        BAD_TIME,
         "missing post id",
         "missing account id",
         "wrong number of CSV fields",
         "invalid UTF-8",
     }
     # the quarantine keeps the raw record so an analyst can see what was wrong
-    (bad_time,) = rows(case, "SELECT raw, locator FROM quarantine WHERE reason LIKE '%timestamp'")
+    (bad_time,) = rows(case, "SELECT raw, locator FROM quarantine WHERE reason LIKE '%timestamp%'")
     assert "yesterday-ish" in bad_time["raw"]
     (nul,) = rows(case, "SELECT text FROM posts WHERE post_id = '7'")
     assert nul["text"] == "nul \x00 inside"

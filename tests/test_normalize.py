@@ -40,6 +40,11 @@ def one(case: Case, sql: str, *params: Any) -> Any:
         ("http://a.com/x?b=2&a=1", "http://a.com/x?b=2&a=1"),
         # a non-default port stays; credentials are removed
         ("http://user:pw@a.com:8080/x", "http://a.com:8080/x"),
+        # a host with a port and no scheme is a web address
+        ("example.com:8080/x", "http://example.com:8080/x"),
+        # other schemes are kept as written (not http://javascript:alert(1)/)
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        ("mailto:Press@Example.com", "mailto:Press@Example.com"),
         ("", None),
     ],
 )
@@ -49,6 +54,12 @@ def test_url_normalisation(mem: Case, raw: str, expected: str | None) -> None:
 
 def test_url_domain_drops_www_and_port(mem: Case) -> None:
     assert one(mem, "cib_url_domain('https://www.Example.com:8443/a')") == "example.com"
+    assert one(mem, "cib_url_domain('example.com:8080/x')") == "example.com"
+
+
+def test_a_non_web_url_has_no_domain(mem: Case) -> None:
+    assert one(mem, "cib_url_domain('javascript:alert(1)')") is None
+    assert one(mem, "cib_url_domain('mailto:press@example.com')") is None
 
 
 @pytest.mark.parametrize(
@@ -74,6 +85,13 @@ def test_hashtags_nfkc_casefold(mem: Case, tag: str, expected: str | None) -> No
         ("2017-06-22 16:03", datetime(2017, 6, 22, 16, 3, tzinfo=UTC)),
         ("1539202764", datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)),
         ("1539202764000", datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)),
+        ("1539202764000000", datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)),
+        ("1539202764000000000", datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)),
+        # a seconds field of 13 digits (year 99999) would read as milliseconds in 2068: the
+        # future is not a post's time
+        ("3000000000000", None),
+        ("99999999999", None),  # year 5138
+        ("1989-12-31T23:59:59Z", None),
         ("not a time", None),
         ("", None),
     ],

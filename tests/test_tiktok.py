@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cibscan.ingest.base import sniff_format
+from cibscan.ingest.merge import BAD_TIME
 from cibscan.ingest.normalize import pseudonym
 from cibscan.store import Case
 from tests.conftest import FORMATS, load, rows
@@ -126,7 +127,7 @@ def test_comments_naming_their_author_and_damaged_records(case: Case, tmp_path: 
     reply = one(case, "SELECT * FROM posts WHERE post_id = '2'")
     assert (reply["reply_to_post"], reply["conversation_id"]) == ("1", str(video))
     reasons = {r["locator"]: r["reason"] for r in rows(case, "SELECT * FROM quarantine")}
-    assert reasons == {"item 2": "missing post id", "item 3": "missing or unparseable timestamp"}
+    assert reasons == {"item 2": "missing post id", "item 3": BAD_TIME}
 
 
 def test_damaged_video_pages(case: Case, tmp_path: Path) -> None:
@@ -160,7 +161,7 @@ def test_damaged_video_pages(case: Case, tmp_path: Path) -> None:
     assert reasons == {
         "item 1": "username is not a string",
         "item 2": "missing account id",
-        "item 3": "missing or unparseable timestamp",
+        "item 3": BAD_TIME,
     }
     # a page cut short: the videos before the cut are kept, the rest quarantined
     cut = tmp_path / "cut.json"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cibscan.ingest.base import sniff_format
+from cibscan.ingest.merge import BAD_TIME
 from cibscan.store import Case
 from tests.conftest import FORMATS, load, rows
 
@@ -163,7 +164,7 @@ def test_threads_with_replies_html_only_text_and_damage(case: Case, tmp_path: Pa
         "item 0 reply T1.r2": "missing account id",
         "item 1": "thread without a top-level comment",
         "item 2": "missing post id",
-        "item 3": "missing or unparseable timestamp",
+        "item 3": BAD_TIME,
     }
     top = post(case, "T1")
     # no textOriginal: textDisplay without its HTML; the href target (with &amp; decoded)

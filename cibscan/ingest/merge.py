@@ -25,6 +25,8 @@ _DROPPED_WHEN_PSEUDONYMOUS = ("description", "location", "url", "profile_image_u
 _ACCOUNT_REFS = ("account_id", "repost_of_account", "reply_to_account", "quote_of_account")
 
 _LOCATOR_WORD = {"lines": "line", "json": "item", "csv": "row", "parquet": "row"}
+#: why a post without a usable time is quarantined (the range is cib_ts in normalize.py)
+BAD_TIME = "missing, unparseable or implausible timestamp (before 1990 or after tomorrow)"
 
 
 def _stage_ddl() -> str:
@@ -158,7 +160,7 @@ def _normalising_select(
         f"coalesce({adapter_reject}, CASE "
         f"WHEN a.rec = 'post' AND nullif(trim({post_id}), '') IS NULL THEN 'missing post id' "
         f"WHEN nullif(trim({acct}), '') IS NULL THEN 'missing account id' "
-        f"WHEN a.rec = 'post' AND {created} IS NULL THEN 'missing or unparseable timestamp' "
+        f"WHEN a.rec = 'post' AND {created} IS NULL THEN '{BAD_TIME}' "
         "END)"
     )
     return ", ".join(f"{expr} AS {name}" for name, expr in out.items())

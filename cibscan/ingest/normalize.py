@@ -2,7 +2,8 @@
 
 URLs: refanged (``hxxp``, ``[.]``), scheme and host lower-cased, default ports and fragments
 dropped, tracking parameters (utm_*, fbclid, gclid, igshid, ...) removed; the original is kept
-in ``urls_raw``. Hashtags: leading ``#`` dropped, NFKC-normalised and case-folded (so that
+in ``urls_raw``. A URL of a non-web scheme (``javascript:``, ``mailto:``) is kept as written,
+with no domain. Hashtags: leading ``#`` dropped, NFKC-normalised and case-folded (so that
 ``#ＣＨＩＮＡ`` and ``#china`` match). Mentions: ``@`` dropped, lower-cased. Timestamps: UTC.
 
 Only NFKC needs Python (DuckDB has NFC only); it is an Arrow-vectorised function called for
@@ -63,17 +64,24 @@ _MACROS: tuple[str, ...] = (
         coalesce('?' || nullif(array_to_string(list_filter(string_split(substr(q, 2), '&'),
         lambda x: x <> '' AND NOT regexp_matches(lower(x),
         '^({"|".join(TRACKING_PARAMS)})(=|$)')), '&'), ''), '') END""",
+    # A URL of another scheme than the web's, with no "//" (javascript:, mailto:, tel:, data:,
+    # urn:), is kept as written: read as a host it became http://javascript:alert(1)/. A host
+    # with a port (example.com:8080/x) is a web address without its scheme.
+    r"""cib_opaque_url(u) AS regexp_matches(u, '^[A-Za-z][A-Za-z0-9+.\-]*:')
+        AND NOT regexp_matches(u, '^[A-Za-z][A-Za-z0-9+.\-]*://')
+        AND NOT regexp_matches(u, '^[^:/?#]+:[0-9]+([/?#]|$)')""",
     # The parsed URL is bound once through a one-element list and a lambda: macros expand
     # textually, so referring to cib_url_parts(...) several times would re-run its regexes.
-    r"""cib_norm_url(u) AS CASE WHEN u IS NULL OR trim(u) = '' THEN NULL ELSE
+    r"""cib_norm_url(u) AS CASE WHEN u IS NULL OR trim(u) = '' THEN NULL
+        WHEN cib_opaque_url(cib_refang(u)) THEN cib_refang(u) ELSE
         list_transform([cib_url_parts(cib_refang(u))], lambda p: CASE WHEN p.host = ''
             THEN NULL ELSE
             lower(coalesce(nullif(p.scheme, ''), 'http://'))
             || regexp_replace(lower(p.host), '^[^@]*@|:(80|443)$', '', 'g')
             || CASE WHEN p.path = '' THEN '/' ELSE p.path END
             || cib_clean_query(p.query) END)[1] END""",
-    r"""cib_url_domain(u) AS nullif(regexp_replace(
-        lower(cib_url_parts(u).host), '^www\.|:\d+$|^[^@]*@', '', 'g'), '')""",
+    r"""cib_url_domain(u) AS CASE WHEN NOT cib_opaque_url(u) THEN nullif(regexp_replace(
+        lower(cib_url_parts(u).host), '^www\.|:\d+$|^[^@]*@', '', 'g'), '') END""",
     # list_distinct does not keep order; cib_unique keeps each value's first occurrence
     r"""cib_unique(l) AS list_transform([l], lambda ll: list_filter(ll,
         lambda x, i: list_position(ll, x) = i))[1]""",
@@ -114,12 +122,17 @@ _MACROS: tuple[str, ...] = (
             THEN cib_ts_epoch_ms(trim(CAST(x AS VARCHAR)))
         WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '\d{15,17}')
             THEN cib_ts_epoch_us(trim(CAST(x AS VARCHAR)))
+        WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '\d{18,20}')
+            THEN cib_ts_epoch(try_cast(trim(CAST(x AS VARCHAR)) AS DOUBLE) / 1e9)
         ELSE cib_ts_text(trim(CAST(x AS VARCHAR))) END""",
-    # Times before 1990 or from 2100 on are not social-media times (seen: a Bluesky post dated
-    # year 0 by its client): they count as unparseable rather than poisoning every time span.
+    # Times before 1990 or after tomorrow are not social-media times (seen: a Bluesky post
+    # dated year 0 by its client; a seconds field of 13 digits, year 99999, that the digits
+    # rule reads as milliseconds, 2068): they are quarantined rather than poisoning every
+    # time span. Epochs are told apart by their digits: up to 11 seconds, 12-14 milliseconds,
+    # 15-17 microseconds, 18-20 nanoseconds (docs/formats.md).
     r"""cib_ts(x) AS list_transform([cib_ts_any(x)], lambda t: CASE
         WHEN t >= TIMESTAMPTZ '1990-01-01 00:00:00+00'
-         AND t < TIMESTAMPTZ '2100-01-01 00:00:00+00' THEN t END)[1]""",
+         AND t < now() + INTERVAL 1 DAY THEN t END)[1]""",
     # --- list-valued text columns: "['a', 'b']" (IO archive), "[a, b]", "a,b", JSON arrays
     r"""cib_pylist(s) AS CASE WHEN s IS NULL OR trim(s) IN ('', '[]', 'NA') THEN []::VARCHAR[]
         ELSE list_filter(list_transform(regexp_extract_all(trim(s, '[] '),
