@@ -19,7 +19,7 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	mkdir -p $(OUT)
 	$(BIN)/cibscan demo --out $(OUT)/demo
-	$(BIN)/cibscan run $(SHARED)/coortweet/german_elections.csv.gz --out $(OUT)/german > $(OUT)/german.txt
+	$(BIN)/cibscan run $(SHARED)/coortweet/german_elections.csv.gz --out $(OUT)/german --overwrite > $(OUT)/german.txt
 	rm -f $(OUT)/formats.duckdb
 	$(BIN)/cibscan ingest $(SHARED)/formats --case $(OUT)/formats.duckdb > /dev/null
 	$(BIN)/cibscan info --case $(OUT)/formats.duckdb > $(OUT)/formats-info.txt

@@ -303,7 +303,7 @@ def main() -> None:
         truth = simulated.out_dir / "truth.csv"
         runs: list[tuple[str, Evaluation, float, set[tuple[str, str]]]] = []
         clock = time.perf_counter()
-        result = run_pipeline([work / "data"], work / "cibscan")
+        result = run_pipeline([work / "data"], work / "cibscan", overwrite=True)
         ours = time.perf_counter() - clock
         ablation = work / "cibscan_ties_only.csv"
         with open_case(result.case_path, create=False, read_only=True) as case:

@@ -40,7 +40,7 @@ def _flagged(path: Path) -> set[tuple[str, str]]:
 
 def compare(name: str, source: Path, work: Path) -> list[str]:
     """Run both detectors on one data set; markdown lines of the comparison."""
-    result = run_pipeline([source], work / name)
+    result = run_pipeline([source], work / name, overwrite=True)
     baseline_csv = work / name / "coortweet_accounts.csv"
     coortweet_style(result.case_path, baseline_csv)
     ours, theirs = _flagged(result.outputs["accounts"]), _flagged(baseline_csv)

@@ -53,7 +53,7 @@ def run_demo(
     simulate(scenario, data, seed, regrowth=True, accounts=accounts)
     period1, period2 = data / "period1", data / "period2"
     truth = period1 / "truth.csv"
-    result = run_pipeline(_platform_files(period1), out)
+    result = run_pipeline(_platform_files(period1), out, overwrite=True)  # the demo's own
     with open_case(result.case_path, create=False, read_only=True) as case:
         evaluation = evaluate(truth, engine=case.engine)
     (out / "evaluation.json").write_text(

@@ -110,7 +110,10 @@ def regrowth_loop(
     stix = out / f"{network}.stix.json"
     export_network(library, network, stix)
     period2 = run_pipeline(
-        period2_files, out / "period2", detect_options=DetectOptions(library=str(library))
+        period2_files,
+        out / "period2",
+        detect_options=DetectOptions(library=str(library)),
+        overwrite=True,  # the loop's own folder, made afresh on every run
     )
     matches = out / "period2" / "matches.csv"
     with open_case(period2.case_path, create=False) as case:

@@ -13,7 +13,7 @@ from cibscan.export import TABLES, export, exporters
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.report.html import write_report
-from cibscan.store import Case, open_case
+from cibscan.store import Case, CaseError, open_case
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,29 @@ def run_pipeline(
     detect_options: DetectOptions | None = None,
     export_format: str = "csv",
     progress: ProgressHook | None = None,
+    overwrite: bool = False,
+    append: bool = False,
 ) -> RunResult:
     """Ingest ``paths`` into a case, detect, and write the findings (:func:`write_outputs`).
 
-    Without ``case_path`` the case is ``out_dir/case.duckdb``, created afresh so that a rerun
-    gives the same results rather than counting every post as a duplicate.
+    Without ``case_path`` the case is ``out_dir/case.duckdb``. One already there holds an
+    analyst's labels and earlier runs, so it is not replaced silently: ``overwrite`` starts
+    afresh (a rerun then gives the same results rather than counting every post as a
+    duplicate), ``append`` adds the files to it; neither raises :class:`CaseError`.
     """
+    if overwrite and append:
+        raise ValueError("overwrite and append exclude each other")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     target = Path(case_path) if case_path else out / "case.duckdb"
-    if case_path is None:
+    if case_path is None and target.exists() and not append:
+        if not overwrite:
+            raise CaseError(
+                f"{target} already holds a case: --overwrite replaces it (its labels and "
+                "earlier runs are lost), --append adds the files to it"
+            )
         for stale in (target, target.with_suffix(".duckdb.wal")):
             stale.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     with open_case(target) as case:
         ingested = ingest(case, list(paths), ingest_options, progress)
         detected = detect(case, detect_options)

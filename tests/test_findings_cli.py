@@ -39,9 +39,10 @@ def test_run_writes_the_case_and_the_four_tables(tmp_path: Path) -> None:
     # the ring, the personas, and the account the ring exists to amplify (linked to it)
     ring = {f"ring_{i}" for i in range(6)} | {"ring_seed"}
     assert flagged == ring | {f"persona_{i}" for i in range(5)}
-    # a second run into the same folder starts afresh and gives the same answer
+    # a second run into the same folder with --overwrite starts afresh: the same answer
     again = CliRunner().invoke(
-        main, ["run", str(data), "--format", "generic_jsonl", "--out", str(out), "--json"]
+        main,
+        ["run", str(data), "--format", "generic_jsonl", "--out", str(out), "--json", "--overwrite"],
     )
     report = json.loads(again.output)
     assert report["detect"]["flagged"] == 12
@@ -230,3 +231,29 @@ def test_findings_do_not_depend_on_account_labels(tmp_path: Path) -> None:
         for a, (score, flag, group) in findings(renamed, "b").items()
     }
     assert mapped == original
+
+
+def test_run_does_not_replace_a_case_without_being_told(tmp_path: Path) -> None:
+    """A case in OUT holds labels and earlier runs: a second run into OUT is refused in one
+    line; --overwrite starts afresh (same findings), --append adds the files (every post a
+    duplicate), and the two flags exclude each other."""
+    data = scenes.write(tmp_path / "posts.jsonl", small_scene())
+    out = tmp_path / "out"
+    base = ["run", str(data), "--format", "generic_jsonl", "--out", str(out), "--json"]
+    first = CliRunner().invoke(main, base)
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(main, base)
+    assert again.exit_code == 1 and "already holds a case: --overwrite" in again.output
+    replaced = CliRunner().invoke(main, [*base, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert (
+        json.loads(replaced.output)["detect"]["flagged"]
+        == json.loads(first.output)["detect"]["flagged"]
+    )
+    appended = CliRunner().invoke(main, [*base, "--append"])
+    assert appended.exit_code == 0, appended.output
+    with open_case(out / "case.duckdb", create=False) as case:
+        runs = rows(case, "SELECT count(*) AS n, sum(n_duplicates) AS d FROM ingest_runs")[0]
+    assert runs["n"] == 2 and runs["d"] > 0  # the fresh run and the appended one
+    both = CliRunner().invoke(main, [*base, "--overwrite", "--append"])
+    assert both.exit_code == 1 and "exclude each other" in both.output

@@ -204,6 +204,12 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
 )
 @input_format_options
 @click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a case already in OUT (its labels and earlier runs are lost).",
+)
+@click.option("--append", is_flag=True, help="Add the files to a case already in OUT.")
+@click.option(
     "--export-format",
     type=click.Choice(("csv", "parquet", "json")),
     default="csv",
@@ -217,6 +223,8 @@ def run_command(
     out_dir: str,
     format_name: str | None,
     format_options: tuple[str, ...],
+    overwrite: bool,
+    append: bool,
     export_format: str,
     as_json: bool,
     **kwargs: Any,
@@ -243,6 +251,8 @@ def run_command(
                 detect_options=options,
                 export_format=export_format,
                 progress=hook,
+                overwrite=overwrite,
+                append=append,
             )
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
