@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +54,15 @@ def open_case(path: str | Path | None, *, create: bool = True, read_only: bool =
     try:
         engine = DuckDBEngine(case_path, read_only=read_only)
     except Exception as exc:  # duckdb raises IOException / InvalidInputException subclasses
+        holder = _LOCK_HOLDER.search(str(exc))
+        if holder:
+            raise CaseError(
+                f"{case_path}: the case is in use by process {holder.group('pid')} "
+                f"({holder.group('program')}); close it there first"
+            ) from exc
         raise CaseError(f"{case_path}: not a cibscan case ({exc})") from exc
+    if case_path is not None and not read_only:
+        _remove_stale_spill(case_path)
     case = Case(engine, case_path)
     try:
         _check_or_init_schema(case, read_only=read_only)
@@ -63,6 +73,25 @@ def open_case(path: str | Path | None, *, create: bool = True, read_only: bool =
 
     install_macros(engine)
     return case
+
+
+#: DuckDB's message when another process holds the file's write lock
+_LOCK_HOLDER = re.compile(
+    r"Could not set lock on file.*Conflicting lock is held in (?P<program>\S+) "
+    r"\(PID (?P<pid>\d+)\)",
+    re.DOTALL,
+)
+
+
+def _remove_stale_spill(case_path: Path) -> None:
+    """Remove the spill folder a killed run left beside the case (``case.duckdb.tmp/``,
+    gigabytes after a large detect). Called once the write lock is held, so no other
+    process can be spilling into it."""
+    spill = case_path.with_name(case_path.name + ".tmp")
+    if spill.is_dir():
+        size = sum(f.stat().st_size for f in spill.rglob("*") if f.is_file())
+        shutil.rmtree(spill, ignore_errors=True)
+        log.info("removed %s, %d bytes left by an interrupted run", spill, size)
 
 
 def _check_or_init_schema(case: Case, *, read_only: bool) -> None:
