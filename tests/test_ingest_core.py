@@ -241,3 +241,34 @@ def test_repeated_url_lists_are_normalised_as_each_alone(case: Case, tmp_path: P
     assert got[0]["urls"] == ["https://example.com/a", "http://b.org/"]
     assert got[2]["urls"] == ["http://b.org/", "https://example.com/a"]
     assert got[3]["urls"] == ["http://evil.com/x"] and got[4]["urls"] == []
+
+
+def test_a_zstd_file_cut_between_two_blocks_is_not_taken_for_a_shorter_one(
+    case: Case, tmp_path: Path
+) -> None:
+    """The first half of 4,000 tweets is flushed as whole blocks, then the file is cut right
+    there, at a block boundary inside the frame: zstandard's stream reader used to end
+    quietly (read 2,000 = stored 2,000, no warning). The frame never ended: the fault is
+    recorded, the rest quarantined as 'truncated or corrupt file'."""
+    lines = [_row(str(i), text=f"tweet number {i} " + "x" * 50) for i in range(4000)]
+    half = b"\n".join([HEADER, *lines[:2000]]) + b"\n"
+    compressor = zstandard.ZstdCompressor(write_checksum=True).compressobj()
+    cut = compressor.compress(half) + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+    path = tmp_path / "cut.csv.zst"
+    path.write_bytes(cut)
+    (f,) = load(case, path, format="twitter_io_tweets").files
+    assert f.stored == 2000  # what was there is kept ...
+    reasons = {r["reason"] for r in rows(case, "SELECT reason FROM quarantine")}
+    assert "truncated or corrupt file" in reasons  # ... and the cut is said
+    assert any("last frame is incomplete" in w for w in f.warnings)
+
+
+def test_zstd_frames_one_after_another_are_read_whole(case: Case, tmp_path: Path) -> None:
+    """Three frames back to back (as zstd -c a b c > x.zst writes): every row is read."""
+    lines = [_row(str(i), text=f"tweet number {i} " + "x" * 50) for i in range(3000)]
+    parts = [b"\n".join([HEADER, *lines[:1000]]) + b"\n"]
+    parts += [b"\n".join(lines[k : k + 1000]) + b"\n" for k in (1000, 2000)]
+    path = tmp_path / "frames.csv.zst"
+    path.write_bytes(b"".join(zstandard.ZstdCompressor().compress(p) for p in parts))
+    (f,) = load(case, path, format="twitter_io_tweets").files
+    assert (f.read, f.stored, f.quarantined, f.warnings) == (3000, 3000, 0, [])
