@@ -42,7 +42,10 @@ def test_ingest_then_info_as_json(tmp_path: Path) -> None:
     result = runner.invoke(main, ["ingest", str(io), "--case", case, "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["totals"] == {"read": 4, "stored": 4, "duplicates": 0, "quarantined": 0}
+    assert report["totals"] == {
+        "read": 4, "stored": 4, "stored_posts": 2, "stored_accounts": 2, "duplicates": 0,
+        "quarantined": 0,
+    }  # fmt: skip
     result = runner.invoke(main, ["info", "--case", case, "--json"])
     info = json.loads(result.output)
     assert (info["posts"], info["accounts"]) == (2, 4)

@@ -272,3 +272,15 @@ def test_zstd_frames_one_after_another_are_read_whole(case: Case, tmp_path: Path
     path.write_bytes(b"".join(zstandard.ZstdCompressor().compress(p) for p in parts))
     (f,) = load(case, path, format="twitter_io_tweets").files
     assert (f.read, f.stored, f.quarantined, f.warnings) == (3000, 3000, 0, [])
+
+
+def test_stored_counts_posts_and_accounts_apart(case: Case) -> None:
+    """A users file stores accounts, not posts: the report says which. Loaded first, its
+    profiles are new accounts; the tweets then store posts (their accounts are known)."""
+    users = FORMATS / "03_twitter_io_archive" / "twitter-frequenter_ira_users_sample.csv"
+    (profiles,) = load(case, users).files
+    assert profiles.stored == profiles.stored_accounts > 0 and profiles.stored_posts == 0
+    (tweets,) = load(case, TWEETS).files
+    assert tweets.stored == tweets.stored_posts > 0 and tweets.stored_accounts == 0
+    for f in (profiles, tweets):
+        assert f.read == f.stored + f.duplicates + f.quarantined

@@ -171,20 +171,31 @@ def ingest_command(
         sys.exit(1)
 
 
+#: the counts an ingest report adds up over its files (read = stored + duplicates +
+#: quarantined; stored = stored_posts + stored_accounts)
+TOTALS = ("read", "stored", "stored_posts", "stored_accounts", "duplicates", "quarantined")
+
+
 def _report_dict(report: IngestReport) -> dict[str, Any]:
     return {
         "files": [dict(f.__dict__) for f in report.files],
         "errors": report.errors,
-        "totals": {k: report.total(k) for k in ("read", "stored", "duplicates", "quarantined")},
+        "totals": {k: report.total(k) for k in TOTALS},
     }
 
 
 def _print_report(report: IngestReport) -> None:
     table = Table(title="ingest", title_justify="left")
-    for col in ("file", "format", "read", "stored", "duplicates", "quarantined", "seconds"):
+    # "posts" and "accounts": what was stored, apart; their sum is the summary's "stored"
+    columns = ("file", "format", "read", "posts", "accounts", "duplicates", "quarantined", "s")
+    for col in columns:
         textual = col in ("file", "format")
         table.add_column(
-            col, justify="left" if textual else "right", overflow="fold", no_wrap=not textual
+            col,
+            justify="left" if textual else "right",
+            overflow="fold",
+            no_wrap=not textual,
+            min_width=10 if textual else None,  # a file name is not folded to a few letters
         )
     for f in report.files:
         name = Path(f.source).name
@@ -192,15 +203,17 @@ def _print_report(report: IngestReport) -> None:
             Text(name),
             Text(f.format),
             f"{f.read:,}",
-            f"{f.stored:,}",
+            f"{f.stored_posts:,}",
+            f"{f.stored_accounts:,}",
             f"{f.duplicates:,}",
             f"{f.quarantined:,}",
             f"{f.seconds:.2f}",
         )
     out.print(table)
-    t = {k: report.total(k) for k in ("read", "stored", "duplicates", "quarantined")}
+    t = {k: report.total(k) for k in TOTALS}
     out.print(
-        f"read {t['read']:,} = stored {t['stored']:,} + duplicates {t['duplicates']:,} "
+        f"read {t['read']:,} = stored {t['stored']:,} ({t['stored_posts']:,} posts, "
+        f"{t['stored_accounts']:,} accounts) + duplicates {t['duplicates']:,} "
         f"+ quarantined {t['quarantined']:,}",
         highlight=False,
     )

@@ -252,7 +252,9 @@ def merge_posts(engine: Engine, rep: FileReport) -> None:
         - rejected
     )
     rep.read = staged + reader_rejects
-    rep.stored = n_new + account_keys - known_accounts
+    rep.stored_posts = n_new
+    rep.stored_accounts = account_keys - known_accounts
+    rep.stored = rep.stored_posts + rep.stored_accounts
     rep.duplicates = (valid_posts - n_new) + (account_recs - account_keys) + known_accounts
     rep.quarantined = rejected + reader_rejects
     rep.unsupported = unsupported

@@ -54,7 +54,9 @@ MIN_SNIFF_CONFIDENCE = 0.5
 
 @dataclass
 class FileReport:
-    """What happened to one source; ``read == stored + duplicates + quarantined``."""
+    """What happened to one source; ``read == stored + duplicates + quarantined``, and
+    ``stored == stored_posts + stored_accounts`` (an account-only record, a profile row of
+    a users file, stores an account, not a post)."""
 
     source: str
     format: str
@@ -63,6 +65,9 @@ class FileReport:
     sha256: str = ""
     read: int = 0
     stored: int = 0
+    #: posts stored, and accounts stored from account-only records (profiles)
+    stored_posts: int = 0
+    stored_accounts: int = 0
     duplicates: int = 0
     quarantined: int = 0
     unsupported: int = 0
