@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from click.testing import CliRunner
 
+from cibscan.cli import main
 from cibscan.ingest import merge
 from cibscan.ingest.merge import BAD_TIME
 from cibscan.ingest.normalize import pseudonym
@@ -284,3 +286,30 @@ def test_stored_counts_posts_and_accounts_apart(case: Case) -> None:
     assert tweets.stored == tweets.stored_posts > 0 and tweets.stored_accounts == 0
     for f in (profiles, tweets):
         assert f.read == f.stored + f.duplicates + f.quarantined
+
+
+def test_real_and_pseudonymous_ids_do_not_mix_in_one_case(tmp_path: Path) -> None:
+    """Ingested with real ids, then with a key: the same accounts would be stored twice
+    (500 empty h_ accounts, every post a duplicate). Refused, in each direction and for a
+    second key; the same key again is fine."""
+    users = FORMATS / "03_twitter_io_archive" / "twitter-frequenter_ira_users_sample.csv"
+    with open_case(tmp_path / "plain.duckdb") as case:
+        load(case, TWEETS)
+        with pytest.raises(CaseError, match="holds real ids"):
+            load(case, users, pseudonymize_key="s3cret")
+        assert (
+            rows(case, "SELECT count(*) AS n FROM accounts WHERE account_id LIKE 'h_%'")[0]["n"]
+            == 0
+        )
+    with open_case(tmp_path / "keyed.duckdb") as case:
+        load(case, TWEETS, pseudonymize_key="s3cret")
+        load(case, users, pseudonymize_key="s3cret")  # the same key: fine
+        with pytest.raises(CaseError, match=r"pseudonymised \(key fingerprint [0-9a-f]{12}\)"):
+            load(case, users)
+        with pytest.raises(CaseError, match="another key"):
+            load(case, users, pseudonymize_key="other")
+    result = CliRunner().invoke(
+        main, ["ingest", str(users), "--case", str(tmp_path / "keyed.duckdb")]
+    )
+    assert result.exit_code == 1 and "pseudonymised" in result.output
+    assert "s3cret" not in result.output  # the fingerprint does not reveal the key

@@ -191,6 +191,14 @@ def install_pseudonymizer(engine: Engine, key: str | None) -> None:
     )
 
 
+def key_fingerprint(key: str) -> str:
+    """A short public fingerprint of a pseudonymisation key, kept with the case so that a
+    later ingest with another key (or none) is caught; it does not reveal the key."""
+    return hmac.new(key.encode("utf-8"), b"cibscan key fingerprint", hashlib.sha256).hexdigest()[
+        :12
+    ]
+
+
 def pseudonym(key: str, value: str) -> str:
     """The pseudonym cib_pseudo gives ``value`` (Python reference, for tests and lookups)."""
     raw = key.encode("utf-8")

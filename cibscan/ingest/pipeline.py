@@ -30,7 +30,7 @@ from cibscan.engine.base import Engine, StreamReadError
 from cibscan.engine.limits import check_memory_limit
 from cibscan.ingest import merge
 from cibscan.ingest.base import Adapter, get_adapter, sniff_format
-from cibscan.ingest.normalize import install_pseudonymizer
+from cibscan.ingest.normalize import install_pseudonymizer, key_fingerprint
 from cibscan.ingest.readers import (
     LINE_SCHEMA,
     OpenSource,
@@ -45,7 +45,7 @@ from cibscan.ingest.readers import (
     read_lines,
 )
 from cibscan.ingest.tabular import csv_header, read_csv, read_parquet
-from cibscan.store.case import Case
+from cibscan.store.case import Case, CaseError
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,53 @@ class IngestOptions:
         check_memory_limit(self.memory_limit)
 
 
+#: the ``meta`` key holding how a case's ids were stored: ``plain`` or ``key:<fingerprint>``
+ID_MODE = "id_mode"
+
+
+def check_id_mode(case: Case, key: str | None) -> None:
+    """Refuse to mix real and pseudonymous ids (or two keys) in one case.
+
+    A case ingested with real ids and then with a key (or the other way round) holds the
+    same account twice, under two ids, and every re-read post counts as a duplicate of the
+    other; two keys do the same. The first ingest records the mode in ``meta``; a case
+    written before this check takes its mode from its ingest runs.
+    """
+    engine = case.engine
+    wanted = "plain" if key is None else f"key:{key_fingerprint(key)}"
+    stored = engine.fetchall("SELECT value FROM meta WHERE key = ?", [ID_MODE])
+    mode = str(stored[0][0]) if stored else None
+    if mode is None:
+        runs, keyed = engine.fetchall(
+            "SELECT count(*), count(*) FILTER (WHERE pseudonymized) FROM ingest_runs"
+        )[0]
+        if runs and not keyed:
+            mode = "plain"
+        elif keyed:
+            mode = wanted if key is not None else "key:unknown"
+    if mode is not None and mode != wanted:
+        raise CaseError(_id_mode_clash(case, mode, wanted))
+    if not stored:
+        engine.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [ID_MODE, wanted])
+
+
+def _id_mode_clash(case: Case, mode: str, wanted: str) -> str:
+    if mode == "plain":
+        return (
+            f"{case.path}: this case holds real ids; --pseudonymize-key would put pseudonyms "
+            "beside them (the same account twice). Use a new case for pseudonymised data."
+        )
+    if wanted == "plain":
+        return (
+            f"{case.path}: this case is pseudonymised (key fingerprint {mode[4:]}); without "
+            "the same --pseudonymize-key the real ids would be stored beside the pseudonyms."
+        )
+    return (
+        f"{case.path}: this case was pseudonymised with another key (fingerprint {mode[4:]}, "
+        f"this key's {wanted[4:]}): one account would have two pseudonyms. Give the same key."
+    )
+
+
 def ingest(
     case: Case,
     paths: Sequence[str | Path],
@@ -118,6 +165,7 @@ def ingest(
     options = options or IngestOptions()
     report = IngestReport()
     engine = case.engine
+    check_id_mode(case, options.pseudonymize_key)
     install_pseudonymizer(engine, options.pseudonymize_key)
     # order is carried by explicit sequence numbers, so the engine need not preserve it
     engine.configure(memory_limit=options.memory_limit, preserve_order=False)
