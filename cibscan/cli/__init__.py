@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cibscan import __version__
+from cibscan.engine.base import EngineResourceError
 from cibscan.ingest.catalog import describe_formats
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
@@ -93,7 +94,18 @@ def input_format_options(fn: F) -> F:
     )(fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: an engine out of memory or disk is one line and exit status 1
+    in every command, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EngineResourceError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cibscan")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from cibscan.engine import Engine
+from cibscan.engine.base import scratch
 
 
 def log10_gamma_tail(a: pa.Array, x: pa.Array) -> pa.Array:
@@ -82,12 +83,10 @@ def group_tests(engine: Engine, level: float) -> int:
         WHERE s.j <= t.size
         GROUP BY 1, 2, 3"""
     )
-    try:
+    with scratch(engine, "_groups"):
         engine.execute(
             """UPDATE pairs SET q_group = pow(10, g.log_q), group_size = g.size
             FROM _groups AS g
             WHERE pairs.signal = g.signal AND pairs.a = g.a AND pairs.b = g.b"""
         )
         return int(engine.fetchall("SELECT count(*) FROM _groups")[0][0])
-    finally:
-        engine.execute("DROP TABLE IF EXISTS _groups")

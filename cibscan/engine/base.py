@@ -7,7 +7,7 @@ engine's client library, so that the same pipeline can later run on Apache Spark
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -15,6 +15,11 @@ import pyarrow as pa
 
 class StreamReadError(Exception):
     """Reading an input stream failed while the engine was pulling it (bad source data)."""
+
+
+class EngineResourceError(RuntimeError):
+    """The engine ran out of a resource (memory, disk): one line saying which and what to
+    do, instead of the engine's own message and advice about its settings."""
 
 
 class Engine(Protocol):
@@ -74,6 +79,26 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Release the engine (flushes a file-backed case)."""
+
+
+@contextmanager
+def scratch(engine: Engine, *tables: str) -> Iterator[None]:
+    """Scratch tables dropped when the block ends, however it ends.
+
+    On an error the drops are tried and their own failures ignored, so the first error is
+    the one reported: after a failed statement the engine refuses further work in the
+    transaction ("Current transaction is aborted"), and a cleanup in a ``finally`` raised
+    that instead, hiding an out-of-memory or a full disk behind it.
+    """
+    try:
+        yield
+    except BaseException:
+        for table in tables:
+            with suppress(Exception):
+                engine.execute(f"DROP TABLE IF EXISTS {table}")
+        raise
+    for table in tables:
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def iter_rows_as_dicts(engine: Engine, sql: str) -> Iterator[dict[str, Any]]:

@@ -12,7 +12,7 @@ import duckdb
 import duckdb.func
 import pyarrow as pa
 
-from cibscan.engine.base import StreamReadError
+from cibscan.engine.base import EngineResourceError, StreamReadError
 from cibscan.engine.limits import memory_bytes
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class DuckDBEngine:
             config["threads"] = threads
         self._con = duckdb.connect(database, read_only=read_only, config=config)
         self._in_transaction = False
+        self._memory_limit: str | None = None
         # Naive timestamps in sources are read as UTC, and TIMESTAMPTZ values print as UTC.
         self._con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws a progress bar on stdout for long queries; it would corrupt --json
@@ -40,13 +41,36 @@ class DuckDBEngine:
         self._con.execute("SET enable_progress_bar = false")
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._con.execute(sql, params)
+        with self._resources():
+            self._con.execute(sql, params)
 
     def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._con.execute(sql, params).fetchall()
+        with self._resources():
+            return self._con.execute(sql, params).fetchall()
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        return self._con.sql(sql, params=params).to_arrow_table()
+        with self._resources():
+            return self._con.sql(sql, params=params).to_arrow_table()
+
+    @contextmanager
+    def _resources(self) -> Iterator[None]:
+        """Out of memory and a full disk become :class:`EngineResourceError`."""
+        try:
+            yield
+        except duckdb.OutOfMemoryException as exc:
+            limit = self._memory_limit or "the engine's default limit"
+            raise EngineResourceError(
+                f"out of memory at {limit}: raise --memory-limit, or free disk space for the "
+                f"engine to spill to ({str(exc).splitlines()[0]})"
+            ) from exc
+        except duckdb.IOException as exc:
+            if "No space left on device" not in str(exc):
+                raise
+            where = f" beside {self.path}" if self.path else ""
+            raise EngineResourceError(
+                f"the disk is full{where}: free space for the case and its spill folder "
+                f"({str(exc).splitlines()[0]})"
+            ) from exc
 
     def fetch_batches(self, sql: str, batch_rows: int = 50_000) -> Iterator[pa.RecordBatch]:
         reader: pa.RecordBatchReader = self._con.sql(sql).to_arrow_reader(batch_rows)
@@ -98,6 +122,7 @@ class DuckDBEngine:
         if memory_limit:
             # validated (it is spliced into SQL) and given in bytes
             self._con.execute(f"SET memory_limit = '{memory_bytes(memory_limit)}B'")
+            self._memory_limit = memory_limit.strip()
         self._con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
 
     def copy_to(self, sql: str, path: str, file_format: str) -> int:
@@ -109,8 +134,9 @@ class DuckDBEngine:
         if file_format not in options:
             raise ValueError(f"unknown file format {file_format!r}; known: {', '.join(options)}")
         target = path.replace("'", "''")
-        written = self._con.execute(f"COPY ({sql}) TO '{target}' ({options[file_format]})")
-        return int(written.fetchall()[0][0])
+        with self._resources():
+            written = self._con.execute(f"COPY ({sql}) TO '{target}' ({options[file_format]})")
+            return int(written.fetchall()[0][0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cibscan.engine.base import Engine, StreamReadError
+from cibscan.engine.base import Engine, StreamReadError, scratch
 from cibscan.engine.limits import check_memory_limit
 from cibscan.ingest import merge
 from cibscan.ingest.base import Adapter, get_adapter, sniff_format
@@ -177,11 +177,10 @@ def ingest(
             continue
         for source in sources:
             try:
-                report.files.append(_ingest_source(engine, source, options, progress))
+                with scratch(engine, *_SCRATCH):
+                    report.files.append(_ingest_source(engine, source, options, progress))
             except UnreadableFileError as exc:
                 report.errors.append(str(exc))
-            finally:
-                _drop_scratch(engine)
     return report
 
 
@@ -214,7 +213,6 @@ def _ingest_source(
         return rep
     adapter = _choose_adapter(source, head, options).for_file(head)
     rep = FileReport(source.name, adapter.name, adapter.platform, run_id)
-    _drop_scratch(engine)
     state = ReadState()
     opened = OpenSource(source, progress)
     try:
@@ -319,6 +317,5 @@ def _load_raw(engine: Engine, adapter: Adapter, batches: pa.RecordBatchReader) -
     engine.insert_stream("_raw", batches, f"SELECT *, {ok} AS ok FROM _stream")
 
 
-def _drop_scratch(engine: Engine) -> None:
-    for table in ("_raw", "_stage", "_new", "_acct", "_names", "_rejects"):
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+#: the scratch tables of one source's ingest
+_SCRATCH = ("_raw", "_stage", "_new", "_acct", "_names", "_rejects")

@@ -75,6 +75,9 @@ class Facet(ABC):
     #: hour-of-day schedule learnt from one evening describes that evening (a debate, a
     #: burst), not the operator's office hours; the facet is then left out of the network
     min_days: ClassVar[int] = 0
+    #: the scratch tables :meth:`prepare` makes, dropped when the match or the fingerprint
+    #: ends, however it ends (:func:`cibscan.engine.base.scratch`)
+    scratch_tables: ClassVar[tuple[str, ...]] = ()
 
     def prepare(self, ctx: FacetContext) -> None:  # noqa: B027 (optional hook)
         """Build scratch tables the features need (text families, say)."""
@@ -86,9 +89,6 @@ class Facet(ABC):
     def store(self, ctx: FacetContext) -> None:  # noqa: B027 (optional hook)
         """Write what matching will need besides the features into the library (the text
         signatures of the text facet); fingerprint mode only."""
-
-    def cleanup(self, ctx: FacetContext) -> None:  # noqa: B027 (optional hook)
-        """Drop the scratch tables of :meth:`prepare`."""
 
 
 FACETS: Registry[Facet] = Registry("facet", "cibscan.facets", "cibscan.match", "DEFAULT_FACETS")

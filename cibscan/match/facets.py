@@ -141,6 +141,8 @@ class TextFamilies(Facet):
         "someone else's words and are left out."
     )
     unit_name = "posts"
+    scratch_tables = ("_mx_texts", "_mx_tsig", "_mx_tsim", "_mx_tfam", "_mx_lsig", "_mx_lsig0",
+                      "_mx_ltexts", "_mx_tsig_b", "_mx_lsig_b", "_mx_tcand")  # fmt: skip
 
     def prepare(self, ctx: FacetContext) -> None:
         engine = ctx.engine
@@ -275,12 +277,6 @@ class TextFamilies(Facet):
             JOIN _mx_tsig AS s USING (entity)""",
             [ctx.network],
         )
-
-    def cleanup(self, ctx: FacetContext) -> None:
-        for table in ("_mx_texts", "_mx_tsig", "_mx_tsim", "_mx_tfam", "_mx_lsig", "_mx_lsig0",
-                      "_mx_tsig_b", "_mx_lsig_b", "_mx_tcand"):  # fmt: skip
-            ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
-        ctx.engine.execute("DROP TABLE IF EXISTS _mx_ltexts")
 
 
 register(TextFamilies())

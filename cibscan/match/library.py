@@ -35,6 +35,7 @@ from typing import Any
 from cibscan import __version__
 from cibscan.detect.inputs import DERIVED_COLUMNS, is_repost_sql
 from cibscan.engine import Engine
+from cibscan.engine.base import scratch
 from cibscan.match.base import Facet, FacetContext, facets
 from cibscan.match.facets import HASH_PROBE, N_BINS
 from cibscan.store.labels import cluster_members, current_labels_sql, resolve_accounts
@@ -173,9 +174,13 @@ def build_scratch(engine: Engine, members: str | None = None) -> None:
     )
 
 
-def drop_scratch(engine: Engine) -> None:
-    for table in ("_mx_acc", "_mx_posts", "_mx_members", "_mx_fp", "_mx_fp_tot"):
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+#: the scratch tables of :func:`build_scratch` and the fingerprint
+SCRATCH_TABLES = ("_mx_acc", "_mx_posts", "_mx_members", "_mx_fp", "_mx_fp_tot")
+
+
+def facet_scratch(chosen: list[Facet]) -> tuple[str, ...]:
+    """Every scratch table of a match or a fingerprint with the facets ``chosen``."""
+    return (*SCRATCH_TABLES, *(t for facet in chosen for t in facet.scratch_tables))
 
 
 def network_members(
@@ -283,7 +288,7 @@ def add_network(
             + ")",
             [v for key in members for v in key],
         )
-        try:
+        with scratch(engine, *facet_scratch(chosen)):
             fingerprint(engine, lib, name, chosen)
             version = int(previous[0][0]) + 1 if previous else 1
             now = datetime.now(UTC)
@@ -291,10 +296,6 @@ def add_network(
                 for table in ("networks", *_NETWORK_TABLES):
                     engine.execute(f"DELETE FROM {lib}.{table} WHERE network = ?", [name])
                 _store(engine, lib, name, chosen, version, description, source, now)
-        finally:
-            for facet in chosen:
-                facet.cleanup(FacetContext(engine, "fingerprint", lib, name))
-            drop_scratch(engine)
         summary = network_summaries(engine, lib, name)[0]
     log.info("library: stored %s v%d (%d members)", name, version, summary.n_members)
     return summary

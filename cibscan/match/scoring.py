@@ -39,10 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from cibscan.engine import Engine
+from cibscan.engine.base import scratch
 from cibscan.engine.limits import check_number
 from cibscan.export.tables import csv_safe_sql, matches_sql
 from cibscan.match.base import BEHAVIOUR_FAMILIES, Facet, FacetContext, facets
-from cibscan.match.library import attached, build_scratch, drop_scratch
+from cibscan.match.library import attached, build_scratch, facet_scratch
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,10 @@ def match(engine: Engine, library: str | Path, options: MatchOptions | None = No
         names = _networks(engine, lib, options)
         report.networks = len(names)
         report.threshold = effective_threshold(options, len(names))
-        build_scratch(engine)
-        report.accounts = int(engine.fetchall("SELECT count(*) FROM _mx_acc")[0][0])
-        ctx = FacetContext(engine, "match", lib)
-        try:
+        with scratch(engine, *facet_scratch(chosen), *_SCRATCH):
+            build_scratch(engine)
+            report.accounts = int(engine.fetchall("SELECT count(*) FROM _mx_acc")[0][0])
+            ctx = FacetContext(engine, "match", lib)
             _facet_table(engine, chosen)
             _features(engine, ctx, chosen, names)
             _weights(engine, lib, report.accounts)
@@ -119,12 +120,6 @@ def match(engine: Engine, library: str | Path, options: MatchOptions | None = No
             _set_scores(engine, options, behaviour=True)
             _distribution_scores(engine, lib, chosen, options)
             _write(engine, options, report.threshold)
-        finally:
-            for facet in chosen:
-                facet.cleanup(ctx)
-            for table in _SCRATCH:
-                engine.execute(f"DROP TABLE IF EXISTS {table}")
-            drop_scratch(engine)
     _summarise(engine, report)
     report.seconds = time.perf_counter() - clock
     log.info(

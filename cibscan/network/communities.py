@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from cibscan.engine import Engine
+from cibscan.engine.base import scratch
 from cibscan.network.base import MAX_EDGE_WEIGHT, SYNCHRONOUS_SECONDS
 
 log = logging.getLogger(__name__)
@@ -53,15 +54,13 @@ def find_communities(engine: Engine, *, resolution: float = 1.0, seed: int = 0) 
         {"acct": pa.array(nodes, pa.int64()), "raw": pa.array(partition.membership, pa.int64())}
     )
     engine.insert_arrow("_membership", membership, temp=True)
-    try:
+    with scratch(engine, "_membership"):
         engine.execute(
             """INSERT INTO account_clusters
             SELECT m.acct, CAST(r.cluster_id AS INTEGER) FROM _membership AS m JOIN (
                 SELECT raw, row_number() OVER (ORDER BY count(*) DESC, min(acct)) AS cluster_id
                 FROM _membership GROUP BY raw) AS r USING (raw)"""
         )
-    finally:
-        engine.execute("DROP TABLE IF EXISTS _membership")
     _cluster_metrics(engine)
     return int(engine.fetchall("SELECT count(*) FROM clusters")[0][0])
 

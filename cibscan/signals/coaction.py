@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.engine import Engine
+from cibscan.engine.base import scratch
 from cibscan.signals.base import Param, Signal, SignalContext
 from cibscan.signals.null_model import (
     account_terms,
@@ -107,7 +108,7 @@ class CoActionSignal(Signal):
         return f"CASE WHEN g.mean_dt <= {lockstep!r} THEN 'lockstep' ELSE 'target' END"
 
     def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
-        try:
+        with scratch(ctx.engine, *self.scratch_tables):
             self.prepare(ctx, params)
             co_action_pairs(
                 ctx,
@@ -119,9 +120,6 @@ class CoActionSignal(Signal):
                 tie_kind=self.tie_kind_sql(params),
                 several_objects=self.several_objects,
             )
-        finally:
-            for table in self.scratch_tables:
-                ctx.engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _bucket_shifts(window: float | None) -> str:

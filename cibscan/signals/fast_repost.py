@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.engine.base import scratch
 from cibscan.signals.base import Param, Signal, SignalContext, register
 
 
@@ -35,7 +36,7 @@ class FastRepost(Signal):
             JOIN cib_posts AS o ON o.platform = r.platform AND o.post_id = r.repost_of_post
             WHERE r.acct <> o.acct AND r.t >= o.t"""
         )
-        try:
+        with scratch(engine, "_fr"):
             (share,) = engine.fetchall(
                 f"SELECT coalesce(avg(CASE WHEN delay <= {delay!r} THEN 1.0 ELSE 0.0 END), 0) "
                 "FROM _fr"
@@ -70,8 +71,6 @@ class FastRepost(Signal):
                       FROM _fr WHERE delay <= {delay!r}) AS f
                 WHERE rank <= {int(ctx.evidence_per_pair)} AND n_fast >= {int(ctx.min_shared)}"""
             )
-        finally:
-            engine.execute("DROP TABLE IF EXISTS _fr")
 
 
 register(FastRepost())
