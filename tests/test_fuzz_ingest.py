@@ -2,8 +2,9 @@
 
 Each example takes one sample file, applies one to three mutations (a cut, flipped bytes,
 an inserted quote, newline, brace, NUL, invalid UTF-8 or a 200 kB field, a repeated
-slice), optionally compresses the result (gzip or zstd) and optionally cuts the compressed
-file, then ingests it with the sample's format forced. What must hold whatever the input:
+slice), optionally compresses the result (gzip, or zstd with its checksum as zstd(1)
+writes it), optionally flips bytes inside the archive and cuts it, then ingests it with
+the sample's format forced. What must hold whatever the input:
 
 - no exception escapes ``ingest`` (a file it cannot read is an error line in the report);
 - every file's counts reconcile (``read = stored + duplicates + quarantined``);
@@ -82,6 +83,7 @@ def verbatim() -> set[str]:
     ops=st.lists(mutation, min_size=1, max_size=3),
     compression=st.sampled_from(["", "gzip", "zstd"]),
     cut_compressed=st.one_of(st.none(), st.floats(0.0, 1.0)),
+    flip_compressed=st.lists(st.tuples(st.floats(0.2, 0.8), st.integers(1, 255)), max_size=8),
 )
 def test_mutated_samples_never_crash_reconcile_and_invent_nothing(
     tmp_path_factory: pytest.TempPathFactory,
@@ -90,13 +92,19 @@ def test_mutated_samples_never_crash_reconcile_and_invent_nothing(
     ops: list[tuple[object, ...]],
     compression: str,
     cut_compressed: float | None,
+    flip_compressed: list[tuple[float, int]],
 ) -> None:
     data = mutate((FORMATS / sample).read_bytes(), ops)
     packed = data
     if compression == "gzip":
         packed = gzip.compress(data)
     elif compression == "zstd":
-        packed = zstandard.ZstdCompressor().compress(data)
+        packed = zstandard.ZstdCompressor(write_checksum=True).compress(data)  # as zstd(1)
+    if compression:
+        damaged = bytearray(packed)
+        for where, xor in flip_compressed:  # damage inside the archive: checksums fail
+            damaged[int(where * (len(damaged) - 1))] ^= xor
+        packed = bytes(damaged)
     if compression and cut_compressed is not None:
         packed = packed[: int(cut_compressed * len(packed))]
     path = tmp_path_factory.mktemp("fuzz") / (Path(sample).name + {"gzip": ".gz", "zstd": ".zst"}

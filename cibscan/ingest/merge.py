@@ -200,6 +200,18 @@ def quarantine(
     )
 
 
+#: why every row of a damaged compressed file is quarantined
+CORRUPT_STREAM = "read from a corrupt compressed file (checksum or data error): not trusted"
+
+
+def distrust(engine: Engine, fault: str) -> None:
+    """Quarantine every staged row of the source (see :data:`CORRUPT_STREAM`)."""
+    engine.execute(
+        "UPDATE _stage SET reject = ?, detail = ?, severity = 'error' WHERE reject IS NULL",
+        [CORRUPT_STREAM, fault],
+    )
+
+
 def merge_posts(engine: Engine, rep: FileReport) -> None:
     """Insert the file's new posts; count everything so that the totals reconcile.
 

@@ -236,6 +236,11 @@ def _ingest_source(
         opened.close()
     pseudonymous = options.pseudonymize_key is not None
     merge.stage(engine, adapter, run_id, source.name, pseudonymous)
+    if opened.corrupt:
+        # a checksum failed or the data was invalid: the rows decoded before the damage was
+        # noticed may be garbage (ids that are not in the file), so none is stored
+        merge.distrust(engine, opened.fault or "")
+        rep.warnings.append("corrupt compressed file: no row stored, all quarantined")
     with engine.transaction():
         merge.quarantine(engine, run_id, source.name, adapter, rep.sha256, state.rejects)
         merge.merge_posts(engine, rep)

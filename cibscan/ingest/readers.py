@@ -187,6 +187,13 @@ _STREAM_FAULTS = (
 )
 
 
+def _cut_short(exc: BaseException) -> bool:
+    """Whether a decompressor's fault is the end of a file cut short (what came before is
+    the file's true beginning) rather than damage (what came before may be garbage: a
+    flipped byte decodes to wrong bytes until the checksum at the end says so)."""
+    return isinstance(exc, EOFError) or "premature end" in str(exc)
+
+
 class _FaultTolerantStream(io.RawIOBase):
     """Ends the stream where decompression fails instead of losing everything read so far.
 
@@ -212,6 +219,7 @@ class _FaultTolerantStream(io.RawIOBase):
                 piece = self._inner.read(min(self.PIECE, wanted - got))
             except _STREAM_FAULTS as exc:
                 self._owner.fault = f"{type(exc).__name__}: {exc}"
+                self._owner.corrupt = not _cut_short(exc)
                 break
             if not piece:
                 break
@@ -312,6 +320,8 @@ class OpenSource:
         self._zip: zipfile.ZipFile | None = None
         #: set when the stream broke off (a truncated or corrupt compressed file)
         self.fault: str | None = None
+        #: the break is damage, not a cut: nothing read from the stream can be trusted
+        self.corrupt = False
         try:
             self._file = source.path.open("rb")
         except OSError as exc:
@@ -350,7 +360,7 @@ class OpenSource:
         """The first ``n`` decompressed bytes (for sniffing); a fault here is fatal."""
         try:
             return self._plain.read(n)
-        except (OSError, EOFError, zstandard.ZstdError, lzma.LZMAError) as exc:
+        except _STREAM_FAULTS as exc:  # zlib.error too (found by tests/test_fuzz_ingest.py)
             raise UnreadableFileError(f"{self.source.name}: cannot decompress ({exc})") from exc
 
     def finish(self) -> str:
