@@ -6,6 +6,8 @@ import bz2
 import gzip
 import lzma
 import random
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -356,3 +358,24 @@ def test_a_zip_member_failing_its_crc_stores_nothing(case: Case, tmp_path: Path)
     assert f.stored == 0 and f.read == f.quarantined
     assert rows(case, "SELECT count(*) AS n FROM quarantine WHERE reason = ?",
                 merge.CORRUPT_STREAM)[0]["n"] > 0  # fmt: skip
+
+
+def test_a_csv_header_then_zeros_is_an_error_line_not_an_abort(tmp_path: Path) -> None:
+    """A CSV header followed by 200 MB of zeros (blocks of 16 MB without a line
+    end) is refused by Arrow ("straddling object"); the interpreter then aborted at exit
+    (Fatal Python error: PyGILState_Release, status 134) because Arrow still held the file
+    object. Run in a child process, which must end normally with the error line."""
+    path = tmp_path / "zeros.csv.gz"
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(HEADER + b"\n" + b"\0" * (200 << 20))
+    child = (
+        "from cibscan.store import open_case\n"
+        "from cibscan.ingest.pipeline import IngestOptions, ingest\n"
+        "with open_case(None) as case:\n"
+        f"    report = ingest(case, [{str(path)!r}], IngestOptions(format='twitter_io_tweets'))\n"
+        "print(report.errors)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "straddling object" in done.stdout and "cannot read" in done.stdout

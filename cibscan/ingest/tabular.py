@@ -120,6 +120,22 @@ def read_csv(
         return "skip"
 
     checked = io.BufferedReader(_Utf8CheckedStream(stream, state), buffer_size=CHUNK_BYTES)
+    # The file object Arrow reads from is closed however the read ends: after a failed read
+    # (a field larger than a block: "straddling object") Arrow still held it, and releasing
+    # it at interpreter exit aborted the process (Fatal Python error: PyGILState_Release).
+    try:
+        yield from _csv_batches(checked, names, delimiter, on_invalid, state)
+    finally:
+        checked.close()
+
+
+def _csv_batches(
+    checked: io.BufferedReader[_Utf8CheckedStream],
+    names: list[str],
+    delimiter: str,
+    on_invalid: Any,
+    state: ReadState,
+) -> Iterator[pa.RecordBatch]:
     if not checked.peek(1):  # nothing left once invalid lines were cut out
         return
     reader = pacsv.open_csv(
