@@ -44,7 +44,7 @@ from cibscan.ingest.readers import (
     read_json_items,
     read_lines,
 )
-from cibscan.ingest.tabular import csv_header, read_csv, read_parquet
+from cibscan.ingest.tabular import CSV_BLOCK_BYTES, csv_header, read_csv, read_parquet
 from cibscan.store.case import Case, CaseError
 
 log = logging.getLogger(__name__)
@@ -213,27 +213,20 @@ def _ingest_source(
         return rep
     adapter = _choose_adapter(source, head, options).for_file(head)
     rep = FileReport(source.name, adapter.name, adapter.platform, run_id)
-    state = ReadState()
-    opened = OpenSource(source, progress)
-    try:
-        batches, warnings = _raw_batches(adapter, source, opened, head, state)
-        rep.warnings.extend(warnings)
-        _load_raw(engine, adapter, batches)
-        rep.sha256 = opened.finish()
-        if opened.fault:  # the stream broke off: keep what came before, quarantine the rest
-            state.rejects.append(
-                Reject(
-                    f"byte {opened.counter.bytes_read}",
-                    "truncated or corrupt file",
-                    "",
-                    detail=opened.fault,
-                )
-            )
-            rep.warnings.append(f"stream broke off: {opened.fault}")
-    except (OSError, EOFError, pa.ArrowInvalid, StreamReadError) as exc:
-        raise UnreadableFileError(f"{source.name}: cannot read ({exc})") from exc
-    finally:
-        opened.close()
+    # a CSV record longer than Arrow's block fails the read ("straddling object"): the
+    # file is read again, whole, with the next block size (docs/formats.md)
+    blocks = CSV_BLOCK_BYTES if adapter.reader == "csv" else CSV_BLOCK_BYTES[:1]
+    retried: list[str] = []
+    for block in blocks:
+        rep.warnings = list(retried)
+        try:
+            state, opened = _read_raw(engine, adapter, source, head, rep, progress, block)
+            break
+        except UnreadableFileError as exc:
+            if "straddling object" not in str(exc) or block == blocks[-1]:
+                raise
+            engine.execute("DROP TABLE IF EXISTS _raw")
+            retried.append(f"a record longer than {block >> 20} MB: read again in larger blocks")
     pseudonymous = options.pseudonymize_key is not None
     merge.stage(engine, adapter, run_id, source.name, pseudonymous)
     if opened.corrupt:
@@ -252,8 +245,48 @@ def _ingest_source(
     return rep
 
 
+def _read_raw(
+    engine: Engine,
+    adapter: Adapter,
+    source: Source,
+    head: bytes,
+    rep: FileReport,
+    progress: ProgressHook | None,
+    block: int,
+) -> tuple[ReadState, OpenSource]:
+    """Read the source into ``_raw`` (CSV in blocks of ``block`` bytes); its reader state
+    and its (closed) stream, which says whether it broke off."""
+    state = ReadState()
+    opened = OpenSource(source, progress)
+    try:
+        batches, warnings = _raw_batches(adapter, source, opened, head, state, block)
+        rep.warnings.extend(warnings)
+        _load_raw(engine, adapter, batches)
+        rep.sha256 = opened.finish()
+        if opened.fault:  # the stream broke off: keep what came before, quarantine the rest
+            state.rejects.append(
+                Reject(
+                    f"byte {opened.counter.bytes_read}",
+                    "truncated or corrupt file",
+                    "",
+                    detail=opened.fault,
+                )
+            )
+            rep.warnings.append(f"stream broke off: {opened.fault}")
+    except (OSError, EOFError, pa.ArrowInvalid, StreamReadError) as exc:
+        raise UnreadableFileError(f"{source.name}: cannot read ({exc})") from exc
+    finally:
+        opened.close()
+    return state, opened
+
+
 def _raw_batches(
-    adapter: Adapter, source: Source, opened: OpenSource, head: bytes, state: ReadState
+    adapter: Adapter,
+    source: Source,
+    opened: OpenSource,
+    head: bytes,
+    state: ReadState,
+    block: int = CSV_BLOCK_BYTES[0],
 ) -> tuple[pa.RecordBatchReader, list[str]]:
     warnings: list[str] = []
     kind = adapter.reader
@@ -273,7 +306,7 @@ def _raw_batches(
             warnings.append(f"file lacks required column(s): {', '.join(missing)}")
         names = [n for n in _padded_names(header, adapter)]
         schema = pa.schema([("seq", pa.int64())] + [(n, pa.string()) for n in names])
-        iterator = _pad(read_csv(opened.stream, header, state, adapter.delimiter), schema)
+        iterator = _pad(read_csv(opened.stream, header, state, adapter.delimiter, block), schema)
     else:  # parquet: columns as they are, absent ones padded
         iterator = read_parquet(source.path, state)
         first = next(iterator, None)

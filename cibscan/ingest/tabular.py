@@ -99,8 +99,18 @@ def csv_header(head: bytes, delimiter: str = ",") -> list[str]:
         return []
 
 
+#: Arrow's CSV block sizes, tried in turn: a record (a field with its quoted newlines) must
+#: fit in one block, so a file with a longer one is read again with the next size; the last
+#: is the largest record cibscan reads (docs/formats.md)
+CSV_BLOCK_BYTES = (16 << 20, 128 << 20, 512 << 20)
+
+
 def read_csv(
-    stream: IO[bytes], header: list[str], state: ReadState, delimiter: str = ","
+    stream: IO[bytes],
+    header: list[str],
+    state: ReadState,
+    delimiter: str = ",",
+    block_bytes: int = CSV_BLOCK_BYTES[0],
 ) -> Iterator[pa.RecordBatch]:
     """Batches of (row number, every column as text) from a CSV stream with a header row."""
     if not header:
@@ -124,7 +134,7 @@ def read_csv(
     # (a field larger than a block: "straddling object") Arrow still held it, and releasing
     # it at interpreter exit aborted the process (Fatal Python error: PyGILState_Release).
     try:
-        yield from _csv_batches(checked, names, delimiter, on_invalid, state)
+        yield from _csv_batches(checked, names, delimiter, on_invalid, state, block_bytes)
     finally:
         checked.close()
 
@@ -135,13 +145,14 @@ def _csv_batches(
     delimiter: str,
     on_invalid: Any,
     state: ReadState,
+    block_bytes: int,
 ) -> Iterator[pa.RecordBatch]:
     if not checked.peek(1):  # nothing left once invalid lines were cut out
         return
     reader = pacsv.open_csv(
         checked,
         read_options=pacsv.ReadOptions(
-            column_names=names, skip_rows=1, block_size=16 << 20, use_threads=True
+            column_names=names, skip_rows=1, block_size=block_bytes, use_threads=True
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
