@@ -38,6 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import zstandard
 
+from cibscan.ingest.zstd_frames import ZstdFrames
+
 log = logging.getLogger(__name__)
 
 LINE_BATCH_BYTES = 8 << 20  # decompressed bytes per batch of lines
@@ -233,85 +235,6 @@ class _FaultTolerantStream(io.RawIOBase):
         return len(data)
 
 
-class _ZstdFrames(io.RawIOBase):
-    """The zstd frames of a stream, one after another, verified to their end.
-
-    zstandard's stream reader ends quietly when its input stops between two blocks of a
-    frame: a file cut short there read as a shorter, valid file (half of it lost without a
-    word). Here each frame must reach its end (and its checksum, when it has one) before
-    the input does; otherwise the stream raises, and the source records the fault.
-    """
-
-    #: compressed bytes decompressed at a time: what one call can expand to stays bounded
-    #: (a run-length block of 4 bytes expands to 128 KiB, so 4 KiB to 128 MiB at worst)
-    PIECE = 4 << 10
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        self._decompressor = zstandard.ZstdDecompressor()
-        self._frame: Any = None  # the decompressor of the frame being read
-        self._out = bytearray()
-        self._at = 0
-        self._done = False
-        self._fault: zstandard.ZstdError | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        """Up to ``size`` bytes (all with -1), fewer only at the end. A fault met after some
-        bytes were gathered is raised by the next call, so those bytes are not lost."""
-        if self._fault is not None:
-            fault, self._fault = self._fault, None
-            raise fault
-        wanted = CHUNK_BYTES if size is None or size < 0 else size
-        got = bytearray()
-        while len(got) < wanted:
-            if self._at >= len(self._out):
-                try:
-                    if not self._refill():
-                        break
-                except zstandard.ZstdError as exc:
-                    if not got:
-                        raise
-                    self._fault = exc
-                    break
-            take = min(wanted - len(got), len(self._out) - self._at)
-            got += self._out[self._at : self._at + take]
-            self._at += take
-        return bytes(got)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def _refill(self) -> bool:
-        """Decompress the next piece of input; False at the end of the last frame."""
-        while not self._done:
-            self._out, self._at = bytearray(), 0
-            chunk = self._raw.read(self.PIECE)
-            if not chunk:
-                self._done = True
-                if self._frame is not None and not self._frame.eof:
-                    raise zstandard.ZstdError(
-                        "premature end of the zstd stream: its last frame is incomplete "
-                        "(the file was cut short)"
-                    )
-                return False
-            self._feed(chunk)
-            if self._out:
-                return True
-        return False
-
-    def _feed(self, data: bytes) -> None:
-        while data:
-            if self._frame is None or self._frame.eof:
-                self._frame = self._decompressor.decompressobj()
-            self._out += self._frame.decompress(data)
-            data = self._frame.unused_data if self._frame.eof else b""
-
-
 class OpenSource:
     """A decompressed byte stream over a source, hashing the bytes on disk as they pass."""
 
@@ -349,7 +272,7 @@ class OpenSource:
         if kind == "gzip":
             return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
         if kind == "zstd":
-            return _ZstdFrames(raw)  # type: ignore[return-value]
+            return ZstdFrames(raw, CHUNK_BYTES)  # type: ignore[return-value]
         if kind == "bz2":
             return bz2.BZ2File(raw)
         if kind == "xz":
