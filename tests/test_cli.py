@@ -149,6 +149,7 @@ def test_bad_parameters_are_refused_in_one_line(
     """A NaN, a zero or out-of-range alpha, a memory limit under the floor: refused before
     any work with one line naming the parameter and its range, never a traceback."""
     (tmp_path / "x.jsonl").write_text("{}\n")
+    args = [str(tmp_path / "x.jsonl") if a == "X" else a for a in args]  # an existing input
     result = CliRunner().invoke(main, [*args, "--case", str(tmp_path / "c.duckdb")])
     assert result.exit_code in (1, 2), result.output
     assert named in result.output, result.output

@@ -125,7 +125,7 @@ def main(verbose: int) -> None:
 
 
 @main.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @case_option("The case file (DuckDB); created if absent.")
 @input_format_options
 @click.option(

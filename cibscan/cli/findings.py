@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -194,7 +195,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
 
 
 @main.command("run")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
     "--out",
     "out_dir",
@@ -269,6 +270,8 @@ def run_command(
         out.print(f"findings written to {result.out_dir}/", highlight=False)
     for error in result.ingest.errors:
         click.echo(f"error: {error}", err=True)
+    if result.ingest.errors:  # the findings miss those files: not a success
+        sys.exit(1)
 
 
 @main.command("export")
