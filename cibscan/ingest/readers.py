@@ -189,13 +189,6 @@ _STREAM_FAULTS = (
 )
 
 
-def _cut_short(exc: BaseException) -> bool:
-    """Whether a decompressor's fault is the end of a file cut short (what came before is
-    the file's true beginning) rather than damage (what came before may be garbage: a
-    flipped byte decodes to wrong bytes until the checksum at the end says so)."""
-    return isinstance(exc, EOFError) or "premature end" in str(exc)
-
-
 class _FaultTolerantStream(io.RawIOBase):
     """Ends the stream where decompression fails instead of losing everything read so far.
 
@@ -221,7 +214,10 @@ class _FaultTolerantStream(io.RawIOBase):
                 piece = self._inner.read(min(self.PIECE, wanted - got))
             except _STREAM_FAULTS as exc:
                 self._owner.fault = f"{type(exc).__name__}: {exc}"
-                self._owner.corrupt = not _cut_short(exc)
+                # EOFError: a file cut short, whose beginning is true (every decompressor
+                # says so, ZstdFrames too); anything else is damage, and what came before
+                # may be garbage (a flipped byte decodes wrong until the checksum says so)
+                self._owner.corrupt = not isinstance(exc, EOFError)
                 break
             if not piece:
                 break

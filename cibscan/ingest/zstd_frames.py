@@ -14,7 +14,8 @@ class ZstdFrames(io.RawIOBase):
     zstandard's stream reader ends quietly when its input stops between two blocks of a
     frame: a file cut short there read as a shorter, valid file (half of it lost without a
     word). Here each frame must reach its end (and its checksum, when it has one) before
-    the input does; otherwise the stream raises, and the source records the fault.
+    the input does; otherwise the stream raises ``EOFError``, as gzip, bz2 and lzma do for a
+    file cut short, and the source records the cut.
     """
 
     #: compressed bytes decompressed at a time: what one call can expand to stays bounded
@@ -29,7 +30,7 @@ class ZstdFrames(io.RawIOBase):
         self._out = bytearray()
         self._at = 0
         self._done = False
-        self._fault: zstandard.ZstdError | None = None
+        self._fault: Exception | None = None
 
     def readable(self) -> bool:
         return True
@@ -47,7 +48,7 @@ class ZstdFrames(io.RawIOBase):
                 try:
                     if not self._refill():
                         break
-                except zstandard.ZstdError as exc:
+                except (zstandard.ZstdError, EOFError) as exc:
                     if not got:
                         raise
                     self._fault = exc
@@ -70,7 +71,7 @@ class ZstdFrames(io.RawIOBase):
             if not chunk:
                 self._done = True
                 if self._frame is not None and not self._frame.eof:
-                    raise zstandard.ZstdError(
+                    raise EOFError(
                         "premature end of the zstd stream: its last frame is incomplete "
                         "(the file was cut short)"
                     )
