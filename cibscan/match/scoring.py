@@ -311,9 +311,7 @@ def _candidates(engine: Engine, options: MatchOptions) -> None:
         f"""CREATE OR REPLACE TEMP TABLE _mx_cand AS
         SELECT s.acct, s.network FROM _mx_fs AS s JOIN _mx_facets AS x USING (facet)
         WHERE s.score >= {options.min_family} OR {needed} = 0
-        GROUP BY s.acct, s.network
-        HAVING count(DISTINCT x.family) FILTER (WHERE s.score >= {options.min_family})
-               >= {needed}
+        GROUP BY s.acct, s.network HAVING count(DISTINCT x.family) >= {needed}
         UNION
         SELECT acct, network FROM _mx_id"""
     )
