@@ -128,7 +128,9 @@ def _result(mix: str, method: str, evaluation: Evaluation, seconds: float) -> Re
 def run_cibscan(mix: MixBuild, out: Path, cache: ResultCache) -> list[Result]:
     """``cibscan run`` with the defaults, and the ties-only reading of the same run."""
     target = out / "cibscan"
-    seconds = _cibscan(["run", str(mix.data), "--out", str(target)], out / "cibscan.log")
+    seconds = _cibscan(
+        ["run", str(mix.data), "--out", str(target), "--overwrite"], out / "cibscan.log"
+    )
     case_path = target / "case.duckdb"
     full = cache.put(_result(mix.name, METHODS[0], _evaluate_case(mix, case_path), seconds))
     ties_csv = out / "cibscan_ties_only.csv"
