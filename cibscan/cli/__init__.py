@@ -19,6 +19,7 @@ from rich.text import Text
 
 from cibscan import __version__
 from cibscan.engine.base import EngineResourceError
+from cibscan.engine.limits import memory_bytes
 from cibscan.ingest.catalog import describe_formats
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
@@ -77,8 +78,24 @@ def case_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def _record_size(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    try:
+        return memory_bytes(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"a size such as 64MB or 1GiB, not {value!r}") from exc
+
+
 def input_format_options(fn: F) -> F:
-    """``--format`` and ``--option``, shared by ``ingest`` and ``run``."""
+    """``--format``, ``--option`` and ``--max-record-bytes``, shared by ``ingest`` and ``run``."""
+    fn = click.option(
+        "--max-record-bytes",
+        default="64MiB",
+        show_default=True,
+        callback=_record_size,
+        metavar="SIZE",
+        help="Quarantine any record (CSV row, JSON line or item) longer than this and ingest "
+        "the rest of its file (1MiB to 1GiB).",
+    )(fn)
     fn = click.option(
         "--option",
         "format_options",
@@ -151,6 +168,7 @@ def ingest_command(
     format_options: tuple[str, ...],
     pseudonymize_key: str | None,
     memory_limit: str,
+    max_record_bytes: int,
     as_json: bool,
 ) -> None:
     """Load files (or folders, or zip archives) of any supported format into a case.
@@ -167,7 +185,11 @@ def ingest_command(
     """
     try:
         options = IngestOptions(
-            format_name, _parse_options(format_options), pseudonymize_key, memory_limit
+            format_name,
+            _parse_options(format_options),
+            pseudonymize_key,
+            memory_limit,
+            max_record_bytes,
         )
         with open_case(case_path) as case, _progress(paths) as hook:
             report = ingest(case, paths, options, hook)

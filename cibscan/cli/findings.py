@@ -224,6 +224,7 @@ def run_command(
     out_dir: str,
     format_name: str | None,
     format_options: tuple[str, ...],
+    max_record_bytes: int,
     overwrite: bool,
     append: bool,
     export_format: str,
@@ -248,7 +249,11 @@ def run_command(
             result = run_pipeline(
                 paths,
                 out_dir,
-                ingest_options=IngestOptions(format_name, _parse_options(format_options)),
+                ingest_options=IngestOptions(
+                    format_name,
+                    _parse_options(format_options),
+                    max_record_bytes=max_record_bytes,
+                ),
                 detect_options=options,
                 export_format=export_format,
                 progress=hook,

@@ -27,9 +27,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from cibscan.engine.base import Engine, StreamReadError, scratch
-from cibscan.engine.limits import check_memory_limit
+from cibscan.engine.limits import check_memory_limit, check_number
 from cibscan.ingest import merge
 from cibscan.ingest.base import Adapter, get_adapter, sniff_format
+from cibscan.ingest.csv_records import (
+    DEFAULT_MAX_RECORD_BYTES,
+    MAX_MAX_RECORD_BYTES,
+    MIN_MAX_RECORD_BYTES,
+)
 from cibscan.ingest.normalize import install_pseudonymizer, key_fingerprint
 from cibscan.ingest.readers import (
     LINE_SCHEMA,
@@ -44,7 +49,7 @@ from cibscan.ingest.readers import (
     read_json_items,
     read_lines,
 )
-from cibscan.ingest.tabular import CSV_BLOCK_BYTES, csv_header, read_csv, read_parquet
+from cibscan.ingest.tabular import csv_blocks, csv_header, read_csv, read_parquet
 from cibscan.store.case import Case, CaseError
 
 log = logging.getLogger(__name__)
@@ -100,9 +105,18 @@ class IngestOptions:
     pseudonymize_key: str | None = None
     #: the engine's memory ceiling while ingesting; past it, scratch tables spill to disk
     memory_limit: str = "1GB"
+    #: a record (a CSV row with its quoted newlines, a JSON line or item) longer than this
+    #: is quarantined and the rest of its file ingests (docs/formats.md)
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
     def __post_init__(self) -> None:
         check_memory_limit(self.memory_limit)
+        check_number(
+            "max_record_bytes",
+            self.max_record_bytes,
+            low=MIN_MAX_RECORD_BYTES,
+            high=MAX_MAX_RECORD_BYTES,
+        )
 
 
 #: the ``meta`` key holding how a case's ids were stored: ``plain`` or ``key:<fingerprint>``
@@ -214,13 +228,14 @@ def _ingest_source(
     adapter = _choose_adapter(source, head, options).for_file(head)
     rep = FileReport(source.name, adapter.name, adapter.platform, run_id)
     # a CSV record longer than Arrow's block fails the read ("straddling object"): the
-    # file is read again, whole, with the next block size (docs/formats.md)
-    blocks = CSV_BLOCK_BYTES if adapter.reader == "csv" else CSV_BLOCK_BYTES[:1]
+    # file is read again, whole, in blocks that hold the longest record kept (docs/formats.md)
+    limit = options.max_record_bytes
+    blocks = csv_blocks(limit) if adapter.reader == "csv" else csv_blocks(limit)[:1]
     retried: list[str] = []
     for block in blocks:
         rep.warnings = list(retried)
         try:
-            state, opened = _read_raw(engine, adapter, source, head, rep, progress, block)
+            state, opened = _read_raw(engine, adapter, source, head, rep, progress, (block, limit))
             break
         except UnreadableFileError as exc:
             if "straddling object" not in str(exc) or block == blocks[-1]:
@@ -252,14 +267,14 @@ def _read_raw(
     head: bytes,
     rep: FileReport,
     progress: ProgressHook | None,
-    block: int,
+    sizes: tuple[int, int],
 ) -> tuple[ReadState, OpenSource]:
-    """Read the source into ``_raw`` (CSV in blocks of ``block`` bytes); its reader state
-    and its (closed) stream, which says whether it broke off."""
+    """Read the source into ``_raw`` (``sizes``: the CSV block size and the longest record
+    kept); its reader state and its (closed) stream, which says whether it broke off."""
     state = ReadState()
     opened = OpenSource(source, progress)
     try:
-        batches, warnings = _raw_batches(adapter, source, opened, head, state, block)
+        batches, warnings = _raw_batches(adapter, source, opened, head, state, sizes)
         rep.warnings.extend(warnings)
         _load_raw(engine, adapter, batches)
         rep.sha256 = opened.finish()
@@ -286,17 +301,18 @@ def _raw_batches(
     opened: OpenSource,
     head: bytes,
     state: ReadState,
-    block: int = CSV_BLOCK_BYTES[0],
+    sizes: tuple[int, int],
 ) -> tuple[pa.RecordBatchReader, list[str]]:
     warnings: list[str] = []
     kind = adapter.reader
+    block, limit = sizes
     iterator: Iterator[pa.RecordBatch]
     if kind == "lines":
         schema = LINE_SCHEMA
-        iterator = read_lines(opened.stream, state)
+        iterator = read_lines(opened.stream, state, limit)
     elif kind == "json":
         schema = LINE_SCHEMA
-        iterator = read_json_items(opened.stream, adapter.json_prefix(head), state)
+        iterator = read_json_items(opened.stream, adapter.json_prefix(head), state, limit)
     elif kind == "csv":
         header = csv_header(head, adapter.delimiter)
         if not header or "\x00" in "".join(header):
@@ -306,7 +322,8 @@ def _raw_batches(
             warnings.append(f"file lacks required column(s): {', '.join(missing)}")
         names = [n for n in _padded_names(header, adapter)]
         schema = pa.schema([("seq", pa.int64())] + [(n, pa.string()) for n in names])
-        iterator = _pad(read_csv(opened.stream, header, state, adapter.delimiter, block), schema)
+        rows = read_csv(opened.stream, header, state, adapter.delimiter, block, limit)
+        iterator = _pad(rows, schema)
     else:  # parquet: columns as they are, absent ones padded
         iterator = read_parquet(source.path, state)
         first = next(iterator, None)

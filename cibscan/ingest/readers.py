@@ -314,10 +314,12 @@ class ReadState:
 LINE_SCHEMA = pa.schema([("seq", pa.int64()), ("raw", pa.string())])
 
 
-def _chunks_of_whole_lines(stream: IO[bytes], state: ReadState) -> Iterator[tuple[int, bytes]]:
+def _chunks_of_whole_lines(
+    stream: IO[bytes], state: ReadState, max_line: int
+) -> Iterator[tuple[int, bytes]]:
     """Yield (number of the first line, bytes of whole lines without the last newline).
 
-    A line longer than MAX_LINE_BYTES is not buffered: it becomes a reject and is skipped.
+    A line longer than ``max_line`` bytes is not buffered: it becomes a reject and is skipped.
     """
     pending = b""
     line_no = 0  # lines completed before ``pending``
@@ -338,13 +340,13 @@ def _chunks_of_whole_lines(stream: IO[bytes], state: ReadState) -> Iterator[tupl
             return
         cut = data.rfind(b"\n")
         if cut < 0:
-            if len(data) > MAX_LINE_BYTES:
+            if len(data) > max_line:
                 state.rejects.append(
                     Reject(
                         f"line {line_no + 1}",
                         "line too long",
                         shorten_raw(data),
-                        detail=f"longer than {MAX_LINE_BYTES} bytes",
+                        detail=f"longer than {max_line:,} bytes (--max-record-bytes)",
                     )
                 )
                 pending, skipping = b"", True
@@ -396,13 +398,16 @@ def _lines_array(body: bytes) -> pa.StringArray:
     return arr
 
 
-def read_lines(stream: IO[bytes], state: ReadState) -> Iterator[pa.RecordBatch]:
-    """Batches of (line number, text) from a line-oriented stream; blank lines are skipped.
+def read_lines(
+    stream: IO[bytes], state: ReadState, max_line: int = MAX_LINE_BYTES
+) -> Iterator[pa.RecordBatch]:
+    """Batches of (line number, text) from a line-oriented stream; blank lines are skipped,
+    lines over ``max_line`` bytes rejected.
 
     Lines are cut and numbered with NumPy over whole chunks and handed to Arrow without a
     copy: a Python loop over lines would cap ingest at a few hundred thousand lines a second.
     """
-    for first, body in _chunks_of_whole_lines(stream, state):
+    for first, body in _chunks_of_whole_lines(stream, state, max_line):
         try:
             lines = _lines_array(body + b"\n")
         except pa.ArrowInvalid:
@@ -423,22 +428,39 @@ def read_lines(stream: IO[bytes], state: ReadState) -> Iterator[pa.RecordBatch]:
 
 
 def read_json_items(
-    stream: IO[bytes], prefix: str, state: ReadState, batch_rows: int = 20_000
+    stream: IO[bytes],
+    prefix: str,
+    state: ReadState,
+    max_item: int = MAX_LINE_BYTES,
+    batch_rows: int = 20_000,
 ) -> Iterator[pa.RecordBatch]:
     """Batches of (item index, item JSON) for the array at ``prefix`` of one JSON document.
 
     ``prefix`` is an ijson prefix such as ``"messages.item"``; an empty prefix yields the
     whole document as one record. A document that breaks off or is malformed midway keeps the
-    items before the fault and quarantines the rest with the parser's message.
+    items before the fault and quarantines the rest with the parser's message; an item whose
+    JSON is over ``max_item`` bytes is quarantined alone.
     """
     seqs: list[int] = []
     raws: list[str] = []
     index = 0
     try:
         for item in ijson.items(stream, prefix, use_float=True):
-            seqs.append(index)
-            raws.append(orjson.dumps(item).decode("utf-8"))
+            raw = orjson.dumps(item)
             index += 1
+            if len(raw) > max_item:
+                state.rejects.append(
+                    Reject(
+                        f"item {index - 1}",
+                        "record too long",
+                        shorten_raw(raw),
+                        detail=f"{len(raw):,} bytes, over the limit of {max_item:,} "
+                        "(--max-record-bytes)",
+                    )
+                )
+                continue
+            seqs.append(index - 1)
+            raws.append(raw.decode("utf-8"))
             if len(seqs) >= batch_rows:
                 state.rows += len(seqs)
                 yield pa.record_batch(

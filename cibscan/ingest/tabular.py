@@ -15,9 +15,9 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from cibscan.ingest.csv_records import DEFAULT_MAX_RECORD_BYTES, RecordLimiter
 from cibscan.ingest.readers import (
     CHUNK_BYTES,
-    MAX_LINE_BYTES,
     ReadState,
     Reject,
     UnreadableFileError,
@@ -25,19 +25,18 @@ from cibscan.ingest.readers import (
 )
 
 
-class _Utf8CheckedStream(io.RawIOBase):
-    """Passes bytes through, cutting out (and rejecting) physical lines with invalid UTF-8.
-
-    pyarrow's CSV reader fails a whole batch on one bad byte; cutting the line out here keeps
-    the rest of the file and quarantines exactly what was bad.
+class _CheckedStream(io.RawIOBase):
+    """Passes CSV bytes through, cutting out (and rejecting) what Arrow must not see:
+    records over the size limit (:class:`RecordLimiter`) and physical lines with invalid
+    UTF-8 (pyarrow fails a whole block on one bad byte; cutting the line out here keeps the
+    rest of the file and quarantines exactly what was bad).
     """
 
-    def __init__(self, inner: IO[bytes], state: ReadState) -> None:
+    def __init__(self, inner: IO[bytes], state: ReadState, limiter: RecordLimiter) -> None:
         self._inner = inner
         self._state = state
+        self._limiter = limiter
         self._buffer = b""
-        self._pending = b""
-        self._line_no = 0
         self._eof = False
 
     def readable(self) -> bool:
@@ -45,40 +44,31 @@ class _Utf8CheckedStream(io.RawIOBase):
 
     def _fill(self) -> None:
         chunk = self._inner.read(CHUNK_BYTES)
-        if not chunk:
-            self._eof = True
-            data, self._pending = self._pending, b""
-        else:
-            data = self._pending + chunk
-            cut = data.rfind(b"\n") + 1
-            if cut == 0 and len(data) < MAX_LINE_BYTES:
-                self._pending = data
-                return
-            cut = cut or len(data)
-            data, self._pending = data[:cut], data[cut:]
+        self._eof = not chunk
+        for line, data in self._limiter.feed(chunk, final=self._eof):
+            self._buffer += self._valid_utf8(line, data)
+
+    def _valid_utf8(self, first_line: int, data: bytes) -> bytes:
         try:
             data.decode("utf-8")
-            self._line_no += data.count(b"\n")
-            self._buffer += data
-            return
+            return data
         except UnicodeDecodeError:
             pass
         kept = []
-        for line in data.splitlines(keepends=True):
-            self._line_no += 1
+        for number, line in enumerate(data.splitlines(keepends=True), start=first_line):
             try:
                 line.decode("utf-8")
                 kept.append(line)
             except UnicodeDecodeError as exc:
                 self._state.rejects.append(
                     Reject(
-                        f"line {self._line_no}",
+                        f"line {number}",
                         "invalid UTF-8",
                         shorten_raw(line),
                         detail=f"at byte {exc.start}",
                     )
                 )
-        self._buffer += b"".join(kept)
+        return b"".join(kept)
 
     def readinto(self, buffer: Any) -> int:
         while not self._buffer and not self._eof:
@@ -99,10 +89,17 @@ def csv_header(head: bytes, delimiter: str = ",") -> list[str]:
         return []
 
 
-#: Arrow's CSV block sizes, tried in turn: a record (a field with its quoted newlines) must
-#: fit in one block, so a file with a longer one is read again with the next size; the last
-#: is the largest record cibscan reads (docs/formats.md)
-CSV_BLOCK_BYTES = (16 << 20, 128 << 20, 512 << 20)
+#: Arrow's first CSV block size: a record (a row with its quoted newlines) must fit in one
+#: block, so a file with a longer one is read again in blocks that hold the longest record
+#: kept (see :func:`csv_blocks`)
+CSV_BLOCK_BYTES = 16 << 20
+
+
+def csv_blocks(max_record_bytes: int) -> tuple[int, ...]:
+    """The block sizes a CSV file is read with, in turn, when its records are at most
+    ``max_record_bytes`` long (longer ones were cut out before Arrow)."""
+    largest = max_record_bytes + (1 << 20)
+    return (CSV_BLOCK_BYTES,) if largest <= CSV_BLOCK_BYTES else (CSV_BLOCK_BYTES, largest)
 
 
 def read_csv(
@@ -110,9 +107,11 @@ def read_csv(
     header: list[str],
     state: ReadState,
     delimiter: str = ",",
-    block_bytes: int = CSV_BLOCK_BYTES[0],
+    block_bytes: int = CSV_BLOCK_BYTES,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[pa.RecordBatch]:
-    """Batches of (row number, every column as text) from a CSV stream with a header row."""
+    """Batches of (row number, every column as text) from a CSV stream with a header row;
+    records over ``max_record_bytes`` become rejects."""
     if not header:
         return
     names = unique_names(header)
@@ -129,7 +128,8 @@ def read_csv(
         )
         return "skip"
 
-    checked = io.BufferedReader(_Utf8CheckedStream(stream, state), buffer_size=CHUNK_BYTES)
+    limiter = RecordLimiter(max_record_bytes, delimiter, state)
+    checked = io.BufferedReader(_CheckedStream(stream, state, limiter), buffer_size=CHUNK_BYTES)
     # The file object Arrow reads from is closed however the read ends: after a failed read
     # (a field larger than a block: "straddling object") Arrow still held it, and releasing
     # it at interpreter exit aborted the process (Fatal Python error: PyGILState_Release).
@@ -140,7 +140,7 @@ def read_csv(
 
 
 def _csv_batches(
-    checked: io.BufferedReader[_Utf8CheckedStream],
+    checked: io.BufferedReader[_CheckedStream],
     names: list[str],
     delimiter: str,
     on_invalid: Any,
