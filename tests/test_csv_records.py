@@ -224,3 +224,22 @@ def test_stray_quotes_in_unquoted_fields_lose_nothing(
     data = b"".join(b",".join(_field(f) for f in fields) + b"\n" for fields in records)
     kept, where, _ = run_limiter(data, 200, cuts)
     assert (kept, where) == (data, [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b'"', b",", b"\n", b"\r", b"a", b"bb", b'""']), max_size=300),
+    limit=st.integers(min_value=1, max_value=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
+)
+def test_every_byte_is_handed_on_or_counted_in_a_reject(
+    data: list[bytes], limit: int, cuts: list[int]
+) -> None:
+    """Any bytes at all (unbalanced quotes, lone CRs, empty records), any limit and any
+    pieces: the bytes handed on plus the sizes of the rejects are the input's length, and
+    no reject is within the limit. Nothing is lost or counted twice."""
+    raw = b"".join(data)
+    kept, _, state = run_limiter(raw, limit, cuts)
+    sizes = [int(r.detail.split(" bytes")[0].replace(",", "")) for r in state.rejects]
+    assert len(kept) + sum(sizes) == len(raw)
+    assert all(size > limit for size in sizes)
