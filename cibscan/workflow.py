@@ -10,7 +10,7 @@ from pathlib import Path
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import TABLES, export, exporters
-from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
+from cibscan.ingest.pipeline import IngestOptions, IngestReport, check_inputs, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.report.html import write_report
 from cibscan.store import Case, CaseError, open_case
@@ -50,6 +50,9 @@ def run_pipeline(
     """
     if overwrite and append:
         raise ValueError("overwrite and append exclude each other")
+    problems = check_inputs(paths, ingest_options)
+    if problems:
+        raise ValueError("cannot read the input, nothing was done:\n  " + "\n  ".join(problems))
     out = Path(out_dir)
     target = Path(case_path) if case_path else out / "case.duckdb"
     if case_path is None and target.exists() and not append:

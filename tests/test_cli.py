@@ -67,10 +67,12 @@ def test_unreadable_file_exits_non_zero_with_one_clear_line(tmp_path: Path) -> N
         capture_output=True,
         text=True,
     )
+    # refused before any work: no case is made
     assert proc.returncode == 1
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "garbage.bin" in errors[0]
+    assert "cannot read the input, nothing was done" in proc.stderr
+    assert "garbage.bin: format not recognised" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "c.duckdb").exists()
 
 
 def test_info_on_missing_case_is_a_clear_error(tmp_path: Path) -> None:
@@ -156,3 +158,18 @@ def test_bad_parameters_are_refused_in_one_line(
     assert isinstance(result.exception, SystemExit)  # a clean exit, not an error raised
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "c.duckdb").exists()  # refused before any work
+
+
+def test_a_file_whose_every_record_is_quarantined_makes_a_partial_ingest(tmp_path: Path) -> None:
+    """Two IO-archive files: one good, one whose three rows all have times that are not
+    times. The good one is stored, the other is quarantined whole: the command exits 3
+    (partial), naming that file in one line."""
+    from tests.test_ingest_core import _csv, _row
+
+    good = _csv(tmp_path, _row("1"), _row("2"), name="good.csv")
+    bad = _csv(tmp_path, *(_row(str(i), when="soon") for i in range(3, 6)), name="bad.csv")
+    case = str(tmp_path / "c.duckdb")
+    result = CliRunner().invoke(main, ["ingest", str(good), str(bad), "--case", case])
+    assert result.exit_code == 3
+    partial = [line for line in result.output.splitlines() if line.startswith("partial:")]
+    assert partial == [f"partial: {bad}: all 3 records quarantined"]

@@ -198,3 +198,21 @@ def test_bad_parameters_fail_before_any_work(case: Case) -> None:
         detect(case, DetectOptions(window="soon"))
     with pytest.raises(ValueError, match="unknown signal"):
         detect(case, DetectOptions(signals=["co_everything"]))
+
+
+def test_window_sets_time_windowed_signals_and_leaves_case_wide_ones() -> None:
+    """``--window 60s`` narrows co_repost (15 min by default) and co_url to 60 s, but
+    near_duplicate compares copypasta over the whole case by design: the README's example
+    turned it into a 60 s signal and the demo's 58 flagged accounts into 0. It keeps its
+    case-wide window unless its own parameter says otherwise."""
+    from cibscan.detect.pipeline import resolve_signals
+
+    def windows(options: DetectOptions) -> dict[str, object]:
+        return {s.name: p.get("window") for s, p in resolve_signals(options)}
+
+    narrowed = windows(DetectOptions(window="60s"))
+    default = windows(DetectOptions())
+    assert narrowed["co_repost"] == narrowed["co_url"] != default["co_repost"]
+    assert narrowed["near_duplicate"] == default["near_duplicate"]
+    own = windows(DetectOptions(window="60s", params={"near_duplicate": {"window": "60s"}}))
+    assert own["near_duplicate"] == narrowed["co_url"]

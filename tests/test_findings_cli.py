@@ -260,8 +260,9 @@ def test_run_does_not_replace_a_case_without_being_told(tmp_path: Path) -> None:
 
 
 def test_run_on_a_missing_or_unreadable_input_is_not_a_success(tmp_path: Path) -> None:
-    """A missing input is refused before any work (usage error, status 2, no case made); an
-    unreadable one is reported and the run exits 1 (its findings miss that file)."""
+    """A missing input is refused before any work (usage error, status 2, no case made);
+    so is one whose format is not recognised (user error, status 1): the findings would
+    miss that file, and a run that finishes is read as a success."""
     out = tmp_path / "out"
     missing = CliRunner().invoke(main, ["run", str(tmp_path / "missing.csv"), "--out", str(out)])
     assert missing.exit_code == 2 and "does not exist" in missing.output
@@ -270,5 +271,5 @@ def test_run_on_a_missing_or_unreadable_input_is_not_a_success(tmp_path: Path) -
     garbage.write_bytes(b"\x00\x01\x02" * 100)
     data = scenes.write(tmp_path / "posts.jsonl", small_scene())
     mixed = CliRunner().invoke(main, ["run", str(data), str(garbage), "--out", str(out)])
-    assert mixed.exit_code == 1 and "garbage.bin" in mixed.output
-    assert (out / "accounts.csv").exists()  # the readable file's findings are written
+    assert mixed.exit_code == 1 and "garbage.bin: format not recognised" in mixed.output
+    assert not out.exists()  # nothing was done

@@ -21,7 +21,7 @@ from cibscan import __version__
 from cibscan.engine.base import EngineResourceError
 from cibscan.engine.limits import memory_bytes
 from cibscan.ingest.catalog import describe_formats
-from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
+from cibscan.ingest.pipeline import IngestOptions, IngestReport, check_inputs, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.store import CaseError, open_case
 from cibscan.store.info import case_info
@@ -174,8 +174,10 @@ def ingest_command(
     """Load files (or folders, or zip archives) of any supported format into a case.
 
     Formats are recognised by content. Every record is stored, counted as a duplicate, or
-    quarantined with its reason: read = stored + duplicates + quarantined. An unreadable
-    file makes the command exit with status 1 after the others are loaded.
+    quarantined with its reason: read = stored + duplicates + quarantined. An input that
+    cannot be read (missing, format not recognised) stops the command before any work
+    (status 1); a file that fails midway, or has every record quarantined, makes it exit
+    with status 3 after the others are loaded.
 
     \b
     Example:
@@ -191,6 +193,7 @@ def ingest_command(
             memory_limit,
             max_record_bytes,
         )
+        refuse_unreadable(check_inputs(paths, options))
         with open_case(case_path) as case, _progress(paths) as hook:
             report = ingest(case, paths, options, hook)
     except (CaseError, ValueError) as exc:
@@ -199,10 +202,29 @@ def ingest_command(
         click.echo(json.dumps(_report_dict(report), indent=2))
     else:
         _print_report(report)
-    for error in report.errors:
-        click.echo(f"error: {error}", err=True)  # one plain line, never wrapped
-    if report.errors:
-        sys.exit(1)
+    exit_if_partial(report)
+
+
+#: exit statuses (docs/cli.md): 1 a user error (bad value, unreadable input, refused
+#: case), found before any work; 2 a usage error (click's); 3 a partial result: the work
+#: was done, but some files failed midway or had every record quarantined
+EXIT_PARTIAL = 3
+
+
+def refuse_unreadable(problems: list[str]) -> None:
+    """Stop before any work when an input cannot be read (exit status 1)."""
+    if problems:
+        raise click.ClickException(
+            "cannot read the input, nothing was done:\n  " + "\n  ".join(problems)
+        )
+
+
+def exit_if_partial(report: IngestReport) -> None:
+    """Exit with status 3 when some input did not get in (each said in one plain line)."""
+    for problem in report.incomplete:
+        click.echo(f"partial: {problem}", err=True)  # one plain line, never wrapped
+    if report.incomplete:
+        sys.exit(EXIT_PARTIAL)
 
 
 #: the counts an ingest report adds up over its files (read = stored + duplicates +

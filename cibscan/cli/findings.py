@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +18,7 @@ from cibscan.cli import (
     _progress,
     _report_dict,
     case_option,
+    exit_if_partial,
     input_format_options,
     main,
     out,
@@ -65,8 +65,9 @@ def detect_options(fn: F) -> F:
         ),
         click.option(
             "--window",
-            help="Time window of every windowed signal, e.g. 60s, 5m, 1h or 'case' "
-            "(default: each signal's own).",
+            help="Time window of every time-windowed signal, e.g. 60s, 5m, 1h or 'case' "
+            "(default: each signal's own). Case-wide signals (near_duplicate) keep theirs: "
+            "set it with --param near_duplicate.window=.",
         ),
         click.option(
             "--param",
@@ -273,10 +274,7 @@ def run_command(
         _print_report(result.ingest)
         print_detect_summary(result.detect)
         out.print(f"findings written to {result.out_dir}/", highlight=False)
-    for error in result.ingest.errors:
-        click.echo(f"error: {error}", err=True)
-    if result.ingest.errors:  # the findings miss those files: not a success
-        sys.exit(1)
+    exit_if_partial(result.ingest)  # the findings miss those files: not a success
 
 
 @main.command("export")

@@ -72,11 +72,27 @@ def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]
     for name in names:
         signal = get_signal(name)
         given = dict(options.params.get(name, {}))
-        windowed = any(p.name == "window" for p in signal.params)
-        if options.window is not None and windowed and "window" not in given:
+        if options.window is not None and "window" not in given and _time_windowed(signal):
             given["window"] = options.window
         chosen.append((signal, signal.resolve(given)))
     return chosen
+
+
+def _time_windowed(signal: Signal) -> bool:
+    """Whether ``--window`` sets the signal's window: it does for a signal whose own window
+    is a time span (co_repost's 15 min), not for one that compares over the whole case by
+    design (near_duplicate: copypasta spread over weeks). ``--window 60s`` turned that
+    signal into a 60 s one, and the demo's 58 flagged accounts into 0; its window is set
+    with ``--param near_duplicate.window=`` instead."""
+    window = next((p for p in signal.params if p.name == "window"), None)
+    if window is None:
+        return False
+    if window.default is None:
+        log.info(
+            "--window leaves %s case-wide (set it with --param %s.window=)", *[signal.name] * 2
+        )
+        return False
+    return True
 
 
 def tell_names(options: DetectOptions) -> list[str]:

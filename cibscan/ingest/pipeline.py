@@ -95,6 +95,20 @@ class IngestReport:
     def total(self, attribute: str) -> int:
         return sum(int(getattr(f, attribute)) for f in self.files)
 
+    @property
+    def incomplete(self) -> list[str]:
+        """What did not get in: files that failed while being read, and files every record
+        of which was quarantined, some as damaged (a corrupt archive, times that are not
+        times). A file of records that are not posts by design (a TikTok comments response
+        without authors, likes, deletions) is not among them. A run with any is partial
+        (exit status 3 of ``ingest`` and ``run``)."""
+        whole = [
+            f"{f.source}: all {f.read:,} records quarantined"
+            for f in self.files
+            if f.read and f.quarantined == f.read and f.unsupported < f.quarantined
+        ]
+        return [*self.errors, *whole]
+
 
 @dataclass
 class IngestOptions:
@@ -164,6 +178,32 @@ def _id_mode_clash(case: Case, mode: str, wanted: str) -> str:
         f"{case.path}: this case was pseudonymised with another key (fingerprint {mode[4:]}, "
         f"this key's {wanted[4:]}): one account would have two pseudonyms. Give the same key."
     )
+
+
+def check_inputs(paths: Sequence[str | Path], options: IngestOptions | None = None) -> list[str]:
+    """What makes an input unreadable, found before any work: a path that does not
+    exist, an archive that does not open, a file whose format is not recognised from its
+    first bytes (without ``--format``). Reads the head of each file, nothing more; a
+    damage further in is found while ingesting (``IngestReport.incomplete``)."""
+    options = options or IngestOptions()
+    problems: list[str] = []
+    for raw_path in paths:
+        if not Path(raw_path).exists():
+            problems.append(f"{raw_path}: no such file or folder")
+            continue
+        try:
+            sources = expand_sources(Path(raw_path))
+        except UnreadableFileError as exc:
+            problems.append(str(exc))
+            continue
+        for source in sources:
+            try:
+                head = read_head(source)
+                if head.strip():
+                    _choose_adapter(source, head, options)
+            except (UnreadableFileError, OSError, EOFError, ValueError) as exc:
+                problems.append(str(exc))
+    return problems
 
 
 def ingest(
