@@ -89,3 +89,58 @@ def test_parquet_holds_the_same_rows_as_the_golden_json(
                 assert value == pytest.approx(want[key])
             else:
                 assert value == want[key], key
+
+
+#: (cell, what a CSV must hold): a spreadsheet runs the first group, not the second
+FORMULA_CELLS = [
+    ("=1+1", "'=1+1"),
+    ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),  # DDE: a pipe
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("-2+SUM(A1:A9)", "'-2+SUM(A1:A9)"),  # a function call after a sign
+    ("@SUM(1+1)", "'@SUM(1+1)"),
+    ("@x|y", "'@x|y"),
+    ("\tTAB", "'\tTAB"),
+    ("\rCR", "'\rCR"),
+    ("@alice thanks for this (really)", "@alice thanks for this (really)"),  # a reply
+    ("@bob @carol look", "@bob @carol look"),
+    ("- first point", "- first point"),  # a bullet
+    ("-4.5", "-4.5"),
+    ("+1 agreed", "+1 agreed"),
+    ("@SUM (1)", "@SUM (1)"),  # a space: a mention followed by text, not a call
+    ("plain =1+1", "plain =1+1"),
+    ("", ""),
+]
+
+
+def test_the_formula_guard_quotes_only_what_a_spreadsheet_runs() -> None:
+    """Each cell of the table above through the guard of every CSV cibscan writes: the
+    formulas (a leading =, tab or CR; a sign or @ that calls a function or holds a DDE
+    pipe) gain a quote, the replies, mentions, bullets and numbers stay exact (guarding
+    every @ changed 517 evidence texts of the demo)."""
+    from cibscan.export.tables import csv_safe_sql
+
+    with open_case(None) as case:
+        engine = case.engine
+        engine.execute("CREATE TEMP TABLE cells (i INTEGER, cell VARCHAR)")
+        for i, (cell, _) in enumerate(FORMULA_CELLS):
+            engine.execute("INSERT INTO cells VALUES (?, ?)", [i, cell])
+        guarded = engine.fetchall(csv_safe_sql(engine, "SELECT i, cell FROM cells ORDER BY i"))
+    assert [cell for _, cell in guarded] == [want for _, want in FORMULA_CELLS]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_json_lines_hold_the_rows_of_the_json_array(
+    small_case: Case, table: str, tmp_path: Path
+) -> None:
+    """``--format jsonl``: one object a line, the same rows and exact values as the JSON
+    array (the golden file), integers as integers."""
+    import json
+
+    count = export(small_case, "jsonl", tmp_path / "t.jsonl", table)
+    lines = (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()
+    golden = json.loads((GOLDEN / f"small_{table}.json").read_text(encoding="utf-8"))
+    assert count == len(lines) == len(golden)
+    assert [json.loads(line) for line in lines] == golden
+    if table == "clusters":
+        assert all(isinstance(json.loads(line)["cluster_id"], int) for line in lines)

@@ -126,19 +126,11 @@ def test_spreadsheet_formulas_in_post_text_are_neutralised_in_csv(tmp_path: Path
 HOSTILE_IDS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)"]
 
 
-def _number(cell: str) -> bool:
-    """A number (a score of -0.5) is a number to a spreadsheet, not a formula."""
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
 def test_every_text_cell_of_every_csv_is_guarded_and_parquet_keeps_it(tmp_path: Path) -> None:
-    """Three accounts with hostile ids (and post ids) copy one text: they are tied, so their
-    ids reach accounts.csv, edges.csv and evidence.csv. No cell of any CSV may start a
-    formula; the Parquet export keeps the ids exact."""
+    """Three accounts with hostile ids copy one text: they are tied, so their ids reach
+    accounts.csv, edges.csv and evidence.csv. Every one of them is guarded in every CSV,
+    while their post ids (``-0x1``: a minus sign, no formula) stay exact; the Parquet
+    export keeps the ids exact."""
     posts = scenes.organic_background()
     text = "the very same sentence pasted by three accounts at once"
     for k in range(4):
@@ -156,12 +148,13 @@ def test_every_text_cell_of_every_csv_is_guarded_and_parquet_keeps_it(tmp_path: 
         with open(out / name, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 for column, cell in row.items():
-                    runs = cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(cell)
-                    assert not runs, (name, column, cell)
-                    if cell in guarded or (column == "post_a" and cell.startswith("'-")):
+                    assert cell not in HOSTILE_IDS, (name, column, cell)
+                    if cell in guarded:
                         seen.add((name, column))
+                    if column == "post_a" and cell[:1] in "-'":  # "-0x1": no formula
+                        assert cell.startswith("-"), cell
     assert {("accounts.csv", "account_id"), ("edges.csv", "account_id_a"),
-            ("evidence.csv", "account_id_b"), ("evidence.csv", "post_a")} <= seen  # fmt: skip
+            ("evidence.csv", "account_id_b")} <= seen  # fmt: skip
     parquet = tmp_path / "accounts.parquet"
     result = CliRunner().invoke(
         main,

@@ -213,7 +213,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
 @click.option("--append", is_flag=True, help="Add the files to a case already in OUT.")
 @click.option(
     "--export-format",
-    type=click.Choice(("csv", "parquet", "json")),
+    type=click.Choice(("csv", "parquet", "json", "jsonl")),
     default="csv",
     show_default=True,
     help="File format of the four findings tables.",

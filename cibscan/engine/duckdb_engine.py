@@ -130,6 +130,7 @@ class DuckDBEngine:
             "csv": "FORMAT csv, HEADER true",
             "parquet": "FORMAT parquet, COMPRESSION zstd",
             "json": "FORMAT json, ARRAY true",
+            "jsonl": "FORMAT json, ARRAY false",
         }
         if file_format not in options:
             raise ValueError(f"unknown file format {file_format!r}; known: {', '.join(options)}")

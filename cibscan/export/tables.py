@@ -6,9 +6,8 @@ ingested (for example the IO archive's ``userid``), never by cibscan's internal 
 
 Post text, handles, objects and ids are attacker-written (an account id is free text in
 Telegram exports and generic CSV). In CSV files every text cell that a spreadsheet would run
-as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed
-with a single quote, whatever its column (:func:`csv_safe_sql`); Parquet and JSON keep the
-exact values.
+as a formula (:data:`FORMULA_PATTERN`) is prefixed with a single quote, whatever its column
+(:func:`csv_safe_sql`); Parquet, JSON and JSON Lines keep the exact values.
 """
 
 from __future__ import annotations
@@ -32,11 +31,23 @@ log = logging.getLogger(__name__)
 TEXT_CHARS = 280
 
 
+#: the cells a spreadsheet would run as a formula (RE2): one starting with ``=``, a tab or
+#: a carriage return; one starting with ``+`` or ``-`` that calls a function (``-2+SUM(``,
+#: ``+HYPERLINK(``) or holds a pipe (DDE: ``+cmd|' /C calc'!A0``); one starting with ``@``
+#: followed at once by a function call (``@SUM(1+1)``) or holding a pipe. A reply or a
+#: mention-led post (``@alice thanks``), a bullet (``- first``) or a number (``-4.5``)
+#: stays as written: guarding every ``@`` cell changed 517 evidence texts of the demo.
+FORMULA_PATTERN = (
+    r"^(?s:[=\t\r]|[+\-].*(?:[A-Za-z_][A-Za-z0-9_.]*\(|\|)"
+    r"|@(?:[A-Za-z_][A-Za-z0-9_.]*\(|.*\|))"
+)
+
+
 def _formula_guard(expr: str) -> str:
-    """``expr`` (text) with a leading single quote when a spreadsheet would run it."""
-    return (
-        f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} ELSE {expr} END"
-    )
+    """``expr`` (text) with a leading single quote when a spreadsheet would run it
+    (:data:`FORMULA_PATTERN`)."""
+    pattern = FORMULA_PATTERN.replace("'", "''")
+    return f"CASE WHEN regexp_matches({expr}, '{pattern}') THEN '''' || {expr} ELSE {expr} END"
 
 
 def csv_safe_sql(engine: Engine, sql: str) -> str:
@@ -86,7 +97,7 @@ def accounts_sql(engine: Engine) -> str:
     )
     tells_join = "LEFT JOIN account_tells AS tt ON tt.acct = s.acct" if tell_names else ""
     return f"""SELECT s.platform, s.account_id, any_value(a.handle) AS handle,
-               round(s.score, 6) AS score, s.flagged, s.cluster_id,
+               round(s.score, 6) + 0.0 AS score, s.flagged, s.cluster_id,
                s.reasons AS reasons{", " + pivots if pivots else ""}
         FROM account_scores AS s
         LEFT JOIN accounts AS a USING (platform, account_id)
@@ -248,5 +259,6 @@ for _name, _description in (
     ("csv", "one findings table as CSV (formula cells neutralised)"),
     ("parquet", "one findings table as Parquet"),
     ("json", "one findings table as a JSON array"),
+    ("jsonl", "one findings table as JSON Lines (one object a row)"),
 ):
     register(TableExporter(_name, _description))

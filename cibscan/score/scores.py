@@ -87,10 +87,11 @@ def signal_score_columns(signal_names: Sequence[str]) -> str:
     """SELECT-list items pivoting ``account_signal_scores`` into ``score_<signal>`` columns.
 
     For use in a query grouping ``account_signal_scores AS ss`` by account. Rounded to six
-    decimals: exports must not change with the order a parallel aggregate summed in.
+    decimals: exports must not change with the order a parallel aggregate summed in; adding
+    0.0 turns a -0.0 (minus the logarithm of 1) into 0.0.
     """
     return ", ".join(
-        f"round(coalesce(max(ss.score) FILTER (WHERE ss.signal = '{name}'), 0.0), 6) "
+        f"round(coalesce(max(ss.score) FILTER (WHERE ss.signal = '{name}'), 0.0), 6) + 0.0 "
         f"AS score_{name}"
         for name in signal_names
     )
@@ -99,6 +100,7 @@ def signal_score_columns(signal_names: Sequence[str]) -> str:
 def tell_score_columns(tell_names: Sequence[str]) -> str:
     """SELECT-list items pivoting ``account_tells AS tt`` into ``score_<tell>`` columns."""
     return ", ".join(
-        f"round(coalesce(max(tt.score) FILTER (WHERE tt.tell = '{name}'), 0.0), 6) AS score_{name}"
+        f"round(coalesce(max(tt.score) FILTER (WHERE tt.tell = '{name}'), 0.0), 6) + 0.0 "
+        f"AS score_{name}"
         for name in tell_names
     )
