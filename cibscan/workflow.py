@@ -12,6 +12,7 @@ from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import TABLES, export, exporters
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, check_inputs, ingest
 from cibscan.ingest.readers import ProgressHook
+from cibscan.progress import phase
 from cibscan.report.html import write_report
 from cibscan.store import Case, CaseError, open_case
 
@@ -77,10 +78,13 @@ def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[
     outputs: dict[str, Path] = {}
     for table in TABLES:
         outputs[table] = out_dir / f"{table}.{table_format}"
-        export(case, table_format, outputs[table], table)
+        with phase(f"export {outputs[table].name}") as exporting:
+            exporting.say(f"{export(case, table_format, outputs[table], table):,} rows")
     for name, exporter in exporters().items():
         if not exporter.tabular:
             outputs[name] = out_dir / f"network{exporter.suffix}"
-            export(case, name, outputs[name])
-    outputs["report"] = write_report(case, out_dir / "report.html").path
+            with phase(f"export {outputs[name].name}") as exporting:
+                exporting.say(f"{export(case, name, outputs[name]):,} items")
+    with phase("report"):
+        outputs["report"] = write_report(case, out_dir / "report.html").path
     return outputs

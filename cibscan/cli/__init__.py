@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from cibscan import __version__
+from cibscan.cli.display import QUIET, live_phases
 from cibscan.engine.base import EngineResourceError
 from cibscan.engine.limits import memory_bytes
 from cibscan.ingest.catalog import describe_formats
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, check_inputs, ingest
-from cibscan.ingest.readers import ProgressHook
 from cibscan.store import CaseError, open_case
 from cibscan.store.info import case_info
 
@@ -30,35 +27,6 @@ F = Callable[..., Any]
 
 console = Console(stderr=True)
 out = Console()
-
-
-def _interactive() -> bool:
-    """Progress bars only on a terminal, never when piped or in CI."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
-@contextmanager
-def _progress(paths: tuple[str, ...]) -> Iterator[ProgressHook | None]:
-    if not _interactive():
-        yield None
-        return
-    total = 0
-    for p in paths:
-        path = Path(p)
-        if path.is_file():
-            total += path.stat().st_size
-        elif path.is_dir():
-            total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("ingesting", total=total or None)
-        yield lambda n: bar.advance(task, n)
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -125,7 +93,13 @@ class _Main(click.Group):
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cibscan")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def main(verbose: int) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No live progress display; log errors only.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Append the log, with the time of every phase, to this file.",
+)
+def main(verbose: int, quiet: bool, log_file: str | None) -> None:
     """cibscan: find coordinated inauthentic behaviour in social media data.
 
     \b
@@ -135,10 +109,35 @@ def main(verbose: int) -> None:
       cibscan detect --case case.duckdb --window 60s
       cibscan export accounts --case case.duckdb --format csv --out accounts.csv
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(
-        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
-    )
+    QUIET["on"] = quiet
+    level = logging.ERROR if quiet else max(logging.WARNING - 10 * verbose, logging.DEBUG)
+    _configure_logging(level, log_file)
+
+
+#: the log handlers the command group installed (replaced on each invocation)
+_HANDLERS: list[logging.Handler] = []
+
+
+def _configure_logging(level: int, log_file: str | None) -> None:
+    """Log to standard error at ``level``, and with ``log_file`` to that file at INFO or
+    lower (every phase with its time)."""
+    root = logging.getLogger()
+    for handler in _HANDLERS:
+        root.removeHandler(handler)
+        handler.close()
+    _HANDLERS.clear()
+    stream = logging.StreamHandler()
+    stream.setLevel(level)
+    stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    _HANDLERS.append(stream)
+    if log_file:
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setLevel(min(level, logging.INFO))
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        _HANDLERS.append(to_file)
+    for handler in _HANDLERS:
+        root.addHandler(handler)
+    root.setLevel(min(h.level for h in _HANDLERS))
 
 
 @main.command("ingest")
@@ -194,8 +193,8 @@ def ingest_command(
             max_record_bytes,
         )
         refuse_unreadable(check_inputs(paths, options))
-        with open_case(case_path) as case, _progress(paths) as hook:
-            report = ingest(case, paths, options, hook)
+        with open_case(case_path) as case, live_phases():
+            report = ingest(case, paths, options)
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

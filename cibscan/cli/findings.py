@@ -15,7 +15,6 @@ from cibscan.cli import (
     _cell,
     _parse_options,
     _print_report,
-    _progress,
     _report_dict,
     case_option,
     exit_if_partial,
@@ -23,6 +22,7 @@ from cibscan.cli import (
     main,
     out,
 )
+from cibscan.cli.display import live_phases
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect, resolve_signals, resolve_tells
 from cibscan.export import TABLES, export, get_exporter
@@ -185,7 +185,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
     """
     try:
         options = _detect_options(kwargs)
-        with open_case(case_path, create=False) as case:
+        with open_case(case_path, create=False) as case, live_phases():
             report = detect(case, options)
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -246,7 +246,7 @@ def run_command(
     """
     try:
         options = _detect_options(kwargs)
-        with _progress(paths) as hook:
+        with live_phases():
             result = run_pipeline(
                 paths,
                 out_dir,
@@ -257,7 +257,6 @@ def run_command(
                 ),
                 detect_options=options,
                 export_format=export_format,
-                progress=hook,
                 overwrite=overwrite,
                 append=append,
             )

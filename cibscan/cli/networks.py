@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cibscan.cli import F, case_option, console, out
 from cibscan.cli import main as cli_main
+from cibscan.cli.display import live_phases
 from cibscan.match.library import (
     LibraryError,
     add_network,
@@ -355,7 +356,7 @@ def match_command(
             networks=networks or None,
             per_network=per_network,
         )
-        with open_case(case_path, create=False) as case:
+        with open_case(case_path, create=False) as case, live_phases():
             report = match(case.engine, library_path, options)
             if out_path:
                 write_matches_csv(case.engine, out_path)

@@ -16,6 +16,7 @@ from cibscan.detect.statistics import assess_pairs, strength_threshold
 from cibscan.engine import Engine
 from cibscan.network.communities import find_communities
 from cibscan.network.fuse import fuse_edges
+from cibscan.progress import phase
 from cibscan.score.base import flag_threshold
 from cibscan.score.combine import CombinationRule, combine
 from cibscan.score.scores import score_accounts, score_clusters
@@ -134,9 +135,8 @@ def _run_tells(
 ) -> None:
     ctx = TellContext(engine, alpha=alpha, library=library)
     for tell, params in chosen:
-        clock = time.perf_counter()
-        tell.accounts(ctx, params)
-        log.info("tell %s in %.2fs", tell.name, time.perf_counter() - clock)
+        with phase(f"tell {tell.name}"):
+            tell.accounts(ctx, params)
     for table in sorted(ctx.shared):
         engine.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -166,7 +166,9 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
             engine.execute(f"DROP TABLE IF EXISTS {table}")
             engine.execute(ddl)
         columns = input_columns(item.reads for item, _ in [*chosen, *chosen_tells])
-        report.posts, report.accounts = build_inputs(engine, columns)  # and account_index
+        with phase("detect inputs") as inputs:
+            report.posts, report.accounts = build_inputs(engine, columns)  # and account_index
+            inputs.say(f"{report.posts:,} posts, {report.accounts:,} accounts")
         ctx = SignalContext(
             engine,
             evidence_per_pair=options.evidence_per_pair,
@@ -175,12 +177,22 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         )
         for signal, params in chosen:
             report.signals.append(_run_signal(ctx, signal, params))
-        report.pairs = assess_pairs(
-            engine, alpha=options.alpha, min_shared=options.min_shared, partner_p=options.partner_p
-        )
-        _count_significant(engine, report)
-        report.edges = fuse_edges(engine)
-        report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
+        with phase("pair tests") as tests:
+            report.pairs = assess_pairs(
+                engine,
+                alpha=options.alpha,
+                min_shared=options.min_shared,
+                partner_p=options.partner_p,
+            )
+            _count_significant(engine, report)
+            tests.say(f"{report.pairs:,} pairs")
+        with phase("network") as network:
+            report.edges = fuse_edges(engine)
+            report.clusters = find_communities(
+                engine, resolution=options.resolution, seed=options.seed
+            )
+            plural = "" if report.clusters == 1 else "s"
+            network.say(f"{report.edges:,} edges, {report.clusters:,} cluster{plural}")
         _run_tells(engine, chosen_tells, options.alpha, options.library)
         score_accounts(engine, min_shared=options.min_shared)
         tie = strength_threshold(options.alpha)
@@ -190,8 +202,11 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
             link_strength=tie,
             tie_strength=tie,
         )
-        report.flagged = combine(engine, rule, [t.name for t, _ in chosen_tells if t.corroborates])
-        score_clusters(engine)
+        with phase("combination rule") as scoring:
+            corroborating = [t.name for t, _ in chosen_tells if t.corroborates]
+            report.flagged = combine(engine, rule, corroborating)
+            score_clusters(engine)
+            scoring.say(f"{report.flagged:,} flagged")
         engine.execute("DROP TABLE IF EXISTS cib_posts")
         report.seconds = time.perf_counter() - clock
         _record_run(engine, report, options, started, chosen_tells)
@@ -210,12 +225,13 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
 
 def _run_signal(ctx: SignalContext, signal: Signal, params: dict[str, Any]) -> SignalRun:
     clock = time.perf_counter()
-    before = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
-    signal.pairs(ctx, params)
-    after = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
-    run = SignalRun(signal.name, _shown(signal, params), pairs=after - before)
+    with phase(f"signal {signal.name}") as running:
+        before = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
+        signal.pairs(ctx, params)
+        after = int(ctx.engine.fetchall("SELECT count(*) FROM pairs")[0][0])
+        run = SignalRun(signal.name, _shown(signal, params), pairs=after - before)
+        running.say(f"{run.pairs:,} pairs")
     run.seconds = time.perf_counter() - clock
-    log.info("signal %s: %d pairs in %.2fs", signal.name, run.pairs, run.seconds)
     return run
 
 

@@ -50,6 +50,7 @@ from cibscan.ingest.readers import (
     read_lines,
 )
 from cibscan.ingest.tabular import csv_blocks, csv_header, read_csv, read_parquet
+from cibscan.progress import phase
 from cibscan.store.case import Case, CaseError
 
 log = logging.getLogger(__name__)
@@ -272,32 +273,53 @@ def _ingest_source(
     limit = options.max_record_bytes
     blocks = csv_blocks(limit) if adapter.reader == "csv" else csv_blocks(limit)[:1]
     retried: list[str] = []
-    for block in blocks:
-        rep.warnings = list(retried)
-        try:
-            state, opened = _read_raw(engine, adapter, source, head, rep, progress, (block, limit))
-            break
-        except UnreadableFileError as exc:
-            if "straddling object" not in str(exc) or block == blocks[-1]:
-                raise
-            engine.execute("DROP TABLE IF EXISTS _raw")
-            retried.append(f"a record longer than {block >> 20} MB: read again in larger blocks")
+    short = source.member or source.path.name
+    size = None if source.member else source.path.stat().st_size
+    with phase(f"read {short}", total=size) as reading:
+        hook = _both(progress, reading.advance)
+        for block in blocks:
+            rep.warnings = list(retried)
+            try:
+                state, opened = _read_raw(engine, adapter, source, head, rep, hook, (block, limit))
+                break
+            except UnreadableFileError as exc:
+                if "straddling object" not in str(exc) or block == blocks[-1]:
+                    raise
+                engine.execute("DROP TABLE IF EXISTS _raw")
+                retried.append(
+                    f"a record longer than {block >> 20} MB: read again in larger blocks"
+                )
+        reading.say(f"{state.rows:,} records, {adapter.name}")
     pseudonymous = options.pseudonymize_key is not None
-    merge.stage(engine, adapter, run_id, source.name, pseudonymous)
+    with phase(f"stage {short}"):
+        merge.stage(engine, adapter, run_id, source.name, pseudonymous)
     if opened.corrupt:
         # a checksum failed or the data was invalid: the rows decoded before the damage was
         # noticed may be garbage (ids that are not in the file), so none is stored
         merge.distrust(engine, opened.fault or "")
         rep.warnings.append("corrupt compressed file: no row stored, all quarantined")
-    with engine.transaction():
+    with phase(f"merge {short}") as merging, engine.transaction():
         merge.quarantine(engine, run_id, source.name, adapter, rep.sha256, state.rejects)
         merge.merge_posts(engine, rep)
         rep.accounts = merge.merge_accounts(engine, run_id)
         rep.seconds = time.perf_counter() - t0
         merge.record_run(engine, rep, source, started, options.pseudonymize_key is not None)
+        merging.say(f"{rep.stored:,} stored, {rep.quarantined:,} quarantined")
     if not rep.reconciles:  # a bug, never expected: say so loudly rather than hide it
         log.error("counts do not reconcile for %s: %s", source.name, rep)
     return rep
+
+
+def _both(first: ProgressHook | None, second: ProgressHook) -> ProgressHook:
+    """One hook calling two: the caller's byte counter and the read phase's."""
+    if first is None:
+        return second
+
+    def hook(n: int) -> None:
+        first(n)
+        second(n)
+
+    return hook
 
 
 def _read_raw(

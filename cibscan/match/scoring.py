@@ -44,6 +44,7 @@ from cibscan.engine.limits import check_number
 from cibscan.export.tables import csv_safe_sql, matches_sql
 from cibscan.match.base import BEHAVIOUR_FAMILIES, Facet, FacetContext, facets
 from cibscan.match.library import attached, build_scratch, facet_scratch
+from cibscan.progress import phase
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,8 @@ def _features(engine: Engine, ctx: FacetContext, chosen: list[Facet], names: lis
         "(facet VARCHAR, acct BIGINT, unit VARCHAR, feature VARCHAR)"
     )
     for facet in chosen:
-        facet.prepare(ctx)
+        with phase(f"match {facet.name}"):
+            facet.prepare(ctx)
         rows = facet.features_sql(ctx)
         if facet.levels:
             engine.execute(
