@@ -10,6 +10,7 @@ from pathlib import Path
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import TABLES, export, exporters
+from cibscan.export.stix_objects import DEFAULT_TLP
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.report.html import write_report
@@ -40,6 +41,7 @@ def run_pipeline(
     progress: ProgressHook | None = None,
     overwrite: bool = False,
     append: bool = False,
+    tlp: str = DEFAULT_TLP,
 ) -> RunResult:
     """Ingest ``paths`` into a case, detect, and write the findings (:func:`write_outputs`).
 
@@ -47,6 +49,7 @@ def run_pipeline(
     analyst's labels and earlier runs, so it is not replaced silently: ``overwrite`` starts
     afresh (a rerun then gives the same results rather than counting every post as a
     duplicate), ``append`` adds the files to it; neither raises :class:`CaseError`.
+    ``tlp`` is the TLP 2.0 marking of the STIX bundle (clear, green, amber, red).
     """
     if overwrite and append:
         raise ValueError("overwrite and append exclude each other")
@@ -64,13 +67,15 @@ def run_pipeline(
     with open_case(target) as case:
         ingested = ingest(case, list(paths), ingest_options, progress)
         detected = detect(case, detect_options)
-        outputs = write_outputs(case, out, export_format)
+        outputs = write_outputs(case, out, export_format, tlp)
     return RunResult(out, target, ingested, detected, outputs)
 
 
-def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[str, Path]:
-    """Write the four findings tables, the network in every whole-network format and the
-    HTML report."""
+def write_outputs(
+    case: Case, out_dir: Path, table_format: str = "csv", tlp: str = DEFAULT_TLP
+) -> dict[str, Path]:
+    """Write the four findings tables, the network in every whole-network format (the
+    STIX bundle marked ``tlp``) and the HTML report."""
     outputs: dict[str, Path] = {}
     for table in TABLES:
         outputs[table] = out_dir / f"{table}.{table_format}"
@@ -78,6 +83,7 @@ def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[
     for name, exporter in exporters().items():
         if not exporter.tabular:
             outputs[name] = out_dir / f"network{exporter.suffix}"
-            export(case, name, outputs[name])
+            options = {"tlp": tlp} if "tlp" in exporter.options else {}
+            export(case, name, outputs[name], **options)
     outputs["report"] = write_report(case, out_dir / "report.html").path
     return outputs
