@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
@@ -15,6 +16,9 @@ from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.report.html import write_report
 from cibscan.store import Case, CaseError, open_case
+
+if TYPE_CHECKING:
+    from cibscan.findings import Findings
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,13 @@ class RunResult:
     ingest: IngestReport
     detect: DetectReport
     outputs: dict[str, Path] = field(default_factory=dict)
+
+    def findings(self) -> Findings:
+        """The run's findings, read from its case (opened read-only; close the Findings,
+        or use it in a ``with`` block)."""
+        from cibscan.findings import Findings
+
+        return Findings.open(self.case_path)
 
 
 def run_pipeline(
@@ -68,6 +79,7 @@ def run_pipeline(
         ingested = ingest(case, list(paths), ingest_options, progress)
         detected = detect(case, detect_options)
         outputs = write_outputs(case, out, export_format, tlp)
+    detected.case = None  # closed here: RunResult.findings() opens it again
     return RunResult(out, target, ingested, detected, outputs)
 
 
