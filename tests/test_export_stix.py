@@ -422,3 +422,18 @@ def test_campaigns_leave_out_a_hijacked_accounts_past(case: Case, tmp_path: Path
     assert len(campaigns) == 1
     assert campaigns[0].first_seen == scenes.T0 + timedelta(seconds=scenes.DAY)
     assert campaigns[0].description.startswith("56 posts by 7 flagged accounts")  # 8 + 8 x 6
+
+
+def test_cli_run_marks_its_bundle(tmp_path: Path) -> None:
+    """``cibscan run --tlp red`` writes network.stix.json under TLP:RED, and it validates."""
+    posts = scenes.organic_background(people=20, days=5) + scenes.retweet_ring()
+    data = scenes.write(tmp_path / "p.jsonl", posts)
+    out = tmp_path / "out"
+    args = ["run", str(data), "--format", "generic_jsonl", "--out", str(out), "--tlp", "red"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    bundle = out / "network.stix.json"
+    assert '"name": "TLP:RED"' in bundle.read_text(encoding="utf-8")
+    assert validator_findings(bundle) == []
+    wrong = CliRunner().invoke(main, [*args[:-1], "white"])  # TLP 1.0's name: a usage error
+    assert wrong.exit_code == 2 and "white" in wrong.output
