@@ -6,15 +6,20 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.export import TABLES, export, exporters
+from cibscan.export.stix_objects import DEFAULT_TLP
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, check_inputs, ingest
 from cibscan.ingest.readers import ProgressHook
 from cibscan.progress import phase
 from cibscan.report.html import write_report
 from cibscan.store import Case, CaseError, open_case
+
+if TYPE_CHECKING:
+    from cibscan.findings import Findings
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,13 @@ class RunResult:
     detect: DetectReport
     outputs: dict[str, Path] = field(default_factory=dict)
 
+    def findings(self) -> Findings:
+        """The run's findings, read from its case (opened read-only; close the Findings,
+        or use it in a ``with`` block)."""
+        from cibscan.findings import Findings
+
+        return Findings.open(self.case_path)
+
 
 def run_pipeline(
     paths: Sequence[str | Path],
@@ -41,6 +53,7 @@ def run_pipeline(
     progress: ProgressHook | None = None,
     overwrite: bool = False,
     append: bool = False,
+    tlp: str = DEFAULT_TLP,
 ) -> RunResult:
     """Ingest ``paths`` into a case, detect, and write the findings (:func:`write_outputs`).
 
@@ -48,6 +61,7 @@ def run_pipeline(
     analyst's labels and earlier runs, so it is not replaced silently: ``overwrite`` starts
     afresh (a rerun then gives the same results rather than counting every post as a
     duplicate), ``append`` adds the files to it; neither raises :class:`CaseError`.
+    ``tlp`` is the TLP 2.0 marking of the STIX bundle (clear, green, amber, red).
     """
     if overwrite and append:
         raise ValueError("overwrite and append exclude each other")
@@ -68,13 +82,16 @@ def run_pipeline(
     with open_case(target) as case:
         ingested = ingest(case, list(paths), ingest_options, progress)
         detected = detect(case, detect_options)
-        outputs = write_outputs(case, out, export_format)
+        outputs = write_outputs(case, out, export_format, tlp)
+    detected.case = None  # closed here: RunResult.findings() opens it again
     return RunResult(out, target, ingested, detected, outputs)
 
 
-def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[str, Path]:
-    """Write the four findings tables, the network in every whole-network format and the
-    HTML report."""
+def write_outputs(
+    case: Case, out_dir: Path, table_format: str = "csv", tlp: str = DEFAULT_TLP
+) -> dict[str, Path]:
+    """Write the four findings tables, the network in every whole-network format (the
+    STIX bundle marked ``tlp``) and the HTML report."""
     outputs: dict[str, Path] = {}
     for table in TABLES:
         outputs[table] = out_dir / f"{table}.{table_format}"
@@ -83,8 +100,9 @@ def write_outputs(case: Case, out_dir: Path, table_format: str = "csv") -> dict[
     for name, exporter in exporters().items():
         if not exporter.tabular:
             outputs[name] = out_dir / f"network{exporter.suffix}"
+            options = {"tlp": tlp} if "tlp" in exporter.options else {}
             with phase(f"export {outputs[name].name}") as exporting:
-                exporting.say(f"{export(case, name, outputs[name]):,} items")
+                exporting.say(f"{export(case, name, outputs[name], **options):,} items")
     with phase("report"):
         outputs["report"] = write_report(case, out_dir / "report.html").path
     return outputs

@@ -242,11 +242,13 @@ def test_formula_hits_are_weaker_and_exclude_exact_hits(case: Case, tmp_path: Pa
 
 @pytest.fixture(scope="module")
 def detected(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small detected case: one retweet ring among organic people."""
+    """A small detected case: a retweet ring on X and one on Reddit (a platform outside STIX's
+    account-type vocabulary) among organic people."""
     from cibscan.store import open_case
 
     folder = tmp_path_factory.mktemp("hunt_stix")
-    posts = scenes.organic_background(people=30, days=10) + scenes.retweet_ring()
+    reddit = [{**p, "platform": "reddit"} for p in scenes.retweet_ring("rd", start=3 * scenes.DAY)]
+    posts = scenes.organic_background(people=30, days=10) + scenes.retweet_ring() + reddit
     with open_case(folder / "case.duckdb") as case:
         load(case, scenes.write(folder / "p.jsonl", posts), format="generic_jsonl")
         detect(case)
@@ -255,7 +257,9 @@ def detected(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_cibscans_own_stix_reads_back(detected: Path, tmp_path: Path) -> None:
     """Every user-account of a bundle cibscan exported reads back as an indicator of its
-    platform, attributed to its intrusion set, and the hunt finds every flagged account."""
+    platform (X by account_type, Reddit by cibscan's extension), attributed to its intrusion
+    set, and the hunt finds every flagged account."""
+    from cibscan.export.stix_objects import EXTENSION_ID
     from cibscan.store import open_case
 
     bundle_path = tmp_path / "findings.stix.json"
@@ -268,9 +272,14 @@ def test_cibscans_own_stix_reads_back(detected: Path, tmp_path: Path) -> None:
         got = read_indicators([bundle_path])
         assert not got.rejected
         found = {(i.type, i.value, i.platform) for i in got.indicators}
+        platforms = set()
         for acc in accounts:
-            assert ("account_id", acc["user_id"], acc["account_type"]) in found
-            assert ("handle", acc["account_login"].lower(), acc["account_type"]) in found
+            platform = acc["extensions"][EXTENSION_ID]["platform"]
+            assert acc.get("account_type") == ("twitter" if platform == "twitter" else None)
+            platforms.add(platform)
+            assert ("account_id", acc["user_id"], platform) in found
+            assert ("handle", acc["account_login"].lower(), platform) in found
+        assert platforms == {"twitter", "reddit"}
         assert {s for i in got.indicators for s in i.sources} <= sets
         report = hunt(case, got)
         flagged = rows(case, "SELECT i.account_id FROM account_scores AS s "

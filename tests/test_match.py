@@ -40,6 +40,7 @@ from cibscan.store import Case, open_case
 from cibscan.store.labels import label, list_labels
 from tests import scenes
 from tests.conftest import load, rows
+from tests.stix_check import validator_findings
 
 HOUR = 3600
 _TALKING_POINT = (
@@ -228,7 +229,9 @@ def test_adding_a_name_twice_needs_replace_and_bumps_the_version(
 
 def test_stix_round_trip_keeps_every_indicator(library: Path, case2: Case, tmp_path: Path) -> None:
     bundle = tmp_path / "xj.stix.json"
-    export_network(library, "xj-op", bundle)
+    export_network(library, "xj-op", bundle, tlp="green")
+    assert validator_findings(bundle) == []  # no error, no warning
+    assert '"name": "TLP:GREEN"' in bundle.read_text(encoding="utf-8")
     found = read_indicators([bundle])
     handles = {i.value for i in found.indicators if i.type == "handle"}
     assert handles == {h.lower() for _, h in _OLD}

@@ -18,6 +18,7 @@ from cibscan.ingest.readers import expand_sources
 from cibscan.simulate import SpamouflageParams, generate, simulate
 from cibscan.store import Case
 from tests.conftest import load, rows
+from tests.stix_check import validator_findings
 
 SMALL = {"accounts": 600, "days": 7}
 FILES = ("x_io_tweets.csv", "x_v2.jsonl", "reddit.ndjson", "youtube.json")
@@ -153,6 +154,9 @@ def test_demo_simulates_runs_and_evaluates_then_recognises_the_regrowth(tmp_path
     assert result.exit_code == 0, result.output
     for name in ("report.html", "network.stix.json", "network.gexf", "accounts.csv"):
         assert (tmp_path / name).stat().st_size > 0
+    # the demo's STIX bundles (findings, library network): no validator error or warning
+    for name in ("network.stix.json", "spamouflage.stix.json"):
+        assert validator_findings(tmp_path / name) == [], name
     evaluation = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
     with (tmp_path / "data" / "period1" / "truth.csv").open(encoding="utf-8") as f:
         campaign = sum(1 for row in csv.DictReader(f) if row["label"] == "campaign")

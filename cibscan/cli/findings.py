@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -26,6 +26,7 @@ from cibscan.cli.display import live_phases
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect, resolve_signals, resolve_tells
 from cibscan.export import TABLES, export, get_exporter
+from cibscan.export.stix_objects import DEFAULT_TLP, TLP_LEVELS
 from cibscan.ingest.pipeline import IngestOptions
 from cibscan.report.html import write_report
 from cibscan.signals.base import Signal, signals
@@ -133,6 +134,18 @@ def detect_options(fn: F) -> F:
     return fn
 
 
+def tlp_option(default: str | None) -> Callable[[F], F]:
+    """``--tlp``: the TLP 2.0 marking of the STIX bundles a command writes."""
+    return click.option(
+        "--tlp",
+        type=click.Choice(tuple(TLP_LEVELS)),
+        default=default,
+        show_default=True,
+        help=f"TLP 2.0 marking of the STIX bundle (default {DEFAULT_TLP}): clear, green, "
+        "amber (share within the recipient's organisation) or red.",
+    )
+
+
 def _chosen_tells(names: tuple[str, ...]) -> list[str] | None:
     """``--tell`` values: none given means the defaults, ``none`` means no tell at all."""
     if not names:
@@ -218,6 +231,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
     show_default=True,
     help="File format of the four findings tables.",
 )
+@tlp_option(DEFAULT_TLP)
 @detect_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def run_command(
@@ -229,6 +243,7 @@ def run_command(
     overwrite: bool,
     append: bool,
     export_format: str,
+    tlp: str,
     as_json: bool,
     **kwargs: Any,
 ) -> None:
@@ -259,6 +274,7 @@ def run_command(
                 export_format=export_format,
                 overwrite=overwrite,
                 append=append,
+                tlp=tlp,
             )
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -293,28 +309,31 @@ def run_command(
     type=click.Path(dir_okay=False),
     help="Output file (default: WHAT.FORMAT, or network.FORMAT, in the current folder).",
 )
+@tlp_option(None)
 def export_command(
-    what: str | None, case_path: str, file_format: str, out_path: str | None
+    what: str | None, case_path: str, file_format: str, out_path: str | None, tlp: str | None
 ) -> None:
     """Write the findings of the latest detect run in a file format.
 
     Tables (accounts, edges, clusters, evidence) as CSV, Parquet or JSON, with the columns
     of docs/outputs.md (in CSV, cells a spreadsheet would run as a formula are prefixed with
     a quote); the network for Gephi as GEXF or GraphML; a STIX 2.1 bundle with DISARM and
-    Meta kill-chain techniques. Formats are described in docs/outputs.md.
+    Meta kill-chain techniques, marked TLP:AMBER unless --tlp says otherwise. Formats are
+    described in docs/outputs.md.
 
     \b
     Example:
       cibscan export accounts --case case.duckdb --format csv --out accounts.csv
       cibscan export evidence --case case.duckdb --format parquet
       cibscan export --case case.duckdb --format gexf --out network.gexf
-      cibscan export --case case.duckdb --format stix --out bundle.json
+      cibscan export --case case.duckdb --format stix --tlp green --out bundle.json
     """
     try:
         exporter = get_exporter(file_format)
         target = out_path or f"{what or 'network'}{exporter.suffix}"
+        options = {} if tlp is None else {"tlp": tlp}  # refused by formats without markings
         with open_case(case_path, create=False, read_only=True) as case:
-            count = export(case, file_format, target, what)
+            count = export(case, file_format, target, what, **options)
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     unit = f"{what} rows" if what else "items"

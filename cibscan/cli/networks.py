@@ -13,6 +13,8 @@ from rich.table import Table
 from cibscan.cli import F, case_option, console, out
 from cibscan.cli import main as cli_main
 from cibscan.cli.display import live_phases
+from cibscan.cli.findings import tlp_option
+from cibscan.export.stix_objects import DEFAULT_TLP
 from cibscan.match.library import (
     LibraryError,
     add_network,
@@ -285,7 +287,8 @@ def library_remove_command(name: str, library_path: str) -> None:
 @click.option(
     "--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The STIX file."
 )
-def library_export_command(name: str, library_path: str, out_path: str) -> None:
+@tlp_option(DEFAULT_TLP)
+def library_export_command(name: str, library_path: str, out_path: str, tlp: str) -> None:
     """Write a network as a STIX 2.1 bundle (intrusion-set, indicators, user-accounts) that
     'cibscan hunt' and 'cibscan library add --stix' read on another machine.
 
@@ -296,7 +299,7 @@ def library_export_command(name: str, library_path: str, out_path: str) -> None:
     from cibscan.match.stix import export_network
 
     try:
-        n = export_network(library_path, name, out_path)
+        n = export_network(library_path, name, out_path, tlp)
     except _FAILURES as exc:
         raise click.ClickException(str(exc)) from exc
     out.print(f"wrote {out_path}: {n} STIX objects", highlight=False)

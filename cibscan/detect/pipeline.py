@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cibscan import __version__
 from cibscan.detect.base import FINDINGS_DDL, RUNS_DDL, DetectOptions
@@ -23,6 +23,9 @@ from cibscan.score.scores import score_accounts, score_clusters
 from cibscan.signals.base import Signal, SignalContext, format_duration, get_signal, signals
 from cibscan.store import Case
 from cibscan.tells.base import Tell, TellContext, tells
+
+if TYPE_CHECKING:
+    from cibscan.findings import Findings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,8 @@ class SignalRun:
 
 @dataclass
 class DetectReport:
-    """The outcome of a detect run (the findings themselves are tables in the case)."""
+    """The outcome of a detect run: its counts, and (:attr:`findings`) the findings
+    themselves, tables in the case."""
 
     run_id: int
     posts: int = 0
@@ -53,9 +57,22 @@ class DetectReport:
     seconds: float = 0.0
     signals: list[SignalRun] = field(default_factory=list)
     top_clusters: list[dict[str, Any]] = field(default_factory=list)
+    #: the case the run wrote to (not part of the report's dict or repr)
+    case: Case | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The counts as plain data (for ``--json``), without the case."""
+        return {k: v for k, v in asdict(replace(self, case=None)).items() if k != "case"}
+
+    @property
+    def findings(self) -> Findings:
+        """The run's accounts, clusters and evidence as tables, read from the case (which
+        must still be open)."""
+        from cibscan.findings import Findings
+
+        if self.case is None:
+            raise ValueError("this report is not tied to a case")
+        return Findings(self.case)
 
 
 def resolve_signals(options: DetectOptions) -> list[tuple[Signal, dict[str, Any]]]:
@@ -211,6 +228,7 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         report.seconds = time.perf_counter() - clock
         _record_run(engine, report, options, started, chosen_tells)
     report.top_clusters = top_clusters(engine)
+    report.case = case
     log.info(
         "detect run %d: %d pairs, %d edges, %d clusters, %d flagged in %.1fs",
         run_id,

@@ -9,7 +9,9 @@ An exporter turns the findings of a case's latest detect run into a file:
 Built-in exporters register through :func:`register` exactly as a third party does (entry
 point group ``cibscan.exporters``); ``DEFAULT_EXPORTERS`` in :mod:`cibscan.export` lists the
 built-in modules. ``write`` returns how many items it wrote (rows, or nodes + edges, or STIX
-objects), so that the CLI and tests can reconcile it.
+objects), so that the CLI and tests can reconcile it. An exporter that takes options (STIX:
+``tlp``) names them in ``options`` and takes them as keyword arguments of ``write``;
+:func:`export` refuses an option the format does not take.
 
 Everything an exporter writes comes from attacker-written text: each format escapes it by
 its own rules (XML escaping and stripping of characters XML 1.0 forbids; JSON encoding; CSV
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any, ClassVar
 
 from cibscan.plugins import Registry
 from cibscan.store import Case, CaseError
@@ -42,9 +45,11 @@ class Exporter(ABC):
     description: str
     #: True when the format writes one findings table at a time (``table`` is required)
     tabular: bool = False
+    #: the keyword options ``write`` takes (e.g. ``("tlp",)``)
+    options: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def write(self, case: Case, path: Path, table: str | None = None) -> int:
+    def write(self, case: Case, path: Path, table: str | None = None, **options: Any) -> int:
         """Write the findings to ``path``; return how many items were written."""
 
 
@@ -75,12 +80,20 @@ def require_findings(case: Case) -> None:
         raise CaseError("this case has no findings yet: run 'cibscan detect' first")
 
 
-def export(case: Case, file_format: str, path: str | Path, table: str | None = None) -> int:
+def export(
+    case: Case, file_format: str, path: str | Path, table: str | None = None, **options: Any
+) -> int:
     """Write the findings in ``file_format`` to ``path``; return the items written.
 
     Tabular formats need ``table`` (one of :data:`TABLES`); whole-network formats refuse it.
+    ``options`` go to the exporter (``tlp="red"`` for STIX); one it does not take is a
+    ValueError, so that a marking asked for is never silently dropped.
     """
     exporter = get_exporter(file_format)
+    unknown = sorted(set(options) - set(exporter.options))
+    if unknown:
+        takes = ", ".join(exporter.options) or "no option"
+        raise ValueError(f"{file_format} does not take {', '.join(unknown)} (it takes {takes})")
     if exporter.tabular and table not in TABLES:
         raise ValueError(
             f"{file_format} writes one table at a time: name one of {', '.join(TABLES)}"
@@ -92,6 +105,6 @@ def export(case: Case, file_format: str, path: str | Path, table: str | None = N
     require_findings(case)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    count = exporter.write(case, target, table)
+    count = exporter.write(case, target, table, **options)
     log.info("exported %d items as %s to %s", count, file_format, target)
     return count

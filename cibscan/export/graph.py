@@ -273,7 +273,7 @@ class GraphExporter(Exporter):
         self.description = description
         self._writer = writer
 
-    def write(self, case: Case, path: Path, table: str | None = None) -> int:
+    def write(self, case: Case, path: Path, table: str | None = None, **options: Any) -> int:
         engine = case.engine
         # generators: the edge query starts only once every node row has been written
         nodes = iter_rows_as_dicts(engine, nodes_sql(engine))

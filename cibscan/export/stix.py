@@ -3,15 +3,21 @@
 Analysts share influence operations as STIX: one bundle per case carries, for every
 flagged cluster, an ``intrusion-set`` with its ``campaign`` waves, the accounts
 (``user-account`` SCOs and ``indicator`` patterns), the DISARM/Meta techniques its signals
-evidence (``attack-pattern``), the people it addresses (``identity``) and the evidence itself
-(``observed-data`` with a ``sighting``). The object model and caps are documented in
-docs/outputs.md ("STIX bundle").
+and its members' tells evidence (``attack-pattern``), the people it addresses
+(``identity``) and the evidence itself (``observed-data`` with a ``sighting``), all under
+one TLP 2.0 marking. The object model and caps are documented in docs/outputs.md ("STIX
+bundle"); ids, extensions and markings in :mod:`cibscan.export.stix_objects`. The bundle
+validates with zero errors and warnings in stix2-validator (a test runs it).
 
-Determinism, so that golden files and diffs work: SDO ids are uuid5 of a fixed namespace and
-the case's content (cluster members, wave bounds, patterns), SCO ids are computed by stix2
-from their id-contributing properties, and every timestamp comes from the data or from the
-detect run's ``ended_at``, never from the clock. Static objects (the producer identity and
-the attack-patterns) carry a fixed date, so they are the same object in every bundle.
+Campaigns are the activity of the flagged accounts *while* they were part of the
+operation: a hijacked or bought account's posts from before its takeover (before the last
+silence of at least the ``repurposed`` tell's ``min_gap`` ahead of its first coordinated
+action) are not a wave of the network.
+
+Determinism, so that golden files and diffs work: ids are derived from the case's content,
+and every timestamp comes from the data or from the detect run's ``ended_at``, never from
+the clock. Static objects (the producer identity, the extension-definition and the
+attack-patterns) carry a fixed date, so they are the same object in every bundle.
 
 The bundle is built in memory (it grows with the flagged accounts, three objects each, and
 the capped per-cluster evidence: megabytes even for tens of thousands of flagged accounts)
@@ -29,7 +35,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,11 +42,29 @@ from typing import Any
 
 import stix2
 
+from cibscan.detect.statistics import strength_threshold
 from cibscan.engine import Engine
 from cibscan.engine.base import iter_rows_as_dicts
 from cibscan.export import techniques as tq
 from cibscan.export.base import Exporter, register
-from cibscan.export.stix_queries import cluster_evidence_sql, targets_sql, waves_sql
+from cibscan.export.stix_objects import (
+    DEFAULT_TLP,
+    account_pattern,
+    attack_pattern,
+    clean,
+    extension,
+    extension_definition,
+    producer,
+    sdo_id,
+    tlp_marking,
+    user_account,
+)
+from cibscan.export.stix_queries import (
+    cluster_evidence_sql,
+    cluster_tells_sql,
+    targets_sql,
+    waves_sql,
+)
 from cibscan.export.tables import clusters_sql, nodes_sql
 from cibscan.store import Case, CaseError
 
@@ -49,12 +72,12 @@ log = logging.getLogger(__name__)
 
 #: post times of a cluster's flagged members more than this far apart start a new campaign
 WAVE_GAP_DAYS = 14
-#: evidence rows kept per cluster in ``x_cibscan_evidence`` (closest in time first)
+#: evidence rows kept per cluster in the observed-data's ``evidence`` (closest in time first)
 EVIDENCE_CAP = 200
 #: targeted identities per cluster, and the fewest members that must address one
 TARGET_CAP = 20
 TARGET_MIN_MEMBERS = 2
-#: what ``x_cibscan_evidence`` keeps of an evidence row (accounts as platform:account_id)
+#: what an evidence row keeps (accounts as platform:account_id)
 EVIDENCE_FIELDS = (
     "signal",
     "account_a",
@@ -66,87 +89,13 @@ EVIDENCE_FIELDS = (
     "time_b",
     "gap_seconds",
 )
-#: namespace of every SDO id; changing it changes every id cibscan has ever exported
-NAMESPACE = uuid.UUID("01531af1-719d-49ed-95ed-3aabb3423c38")
-#: creation date of the objects that do not depend on a case (producer, attack-patterns)
-STATIC_CREATED = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def sdo_id(kind: str, *parts: Any) -> str:
-    """A deterministic STIX id: uuid5 of the kind and the parts (JSON-encoded, unambiguous)."""
-    key = json.dumps([kind, *parts], ensure_ascii=False, default=str)
-    return f"{kind}--{uuid.uuid5(NAMESPACE, key)}"
-
-
-def escape_pattern_string(value: str) -> str:
-    """A string literal body for a STIX pattern: backslash and single quote escaped."""
-    return value.replace("\\", "\\\\").replace("'", "\\'")
+#: the silence that marks a takeover when the run did not record the repurposed tell's
+#: ``min_gap`` (its default)
+DEFAULT_TAKEOVER_DAYS = 365
 
 
 def _iso(t: datetime | None) -> str | None:
     return None if t is None else t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _clean(**props: Any) -> dict[str, Any]:
-    """Keyword arguments without the unknown (None) ones, which STIX omits."""
-    return {k: v for k, v in props.items() if v is not None}
-
-
-def producer() -> Any:
-    """cibscan itself, the ``created_by_ref`` of every SDO it makes."""
-    return stix2.Identity(
-        id=sdo_id("identity", "cibscan"),
-        name="cibscan",
-        identity_class="system",
-        description="cibscan: detection of coordinated inauthentic behaviour",
-        created=STATIC_CREATED,
-        modified=STATIC_CREATED,
-    )
-
-
-def attack_pattern(technique: tq.Technique, producer_id: str) -> Any:
-    """A DISARM technique, filed in DISARM's and in Meta's kill chain (static per id)."""
-    metas = tq.meta_for(technique.id)
-    signals = sorted(s for s, (d, _) in tq.SIGNAL_TECHNIQUES.items() if technique.id in d)
-    refs = [
-        {
-            "source_name": tq.DISARM_SOURCE,
-            "external_id": technique.id,
-            "url": technique.disarm_url,
-            "description": tq.DISARM_LICENCE,
-        }
-    ]
-    refs += [
-        {
-            "source_name": tq.META_SOURCE,
-            "external_id": m.id,
-            "url": tq.META_URL,
-            "description": m.name,
-        }
-        for m in metas
-    ]
-    phases = [{"kill_chain_name": tq.DISARM_KILL_CHAIN, "phase_name": technique.phase}]
-    for phase in sorted({m.phase for m in metas}):
-        phases.append({"kill_chain_name": tq.META_KILL_CHAIN, "phase_name": phase})
-    return stix2.AttackPattern(
-        id=sdo_id("attack-pattern", "disarm", technique.id),
-        name=technique.name,
-        description=f"DISARM {technique.id}. Evidenced in cibscan by: {', '.join(signals)}.",
-        external_references=refs,
-        kill_chain_phases=phases,
-        created=STATIC_CREATED,
-        modified=STATIC_CREATED,
-        created_by_ref=producer_id,
-    )
-
-
-def account_pattern(account_type: str, account_id: str, handle: str | None) -> str:
-    """The indicator pattern of an account: its login (or, unknown, its id) on its platform."""
-    prop, value = ("account_login", handle) if handle else ("user_id", account_id)
-    return (
-        f"[user-account:{prop} = '{escape_pattern_string(value)}'"
-        f" AND user-account:account_type = '{escape_pattern_string(account_type)}']"
-    )
 
 
 def _rows_by_cluster(engine: Engine, sql: str) -> dict[int, list[dict[str, Any]]]:
@@ -157,11 +106,19 @@ def _rows_by_cluster(engine: Engine, sql: str) -> dict[int, list[dict[str, Any]]
 
 
 class _Builder:
-    """Collects the objects of one bundle; every SDO is created by cibscan at ``stamp``."""
+    """Collects the objects of one bundle; every SDO is created by cibscan at ``stamp`` and
+    every object made from the case carries the bundle's TLP marking."""
 
-    def __init__(self, stamp: datetime) -> None:
+    def __init__(self, stamp: datetime, tlp: str) -> None:
         self.me = producer()
-        self.common = {"created": stamp, "modified": stamp, "created_by_ref": self.me.id}
+        self.marking = tlp_marking(tlp)
+        self.markings = [self.marking.id]
+        self.common = {
+            "created": stamp,
+            "modified": stamp,
+            "created_by_ref": self.me.id,
+            "object_marking_refs": self.markings,
+        }
         self.stamp = stamp
         self.objects: dict[str, Any] = {self.me.id: self.me}
         self.patterns: dict[str, Any] = {}
@@ -177,22 +134,21 @@ class _Builder:
                 relationship_type=kind,
                 source_ref=source,
                 target_ref=target,
-                **_clean(description=description),
+                **clean(description=description),
                 **self.common,
             )
         )
 
     def account(self, acc: dict[str, Any]) -> Any:
-        """The user-account SCO of a flagged account (its id is computed by stix2)."""
+        """The user-account SCO of a flagged account."""
         return self.add(
-            stix2.UserAccount(
-                **_clean(
-                    user_id=acc["account_id"],
-                    account_login=acc["handle"],
-                    display_name=acc["display_name"],
-                    account_type=acc["account_type"],
-                    account_created=acc["created_at"],
-                )
+            user_account(
+                acc["platform"],
+                acc["account_id"],
+                acc["handle"],
+                acc["display_name"],
+                acc["created_at"],
+                self.markings,
             )
         )
 
@@ -208,12 +164,12 @@ class _Builder:
                     f"{c['footprint']}; layers: {c['layers']}; score {c['score']:.3f}; "
                     f"{c['n_edges']} significant ties, density {c['density']:.3f}"
                 ),
-                **_clean(first_seen=c["first_time"], last_seen=c["last_time"]),
+                **clean(first_seen=c["first_time"], last_seen=c["last_time"]),
                 **self.common,
             )
         )
 
-    def campaign(self, intrusion: Any, wave: dict[str, Any]) -> None:
+    def campaign(self, intrusion: Any, wave: dict[str, Any], takeover_days: float) -> None:
         first, last = wave["first_time"], wave["last_time"]
         campaign = self.add(
             stix2.Campaign(
@@ -221,7 +177,9 @@ class _Builder:
                 name=f"{intrusion.name} wave {wave['wave']}",
                 description=(
                     f"{wave['n_posts']} posts by {wave['n_accounts']} flagged accounts, "
-                    f"no gap longer than {WAVE_GAP_DAYS} days"
+                    f"no gap longer than {WAVE_GAP_DAYS} days; an account's posts from "
+                    f"before a silence of {takeover_days:g} days or more ahead of its first "
+                    "coordinated action (a takeover) are left out"
                 ),
                 first_seen=first,
                 last_seen=last,
@@ -230,25 +188,28 @@ class _Builder:
         )
         self.relate("attributed-to", campaign.id, intrusion.id)
 
-    def techniques(self, intrusion: Any, signals: list[str]) -> None:
-        """``uses`` the attack-pattern of every technique the cluster's signals evidence."""
-        for technique in tq.techniques_for(signals):
+    def techniques(self, intrusion: Any, signals: list[str], tells: dict[str, int]) -> None:
+        """``uses`` the attack-pattern of every technique the cluster's signals (its layers)
+        and its flagged members' tells (with how many members show each) evidence."""
+        for technique in tq.techniques_for([*signals, *tells]):
             if technique.id not in self.patterns:
                 self.patterns[technique.id] = attack_pattern(technique, self.me.id)
-            evidenced = [s for s in signals if technique.id in tq.SIGNAL_TECHNIQUES[s][0]]
-            self.relate(
-                "uses",
-                intrusion.id,
-                self.patterns[technique.id].id,
-                f"evidenced by significant {', '.join(evidenced)} ties",
-            )
+            mapped = set(tq.evidenced_by(technique.id))
+            why = []
+            ties = [s for s in signals if s in mapped]
+            if ties:
+                why.append(f"significant {', '.join(ties)} ties")
+            why += [f"the {t} tell on {n} flagged members" for t, n in tells.items() if t in mapped]
+            target = self.patterns[technique.id].id
+            self.relate("uses", intrusion.id, target, f"evidenced by {'; '.join(why)}")
 
     def indicator(self, intrusion: Any, acc: dict[str, Any]) -> None:
-        pattern = account_pattern(acc["account_type"], acc["account_id"], acc["handle"])
+        pattern = account_pattern(acc["platform"], acc["account_id"], acc["handle"])
         indicator = self.add(
             stix2.Indicator(
                 id=sdo_id("indicator", pattern),
-                name=f"{acc['account_type']} account {acc['account_id']} of {intrusion.name}",
+                name=f"{str(acc['platform']).lower()} account {acc['account_id']} of "
+                f"{intrusion.name}",
                 indicator_types=["attribution"],
                 description=f"flagged by cibscan, score {acc['score']:.3f}: {acc['reasons']}",
                 pattern=pattern,  # stix2 validates it with stix2patterns
@@ -270,9 +231,7 @@ class _Builder:
                 last_observed=first["last_seen"],
                 number_observed=total,
                 object_refs=sorted(a["sco"].id for a in crew),
-                x_cibscan_evidence=[_evidence(r) for r in rows],
-                x_cibscan_evidence_total=total,
-                allow_custom=True,
+                extensions=extension(evidence=[_evidence(r) for r in rows], evidence_total=total),
                 **self.common,
             )
         )
@@ -309,14 +268,33 @@ class _Builder:
         )
 
 
-def build_bundle(case: Case) -> Any:
-    """The STIX bundle of the case's latest detect run (see the module docstring)."""
+def _run_params(engine: Engine) -> dict[str, Any]:
+    rows = engine.fetchall("SELECT params FROM detect_runs ORDER BY run_id DESC LIMIT 1")
+    return dict(json.loads(rows[0][0])) if rows and rows[0][0] else {}
+
+
+def takeover_seconds(params: dict[str, Any]) -> float:
+    """The silence that marks a takeover: the run's ``repurposed.min_gap`` (the tell that
+    finds hijacked and bought accounts), or its default when the run did not record it."""
+    from cibscan.tells.base import get_tell
+
+    given = params.get("tells", {}).get("repurposed", {})
+    if "min_gap" not in given:
+        return DEFAULT_TAKEOVER_DAYS * 86400.0
+    return float(get_tell("repurposed").resolve({"min_gap": given["min_gap"]})["min_gap"])
+
+
+def build_bundle(case: Case, tlp: str = DEFAULT_TLP) -> Any:
+    """The STIX bundle of the case's latest detect run, marked ``tlp`` (see the module
+    docstring)."""
     engine = case.engine
     sql = "SELECT run_id, ended_at FROM detect_runs ORDER BY run_id DESC LIMIT 1"
     runs = list(iter_rows_as_dicts(engine, sql))
     if not runs or runs[0]["ended_at"] is None:
         raise CaseError("this case has no finished detect run: run 'cibscan detect' first")
-    b = _Builder(runs[0]["ended_at"])
+    b = _Builder(runs[0]["ended_at"], tlp)
+    params = _run_params(engine)
+    takeover = takeover_seconds(params)
     clusters = list(
         iter_rows_as_dicts(
             engine,
@@ -327,20 +305,27 @@ def build_bundle(case: Case) -> Any:
     sql = f"SELECT * FROM ({nodes_sql(engine)}) WHERE flagged ORDER BY platform, account_id"
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for acc in iter_rows_as_dicts(engine, sql):
-        acc["account_type"] = str(acc["platform"]).lower()
         acc["sco"] = b.account(acc)
         if acc["cluster_id"] is not None:
             members[int(acc["cluster_id"])].append(acc)
-    waves = _rows_by_cluster(engine, waves_sql(WAVE_GAP_DAYS * 86400))
+    waves = _rows_by_cluster(engine, waves_sql(WAVE_GAP_DAYS * 86400, takeover))
     evidence = _rows_by_cluster(engine, cluster_evidence_sql(engine, EVIDENCE_CAP))
     targets = _rows_by_cluster(engine, targets_sql(TARGET_CAP, TARGET_MIN_MEMBERS))
+    tells: dict[int, list[dict[str, Any]]] = {}
+    if engine.table_exists("account_tells"):
+        alpha = float(params.get("alpha", 0.01))
+        tells = _rows_by_cluster(engine, cluster_tells_sql(strength_threshold(alpha)))
     for cluster in clusters:
         cid = int(cluster["cluster_id"])
         crew = members.get(cid, [])
         intrusion = b.intrusion_set(cluster, crew)
         for wave in waves.get(cid, []):
-            b.campaign(intrusion, wave)
-        b.techniques(intrusion, [s for s in str(cluster["layers"] or "").split(";") if s])
+            b.campaign(intrusion, wave, takeover / 86400)
+        b.techniques(
+            intrusion,
+            [s for s in str(cluster["layers"] or "").split(";") if s],
+            {str(t["tell"]): int(t["n_accounts"]) for t in tells.get(cid, [])},
+        )
         for acc in crew:
             b.indicator(intrusion, acc)
         if evidence.get(cid):
@@ -363,9 +348,12 @@ def build_bundle(case: Case) -> Any:
                 **b.common,
             )
         )
+    if len(b.objects) > 1:  # accounts carry cibscan's extension; findings carry the marking
+        b.add(extension_definition(b.me.id))
+        b.add(b.marking)
     ordered = sorted(b.objects.values(), key=lambda o: (_TYPE_ORDER.get(o.type, 99), o.id))
     log.info("STIX bundle: %d objects for %d flagged clusters", len(ordered), len(clusters))
-    return stix2.Bundle(objects=ordered, id=sdo_id("bundle", sorted(b.objects)), allow_custom=True)
+    return stix2.Bundle(objects=ordered, id=sdo_id("bundle", sorted(b.objects)))
 
 
 #: object order in the bundle: producer and SDOs first, SCOs, then relationships
@@ -373,6 +361,8 @@ _TYPE_ORDER = {
     t: k
     for k, t in enumerate(
         (
+            "marking-definition",
+            "extension-definition",
             "identity",
             "report",
             "intrusion-set",
@@ -401,8 +391,10 @@ class StixExporter(Exporter):
     description = "a STIX 2.1 bundle: networks, campaigns, accounts, DISARM/Meta techniques"
     tabular = False
 
-    def write(self, case: Case, path: Path, table: str | None = None) -> int:
-        bundle = build_bundle(case)
+    options = ("tlp",)
+
+    def write(self, case: Case, path: Path, table: str | None = None, **options: Any) -> int:
+        bundle = build_bundle(case, str(options.get("tlp") or DEFAULT_TLP))
         with path.open("w", encoding="utf-8") as f:
             bundle.fp_serialize(f, indent=1)
             f.write("\n")

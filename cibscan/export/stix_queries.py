@@ -1,5 +1,5 @@
 """The SQL behind the STIX bundle (:mod:`cibscan.export.stix`): per flagged cluster, its
-activity waves, its evidence and the accounts it addresses.
+activity waves, its evidence, its members' tells and the accounts it addresses.
 
 Kept apart from the object building so that each query can be read, and transpiled, on its
 own; the evidence query wraps :func:`cibscan.export.tables.evidence_clusters_sql` instead
@@ -13,26 +13,59 @@ from cibscan.engine import Engine
 from cibscan.export.tables import evidence_clusters_sql
 
 
-def waves_sql(gap_seconds: float) -> str:
+def waves_sql(gap_seconds: float, takeover_seconds: float) -> str:
     """Each flagged cluster's activity cut into waves: a gap over ``gap_seconds`` between
-    consecutive posts of its flagged members starts a new wave."""
+    consecutive posts of its flagged members starts a new wave.
+
+    Only the posts of a member's current stretch count: those from the end of its last
+    silence of at least ``takeover_seconds`` that falls before its first coordinated action
+    (its first post in the evidence of a significant pair; its last post when it has
+    none). An old account bought or hijacked for the operation posted its earlier posts as
+    someone else, and they are not waves of the network."""
     return f"""WITH member_posts AS (
-            SELECT s.cluster_id, s.account_id, epoch(p.created_at) AS t
+            SELECT s.cluster_id, s.acct, epoch(p.created_at) AS t
             FROM account_scores AS s JOIN clusters AS c USING (cluster_id)
             JOIN posts AS p USING (platform, account_id)
             WHERE s.flagged AND c.n_flagged > 0 AND p.created_at IS NOT NULL),
+        tie_times AS (
+            SELECT v.a AS acct, v.t_a AS t FROM evidence AS v
+            JOIN pairs AS q ON q.signal = v.signal AND q.a = v.a AND q.b = v.b AND q.significant
+            UNION ALL
+            SELECT v.b, v.t_b FROM evidence AS v
+            JOIN pairs AS q ON q.signal = v.signal AND q.a = v.a AND q.b = v.b AND q.significant),
+        first_tie AS (SELECT acct, min(t) AS t FROM tie_times GROUP BY acct),
+        silences AS (
+            SELECT acct, t, t - lag(t) OVER (PARTITION BY cluster_id, acct ORDER BY t) AS silent
+            FROM member_posts),
+        since AS (
+            SELECT s.acct, max(s.t) AS t FROM silences AS s LEFT JOIN first_tie AS f USING (acct)
+            WHERE s.silent >= {float(takeover_seconds)} AND (f.t IS NULL OR s.t <= f.t)
+            GROUP BY s.acct),
+        active AS (
+            SELECT m.* FROM member_posts AS m LEFT JOIN since AS w USING (acct)
+            WHERE w.t IS NULL OR m.t >= w.t),
         breaks AS (
             SELECT *, CASE WHEN t - lag(t) OVER (PARTITION BY cluster_id ORDER BY t)
                            > {float(gap_seconds)} THEN 1 ELSE 0 END AS brk
-            FROM member_posts),
+            FROM active),
         numbered AS (
             SELECT *, sum(brk) OVER (PARTITION BY cluster_id ORDER BY t
                                      ROWS UNBOUNDED PRECEDING) AS wave
             FROM breaks)
         SELECT cluster_id, CAST(wave AS INTEGER) + 1 AS wave, to_timestamp(min(t)) AS first_time,
                to_timestamp(max(t)) AS last_time, count(*) AS n_posts,
-               count(DISTINCT account_id) AS n_accounts
+               count(DISTINCT acct) AS n_accounts
         FROM numbered GROUP BY cluster_id, wave ORDER BY cluster_id, wave"""
+
+
+def cluster_tells_sql(min_strength: float) -> str:
+    """Per flagged cluster, the tells its flagged members show at ``min_strength`` or more
+    (the strength of a significant tie), with how many members show each."""
+    return f"""SELECT s.cluster_id, t.tell, count(DISTINCT s.acct) AS n_accounts
+        FROM account_tells AS t JOIN account_scores AS s ON s.acct = t.acct
+        JOIN clusters AS c ON c.cluster_id = s.cluster_id
+        WHERE s.flagged AND c.n_flagged > 0 AND t.strength >= {float(min_strength)}
+        GROUP BY s.cluster_id, t.tell ORDER BY s.cluster_id, t.tell"""
 
 
 def cluster_evidence_sql(engine: Engine, cap: int) -> str:

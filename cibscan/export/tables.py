@@ -246,7 +246,7 @@ class TableExporter(Exporter):
         self.suffix = f".{name}"
         self.description = description
 
-    def write(self, case: Case, path: Path, table: str | None = None) -> int:
+    def write(self, case: Case, path: Path, table: str | None = None, **options: Any) -> int:
         if table not in QUERIES:
             raise ValueError(f"unknown table {table!r}; known: {', '.join(QUERIES)}")
         sql = QUERIES[table](case.engine)

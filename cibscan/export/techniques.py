@@ -1,13 +1,21 @@
-"""Which DISARM techniques and Meta kill-chain TTPs each cibscan signal evidences.
+"""Which DISARM techniques and Meta kill-chain TTPs each cibscan signal and tell evidences.
 
-A signal says *how* accounts acted together, and that behaviour has a name in the two
-frameworks analysts file influence operations under, so the STIX exporter can hand a
-cluster to a threat-intelligence platform already classified. The mapping claims no more
-than the signal shows: co-reposting within a minute is amplification, not proof of bots
-(hence T0118 beside T0049.003); synchronised activity is a network working shifts.
+A signal says *how* accounts acted together and a tell *what kind* of accounts they are;
+both have names in the two frameworks analysts file influence operations under, so the STIX
+exporter can hand a cluster to a threat-intelligence platform already classified. The
+mapping claims no more than the evidence shows: co-reposting within a minute is
+amplification, not proof of bots (hence T0118 beside T0049.003); synchronised activity is a
+network working shifts.
 
-Sources, shipped here because ``../shared`` is not part of the package (a test checks
-every id, name and tactic below against the source files, character for character):
+The mapping is data, not code, so that it can be reviewed and extended without reading
+Python (a plugin's signal or tell maps to nothing until a row names it):
+
+- ``data/technique_map.csv``: one row per signal or tell (``kind``, ``name``, the DISARM
+  ids and the Meta ids, ``;``-separated, and ``why`` in a few words);
+- ``data/techniques.csv``: the DISARM and Meta rows used, copied from their sources (a test
+  checks every id, name and tactic against the source files, character for character).
+
+Sources, shipped here because ``../shared`` is not part of the package:
 
 - DISARM Red Framework v1.6, ``red_framework_techniques.csv`` (columns id, type, name,
   tactics), extracted from DISARMFoundation/DISARMframeworks
@@ -16,16 +24,24 @@ every id, name and tactic below against the source files, character for characte
   licence and its attribution to the DISARM Foundation.
 - Meta's Online Operations Kill Chain, ``Online_Operations_Killchain-TTPs.csv`` from
   facebook/threat-research (MIT licence, Copyright Meta Platforms, Inc.).
+
+docs/outputs.md shows the mapping as the table :func:`mapping_markdown` writes (a test
+keeps the two equal).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 DISARM_SOURCE = "DISARM"
 DISARM_LICENCE = "DISARM Red Framework v1.6, CC BY-SA 4.0, DISARM Foundation"
 META_SOURCE = "Meta Online Operations Kill Chain"
+#: where Meta's kill chain is published (named in descriptions: a ``url`` in an external
+#: reference should carry the page's hash, which cibscan cannot know offline)
 META_URL = (
     "https://github.com/facebook/threat-research/blob/main/Online_Operations_Killchain-TTPs.csv"
 )
@@ -58,69 +74,87 @@ class Technique:
         )
 
 
-#: the DISARM rows used (id, name, tactics as in red_framework_techniques.csv)
-DISARM: dict[str, Technique] = {
-    t.id: t
-    for t in (
-        Technique("T0049.002", "Flood Existing Hashtag", "maximise-exposure"),
-        Technique(
-            "T0049.003", "Bots Amplify via Automated Forwarding and Reposting", "maximise-exposure"
-        ),
-        Technique("T0049.005", "Conduct Swarming", "maximise-exposure"),
-        Technique("T0084", "Reuse Existing Content", "develop-content"),
-        Technique("T0084.001", "Use Copypasta", "develop-content"),
-        Technique("T0092", "Build Network", "establish-assets"),
-        Technique("T0116", "Comment or Reply on Content", "deliver-content"),
-        Technique("T0118", "Amplify Existing Narrative", "maximise-exposure"),
-        Technique("T0152.004", "Website Asset", "select-channels-and-affordances"),
-    )
-}
+@dataclass(frozen=True)
+class Mapping:
+    """What one signal or tell evidences."""
 
-#: the Meta rows used: id and name split from the Technique or Procedure cell, and the Tactic
-META: dict[str, Technique] = {
-    t.id: t
-    for t in (
-        Technique("3.1", "Coordinating shift patterns", "3. Coordinating and planning"),
-        Technique("3.5", "Automating activity", "3. Coordinating and planning"),
-        Technique(
-            "6.2",
-            "Amplifying with likely fake accounts on social media",
-            "6. Indiscriminate engagement",
-        ),
-        Technique("6.3", "Spraying content", "6. Indiscriminate engagement"),
-        Technique("7.3.3", "Commenting on specific posts", "7. Targeted engagement"),
-        Technique("7.5", "Directing online traffic", "7. Targeted engagement"),
-        Technique("7.5.2", "Directing audience to website", "7. Targeted engagement"),
-        Technique("7.8.1", "Tagging social media users", "7. Targeted engagement"),
-    )
-}
+    kind: str  # "signal" or "tell"
+    name: str
+    disarm: tuple[str, ...]
+    meta: tuple[str, ...]
+    why: str
 
-#: signal -> (DISARM technique ids, Meta TTP ids) that a significant tie of that signal
-#: evidences; the table in docs/outputs.md mirrors it
-SIGNAL_TECHNIQUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "co_repost": (("T0049.003", "T0118"), ("6.2",)),
-    "fast_repost": (("T0049.003",), ("3.5",)),
-    "co_post": (("T0084.001",), ("6.2",)),
-    "near_duplicate": (("T0084.001",), ("6.2",)),
-    "co_url": (("T0118",), ("7.5",)),
-    "co_domain": (("T0152.004",), ("7.5.2",)),
-    "hashtag_sequence": (("T0049.002",), ("6.3",)),
-    "co_reply": (("T0049.005", "T0116"), ("7.3.3",)),
-    "co_mention": (("T0049.005",), ("7.8.1",)),
-    "co_media": (("T0084",), ("6.2",)),
-    "sync_activity": (("T0092",), ("3.1",)),
-}
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("cibscan.export").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _load() -> tuple[dict[str, Technique], dict[str, Technique], dict[str, Mapping]]:
+    disarm: dict[str, Technique] = {}
+    meta: dict[str, Technique] = {}
+    for row in _rows("techniques.csv"):
+        table = disarm if row["framework"] == "DISARM" else meta
+        table[row["id"]] = Technique(row["id"], row["name"], row["tactic"])
+    mapping: dict[str, Mapping] = {}
+    for row in _rows("technique_map.csv"):
+        item = Mapping(
+            row["kind"],
+            row["name"],
+            tuple(i for i in row["disarm"].split(";") if i),
+            tuple(i for i in row["meta"].split(";") if i),
+            row["why"],
+        )
+        unknown = [i for i in item.disarm if i not in disarm] + [
+            i for i in item.meta if i not in meta
+        ]
+        if unknown:  # a packaging mistake, caught by the tests before a release
+            raise ValueError(f"technique_map.csv: {item.name} names unknown ids {unknown}")
+        mapping[item.name] = item
+    return disarm, meta, mapping
+
+
+#: the DISARM rows used, by id
+DISARM: dict[str, Technique]
+#: the Meta rows used (id and name split from the Technique or Procedure cell), by id
+META: dict[str, Technique]
+#: signal or tell name -> what it evidences
+MAPPING: dict[str, Mapping]
+DISARM, META, MAPPING = _load()
+
+
+def _meta_key(meta_id: str) -> list[int]:
+    return [int(x) for x in meta_id.split(".")]
 
 
 def meta_for(disarm_id: str) -> list[Technique]:
-    """The Meta TTPs filed with a DISARM technique: those of every signal mapped to it, so
-    that an attack-pattern is the same object (same phases) in every bundle."""
-    ids = {m for d, ms in SIGNAL_TECHNIQUES.values() if disarm_id in d for m in ms}
-    return [META[m] for m in sorted(ids, key=lambda i: [int(x) for x in i.split(".")])]
+    """The Meta TTPs filed with a DISARM technique: those of every signal and tell mapped
+    to it, so that an attack-pattern is the same object (same phases) in every bundle."""
+    ids = {m for item in MAPPING.values() if disarm_id in item.disarm for m in item.meta}
+    return [META[m] for m in sorted(ids, key=_meta_key)]
 
 
-def techniques_for(signals: list[str]) -> list[Technique]:
-    """The DISARM techniques evidenced by any of ``signals`` (unknown signals, e.g. a
-    plugin's, evidence none), in id order."""
-    ids = {d for s in signals for d in SIGNAL_TECHNIQUES.get(s, ((), ()))[0]}
+def evidenced_by(disarm_id: str) -> list[str]:
+    """The signals and tells mapped to a DISARM technique, signals first, by name."""
+    items = [i for i in MAPPING.values() if disarm_id in i.disarm]
+    return [i.name for i in sorted(items, key=lambda i: (i.kind != "signal", i.name))]
+
+
+def techniques_for(names: list[str]) -> list[Technique]:
+    """The DISARM techniques evidenced by any of ``names`` (signals or tells; unknown
+    names, e.g. a plugin's, evidence none), in id order."""
+    ids = {d for n in names if n in MAPPING for d in MAPPING[n].disarm}
     return [DISARM[i] for i in sorted(ids)]
+
+
+def mapping_markdown() -> str:
+    """The mapping as the Markdown table of docs/outputs.md (one row per signal and tell)."""
+    lines = [
+        "| kind | name | DISARM technique (phase) | Meta kill chain (phase) | why |",
+        "|---|---|---|---|---|",
+    ]
+    for item in sorted(MAPPING.values(), key=lambda i: (i.kind != "signal", i.name)):
+        disarm = "; ".join(f"{t.id} {t.name} ({t.phase})" for t in (DISARM[i] for i in item.disarm))
+        meta = "; ".join(f"{t.id} {t.name} ({t.phase})" for t in (META[i] for i in item.meta))
+        lines.append(f"| {item.kind} | `{item.name}` | {disarm} | {meta} | {item.why} |")
+    return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cibscan.export.stix_objects import EXTENSION_ID
 from cibscan.match.indicator_values import (
     PLATFORM_ALIASES,
     TYPES,
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 #: files a directory walk reads (explicit file arguments are always read)
 INDICATOR_SUFFIXES = {".csv", ".json", ".txt", ".list", ".ioc", ".stix"}
+#: where cibscan's bundles name an account's platform outside STIX's account-type vocabulary
+#: (:mod:`cibscan.export.stix_objects`), as a pattern's object path
+PLATFORM_PATH = f"user-account:extensions.'{EXTENSION_ID}'.platform"
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,9 @@ def _stix(path: Path, text: str, report: FileReport) -> Iterator[tuple[str, str,
         else:
             raw = json.dumps({k: v for k, v in o.items() if k not in ("id", "spec_version")})
             props = {f"{kind}:{k}": str(v) for k, v in o.items() if isinstance(v, str | int)}
+            ours = o.get("extensions", {}).get(EXTENSION_ID) if kind == "user-account" else None
+            if isinstance(ours, dict) and isinstance(ours.get("platform"), str):
+                props[PLATFORM_PATH] = ours["platform"]
             drafts = _drafts_of(props)
         if not drafts:
             yield loc, raw, "no account, domain or URL in it", sources[0]
@@ -244,7 +251,7 @@ def _stix(path: Path, text: str, report: FileReport) -> Iterator[tuple[str, str,
 def _drafts_of(props: dict[str, str]) -> list[Draft]:
     """Indicators of one object description (``type:property`` -> value)."""
     out = []
-    acct_type = props.get("user-account:account_type")
+    acct_type = props.get("user-account:account_type") or props.get(PLATFORM_PATH)
     platform = PLATFORM_ALIASES.get(acct_type.lower(), acct_type.lower()) if acct_type else None
     if props.get("user-account:account_login"):
         out.append(Draft("handle", props["user-account:account_login"], platform))

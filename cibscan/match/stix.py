@@ -25,7 +25,16 @@ import stix2
 
 from cibscan import __version__
 from cibscan.engine import DuckDBEngine
-from cibscan.export.stix import _clean, account_pattern, escape_pattern_string, producer, sdo_id
+from cibscan.export.stix_objects import (
+    DEFAULT_TLP,
+    account_pattern,
+    escape_pattern_string,
+    extension_definition,
+    producer,
+    sdo_id,
+    tlp_marking,
+    user_account,
+)
 from cibscan.match.indicator_values import platform_of_host
 from cibscan.match.indicators import Indicator, read_indicators
 from cibscan.match.library import LibraryError, NetworkSummary, attached, network_summaries
@@ -36,8 +45,9 @@ log = logging.getLogger(__name__)
 URL_MIN_MEMBERS = 2
 
 
-def export_network(library: str | Path, name: str, out: str | Path) -> int:
-    """Write network ``name`` as a STIX 2.1 bundle; return the number of objects."""
+def export_network(library: str | Path, name: str, out: str | Path, tlp: str = DEFAULT_TLP) -> int:
+    """Write network ``name`` as a STIX 2.1 bundle marked ``tlp`` (TLP 2.0); return the
+    number of objects."""
     engine = DuckDBEngine()
     try:
         with attached(engine, library) as lib:
@@ -58,28 +68,35 @@ def export_network(library: str | Path, name: str, out: str | Path) -> int:
             )
     finally:
         engine.close()
-    bundle = _bundle(found[0], members, sites)
+    bundle = _bundle(found[0], members, sites, tlp)
     Path(out).write_text(bundle.serialize(indent=1), encoding="utf-8")
     log.info("exported %s: %d objects", name, len(bundle.objects))
     return len(bundle.objects)
 
 
-def _bundle(net: NetworkSummary, members: list[dict[str, Any]], sites: list[Any]) -> Any:
+def _bundle(net: NetworkSummary, members: list[dict[str, Any]], sites: list[Any], tlp: str) -> Any:
     me = producer()
+    marking = tlp_marking(tlp)
     stamp = net.updated_at.astimezone(UTC)
-    common = {"created": stamp, "modified": stamp, "created_by_ref": me.id}
+    common = {
+        "created": stamp,
+        "modified": stamp,
+        "created_by_ref": me.id,
+        "object_marking_refs": [marking.id],
+    }
     intrusion = stix2.IntrusionSet(
         id=sdo_id("intrusion-set", "library", net.network, net.version),
         name=net.network,
         description=net.description or f"Known network {net.network} (cibscan library)",
         **common,
     )
-    objects: list[Any] = [me, intrusion]
+    objects: list[Any] = [me, marking, extension_definition(me.id), intrusion]
 
     def indicate(pattern: str, label: str) -> None:
         indicator = stix2.Indicator(
             id=sdo_id("indicator", net.network, pattern),
             name=label,
+            description=f"{label}, from the cibscan library network {net.network}",
             pattern=pattern,
             pattern_type="stix",
             valid_from=stamp,
@@ -98,20 +115,19 @@ def _bundle(net: NetworkSummary, members: list[dict[str, Any]], sites: list[Any]
         )
 
     for m in members:
-        account_type = str(m["platform"]).lower()
+        platform = str(m["platform"]).lower()
         if m["account_id"] or m["handle"]:
             objects.append(
-                stix2.UserAccount(
-                    **_clean(
-                        user_id=m["account_id"],
-                        account_login=m["handle"],
-                        display_name=m["display_name"],
-                        account_type=account_type,
-                    )
+                user_account(
+                    platform,
+                    m["account_id"],
+                    m["handle"],
+                    m["display_name"],
+                    markings=[marking.id],
                 )
             )
-            pattern = account_pattern(account_type, m["account_id"] or "", m["handle"])
-            indicate(pattern, f"{account_type} account of {net.network}")
+            pattern = account_pattern(platform, m["account_id"] or "", m["handle"])
+            indicate(pattern, f"{platform} account of {net.network}")
     for facet, feature in sites:
         if facet == "domain":
             if platform_of_host(feature) or "." not in feature:
@@ -119,7 +135,9 @@ def _bundle(net: NetworkSummary, members: list[dict[str, Any]], sites: list[Any]
             indicate(f"[domain-name:value = '{escape_pattern_string(feature)}']", "domain")
         else:
             indicate(f"[url:value = '{escape_pattern_string(feature)}']", "url")
-    return stix2.Bundle(objects=objects, allow_custom=False)
+    return stix2.Bundle(
+        objects=objects, id=sdo_id("bundle", sorted(o.id for o in objects)), allow_custom=False
+    )
 
 
 def import_network(
