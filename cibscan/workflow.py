@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect
-from cibscan.export import TABLES, export, exporters
+from cibscan.export import TABLES, export, exporters, get_exporter
 from cibscan.export.stix_objects import DEFAULT_TLP
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, check_inputs, ingest
 from cibscan.ingest.readers import ProgressHook
@@ -54,6 +54,7 @@ def run_pipeline(
     overwrite: bool = False,
     append: bool = False,
     tlp: str = DEFAULT_TLP,
+    formula_guard: bool = True,
 ) -> RunResult:
     """Ingest ``paths`` into a case, detect, and write the findings (:func:`write_outputs`).
 
@@ -61,10 +62,12 @@ def run_pipeline(
     analyst's labels and earlier runs, so it is not replaced silently: ``overwrite`` starts
     afresh (a rerun then gives the same results rather than counting every post as a
     duplicate), ``append`` adds the files to it; neither raises :class:`CaseError`.
-    ``tlp`` is the TLP 2.0 marking of the STIX bundle (clear, green, amber, red).
+    ``tlp`` is the TLP 2.0 marking of the STIX bundle (clear, green, amber, red);
+    ``formula_guard`` False writes CSV cells exactly as stored.
     """
     if overwrite and append:
         raise ValueError("overwrite and append exclude each other")
+    _guard_option(export_format, formula_guard)  # a refusal before any work
     problems = check_inputs(paths, ingest_options)
     if problems:
         raise ValueError("cannot read the input, nothing was done:\n  " + "\n  ".join(problems))
@@ -82,21 +85,37 @@ def run_pipeline(
     with open_case(target) as case:
         ingested = ingest(case, list(paths), ingest_options, progress)
         detected = detect(case, detect_options)
-        outputs = write_outputs(case, out, export_format, tlp)
+        outputs = write_outputs(case, out, export_format, tlp, formula_guard)
     detected.case = None  # closed here: RunResult.findings() opens it again
     return RunResult(out, target, ingested, detected, outputs)
 
 
+def _guard_option(table_format: str, formula_guard: bool) -> dict[str, bool]:
+    """The export option turning the CSV formula guard off, refused for other formats."""
+    if formula_guard:
+        return {}
+    if "formula_guard" not in get_exporter(table_format).options:
+        raise ValueError(f"{table_format} has no formula guard to turn off (only csv has)")
+    return {"formula_guard": False}
+
+
 def write_outputs(
-    case: Case, out_dir: Path, table_format: str = "csv", tlp: str = DEFAULT_TLP
+    case: Case,
+    out_dir: Path,
+    table_format: str = "csv",
+    tlp: str = DEFAULT_TLP,
+    formula_guard: bool = True,
 ) -> dict[str, Path]:
     """Write the four findings tables, the network in every whole-network format (the
-    STIX bundle marked ``tlp``) and the HTML report."""
+    STIX bundle marked ``tlp``) and the HTML report; CSV cells exact when not
+    ``formula_guard``."""
     outputs: dict[str, Path] = {}
+    guard = _guard_option(table_format, formula_guard)
     for table in TABLES:
         outputs[table] = out_dir / f"{table}.{table_format}"
         with phase(f"export {outputs[table].name}") as exporting:
-            exporting.say(f"{export(case, table_format, outputs[table], table):,} rows")
+            written = export(case, table_format, outputs[table], table, **guard)
+            exporting.say(f"{written:,} rows")
     for name, exporter in exporters().items():
         if not exporter.tabular:
             outputs[name] = out_dir / f"network{exporter.suffix}"

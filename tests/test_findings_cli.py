@@ -266,3 +266,34 @@ def test_run_on_a_missing_or_unreadable_input_is_not_a_success(tmp_path: Path) -
     mixed = CliRunner().invoke(main, ["run", str(data), str(garbage), "--out", str(out)])
     assert mixed.exit_code == 1 and "garbage.bin: format not recognised" in mixed.output
     assert not out.exists()  # nothing was done
+
+
+def test_no_formula_guard_writes_csv_cells_exactly(tmp_path: Path) -> None:
+    """``--no-formula-guard`` (run and export) is for a CSV reader, not a spreadsheet: the
+    hostile ids come out exactly as stored. Asked of a format without a guard it is refused
+    before any work."""
+    posts = scenes.organic_background()
+    text = "the very same sentence pasted by three accounts at once"
+    for k in range(4):
+        for m, acct in enumerate(HOSTILE_IDS):
+            posts.append(scenes.post(f"p{m}x{k}", acct, scenes.DAY + k * 9000 + m, text))
+    data = scenes.write(tmp_path / "posts.jsonl", posts)
+    out = tmp_path / "out"
+    args = ["run", str(data), "--format", "generic_jsonl", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--no-formula-guard"])
+    assert result.exit_code == 0, result.output
+    with open(out / "accounts.csv", newline="", encoding="utf-8") as f:
+        ids = {row["account_id"] for row in csv.DictReader(f)}
+    assert set(HOSTILE_IDS) <= ids
+    case = str(out / "case.duckdb")
+    exported = tmp_path / "guarded.csv"
+    result = CliRunner().invoke(
+        main, ["export", "accounts", "--case", case, "--format", "csv", "--out", str(exported)]
+    )
+    assert result.exit_code == 0 and "'=HYPERLINK" in exported.read_text(encoding="utf-8")
+    refused = CliRunner().invoke(
+        main, [*args[:-2], "--out", str(tmp_path / "o2"), "--export-format", "parquet",
+               "--no-formula-guard"],
+    )  # fmt: skip
+    assert refused.exit_code == 1 and "no formula guard" in refused.output
+    assert not (tmp_path / "o2").exists()

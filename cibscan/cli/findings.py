@@ -134,6 +134,18 @@ def detect_options(fn: F) -> F:
     return fn
 
 
+def formula_guard_option(fn: F) -> F:
+    """``--no-formula-guard``: CSV cells exactly as stored, for a CSV reader rather than a
+    spreadsheet (docs/outputs.md)."""
+    return click.option(
+        "--formula-guard/--no-formula-guard",
+        default=True,
+        show_default=True,
+        help="In CSV, quote cells a spreadsheet would run as a formula "
+        "(--no-formula-guard: every cell exact).",
+    )(fn)
+
+
 def tlp_option(default: str | None) -> Callable[[F], F]:
     """``--tlp``: the TLP 2.0 marking of the STIX bundles a command writes."""
     return click.option(
@@ -232,6 +244,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
     help="File format of the four findings tables.",
 )
 @tlp_option(DEFAULT_TLP)
+@formula_guard_option
 @detect_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def run_command(
@@ -244,6 +257,7 @@ def run_command(
     append: bool,
     export_format: str,
     tlp: str,
+    formula_guard: bool,
     as_json: bool,
     **kwargs: Any,
 ) -> None:
@@ -275,6 +289,7 @@ def run_command(
                 overwrite=overwrite,
                 append=append,
                 tlp=tlp,
+                formula_guard=formula_guard,
             )
     except (CaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -310,8 +325,14 @@ def run_command(
     help="Output file (default: WHAT.FORMAT, or network.FORMAT, in the current folder).",
 )
 @tlp_option(None)
+@formula_guard_option
 def export_command(
-    what: str | None, case_path: str, file_format: str, out_path: str | None, tlp: str | None
+    what: str | None,
+    case_path: str,
+    file_format: str,
+    out_path: str | None,
+    tlp: str | None,
+    formula_guard: bool,
 ) -> None:
     """Write the findings of the latest detect run in a file format.
 
@@ -331,7 +352,9 @@ def export_command(
     try:
         exporter = get_exporter(file_format)
         target = out_path or f"{what or 'network'}{exporter.suffix}"
-        options = {} if tlp is None else {"tlp": tlp}  # refused by formats without markings
+        options: dict[str, Any] = {} if tlp is None else {"tlp": tlp}  # refused by csv...
+        if not formula_guard:  # ... and this by every format but csv
+            options["formula_guard"] = False
         with open_case(case_path, create=False, read_only=True) as case:
             count = export(case, file_format, target, what, **options)
     except (CaseError, ValueError) as exc:

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
@@ -250,13 +250,24 @@ class TableExporter(Exporter):
         if table not in QUERIES:
             raise ValueError(f"unknown table {table!r}; known: {', '.join(QUERIES)}")
         sql = QUERIES[table](case.engine)
-        if self.name == "csv":
-            sql = csv_safe_sql(case.engine, sql)
-        return case.engine.copy_to(sql, str(path), self.name)
+        return case.engine.copy_to(self._guarded(case.engine, sql, **options), str(path), self.name)
+
+    def _guarded(self, engine: Engine, sql: str, **options: Any) -> str:
+        return sql
 
 
+class CsvTableExporter(TableExporter):
+    """A findings table as CSV, formula cells guarded unless ``formula_guard=False`` (an
+    analyst who opens it with a CSV reader, not a spreadsheet, and wants every cell exact)."""
+
+    options: ClassVar[tuple[str, ...]] = ("formula_guard",)
+
+    def _guarded(self, engine: Engine, sql: str, **options: Any) -> str:
+        return csv_safe_sql(engine, sql) if options.get("formula_guard", True) else sql
+
+
+register(CsvTableExporter("csv", "one findings table as CSV (formula cells neutralised)"))
 for _name, _description in (
-    ("csv", "one findings table as CSV (formula cells neutralised)"),
     ("parquet", "one findings table as Parquet"),
     ("json", "one findings table as a JSON array"),
     ("jsonl", "one findings table as JSON Lines (one object a row)"),
