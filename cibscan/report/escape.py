@@ -31,6 +31,25 @@ def _marker(match: re.Match[str]) -> str:
     return f"⟦U+{ord(match.group(0)):04X}⟧"
 
 
+def clean(value: object, limit: int | None = MAX_CHARS) -> str:
+    """``value`` with invisible characters made visible, cut at ``limit`` characters (None:
+    never cut) at the last space before it if there is one, with how much was left out.
+    Not HTML-escaped: for the templates, whose autoescaping does that, and for matplotlib,
+    whose SVG writer does. None becomes an empty string."""
+    if value is None:
+        return ""
+    raw = str(value)
+    cut = ""
+    if limit is not None and len(raw) > limit:
+        keep = raw[:limit]
+        space = keep.rfind(" ")
+        if space > limit * 0.7:
+            keep = keep[:space]
+        cut = f" … (+{len(raw) - len(keep):,} characters)"
+        raw = keep
+    return _INVISIBLE.sub(_marker, raw) + cut
+
+
 def text(value: object, limit: int | None = MAX_CHARS) -> str:
     """``value`` as HTML-escaped text with invisible characters made visible, cut at
     ``limit`` characters (None: never cut). None becomes an empty string."""

@@ -1,18 +1,31 @@
-"""Inline SVG plots for the HTML report: no JavaScript, no fonts or images from the network.
+"""The report's plots as static SVG, drawn by matplotlib: no script, no font or image fetched.
 
 Each function takes already-aggregated numbers (a 7 x 24 matrix, a few hundred dated counts,
-a cluster's nodes and edges) and returns one ``<svg>`` element as text. Every label that
-comes from the data goes through :func:`cibscan.report.escape.text`, so an attacker-chosen
-handle cannot become markup. Sizes are in CSS pixels; the page scales them with ``max-width``.
+a cluster's nodes and edges) and returns one ``<svg>`` element as text, or None when there
+is nothing to draw (the page then says so in a line instead of an empty box). Text stays text
+in the SVG (``svg.fonttype: none``): it is small, selectable, and drawn in the page's font.
+
+Labels that come from the data (handles) are written by the accounts under investigation:
+they are cleaned of invisible characters and cut here, matplotlib's SVG writer escapes them,
+and mathtext is off so that a ``$`` in a handle is a dollar sign, not a formula.
+
+Time axes cover the **active period**: posts cluster in runs of days, and a hijacked
+account's posts from years before the operation would squash a two-week operation into a
+sliver. Runs of days separated by more than :data:`GAP_DAYS` quiet days that hold under
+:data:`MINOR_SHARE` of the posts are left off the axis and counted in a note under the plot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
-from cibscan.report.escape import text
+from cibscan.report.escape import clean
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PLATFORM_COLOURS = (
@@ -25,107 +38,250 @@ PLATFORM_COLOURS = (
     "#17becf",
     "#bcbd22",
 )
+#: quiet days that split a cluster's activity into separate runs
+GAP_DAYS = 30
+#: a run holding less than this share of the posts is an outlier, not the operation
+MINOR_SHARE = 0.05
+#: how many accounts of a network map are named on it (the strongest-tied)
+LABELLED_NODES = 8
+
+_RC: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "text.parse_math": False,
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.family": "sans-serif",
+}
+#: room for tick labels, the axis label and the date axis' offset line (a fixed layout:
+#: matplotlib's constrained layout doubles the time of a plot)
+_MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.24, "top": 0.88}
+_PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 
 
-def _svg(width: int, height: int, body: str, label: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{text(label)}">'
-        f"{body}</svg>"
-    )
+def _short(label: str, limit: int) -> str:
+    """A data label for a plot: invisible characters made visible, cut with an ellipsis."""
+    shown = clean(label, None)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-def heat_map(matrix: Sequence[Sequence[int]], title: str) -> str:
-    """Hour of day (columns) x weekday (rows) counts as shaded cells; darker is busier."""
-    cell, left, top = 18, 34, 18
-    peak = max((v for row in matrix for v in row), default=0) or 1
-    parts = [
-        f'<text x="{left + 24 * cell // 2}" y="12" class="t" text-anchor="middle">'
-        f"{text(title)}</text>"
-    ]
-    for d, row in enumerate(matrix):
-        y = top + d * cell
-        parts.append(f'<text x="0" y="{y + 13}" class="l">{WEEKDAYS[d]}</text>')
-        for h, value in enumerate(row):
-            shade = 0.06 + 0.94 * value / peak if value else 0.0
-            parts.append(
-                f'<rect x="{left + h * cell}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
-                f'fill="#b22222" fill-opacity="{shade:.2f}" stroke="#ddd" stroke-width="0.5">'
-                f"<title>{WEEKDAYS[d]} {h:02d}:00: {value} posts</title></rect>"
-            )
-    for h in range(0, 24, 3):
-        parts.append(
-            f'<text x="{left + h * cell + 2}" y="{top + 7 * cell + 12}" class="l">{h:02d}</text>'
+@dataclass(frozen=True)
+class Period:
+    """The days a time axis shows, and the posts of the days it leaves off."""
+
+    first: date
+    last: date
+    before: int = 0
+    after: int = 0
+    outlier_first: date | None = None
+    outlier_last: date | None = None
+
+    def note(self) -> str:
+        """What was left off, in a sentence, or an empty string."""
+        left = self.before + self.after
+        if not left or self.outlier_first is None or self.outlier_last is None:
+            return ""
+        posts = "1 post" if left == 1 else f"{left:,} posts"
+        span = (
+            self.outlier_first.isoformat()
+            if self.outlier_first == self.outlier_last
+            else f"{self.outlier_first.isoformat()} to {self.outlier_last.isoformat()}"
         )
-    return _svg(left + 24 * cell + 4, top + 7 * cell + 18, "".join(parts), title)
-
-
-def bar_chart(points: Sequence[tuple[date, int]], title: str, colour: str = "#4a6fa5") -> str:
-    """Counts over dates as bars on a time axis (gaps in the dates stay gaps)."""
-    width, height, left, bottom = 560, 150, 36, 20
-    parts = [f'<text x="{width // 2}" y="12" class="t" text-anchor="middle">{text(title)}</text>']
-    if not points:
-        parts.append(f'<text x="{width // 2}" y="70" class="l" text-anchor="middle">no data</text>')
-        return _svg(width, height, "".join(parts), title)
-    first, last = points[0][0], points[-1][0]
-    span = max((last - first).days, 0) + 1
-    peak = max(v for _, v in points) or 1
-    plot_w, plot_h = width - left - 8, height - bottom - 22
-    bar_w = max(plot_w / span, 1.0)
-    for day, value in points:
-        x = left + (day - first).days * plot_w / span
-        h = plot_h * value / peak
-        parts.append(
-            f'<rect x="{x:.1f}" y="{20 + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-            f'fill="{colour}"><title>{day.isoformat()}: {value}</title></rect>'
+        return (
+            f"Not on the axis: {posts} outside the active period ({span}), "
+            "such as a hijacked account's posts from before the operation."
         )
-    parts.append(_date_axis(peak, first, last, left, width, height))
-    return _svg(width, height, "".join(parts), title)
 
 
-def _date_axis(peak: int, first: date, last: date, left: int, width: int, height: int) -> str:
-    """The peak value on the left, the first and last dates under the bars."""
-    return (
-        f'<text x="0" y="28" class="l">{peak}</text>'
-        f'<text x="{left}" y="{height - 4}" class="l">{first.isoformat()}</text>'
-        f'<text x="{width - 8}" y="{height - 4}" class="l" text-anchor="end">'
-        f"{last.isoformat()}</text>"
-    )
-
-
-def class_share_chart(points: Sequence[tuple[date, int, int]], title: str) -> str:
-    """Political (red, bottom) and mundane (green, top) posts per week as stacked bars, with
-    the political share in each bar's tooltip: camouflage shows as green between red."""
-    width, height, left, bottom = 560, 150, 36, 20
-    parts = [f'<text x="{width // 2}" y="12" class="t" text-anchor="middle">{text(title)}</text>']
-    shown = [(d, p, m) for d, p, m in points if p + m > 0]
+def active_period(points: Sequence[tuple[date, int]]) -> Period | None:
+    """The run of busy days to plot: runs split by more than GAP_DAYS quiet days, keeping
+    from the first to the last run that holds at least MINOR_SHARE of the posts."""
+    shown = sorted((d, n) for d, n in points if n > 0)
     if not shown:
-        parts.append(
-            f'<text x="{width // 2}" y="70" class="l" text-anchor="middle">'
-            "no political or mundane posts</text>"
+        return None
+    total = sum(n for _, n in shown)
+    runs: list[list[tuple[date, int]]] = [[shown[0]]]
+    for d, n in shown[1:]:
+        if (d - runs[-1][-1][0]).days > GAP_DAYS:
+            runs.append([])
+        runs[-1].append((d, n))
+    major = [i for i, r in enumerate(runs) if sum(n for _, n in r) >= MINOR_SHARE * total]
+    if not major:
+        return Period(shown[0][0], shown[-1][0])
+    lo, hi = major[0], major[-1]
+    outside = [p for r in runs[:lo] + runs[hi + 1 :] for p in r]
+    return Period(
+        runs[lo][0][0],
+        runs[hi][-1][0],
+        before=sum(n for r in runs[:lo] for _, n in r),
+        after=sum(n for r in runs[hi + 1 :] for _, n in r),
+        outlier_first=min((d for d, _ in outside), default=None),
+        outlier_last=max((d for d, _ in outside), default=None),
+    )
+
+
+@contextmanager
+def plot_style() -> Iterator[None]:
+    """The report's matplotlib settings for the plots drawn inside, restored afterwards
+    (entered once per page: an ``rc_context`` per figure costs more than some figures)."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+        yield
+
+
+@contextmanager
+def _figure(width: float, height: float, salt: str) -> Iterator[Any]:
+    """A matplotlib Figure (no pyplot: no global state), in :func:`plot_style` if entered.
+    ``salt`` makes the SVG's internal ids (clip paths) unique on the page and the same from
+    run to run; it is set for this figure only."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    params = matplotlib.rcParams
+    before = params["svg.hashsalt"]
+    params["svg.hashsalt"] = salt
+    try:
+        yield Figure(figsize=(width, height))
+    finally:
+        params["svg.hashsalt"] = before
+
+
+def _svg(fig: Any, label: str) -> str:
+    """The figure as an inline ``<svg>`` element (the XML prolog and metadata dropped)."""
+    out = io.StringIO()
+    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _PROLOG.sub("", out.getvalue(), count=1)
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    # an accessible name for the plot; ``label`` is our own title, never data
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+
+
+def heat_map(matrix: Sequence[Sequence[int]], title: str, salt: str) -> str | None:
+    """Posts by weekday (rows) and hour of day (columns), with a colour scale."""
+    if not any(v for row in matrix for v in row):
+        return None
+    with _figure(5.6, 2.7, salt) as fig:
+        ax = fig.subplots()
+        fig.subplots_adjust(left=0.1, right=0.95, bottom=0.2, top=0.88)
+        image = ax.imshow(
+            [list(r) for r in matrix], cmap="Reds", aspect="auto", interpolation="nearest"
         )
-        return _svg(width, height, "".join(parts), title)
-    first, last = shown[0][0], shown[-1][0]
-    weeks = (last - first).days // 7 + 1
-    peak = max(p + m for _, p, m in shown)
-    plot_w, plot_h = width - left - 8, height - bottom - 22
-    bar_w = max(plot_w / weeks - 1, 1.0)
-    for day, political, mundane in shown:
-        x = left + (day - first).days // 7 * plot_w / weeks
-        hp, hm = plot_h * political / peak, plot_h * mundane / peak
-        tip = (
-            f"week of {day.isoformat()}: {political} political, {mundane} mundane "
-            f"({political / (political + mundane):.0%} political)"
+        ax.set_yticks(range(7), WEEKDAYS)
+        ax.set_xticks(range(0, 24, 3), [f"{h:02d}:00" for h in range(0, 24, 3)])
+        ax.set_xlabel("hour of day (UTC)")
+        ax.set_title(title)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+        bar.set_label("posts")
+        return _svg(fig, title)
+
+
+def _date_axis(ax: Any) -> None:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def daily_bars(
+    points: Sequence[tuple[date, int]], title: str, salt: str, colour: str = "#4a6fa5"
+) -> tuple[str, str] | None:
+    """Posts per day over the active period, and the note of what it left off."""
+    period = active_period(points)
+    if period is None:
+        return None
+    shown = [(d, n) for d, n in points if period.first <= d <= period.last]
+    with _figure(5.6, 2.6, salt) as fig:
+        ax = fig.subplots()
+        fig.subplots_adjust(**_MARGINS)
+        ax.bar([d for d, _ in shown], [n for _, n in shown], width=0.9, color=colour)
+        pad = timedelta(days=1)
+        ax.set_xlim(period.first - pad, period.last + pad)
+        ax.set_ylabel("posts")
+        ax.set_title(title)
+        _date_axis(ax)
+        return _svg(fig, title), period.note()
+
+
+def _bin(points: Sequence[tuple[date, int]]) -> tuple[list[tuple[date, int]], str, float]:
+    """Counts per day, week or month, whichever keeps the bars countable for the span."""
+    span = (points[-1][0] - points[0][0]).days
+    if span <= 90:
+        return list(points), "day", 0.9
+    binned: dict[date, int] = {}
+    if span <= 730:
+        for d, n in points:
+            key = d - timedelta(days=d.weekday())
+            binned[key] = binned.get(key, 0) + n
+        return sorted(binned.items()), "week", 6.0
+    for d, n in points:
+        key = d.replace(day=1)
+        binned[key] = binned.get(key, 0) + n
+    return sorted(binned.items()), "month", 25.0
+
+
+def created_bars(points: Sequence[tuple[date, int]], title: str, salt: str) -> str | None:
+    """Accounts created per day, week or month over the whole span: a batch of accounts
+    created together is a spike, however old the oldest (hijacked) account is."""
+    shown = sorted((d, n) for d, n in points if n > 0)
+    if not shown:
+        return None
+    binned, unit, width = _bin(shown)
+    label = f"{title} (per {unit})"
+    with _figure(5.6, 2.6, salt) as fig:
+        ax = fig.subplots()
+        fig.subplots_adjust(**_MARGINS)
+        ax.bar([d for d, _ in binned], [n for _, n in binned], width=width, color="#6a8f3a")
+        ax.set_ylabel("accounts")
+        ax.set_title(label)
+        _date_axis(ax)
+        return _svg(fig, label)
+
+
+def class_share_chart(
+    points: Sequence[tuple[date, int, int]], title: str, salt: str, period: Period | None
+) -> str | None:
+    """Political and mundane posts per week as stacked bars over the active period, with a
+    legend: camouflage shows as green weeks between red ones."""
+    shown = [
+        (d, p, m)
+        for d, p, m in points
+        if p + m > 0 and (period is None or period.first - timedelta(days=6) <= d <= period.last)
+    ]
+    if not shown:
+        return None
+    days = [d for d, _, _ in shown]
+    political = [p for _, p, _ in shown]
+    with _figure(5.6, 2.6, salt) as fig:
+        ax = fig.subplots()
+        fig.subplots_adjust(**{**_MARGINS, "right": 0.78})
+        ax.bar(days, political, width=6, align="edge", color="#b22222", label="political")
+        ax.bar(
+            days,
+            [m for _, _, m in shown],
+            width=6,
+            align="edge",
+            bottom=political,
+            color="#6a8f3a",
+            label="mundane",
         )
-        parts.append(
-            f"<g><title>{tip}</title>"
-            f'<rect x="{x:.1f}" y="{20 + plot_h - hp:.1f}" width="{bar_w:.1f}" '
-            f'height="{hp:.1f}" fill="#b22222"/>'
-            f'<rect x="{x:.1f}" y="{20 + plot_h - hp - hm:.1f}" width="{bar_w:.1f}" '
-            f'height="{hm:.1f}" fill="#6a8f3a"/></g>'
-        )
-    parts.append(_date_axis(peak, first, last, left, width, height))
-    return _svg(width, height, "".join(parts), title)
+        ax.set_ylabel("posts per week")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        _date_axis(ax)
+        return _svg(fig, title)
 
 
 @dataclass(frozen=True)
@@ -139,52 +295,82 @@ class MapNode:
 
 
 def network_map(
-    nodes: Sequence[MapNode], edges: Sequence[tuple[int, int, float]], title: str
-) -> str:
-    """A cluster's accounts and ties, laid out by Kamada-Kawai (deterministic: it starts
-    from a circle), coloured by platform; flagged accounts have a dark outline. Edge width
-    grows with the tie's strength; every node carries its label as a tooltip and, for small
-    maps, as text."""
-    import igraph as ig  # imported here: only the report's maps need it
-
-    size, pad = 420, 28
+    nodes: Sequence[MapNode], edges: Sequence[tuple[int, int, float]], title: str, salt: str
+) -> str | None:
+    """A cluster's accounts and ties, laid out by Kamada-Kawai (deterministic: it starts from
+    a circle), coloured by platform with a legend; flagged accounts have a dark outline, line
+    width grows with the tie's strength, and the LABELLED_NODES accounts with the strongest
+    ties are named."""
     if not nodes:
-        return _svg(size, 60, '<text x="10" y="30" class="l">no ties</text>', title)
+        return None
+    import igraph as ig  # imported here: only the report's maps need it
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
     graph = ig.Graph(n=len(nodes), edges=[(a, b) for a, b, _ in edges])
     coords = graph.layout_kamada_kawai().coords if len(nodes) > 1 else [[0.0, 0.0]]
-    xs, ys = [c[0] for c in coords], [c[1] for c in coords]
-    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-
-    def at(i: int) -> tuple[float, float]:
-        x = pad + (xs[i] - min(xs)) / span_x * (size - 3 * pad)
-        y = pad + (ys[i] - min(ys)) / span_y * (size - 2 * pad)
-        return x, y
-
     platforms = sorted({n.platform for n in nodes})
     colour = {p: PLATFORM_COLOURS[i % len(PLATFORM_COLOURS)] for i, p in enumerate(platforms)}
     peak = max((w for _, _, w in edges), default=1.0) or 1.0
-    parts = []
+    weight = [0.0] * len(nodes)
     for a, b, w in edges:
-        (x1, y1), (x2, y2) = at(a), at(b)
-        parts.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#888" '
-            f'stroke-opacity="0.6" stroke-width="{0.5 + 2.5 * min(w / peak, 1):.2f}"/>'
-        )
-    show_labels = len(nodes) <= 25
-    for i, node in enumerate(nodes):
-        x, y = at(i)
-        outline = ' stroke="#111" stroke-width="2"' if node.flagged else ""
-        parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour[node.platform]}"{outline}>'
-            f"<title>{text(node.label)} ({text(node.platform)})</title></circle>"
-        )
-        if show_labels:
-            parts.append(
-                f'<text x="{x + 8:.1f}" y="{y + 4:.1f}" class="n">{text(node.label[:24])}</text>'
+        weight[a] += w
+        weight[b] += w
+    named = sorted(range(len(nodes)), key=lambda i: (-weight[i], nodes[i].label))
+    with _figure(4.8, 4.6, salt) as fig:
+        ax = fig.subplots()
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.1, top=0.92)
+        ax.add_collection(
+            LineCollection(
+                [(coords[a], coords[b]) for a, b, _ in edges],
+                linewidths=[0.4 + 2.0 * min(w / peak, 1.0) for _, _, w in edges],
+                colors="#888888",
+                alpha=0.5,
+                zorder=1,
             )
-    legend = "".join(
-        f'<circle cx="{10 + 110 * k}" cy="{size + 10}" r="5" fill="{colour[p]}"/>'
-        f'<text x="{18 + 110 * k}" y="{size + 14}" class="l">{text(p[:14])}</text>'
-        for k, p in enumerate(platforms[:4])
-    )
-    return _svg(size, size + 20, "".join(parts) + legend, title)
+        )
+        ax.scatter(
+            [c[0] for c in coords],
+            [c[1] for c in coords],
+            s=46,
+            c=[colour[n.platform] for n in nodes],
+            edgecolors=["#111111" if n.flagged else "#ffffff" for n in nodes],
+            linewidths=[1.6 if n.flagged else 0.6 for n in nodes],
+            zorder=2,
+        )
+        for i in named[:LABELLED_NODES]:
+            ax.annotate(
+                _short(nodes[i].label, 18),
+                coords[i],
+                xytext=(5, 3),
+                textcoords="offset points",
+                fontsize=9,
+                color="#222222",
+                zorder=3,
+            )
+        ax.set_axis_off()
+        ax.margins(0.12)
+        ax.set_title(title)
+        handles = [
+            Line2D([], [], marker="o", linestyle="", color=colour[p], label=_short(p, 14))
+            for p in platforms[:6]
+        ] + [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor="#ffffff",
+                markeredgecolor="#111111",
+                markeredgewidth=1.6,
+                label="flagged",
+            )
+        ]
+        ax.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, -0.08),
+            ncols=min(len(handles), 4),
+            frameon=False,
+        )
+        return _svg(fig, title)
