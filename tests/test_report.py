@@ -167,3 +167,38 @@ def test_report_command_and_its_errors(
     assert "0</b> accounts flagged" in target.read_text(encoding="utf-8")
     missing = runner.invoke(main, ["report", "--case", str(tmp_path / "none.duckdb")])
     assert missing.exit_code != 0 and "Error" in missing.output
+
+
+def test_links_resolve_sections_open_and_the_index_sorts_in_a_real_browser(
+    report_path: Path, browser: Any
+) -> None:
+    """In Chromium: every in-page link finds its target; following a link into a collapsed
+    account section opens it; the index re-sorts by CSS alone (the page runs no script)."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(report_path.as_uri())
+    missing = page.evaluate(
+        """[...document.querySelectorAll('a[href^="#"]')]
+             .map(a => a.getAttribute('href').slice(1))
+             .filter(id => !document.getElementById(decodeURIComponent(id)))"""
+    )
+    assert missing == []
+    target = page.locator("#a-twitter-ring_0")
+    assert not target.is_visible()  # its section starts collapsed
+    page.locator('table.idx.accounts a[href="#a-twitter-ring_0"]').click()
+    assert target.is_visible()
+    assert page.evaluate("document.getElementById('a-twitter-ring_0').closest('details').open")
+
+    def first_shown() -> str:
+        rows = page.locator("table.idx.accounts tbody tr")
+        boxes = [(rows.nth(i).bounding_box()["y"], i) for i in range(rows.count())]
+        return str(rows.nth(min(boxes)[1]).locator("td").first.inner_text())
+
+    names = page.eval_on_selector_all(
+        "table.idx.accounts tbody tr td:first-child", "cells => cells.map(c => c.innerText)"
+    )
+    assert first_shown() == names[0]  # by score, as the rows are written
+    expected = min(names, key=lambda n: n.split(": ", 1)[1].rstrip("↗").casefold())
+    assert expected != names[0]  # so that the click below has something to change
+    page.locator('label[for="as-name"]').click()
+    assert first_shown() == expected
+    page.close()

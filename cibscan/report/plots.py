@@ -62,6 +62,7 @@ _RC: dict[str, Any] = {
 #: room for tick labels, the axis label and the date axis' offset line (a fixed layout:
 #: matplotlib's constrained layout doubles the time of a plot)
 _MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.24, "top": 0.88}
+_GROUP_ID = re.compile(r' id="[A-Za-z][A-Za-z0-9.]*_\d+"')
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 
 
@@ -159,6 +160,9 @@ def _svg(fig: Any, label: str) -> str:
     fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     svg = _PROLOG.sub("", out.getvalue(), count=1)
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    # matplotlib names its groups figure_1, axes_1...: the same in every plot, so dropped
+    # (nothing refers to them); the hashed ids of clip paths and markers stay
+    svg = _GROUP_ID.sub("", svg)
     # an accessible name for the plot; ``label`` is our own title, never data
     return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
