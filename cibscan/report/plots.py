@@ -173,7 +173,7 @@ def heat_map(matrix: Sequence[Sequence[int]], title: str, salt: str) -> str | No
         return None
     with _figure(5.6, 2.7, salt) as fig:
         ax = fig.subplots()
-        fig.subplots_adjust(left=0.1, right=0.95, bottom=0.2, top=0.88)
+        fig.subplots_adjust(left=0.1, right=0.92, bottom=0.2, top=0.88)
         image = ax.imshow(
             [list(r) for r in matrix], cmap="Reds", aspect="auto", interpolation="nearest"
         )
@@ -353,7 +353,7 @@ def network_map(
                 zorder=3,
             )
         ax.set_axis_off()
-        ax.margins(0.12)
+        ax.margins(x=0.22, y=0.08)
         ax.set_title(title)
         handles = [
             Line2D([], [], marker="o", linestyle="", color=colour[p], label=_short(p, 14))
