@@ -16,15 +16,7 @@ from typing import Any
 from cibscan.report import fmt
 from cibscan.report.data import ClusterView, ReportData, Row
 from cibscan.report.links import account_url, anchor, post_url
-from cibscan.report.plots import (
-    MapNode,
-    active_period,
-    class_share_chart,
-    created_bars,
-    daily_bars,
-    heat_map,
-    network_map,
-)
+from cibscan.report.plots import MapNode, Plotter, active_period, network_map
 
 #: accounts drawn on a cluster's network map, members listed in its section
 MAP_NODES = 150
@@ -80,6 +72,7 @@ class Page:
         self.sections = {(a["platform"], a["account_id"]) for a in data.accounts}
         self.shown_clusters = {v.row["cluster_id"] for v in data.clusters}
         self.indexed_clusters = {r["cluster_id"] for r in data.cluster_index}
+        self.plotter = Plotter()
 
     # links -------------------------------------------------------------------------------
     def account_anchor(self, platform: str, account_id: str) -> str:
@@ -189,20 +182,18 @@ class Page:
             else ""
         )
         title = f"cluster {cid}: accounts and ties{drawn}"
-        activity = daily_bars(view.activity, "posts per day", f"c{cid}-d")
+        draw = self.plotter
+        activity = draw.daily_bars(view.activity, "posts per day", f"c{cid}-d")
         period = active_period(view.activity)
         political = "political vs mundane posts per week"
+        weekly = "posts by weekday and hour (UTC)"
+        created = "accounts created"
         return [
             Plot(title, network_map(nodes, ties, title, f"c{cid}-n")),
-            Plot(
-                "posts by weekday and hour (UTC)",
-                heat_map(view.weekly, "posts by weekday and hour (UTC)", f"c{cid}-h"),
-            ),
-            Plot(
-                "posts per day", activity[0] if activity else None, activity[1] if activity else ""
-            ),
-            Plot("accounts created", created_bars(view.created, "accounts created", f"c{cid}-c")),
-            Plot(political, class_share_chart(view.classes, political, f"c{cid}-p", period)),
+            Plot(weekly, draw.heat_map(view.weekly, weekly, f"c{cid}-h")),
+            Plot("posts per day", *(activity or (None, ""))),
+            Plot(created, draw.created_bars(view.created, created, f"c{cid}-c")),
+            Plot(political, draw.class_share_chart(view.classes, political, f"c{cid}-p", period)),
         ]
 
     def more_members(self, view: ClusterView) -> int:
