@@ -5,7 +5,7 @@ user running ``cibscan report`` waits for it), then opens it in headless Chromiu
 driven by playwright as in tests/test_report.py) and counts the in-page links whose target
 id does not exist (must be 0), the links to the platforms, and the requests the page made
 (must be the page alone). With ``--shots DIR`` it saves PNG screenshots of the top of the
-page (summary and index) and of the first cluster section, as docs/report.md shows them.
+page (the summary), the index and the first cluster section, as docs/report.md shows them.
 
     .venv/bin/cibscan demo --out /tmp/demo
     .venv/bin/cibscan run ../shared/data/coortweet/german_elections.csv.gz --out /tmp/german
@@ -63,7 +63,7 @@ def check(page_path: Path, name: str, shots: Path | None) -> dict[str, Any]:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         start = time.perf_counter()
@@ -81,12 +81,13 @@ def check(page_path: Path, name: str, shots: Path | None) -> dict[str, Any]:
         )
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
-            top = shots / f"report-{name}-top.png"
-            page.screenshot(path=str(top))
-            page.evaluate("document.querySelector('#clusters').scrollIntoView()")
-            cluster = shots / f"report-{name}-cluster.png"
-            page.screenshot(path=str(cluster))
-            for shot in (top, cluster):
+            taken = []
+            for part, anchor in (("top", None), ("index", "#index"), ("cluster", "#clusters")):
+                if anchor is not None:
+                    page.evaluate(f"document.querySelector('{anchor}').scrollIntoView()")
+                taken.append(shots / f"report-{name}-{part}.png")
+                page.screenshot(path=str(taken[-1]))
+            for shot in taken:
                 _shrink(shot)
         browser.close()
     return {**links, "requests": len(requests), "load_s": round(loaded, 2)}

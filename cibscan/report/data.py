@@ -86,6 +86,8 @@ class ReportData:
     account_evidence: dict[tuple[str, str], list[Row]]
     account_tells: dict[tuple[str, str], list[Row]]
     n_flagged: int
+    #: posts of the flagged accounts per day (UTC)
+    flagged_days: list[tuple[date, int]] = field(default_factory=list)
     #: every cluster in clusters.csv (coordinated, flagged or not)
     n_all_clusters: int = 0
     #: the clusters listed in the page's index: those with a flagged member, and those shown
@@ -360,6 +362,10 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
     flagged_posts = """SELECT 0 AS k, p.created_at FROM posts AS p
         JOIN account_scores AS s USING (platform, account_id) WHERE s.flagged"""
     flagged = _weekly(_rows(engine, _hourly(flagged_posts, "k")), "k")
+    flagged_days = [
+        (r["day"], int(r["n"]))
+        for r in _rows(engine, _daily(flagged_posts.replace("0 AS k", "0 AS cluster_id")))
+    ]
     tells: dict[tuple[str, str], list[Row]] = defaultdict(list)
     if engine.table_exists("account_tells"):
         for r in _rows(
@@ -394,6 +400,7 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
         account_evidence=dict(evidence),
         account_tells=dict(tells),
         n_flagged=len(flagged_rows),
+        flagged_days=flagged_days,
         index=flagged_rows[:INDEX_ACCOUNTS],
         linkable=linkable,
         personas=summary_personas,

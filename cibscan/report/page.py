@@ -16,7 +16,7 @@ from typing import Any
 from cibscan.report import fmt
 from cibscan.report.data import ClusterView, ReportData, Row
 from cibscan.report.links import account_url, anchor, post_url
-from cibscan.report.plots import MapNode, Plotter, active_period, network_map
+from cibscan.report.plots import MapNode, Period, Plotter, active_period, network_map
 
 #: accounts drawn on a cluster's network map, members listed in its section
 MAP_NODES = 150
@@ -216,6 +216,11 @@ class Page:
     @property
     def index_left_out(self) -> int:
         return max(self.data.n_flagged - len(self.data.index), 0)
+
+    @property
+    def flagged_period(self) -> Period | None:
+        """The active period of the flagged accounts' posts (see plots.active_period)."""
+        return active_period(self.data.flagged_days)
 
     @property
     def no_links_note(self) -> str:

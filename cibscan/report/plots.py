@@ -83,8 +83,8 @@ class Period:
     outlier_first: date | None = None
     outlier_last: date | None = None
 
-    def note(self) -> str:
-        """What was left off, in a sentence, or an empty string."""
+    def outside(self) -> str:
+        """``23 posts outside the active period (2013-08-06 to 2017-11-27)``, or ""."""
         left = self.before + self.after
         if not left or self.outlier_first is None or self.outlier_last is None:
             return ""
@@ -94,9 +94,15 @@ class Period:
             if self.outlier_first == self.outlier_last
             else f"{self.outlier_first.isoformat()} to {self.outlier_last.isoformat()}"
         )
+        return f"{posts} outside the active period ({span})"
+
+    def note(self) -> str:
+        """What a plot left off, in a sentence, or an empty string."""
+        if not self.outside():
+            return ""
         return (
-            f"Not on the axis: {posts} outside the active period ({span}), "
-            "such as a hijacked account's posts from before the operation."
+            f"Not on the axis: {self.outside()}, such as a hijacked account's posts from "
+            "before the operation."
         )
 
 
