@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,7 +165,10 @@ def test_report_command_and_its_errors(
     target = tmp_path / "empty.html"
     result = runner.invoke(main, ["report", "--case", empty_path, "--out", str(target)])
     assert result.exit_code == 0, result.output
-    assert "0</b> accounts flagged" in target.read_text(encoding="utf-8")
+    empty = target.read_text(encoding="utf-8")
+    assert "0</b> accounts flagged" in empty
+    # nothing to show is said in words: no header-only table, no "None"
+    assert not re.search(r"<tbody>\s*</tbody>", empty) and "None" not in empty
     missing = runner.invoke(main, ["report", "--case", str(tmp_path / "none.duckdb")])
     assert missing.exit_code != 0 and "Error" in missing.output
 

@@ -166,4 +166,5 @@ def test_missing_values_never_print_as_none_or_negative(edge_data: ReportData) -
     assert "no cluster" in text  # the orphan says it, instead of linking to #c-None
     assert not re.search(r"\b1 (clusters|accounts|posts)\b", text)
     assert "display name:  ·" not in text and "created  ·" not in text
+    assert not re.search(r"<tbody>\s*</tbody>", page)  # no header-only tables
     assert "+00:00" not in text and not re.search(r"\d\.?\d*e[+-]\d", text)
