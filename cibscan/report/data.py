@@ -359,13 +359,10 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
            WHERE s.flagged""",
     )[0]
     population = _weekly(_rows(engine, _hourly("SELECT 0 AS k, created_at FROM posts", "k")), "k")
-    flagged_posts = """SELECT 0 AS k, p.created_at FROM posts AS p
+    flagged_posts = """SELECT 0 AS cluster_id, p.created_at FROM posts AS p
         JOIN account_scores AS s USING (platform, account_id) WHERE s.flagged"""
-    flagged = _weekly(_rows(engine, _hourly(flagged_posts, "k")), "k")
-    flagged_days = [
-        (r["day"], int(r["n"]))
-        for r in _rows(engine, _daily(flagged_posts.replace("0 AS k", "0 AS cluster_id")))
-    ]
+    flagged = _weekly(_rows(engine, _hourly(flagged_posts, "cluster_id")), "cluster_id")
+    flagged_days = [(r["day"], int(r["n"])) for r in _rows(engine, _daily(flagged_posts))]
     tells: dict[tuple[str, str], list[Row]] = defaultdict(list)
     if engine.table_exists("account_tells"):
         for r in _rows(
