@@ -13,6 +13,7 @@ import pytest
 from cibscan.detect.pipeline import DetectReport
 from cibscan.report import fmt
 from cibscan.report.data import ReportData, gather
+from cibscan.report.escape import clean
 from cibscan.report.html import render
 from cibscan.report.links import account_url, anchor, linkable_platforms, post_url
 from cibscan.report.plots import MapNode, active_period, network_map
@@ -65,6 +66,9 @@ def test_values_are_written_for_a_reader() -> None:
     assert fmt.when(t) == "2024-03-17 19:24" and fmt.when(t, True) == "2024-03-17 19:24:31"
     assert fmt.when(datetime(2023, 10, 17, tzinfo=UTC)) == "2023-10-17"
     assert fmt.finalize(None) == "" and fmt.finalize(-4) == 0 and fmt.finalize(True) is True
+    # a long text is cut at a word, with what was left out counted: 52 characters would end
+    # in "wo", so the cut falls after the tenth word (49 of the 500 characters kept)
+    assert clean("word " * 100, 52) == "word " * 9 + "word … (+451 characters)"
 
 
 def test_permalinks_only_where_the_ids_are_the_platforms() -> None:
