@@ -299,7 +299,7 @@ def test_report_shows_the_matches_with_their_facets(
     assert '<a href="#networks">Known networks</a>' in page and '<h2 id="networks">' in page
     section = page[page.index('<h2 id="networks">') : page.index('<h2 id="accounts">')]
     # n1 is a known member, r1-r4 are new accounts with the network's fingerprint
-    assert "5 accounts matched (1 known members by identity, 4 new" in section
+    assert "5 accounts matched (1 known member by identity, 4 new" in section
     assert "identity (a known member)" in section and "truth-xj.com" in section
     # every link of the section leads to an anchor that exists
     for anchor in re.findall(r'href="#([^"]+)"', section):

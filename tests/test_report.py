@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from cibscan.cli import main
 from cibscan.detect.pipeline import DetectReport, detect
-from cibscan.report.data import infer_offset
+from cibscan.report.data import gather, infer_offset
 from cibscan.report.escape import text
 from cibscan.report.html import write_report
 from cibscan.store import Case
@@ -63,21 +64,34 @@ def report_path(scene: tuple[Case, DetectReport], tmp_path_factory: pytest.TempP
     return path
 
 
-def test_report_plots_political_vs_mundane_posts_per_cluster(report_path: Path) -> None:
+def _cluster_sections(page: str) -> list[str]:
+    """The cluster sections of a page (each from its ``c-`` anchor to the next)."""
+    return page.split('<h2 id="accounts">')[0].split('<div id="c-')[1:]
+
+
+def test_report_plots_political_vs_mundane_posts_per_cluster(
+    scene: tuple[Case, DetectReport], report_path: Path
+) -> None:
     """The copypasta personas' talking points are political (the camouflage tell's lexicon):
-    their cluster's camouflage plot has political bars and says so in the tooltips."""
+    their cluster's weekly classes are all political, and its section draws the plot."""
+    case, _ = scene
+    (view,) = [
+        v
+        for v in gather(case.engine).clusters
+        if any(m["account_id"] == "persona_0" for m in v.members)
+    ]
+    assert sum(p for _, p, _ in view.classes) == 15
+    assert sum(m for _, _, m in view.classes) == 0
     page = report_path.read_text(encoding="utf-8")
-    sections = page.split('<h2 id="accounts">')[0].split('<h3 id="c-')[1:]
-    (personas,) = [s for s in sections if "twitter-persona_0" in s]
-    assert "political (red) vs mundane (green) posts per week" in personas
-    assert "15 political, 0 mundane (100% political)" in personas
+    (personas,) = [s for s in _cluster_sections(page) if "#a-twitter-persona_0" in s]
+    assert 'aria-label="political vs mundane posts per week"' in personas
 
 
 def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     page = report_path.read_text(encoding="utf-8")
     assert "23</b> accounts flagged in <b>5</b> clusters" in page
-    assert "more cluster" not in page  # every coordinated cluster is flagged here
-    assert "22 twitter accounts, 1 reddit accounts." in page
+    assert "more cluster" not in page  # every coordinated cluster is flagged and shown here
+    assert "22 twitter accounts, 1 reddit account." in page
     assert (
         "With their cross-platform personas: 22 X accounts, 1 Reddit account "
         "(1 persona across platforms)." in page
@@ -88,10 +102,15 @@ def test_report_holds_summary_clusters_and_accounts(report_path: Path) -> None:
     for member in ("twitter-ring_0", "twitter-persona_4", "twitter-shift_2", "reddit-xp_r"):
         assert f'id="a-{member}"' in page
     assert 'id="a-twitter-person_0"' not in page  # sections are for flagged accounts
-    assert page.count('<h3 id="c-') == 5
-    assert page.count("<svg") == 5 * 5  # five plots per cluster
+    sections = _cluster_sections(page)
+    assert len(sections) == 5
+    # every cluster has its network map and heat map; a plot with no data (no account has
+    # a creation date in the scene) is a line, not an empty box
+    for section in sections:
+        assert "accounts and ties" in section and "posts by weekday and hour (UTC)" in section
+        assert section.count("<svg") + section.count("Nothing to plot for") >= 4
     # the megabyte-long post is cut, so the page stays small
-    assert report_path.stat().st_size < 1_000_000
+    assert report_path.stat().st_size < 2_500_000
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +141,8 @@ def test_hostile_text_is_inert_in_a_real_browser(
     assert page.evaluate("document.scripts.length") == 0
     assert page.evaluate("document.images.length") == 0
     assert requests == [report_path.as_uri()]
+    # open every collapsed section, as an analyst reading it all would
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
     body = page.inner_text("body")
     assert "<script>document.title='PWNED';window.__pwned=1</script> read the truth" in body
     assert '"><img src=x onerror="window.__pwned=1"> look here' in body
@@ -144,6 +165,44 @@ def test_report_command_and_its_errors(
     target = tmp_path / "empty.html"
     result = runner.invoke(main, ["report", "--case", empty_path, "--out", str(target)])
     assert result.exit_code == 0, result.output
-    assert "0</b> accounts flagged" in target.read_text(encoding="utf-8")
+    empty = target.read_text(encoding="utf-8")
+    assert "0</b> accounts flagged" in empty
+    # nothing to show is said in words: no header-only table, no "None"
+    assert not re.search(r"<tbody>\s*</tbody>", empty) and "None" not in empty
     missing = runner.invoke(main, ["report", "--case", str(tmp_path / "none.duckdb")])
     assert missing.exit_code != 0 and "Error" in missing.output
+
+
+def test_links_resolve_sections_open_and_the_index_sorts_in_a_real_browser(
+    report_path: Path, browser: Any
+) -> None:
+    """In Chromium: every in-page link finds its target; following a link into a collapsed
+    account section opens it; the index re-sorts by CSS alone (the page runs no script)."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(report_path.as_uri())
+    missing = page.evaluate(
+        """[...document.querySelectorAll('a[href^="#"]')]
+             .map(a => a.getAttribute('href').slice(1))
+             .filter(id => !document.getElementById(decodeURIComponent(id)))"""
+    )
+    assert missing == []
+    target = page.locator("#a-twitter-ring_0")
+    assert not target.is_visible()  # its section starts collapsed
+    page.locator('table.idx.accounts a[href="#a-twitter-ring_0"]').click()
+    assert target.is_visible()
+    assert page.evaluate("document.getElementById('a-twitter-ring_0').closest('details').open")
+
+    def first_shown() -> str:
+        rows = page.locator("table.idx.accounts tbody tr")
+        boxes = [(rows.nth(i).bounding_box()["y"], i) for i in range(rows.count())]
+        return str(rows.nth(min(boxes)[1]).locator("td").first.inner_text())
+
+    names = page.eval_on_selector_all(
+        "table.idx.accounts tbody tr td:first-child", "cells => cells.map(c => c.innerText)"
+    )
+    assert first_shown() == names[0]  # by score, as the rows are written
+    expected = min(names, key=lambda n: n.split(": ", 1)[1].rstrip("↗").casefold())
+    assert expected != names[0]  # so that the click below has something to change
+    page.locator('label[for="as-name"]').click()
+    assert first_shown() == expected
+    page.close()

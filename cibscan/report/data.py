@@ -17,10 +17,16 @@ from typing import Any
 from cibscan.engine import Engine
 from cibscan.engine.base import iter_rows_as_dicts
 from cibscan.export.tables import clusters_sql, evidence_clusters_sql, nodes_sql
+from cibscan.report.links import linkable_platforms
 from cibscan.tells.lexicon import original_join_sql, repost_class_sql
 from cibscan.tells.shift_schedule import OFFICE_HOURS
 
 Row = dict[str, Any]
+
+#: flagged accounts listed in the index at the top of the page (one line each)
+INDEX_ACCOUNTS = 2000
+#: clusters listed in the index (a line each, with an anchor that accounts link to)
+INDEX_CLUSTERS = 1000
 
 
 @dataclass
@@ -80,6 +86,16 @@ class ReportData:
     account_evidence: dict[tuple[str, str], list[Row]]
     account_tells: dict[tuple[str, str], list[Row]]
     n_flagged: int
+    #: posts of the flagged accounts per day (UTC)
+    flagged_days: list[tuple[date, int]] = field(default_factory=list)
+    #: every cluster in clusters.csv (coordinated, flagged or not)
+    n_all_clusters: int = 0
+    #: the clusters listed in the page's index: those with a flagged member, and those shown
+    cluster_index: list[Row] = field(default_factory=list)
+    #: the flagged accounts listed in the page's index (the best INDEX_ACCOUNTS)
+    index: list[Row] = field(default_factory=list)
+    #: platforms whose ids are the platform's own, so that posts and accounts get links
+    linkable: set[str] = field(default_factory=set)
     personas: PersonaFootprint | None = None
     known_networks: list[KnownNetworkView] = field(default_factory=list)
 
@@ -154,23 +170,29 @@ def _evidence(engine: Engine, side_key: str, where: str, per: int) -> list[Row]:
     each value of ``side_key``: the rarest shared items first (an item few accounts shared
     says the most), then the shortest gaps."""
     order = "e.object_accounts, e.gap_seconds, e.signal, e.post_a, e.post_b"
+    # the venue and thread of each post, which some platforms' permalinks need (a YouTube
+    # comment's video, a Reddit comment's submission), joined to the few rows kept
     return _rows(
         engine,
-        f"""SELECT e.cluster_a AS cluster_id, e.*
-        FROM ({evidence_clusters_sql(engine)}) AS e
-        WHERE {where}
-        QUALIFY row_number() OVER (PARTITION BY {side_key}
-                                   ORDER BY {order}) <= {per}
+        f"""SELECT e.*, pa.venue AS venue_a, pa.conversation_id AS conversation_a,
+                   pb.venue AS venue_b, pb.conversation_id AS conversation_b
+        FROM (SELECT e.cluster_a AS cluster_id, e.*
+              FROM ({evidence_clusters_sql(engine)}) AS e
+              WHERE {where}
+              QUALIFY row_number() OVER (PARTITION BY {side_key}
+                                         ORDER BY {order}) <= {per}) AS e
+        LEFT JOIN posts AS pa ON pa.platform = e.platform_a AND pa.post_id = e.post_a
+        LEFT JOIN posts AS pb ON pb.platform = e.platform_b AND pb.post_id = e.post_b
         ORDER BY {side_key}, {order}""",
     )
 
 
-def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView], int]:
+def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView], list[Row]]:
+    """The ``max_clusters`` best clusters in full, and every cluster's row (for the index)."""
     ranked = _rows(engine, clusters_sql(engine))
     views = {r["cluster_id"]: ClusterView(r) for r in ranked[:max_clusters]}
-    n_flagged_clusters = sum(1 for r in ranked if r["n_flagged"])
     if not views:
-        return [], n_flagged_clusters
+        return [], ranked
     top = ", ".join(str(int(c)) for c in views)
     # every cluster member has a tie, so it is a node of the network
     for m in _rows(
@@ -204,12 +226,14 @@ def _cluster_views(engine: Engine, max_clusters: int) -> tuple[list[ClusterView]
         JOIN account_scores AS s USING (platform, account_id) WHERE s.cluster_id IN ({top})"""
     for r in _rows(engine, _daily(created)):
         views[r["cluster_id"]].created.append((r["day"], int(r["n"])))
-    return list(views.values()), n_flagged_clusters
+    return list(views.values()), ranked
 
 
 def _accounts(
     engine: Engine, max_accounts: int
-) -> tuple[list[Row], dict[tuple[str, str], list[Row]], dict[tuple[str, str], list[Row]], int]:
+) -> tuple[
+    list[Row], dict[tuple[str, str], list[Row]], dict[tuple[str, str], list[Row]], list[Row]
+]:
     flagged = _rows(
         engine,
         f"SELECT * FROM ({nodes_sql(engine)}) WHERE flagged ORDER BY score DESC, platform, "
@@ -233,7 +257,7 @@ def _accounts(
         key = (e["platform_a"], e["account_id_a"])
         if key in keys:
             evidence[key].append(e)
-    return shown, signals, evidence, len(flagged)
+    return shown, signals, evidence, flagged
 
 
 def persona_footprints(engine: Engine, clusters: list[ClusterView]) -> PersonaFootprint | None:
@@ -335,9 +359,10 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
            WHERE s.flagged""",
     )[0]
     population = _weekly(_rows(engine, _hourly("SELECT 0 AS k, created_at FROM posts", "k")), "k")
-    flagged_posts = """SELECT 0 AS k, p.created_at FROM posts AS p
+    flagged_posts = """SELECT 0 AS cluster_id, p.created_at FROM posts AS p
         JOIN account_scores AS s USING (platform, account_id) WHERE s.flagged"""
-    flagged = _weekly(_rows(engine, _hourly(flagged_posts, "k")), "k")
+    flagged = _weekly(_rows(engine, _hourly(flagged_posts, "cluster_id")), "cluster_id")
+    flagged_days = [(r["day"], int(r["n"])) for r in _rows(engine, _daily(flagged_posts))]
     tells: dict[tuple[str, str], list[Row]] = defaultdict(list)
     if engine.table_exists("account_tells"):
         for r in _rows(
@@ -347,9 +372,15 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
                ORDER BY t.score DESC, t.tell""",
         ):
             tells[(r["platform"], r["account_id"])].append(r)
-    clusters, n_clusters = _cluster_views(engine, max_clusters)
+    clusters, ranked = _cluster_views(engine, max_clusters)
+    shown = {v.row["cluster_id"] for v in clusters}
+    cluster_index = [r for r in ranked if r["n_flagged"] or r["cluster_id"] in shown]
     summary_personas = persona_footprints(engine, clusters)
-    accounts, signals, evidence, n_flagged = _accounts(engine, max_accounts)
+    accounts, signals, evidence, flagged_rows = _accounts(engine, max_accounts)
+    linkable = linkable_platforms(
+        (str(r["platform"]), str(r["format"] or ""), bool(r["pseudonymized"]))
+        for r in _rows(engine, "SELECT DISTINCT platform, format, pseudonymized FROM ingest_runs")
+    )
     return ReportData(
         run=run,
         footprint=footprint,
@@ -358,12 +389,17 @@ def gather(engine: Engine, *, max_clusters: int = 30, max_accounts: int = 300) -
         population_offset=infer_offset(population[0]) if population else None,
         flagged_offset=infer_offset(flagged[0]) if flagged else None,
         clusters=clusters,
-        n_clusters=n_clusters,
+        n_clusters=sum(1 for r in ranked if r["n_flagged"]),
+        n_all_clusters=len(ranked),
+        cluster_index=cluster_index[:INDEX_CLUSTERS],
         accounts=accounts,
         account_signals=dict(signals),
         account_evidence=dict(evidence),
         account_tells=dict(tells),
-        n_flagged=n_flagged,
+        n_flagged=len(flagged_rows),
+        flagged_days=flagged_days,
+        index=flagged_rows[:INDEX_ACCOUNTS],
+        linkable=linkable,
         personas=summary_personas,
         known_networks=known_networks(engine),
     )
