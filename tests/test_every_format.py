@@ -62,6 +62,11 @@ OWN = {
     "13_vimeo_pinterest/pinterest_v5_pins_page.json": "pinterest_pins",
     "13_vimeo_pinterest/vimeo_comments_page.json": "vimeo_comments",
     "13_vimeo_pinterest/vimeo_videos_page.json": "vimeo_videos",
+    "14_fourcat_csv/4cat_douyin.csv": "fourcat_douyin_csv",
+    "14_fourcat_csv/4cat_instagram.csv": "fourcat_instagram_csv",
+    "14_fourcat_csv/4cat_pinterest.csv": "fourcat_pinterest_csv",
+    "14_fourcat_csv/4cat_tiktok.csv": "fourcat_tiktok_csv",
+    "14_fourcat_csv/4cat_x.csv": "fourcat_x_csv",
 }
 SHARED_SAMPLES = dict(EXPECTED)
 EXPECTED.update({f"own:{k}": v for k, v in OWN.items()})

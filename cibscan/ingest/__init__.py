@@ -16,6 +16,7 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.tiktok",
     "cibscan.ingest.crowdtangle",
     "cibscan.ingest.zeeschuimer",
+    "cibscan.ingest.fourcat_csv",
     "cibscan.ingest.meta_content_library",
     "cibscan.ingest.vimeo",
     "cibscan.ingest.pinterest",
