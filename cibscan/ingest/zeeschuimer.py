@@ -98,7 +98,8 @@ class ZeeschuimerCapture(Adapter):
                 WHEN zs_platform NOT IN ({modules}) OR zs_platform IS NULL
                     THEN 'captured from another platform' END AS zs_reject
             FROM z
-        ), x AS (SELECT *, {m.prepare} FROM e)
+        ), p AS (SELECT *, {m.parse} FROM e),
+        x AS (SELECT *, {m.prepare} FROM p)
         SELECT seq, 'post' AS rec, {m.columns},
             coalesce(zs_reject, {m.reject}) AS reject,
             CASE WHEN zs_reject = 'not a Zeeschuimer item' THEN 'error'

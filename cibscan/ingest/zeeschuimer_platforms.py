@@ -31,6 +31,7 @@ which were also seen in real captures. Platform quirks, per family:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from cibscan.ingest.pinterest import pin_image_hash
@@ -44,7 +45,7 @@ class Mapping:
     """One platform family: SQL over ``d`` (and the helper columns of ``prepare``)."""
 
     platform: str
-    #: helper columns (a select list) computed from ``d`` before ``columns``
+    #: helper columns (a select list) computed from ``d`` (and ``parse``) before ``columns``
     prepare: str
     #: the canonical columns (a select list)
     columns: str
@@ -52,6 +53,8 @@ class Mapping:
     reject: str = "NULL"
     #: its severity ('unsupported' for items that are not posts, else 'error')
     severity: str = "NULL"
+    #: the item parsed once (``json_transform(d, ...) AS s``), before ``prepare``
+    parse: str = "NULL AS s"
 
 
 def _strings(expr: str, path: str) -> str:
@@ -73,43 +76,73 @@ def _cn_count(x: str) -> str:
         ELSE cib_int(rtrim(trim({x}), '+')) END"""
 
 
+def _shape(fields: dict[str, object]) -> str:
+    """A ``json_transform`` structure as a SQL literal (the item is parsed once, into it)."""
+    return "'" + json.dumps(fields, separators=(",", ":")) + "'"
+
+
+_COUNTS = ("diggCount", "shareCount", "commentCount", "playCount")
+_TT_ITEM = _shape(
+    {
+        "id": "VARCHAR",
+        "desc": "VARCHAR",
+        "createTime": "VARCHAR",
+        "textLanguage": "VARCHAR",
+        "nickname": "VARCHAR",
+        "author": "JSON",
+        "duetInfo": {"duetFromId": "VARCHAR"},
+        "textExtra": [{"hashtagName": "VARCHAR", "userUniqueId": "VARCHAR"}],
+        "challenges": [{"title": "VARCHAR"}],
+        "music": {"id": "VARCHAR", "playUrl": "VARCHAR"},
+        "stats": dict.fromkeys(_COUNTS, "VARCHAR"),
+        "authorStats": dict.fromkeys(("followerCount", "followingCount", "videoCount"), "VARCHAR"),
+    }
+)
+_TT_AUTHOR = _shape(
+    dict.fromkeys(("uniqueId", "nickname", "signature", "avatarThumb", "verified"), "VARCHAR")
+)
+_TT_UNAME = "CASE WHEN author_obj THEN au.uniqueId ELSE s.author ->> '$' END"
+# TikTok items are large (a video's every bitrate and cover): parsed once with
+# json_transform into the fields read, which made the stage 2x faster than path lookups
 TIKTOK = Mapping(
     platform="tiktok",
-    prepare="""json_type(d, '$.author') = 'OBJECT' AS author_obj,
-        CASE WHEN json_type(d, '$.author') = 'OBJECT' THEN d ->> '$.author.uniqueId'
-             ELSE d ->> '$.author' END AS uname,
-        nullif(nullif(d ->> '$.duetInfo.duetFromId', '0'), '') AS duet_of""",
-    columns=f"""d ->> '$.id' AS post_id,
-        uname AS account_id,
-        cib_ts(d ->> '$.createTime') AS created_at,
+    parse=f"json_transform(d, {_TT_ITEM}) AS s",
+    prepare=f"""json_type(s.author) = 'OBJECT' AS author_obj,
+        CASE WHEN json_type(s.author) = 'OBJECT' THEN json_transform(s.author, {_TT_AUTHOR})
+             END AS au,
+        nullif(nullif(s.duetInfo.duetFromId, '0'), '') AS duet_of""",
+    columns=f"""s.id AS post_id,
+        {_TT_UNAME} AS account_id,
+        cib_ts(s.createTime) AS created_at,
         'second' AS time_precision,
         CASE WHEN duet_of IS NOT NULL THEN 'quote' ELSE 'post' END AS kind,
-        d ->> '$.desc' AS text,
-        cib_str(d ->> '$.textLanguage') AS language,
+        s.desc AS text,
+        cib_str(s.textLanguage) AS language,
         duet_of AS quote_of_post,
-        cib_unique(list_concat({_strings("d", "$.textExtra[*].hashtagName")},
-                               {_strings("d", "$.challenges[*].title")})) AS hashtags,
-        {_strings("d", "$.textExtra[*].userUniqueId")} AS mentions,
+        cib_unique(list_filter(list_concat(
+            list_transform(coalesce(s.textExtra, []), lambda x: x.hashtagName),
+            list_transform(coalesce(s.challenges, []), lambda x: x.title)),
+            lambda x: nullif(trim(x), '') IS NOT NULL)) AS hashtags,
+        list_filter(list_transform(coalesce(s.textExtra, []), lambda x: x.userUniqueId),
+            lambda x: nullif(trim(x), '') IS NOT NULL) AS mentions,
         list_filter([
-            {{'url': 'https://www.tiktok.com/@' || uname || '/video/' || (d ->> '$.id'),
+            {{'url': 'https://www.tiktok.com/@' || {_TT_UNAME} || '/video/' || s.id,
               'type': 'video', 'hash': NULL}},
-            {{'url': d ->> '$.music.playUrl', 'type': 'audio',
-              'hash': 'tiktok-music:' || (d ->> '$.music.id')}}],
+            {{'url': s.music.playUrl, 'type': 'audio', 'hash': 'tiktok-music:' || s.music.id}}],
             lambda m: m.hash IS NOT NULL OR m.type = 'video') AS media,
-        cib_int(d ->> '$.stats.diggCount') AS like_count,
-        cib_int(d ->> '$.stats.shareCount') AS repost_count,
-        cib_int(d ->> '$.stats.commentCount') AS reply_count,
-        cib_int(d ->> '$.stats.playCount') AS view_count,
-        uname AS acct_handle,
-        cib_str(CASE WHEN author_obj THEN d ->> '$.author.nickname' ELSE d ->> '$.nickname' END)
-            AS acct_display_name,
-        cib_str(d ->> '$.author.signature') AS acct_description,
-        cib_str(d ->> '$.author.avatarThumb') AS acct_profile_image_url,
-        cib_bool(d ->> '$.author.verified') AS acct_verified,
-        cib_int(d ->> '$.authorStats.followerCount') AS acct_followers,
-        cib_int(d ->> '$.authorStats.followingCount') AS acct_following,
-        cib_int(d ->> '$.authorStats.videoCount') AS acct_posts_count""",
-    reject="""CASE WHEN json_type(d, '$.author') NOT IN ('OBJECT', 'VARCHAR')
+        cib_int(s.stats.diggCount) AS like_count,
+        cib_int(s.stats.shareCount) AS repost_count,
+        cib_int(s.stats.commentCount) AS reply_count,
+        cib_int(s.stats.playCount) AS view_count,
+        {_TT_UNAME} AS acct_handle,
+        cib_str(CASE WHEN author_obj THEN au.nickname ELSE s.nickname END) AS acct_display_name,
+        cib_str(au.signature) AS acct_description,
+        cib_str(au.avatarThumb) AS acct_profile_image_url,
+        cib_bool(au.verified) AS acct_verified,
+        cib_int(s.authorStats.followerCount) AS acct_followers,
+        cib_int(s.authorStats.followingCount) AS acct_following,
+        cib_int(s.authorStats.videoCount) AS acct_posts_count""",
+    reject="""CASE WHEN json_type(s.author) NOT IN ('OBJECT', 'VARCHAR')
         THEN 'author is neither an object nor a username' END""",
 )
 
