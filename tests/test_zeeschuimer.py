@@ -176,6 +176,7 @@ def test_round_trip_reingest_stores_nothing_twice(case: Case) -> None:
 GOLDEN = FORMATS / "06_bluesky" / "jetstream_golden_v1.jsonl"
 ARRAY = FIXTURES / "06_bluesky_array" / "jetstream_golden_v1_array.json"
 _SAME = "SELECT * EXCLUDE (source_file, source_locator, ingest_run_id) FROM posts ORDER BY post_id"
+_ACCOUNTS = "SELECT * EXCLUDE (first_seen, last_seen) FROM accounts ORDER BY account_id"
 
 
 def test_jetstream_array_and_lines_give_identical_posts(case: Case, tmp_path: Path) -> None:
@@ -185,12 +186,12 @@ def test_jetstream_array_and_lines_give_identical_posts(case: Case, tmp_path: Pa
     with open_case(tmp_path / "array.duckdb") as other:
         (array,) = load(other, ARRAY).files
         from_array = rows(other, _SAME)
-        accounts = rows(other, "SELECT * EXCLUDE (first_seen, last_seen) FROM accounts")
+        accounts = rows(other, _ACCOUNTS)
     assert array.format == lines.format == "bluesky_jetstream"
     assert (array.read, array.stored, array.quarantined) == (lines.read, lines.stored, 7)
     # stored 3: the post with a reply, the repost and the profile update's account
     assert from_array == rows(case, _SAME) and len(from_array) == 2
-    assert accounts == rows(case, "SELECT * EXCLUDE (first_seen, last_seen) FROM accounts")
+    assert accounts == rows(case, _ACCOUNTS)
 
 
 def test_array_shape_is_decided_once_for_every_lines_format(tmp_path: Path) -> None:

@@ -146,51 +146,75 @@ TIKTOK = Mapping(
         THEN 'author is neither an object nor a username' END""",
 )
 
-_IG_TEXT = "coalesce(d ->> '$.caption.text', d ->> '$.edge_media_to_caption.edges[0].node.text')"
+_IG_MEDIA = {
+    "media_type": "VARCHAR",
+    "__typename": "VARCHAR",
+    "video_versions": [{"url": "VARCHAR"}],
+    "image_versions2": {"candidates": [{"url": "VARCHAR"}]},
+    **dict.fromkeys(("video_url", "display_url", "display_uri"), "VARCHAR"),
+}
+_IG_USER = dict.fromkeys(
+    ("pk", "id", "username", "full_name", "is_verified", "profile_pic_url"), "VARCHAR"
+)
+_IG_ITEM = _shape(
+    {
+        **_IG_MEDIA,
+        **dict.fromkeys(("code", "shortcode", "taken_at", "taken_at_timestamp"), "VARCHAR"),
+        **dict.fromkeys(("product_type", "link", "_zs_partial"), "VARCHAR"),
+        **dict.fromkeys(("like_count", "comment_count", "view_count", "play_count"), "VARCHAR"),
+        "caption": {"text": "VARCHAR"},
+        "edge_media_to_caption": {"edges": [{"node": {"text": "VARCHAR"}}]},
+        "user": _IG_USER,
+        "owner": _IG_USER,
+        "usertags": {"in": [{"user": {"username": "VARCHAR"}}]},
+        "edge_media_to_tagged_user": {"edges": [{"node": {"user": {"username": "VARCHAR"}}}]},
+        "edge_media_preview_like": {"count": "VARCHAR"},
+        "edge_media_preview_comment": {"count": "VARCHAR"},
+        "carousel_media": [_IG_MEDIA],
+        "edge_sidecar_to_children": {"edges": [{"node": _IG_MEDIA}]},
+    }
+)
+_IG_TEXT = "coalesce(s.caption.text, s.edge_media_to_caption.edges[1].node.text)"
+_IG_ONE = ", ".join(f"'{k}': s.{k}" for k in _IG_MEDIA)
+# items are parsed once (json_transform); a single photo or video is a carousel of one
 INSTAGRAM = Mapping(
     platform="instagram",
-    prepare="""coalesce(d -> '$.user', d -> '$.owner') AS u,
-        CASE WHEN json_type(d, '$.carousel_media') = 'ARRAY'
-             THEN json_extract(d, '$.carousel_media[*]')
-             WHEN json_type(d, '$.edge_sidecar_to_children.edges') = 'ARRAY'
-             THEN json_extract(d, '$.edge_sidecar_to_children.edges[*].node')
-             ELSE [d] END AS items,
-        cib_ts(coalesce(d ->> '$.taken_at', d ->> '$.taken_at_timestamp')) AS taken,
-        d ->> '$.product_type' = 'ad'
-            OR starts_with(d ->> '$.link', 'https://www.facebook.com/ads/') AS is_ad""",
-    columns=f"""coalesce(d ->> '$.code', d ->> '$.shortcode') AS post_id,
-        coalesce(u ->> '$.pk', u ->> '$.id', d ->> '$.owner.id') AS account_id,
+    parse=f"json_transform(d, {_IG_ITEM}) AS s",
+    prepare=f"""CASE WHEN s.user IS NOT NULL THEN s.user ELSE s.owner END AS u,
+        coalesce(s.carousel_media,
+                 list_transform(s.edge_sidecar_to_children.edges, lambda e: e.node),
+                 [{{{_IG_ONE}}}]) AS items,
+        cib_ts(coalesce(s.taken_at, s.taken_at_timestamp)) AS taken,
+        s.product_type = 'ad' OR starts_with(s.link, 'https://www.facebook.com/ads/') AS is_ad""",
+    columns=f"""coalesce(s.code, s.shortcode) AS post_id,
+        coalesce(u.pk, u.id, s.owner.id) AS account_id,
         taken AS created_at,
         'second' AS time_precision,
         'post' AS kind,
         {_IG_TEXT} AS text,
         {_text_tags(_IG_TEXT)} AS hashtags,
-        cib_unique(list_concat(
+        cib_unique(list_filter(list_concat(
             regexp_extract_all(coalesce({_IG_TEXT}, ''), {_MENTION_RE}, 1),
-            {_strings("d", "$.usertags.in[*].user.username")},
-            {_strings("d", "$.edge_media_to_tagged_user.edges[*].node.user.username")}))
-            AS mentions,
+            list_transform(coalesce(s.usertags."in", []), lambda t: t.user.username),
+            list_transform(coalesce(s.edge_media_to_tagged_user.edges, []),
+                           lambda t: t.node.user.username)),
+            lambda x: nullif(trim(x), '') IS NOT NULL)) AS mentions,
         list_filter(list_transform(items, lambda m: {{
-            'url': coalesce(m ->> '$.video_versions[0].url',
-                            m ->> '$.image_versions2.candidates[0].url',
-                            m ->> '$.video_url', m ->> '$.display_url', m ->> '$.display_uri'),
-            'type': CASE WHEN m ->> '$.media_type' = '2' OR m ->> '$.__typename' LIKE '%Video%'
-                         OR json_exists(m, '$.video_versions[0]') THEN 'video'
-                         ELSE 'image' END,
+            'url': coalesce(m.video_versions[1].url, m.image_versions2.candidates[1].url,
+                            m.video_url, m.display_url, m.display_uri),
+            'type': CASE WHEN m.media_type = '2' OR m.__typename LIKE '%Video%'
+                         OR len(m.video_versions) > 0 THEN 'video' ELSE 'image' END,
             'hash': NULL}}), lambda m: m.url IS NOT NULL) AS media,
-        cib_int(coalesce(d ->> '$.like_count', d ->> '$.edge_media_preview_like.count'))
-            AS like_count,
-        cib_int(coalesce(d ->> '$.comment_count', d ->> '$.edge_media_preview_comment.count'))
-            AS reply_count,
-        cib_int(coalesce(d ->> '$.view_count', d ->> '$.play_count')) AS view_count,
-        cib_str(u ->> '$.username') AS acct_handle,
-        cib_str(u ->> '$.full_name') AS acct_display_name,
-        cib_str(u ->> '$.profile_pic_url') AS acct_profile_image_url,
-        cib_bool(u ->> '$.is_verified') AS acct_verified""",
+        cib_int(coalesce(s.like_count, s.edge_media_preview_like.count)) AS like_count,
+        cib_int(coalesce(s.comment_count, s.edge_media_preview_comment.count)) AS reply_count,
+        cib_int(coalesce(s.view_count, s.play_count)) AS view_count,
+        cib_str(u.username) AS acct_handle,
+        cib_str(u.full_name) AS acct_display_name,
+        cib_str(u.profile_pic_url) AS acct_profile_image_url,
+        cib_bool(u.is_verified) AS acct_verified""",
     reject="""CASE WHEN is_ad THEN 'advertisement'
-        WHEN taken IS NULL AND cib_bool(d ->> '$._zs_partial') THEN 'partial item without a time'
-        END""",
-    severity="""CASE WHEN is_ad OR (taken IS NULL AND cib_bool(d ->> '$._zs_partial'))
+        WHEN taken IS NULL AND cib_bool(s._zs_partial) THEN 'partial item without a time' END""",
+    severity="""CASE WHEN is_ad OR (taken IS NULL AND cib_bool(s._zs_partial))
         THEN 'unsupported' END""",
 )
 
@@ -233,70 +257,131 @@ PINTEREST = Mapping(
     severity="CASE WHEN from_html OR created IS NULL THEN 'unsupported' END",
 )
 
-_X_LEGACY_SRC = "coalesce(rt -> '$.legacy', l)"
+_V = "VARCHAR"
+_X_ENTITIES = {
+    "urls": [{"expanded_url": _V}],
+    "hashtags": [{"text": _V}],
+    "user_mentions": [{"screen_name": _V}],
+}
+_X_NOTE = {"note_tweet_results": {"result": {"text": _V}}}
+_X_LEGACY = {
+    **dict.fromkeys(("created_at", "id_str", "full_text", "user_id_str", "lang"), _V),
+    **dict.fromkeys(("conversation_id_str", "quoted_status_id_str"), _V),
+    **dict.fromkeys(("in_reply_to_status_id_str", "in_reply_to_user_id_str"), _V),
+    **dict.fromkeys(("favorite_count", "retweet_count", "reply_count", "quote_count"), _V),
+    "entities": _X_ENTITIES,
+    "extended_entities": {"media": [{"media_url_https": _V, "type": _V, "media_key": _V}]},
+    "retweeted_status_result": {"result": "JSON"},
+}
+_X_USER = {
+    "rest_id": _V,
+    "is_blue_verified": _V,
+    "core": dict.fromkeys(("screen_name", "name", "created_at"), _V),
+    "legacy": dict.fromkeys(
+        (
+            "screen_name",
+            "name",
+            "created_at",
+            "description",
+            "location",
+            "profile_image_url_https",
+            "followers_count",
+            "friends_count",
+            "statuses_count",
+            "verified",
+        ),
+        _V,
+    ),
+    "location": {"location": _V},
+    "avatar": {"image_url": _V},
+    "verification": {"verified": _V},
+}
+_X_TWEET = _shape(
+    {
+        "rest_id": _V,
+        "source": _V,
+        "views": {"count": _V},
+        "note_tweet": _X_NOTE,
+        "legacy": _X_LEGACY,
+        "core": {"user_results": {"result": _X_USER}},
+        "quoted_status_result": {"result": "JSON"},
+    }
+)
+_X_RETWEETED = _shape(
+    {
+        "rest_id": _V,
+        "note_tweet": _X_NOTE,
+        "legacy": {"user_id_str": _V, "full_text": _V, "entities": _X_ENTITIES},
+        "core": {
+            "user_results": {"result": {"core": {"screen_name": _V}, "legacy": {"screen_name": _V}}}
+        },
+    }
+)
+_X_RT = "s.legacy.retweeted_status_result.result"
+_X_QT = "s.quoted_status_result.result"
+_X_ENT = "coalesce(r.legacy.entities, s.legacy.entities)"
+_X_TOMBSTONE = "d ->> '$.__typename' IN ('TweetTombstone', 'TweetUnavailable')"
+# X tweet results are large (every counter, card, edit and view setting): parsed once into
+# the fields read (json_transform), the retweeted tweet once more
 X = Mapping(
     platform="twitter",
-    prepare="""CASE WHEN json_type(d, '$.tweet') = 'OBJECT' THEN d -> '$.tweet' ELSE d END AS t,
-        t -> '$.legacy' AS l,
-        t -> '$.core.user_results.result' AS ur,
-        coalesce(t -> '$.legacy.retweeted_status_result.result.tweet',
-                 t -> '$.legacy.retweeted_status_result.result') AS rt,
-        coalesce(t -> '$.quoted_status_result.result.tweet',
-                 t -> '$.quoted_status_result.result') AS qt""",
-    columns=f"""coalesce(t ->> '$.rest_id', l ->> '$.id_str') AS post_id,
-        coalesce(l ->> '$.user_id_str', ur ->> '$.rest_id') AS account_id,
-        cib_ts(l ->> '$.created_at') AS created_at,
+    parse=f"""json_transform(CASE WHEN json_type(d, '$.tweet') = 'OBJECT' THEN d -> '$.tweet'
+                                  ELSE d END, {_X_TWEET}) AS s""",
+    prepare=f"""json_transform(coalesce({_X_RT} -> '$.tweet', {_X_RT}), {_X_RETWEETED}) AS r,
+        coalesce({_X_QT} -> '$.tweet', {_X_QT}) AS qt,
+        s.core.user_results.result AS ur""",
+    columns=f"""coalesce(s.rest_id, s.legacy.id_str) AS post_id,
+        coalesce(s.legacy.user_id_str, ur.rest_id) AS account_id,
+        cib_ts(s.legacy.created_at) AS created_at,
         'second' AS time_precision,
-        CASE WHEN rt IS NOT NULL THEN 'repost'
-             WHEN l ->> '$.quoted_status_id_str' IS NOT NULL THEN 'quote'
-             WHEN l ->> '$.in_reply_to_status_id_str' IS NOT NULL THEN 'reply'
+        CASE WHEN r.rest_id IS NOT NULL THEN 'repost'
+             WHEN s.legacy.quoted_status_id_str IS NOT NULL THEN 'quote'
+             WHEN s.legacy.in_reply_to_status_id_str IS NOT NULL THEN 'reply'
              ELSE 'post' END AS kind,
-        CASE WHEN rt IS NOT NULL THEN 'RT @' || coalesce(
-                rt ->> '$.core.user_results.result.core.screen_name',
-                rt ->> '$.core.user_results.result.legacy.screen_name', '') || ': '
-                || coalesce(rt ->> '$.note_tweet.note_tweet_results.result.text',
-                            rt ->> '$.legacy.full_text')
-             ELSE coalesce(t ->> '$.note_tweet.note_tweet_results.result.text',
-                           l ->> '$.full_text') END AS text,
-        cib_str(l ->> '$.lang') AS language,
-        rt ->> '$.rest_id' AS repost_of_post,
-        rt ->> '$.legacy.user_id_str' AS repost_of_account,
-        l ->> '$.in_reply_to_status_id_str' AS reply_to_post,
-        l ->> '$.in_reply_to_user_id_str' AS reply_to_account,
-        CASE WHEN rt IS NULL THEN l ->> '$.quoted_status_id_str' END AS quote_of_post,
-        CASE WHEN rt IS NULL THEN qt ->> '$.legacy.user_id_str' END AS quote_of_account,
-        l ->> '$.conversation_id_str' AS conversation_id,
-        {_strings(_X_LEGACY_SRC, "$.entities.urls[*].expanded_url")} AS urls,
-        {_strings(_X_LEGACY_SRC, "$.entities.hashtags[*].text")} AS hashtags,
-        {_strings(_X_LEGACY_SRC, "$.entities.user_mentions[*].screen_name")} AS mentions,
-        list_transform(coalesce(json_extract(l, '$.extended_entities.media[*]'), []),
-            lambda m: {{'url': m ->> '$.media_url_https', 'type': m ->> '$.type',
-                        'hash': m ->> '$.media_key'}}) AS media,
-        cib_str(cib_html_text(t ->> '$.source')) AS client,
-        cib_int(l ->> '$.favorite_count') AS like_count,
-        cib_int(l ->> '$.retweet_count') AS repost_count,
-        cib_int(l ->> '$.reply_count') AS reply_count,
-        cib_int(l ->> '$.quote_count') AS quote_count,
-        cib_int(t ->> '$.views.count') AS view_count,
-        cib_str(coalesce(ur ->> '$.core.screen_name', ur ->> '$.legacy.screen_name'))
-            AS acct_handle,
-        cib_str(coalesce(ur ->> '$.core.name', ur ->> '$.legacy.name')) AS acct_display_name,
-        cib_ts(coalesce(ur ->> '$.core.created_at', ur ->> '$.legacy.created_at'))
-            AS acct_created_at,
-        cib_str(ur ->> '$.legacy.description') AS acct_description,
-        cib_str(coalesce(ur ->> '$.location.location', ur ->> '$.legacy.location'))
-            AS acct_location,
-        cib_str(coalesce(ur ->> '$.avatar.image_url', ur ->> '$.legacy.profile_image_url_https'))
+        CASE WHEN r.rest_id IS NOT NULL THEN 'RT @' || coalesce(
+                r.core.user_results.result.core.screen_name,
+                r.core.user_results.result.legacy.screen_name, '') || ': '
+                || coalesce(r.note_tweet.note_tweet_results.result.text, r.legacy.full_text)
+             ELSE coalesce(s.note_tweet.note_tweet_results.result.text, s.legacy.full_text)
+             END AS text,
+        cib_str(s.legacy.lang) AS language,
+        r.rest_id AS repost_of_post,
+        r.legacy.user_id_str AS repost_of_account,
+        s.legacy.in_reply_to_status_id_str AS reply_to_post,
+        s.legacy.in_reply_to_user_id_str AS reply_to_account,
+        CASE WHEN r.rest_id IS NULL THEN s.legacy.quoted_status_id_str END AS quote_of_post,
+        CASE WHEN r.rest_id IS NULL THEN qt ->> '$.legacy.user_id_str' END AS quote_of_account,
+        s.legacy.conversation_id_str AS conversation_id,
+        list_filter(list_transform(coalesce({_X_ENT}.urls, []), lambda u: u.expanded_url),
+            lambda x: nullif(trim(x), '') IS NOT NULL) AS urls,
+        list_filter(list_transform(coalesce({_X_ENT}.hashtags, []), lambda h: h.text),
+            lambda x: nullif(trim(x), '') IS NOT NULL) AS hashtags,
+        list_filter(list_transform(coalesce({_X_ENT}.user_mentions, []),
+            lambda m: m.screen_name), lambda x: nullif(trim(x), '') IS NOT NULL) AS mentions,
+        list_transform(coalesce(s.legacy.extended_entities.media, []),
+            lambda m: {{'url': m.media_url_https, 'type': m.type, 'hash': m.media_key}})
+            AS media,
+        cib_str(cib_html_text(s.source)) AS client,
+        cib_int(s.legacy.favorite_count) AS like_count,
+        cib_int(s.legacy.retweet_count) AS repost_count,
+        cib_int(s.legacy.reply_count) AS reply_count,
+        cib_int(s.legacy.quote_count) AS quote_count,
+        cib_int(s.views.count) AS view_count,
+        cib_str(coalesce(ur.core.screen_name, ur.legacy.screen_name)) AS acct_handle,
+        cib_str(coalesce(ur.core.name, ur.legacy.name)) AS acct_display_name,
+        cib_ts(coalesce(ur.core.created_at, ur.legacy.created_at)) AS acct_created_at,
+        cib_str(ur.legacy.description) AS acct_description,
+        cib_str(coalesce(ur.location.location, ur.legacy.location)) AS acct_location,
+        cib_str(coalesce(ur.avatar.image_url, ur.legacy.profile_image_url_https))
             AS acct_profile_image_url,
-        cib_int(ur ->> '$.legacy.followers_count') AS acct_followers,
-        cib_int(ur ->> '$.legacy.friends_count') AS acct_following,
-        cib_int(ur ->> '$.legacy.statuses_count') AS acct_posts_count,
-        cib_bool(coalesce(ur ->> '$.verification.verified', ur ->> '$.legacy.verified',
-                          ur ->> '$.is_blue_verified')) AS acct_verified""",
-    reject="""CASE WHEN d ->> '$.__typename' IN ('TweetTombstone', 'TweetUnavailable')
+        cib_int(ur.legacy.followers_count) AS acct_followers,
+        cib_int(ur.legacy.friends_count) AS acct_following,
+        cib_int(ur.legacy.statuses_count) AS acct_posts_count,
+        cib_bool(coalesce(ur.verification.verified, ur.legacy.verified, ur.is_blue_verified))
+            AS acct_verified""",
+    reject=f"""CASE WHEN {_X_TOMBSTONE}
         THEN 'tweet tombstone (withheld, deleted or unavailable)' END""",
-    severity="""CASE WHEN d ->> '$.__typename' IN ('TweetTombstone', 'TweetUnavailable')
-        THEN 'unsupported' END""",
+    severity=f"CASE WHEN {_X_TOMBSTONE} THEN 'unsupported' END",
 )
 
 _DY_STREAM = (
