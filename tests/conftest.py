@@ -17,6 +17,8 @@ from tests import scenes
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 FORMATS = SHARED / "formats"
+#: the project's own small hand-built samples of formats with no real sample in ../shared
+FIXTURES = ROOT / "tests" / "fixtures" / "formats"
 
 
 @pytest.fixture

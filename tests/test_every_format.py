@@ -15,7 +15,7 @@ from cibscan.ingest.base import adapters, sniff_format
 from cibscan.ingest.merge import BAD_TIME
 from cibscan.ingest.readers import Source, read_head
 from cibscan.store import Case
-from tests.conftest import FORMATS, load, rows
+from tests.conftest import FIXTURES, FORMATS, load, rows
 
 TIKTOK = "10_tiktok_research/tiktok-research-api-helper_api_"
 EXPECTED = {
@@ -47,19 +47,53 @@ EXPECTED = {
     TIKTOK + "videos_response_page_1_of_2.json": "tiktok_videos",
     TIKTOK + "videos_response_unicode_with_null_bytes.json": "tiktok_videos",
 }
+#: the project's own fixtures (tests/fixtures/formats, see its README): hand-built from
+#: documentation where no real capture could be shared, or a real sample in another shape
+OWN = {
+    "06_bluesky_array/jetstream_golden_v1_array.json": "bluesky_jetstream",
+    "11_zeeschuimer/zeeschuimer_douyin.ndjson": "zeeschuimer_douyin",
+    "11_zeeschuimer/zeeschuimer_instagram.ndjson": "zeeschuimer_instagram",
+    "11_zeeschuimer/zeeschuimer_pinterest.ndjson": "zeeschuimer_pinterest",
+    "11_zeeschuimer/zeeschuimer_rednote.ndjson": "zeeschuimer_rednote",
+    "11_zeeschuimer/zeeschuimer_tiktok.ndjson": "zeeschuimer_tiktok",
+    "11_zeeschuimer/zeeschuimer_x.ndjson": "zeeschuimer_x",
+    "12_meta_content_library/mcl_posts_api_page.json": "mcl_posts_json",
+    "12_meta_content_library/mcl_posts_export.csv": "mcl_posts_csv",
+    "13_vimeo_pinterest/pinterest_v5_pins_page.json": "pinterest_pins",
+    "13_vimeo_pinterest/vimeo_comments_page.json": "vimeo_comments",
+    "13_vimeo_pinterest/vimeo_videos_page.json": "vimeo_videos",
+    "14_fourcat_csv/4cat_douyin.csv": "fourcat_douyin_csv",
+    "14_fourcat_csv/4cat_instagram.csv": "fourcat_instagram_csv",
+    "14_fourcat_csv/4cat_pinterest.csv": "fourcat_pinterest_csv",
+    "14_fourcat_csv/4cat_tiktok.csv": "fourcat_tiktok_csv",
+    "14_fourcat_csv/4cat_x.csv": "fourcat_x_csv",
+}
+SHARED_SAMPLES = dict(EXPECTED)
+EXPECTED.update({f"own:{k}": v for k, v in OWN.items()})
 SAMPLES = sorted(EXPECTED)
+
+
+def path_of(sample: str) -> Path:
+    """Where a sample of :data:`EXPECTED` is: ../shared, or the project's own fixtures."""
+    return FIXTURES / sample[4:] if sample.startswith("own:") else FORMATS / sample
 
 
 def test_every_sample_file_is_listed() -> None:
     on_disk = {
         str(p.relative_to(FORMATS)) for p in FORMATS.rglob("*") if p.is_file() and p.suffix != ".md"
     }
-    assert on_disk == set(EXPECTED)
+    assert on_disk == set(SHARED_SAMPLES)
+    own = {
+        str(p.relative_to(FIXTURES))
+        for p in FIXTURES.rglob("*")
+        if p.is_file() and p.suffix != ".md"
+    }
+    assert own == set(OWN)
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_sniffed_from_content(sample: str) -> None:
-    adapter, confidence = sniff_format(read_head(Source(FORMATS / sample)))
+    adapter, confidence = sniff_format(read_head(Source(path_of(sample))))
     assert adapter is not None and adapter.name == EXPECTED[sample], (adapter, confidence)
     assert confidence >= 0.5
 
@@ -67,7 +101,7 @@ def test_sniffed_from_content(sample: str) -> None:
 def test_all_samples_in_one_case(case: Case) -> None:
     report = load(case, FORMATS)
     assert report.errors == []
-    assert {f.format for f in report.files} == set(EXPECTED.values())
+    assert {f.format for f in report.files} == set(SHARED_SAMPLES.values())
     # every quarantined record is either a kind of record that is not a post (a like, a
     # follow...) or an error the samples really hold; list the error reasons to review them
     errors = rows(
@@ -86,7 +120,7 @@ def test_all_samples_in_one_case(case: Case) -> None:
 
 
 def _damaged(tmp_path: Path, sample: str, how: str) -> Path:
-    data = (FORMATS / sample).read_bytes()
+    data = path_of(sample).read_bytes()
     rng = random.Random(sample + how)
     if how == "truncated":
         data = data[: len(data) * 3 // 5]

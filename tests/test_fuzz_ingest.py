@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cibscan.store import open_case
-from tests.conftest import FORMATS, load, rows
-from tests.test_every_format import EXPECTED, SAMPLES
+from tests.conftest import load, rows
+from tests.test_every_format import EXPECTED, SAMPLES, path_of
 
 INSERTS = [b'"', b"\n", b"{", b"}", b"\x00", b"\xff\xfe", b"\xc3", b",", b"x" * 200_000]
 
@@ -59,9 +59,9 @@ def _verbatim_ids() -> set[str]:
     verbatim = set()
     for sample in SAMPLES:
         with open_case(None) as case:
-            load(case, FORMATS / sample, format=EXPECTED[sample])
+            load(case, path_of(sample), format=EXPECTED[sample])
             ids = [r["post_id"] for r in rows(case, "SELECT post_id FROM posts")]
-        data = (FORMATS / sample).read_bytes()
+        data = path_of(sample).read_bytes()
         if ids and all(i.encode() in data for i in ids):
             verbatim.add(sample)
     return verbatim
@@ -94,7 +94,7 @@ def test_mutated_samples_never_crash_reconcile_and_invent_nothing(
     cut_compressed: float | None,
     flip_compressed: list[tuple[float, int]],
 ) -> None:
-    data = mutate((FORMATS / sample).read_bytes(), ops)
+    data = mutate(path_of(sample).read_bytes(), ops)
     packed = data
     if compression == "gzip":
         packed = gzip.compress(data)

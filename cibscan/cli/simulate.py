@@ -36,6 +36,12 @@ from cibscan.store import CaseError
 )
 @click.option("--days", type=click.IntRange(min=3), help="Days in the period (default 14).")
 @click.option(
+    "--visual-mirrors",
+    type=click.IntRange(min=0),
+    help="Operator personas mirrored on Instagram (Meta Content Library), Pinterest and "
+    "TikTok (Zeeschuimer captures), sharing the campaign's images and sound (default 0).",
+)
+@click.option(
     "--regrowth",
     is_flag=True,
     help="Write two periods, OUT/period1 and OUT/period2: the network returns after a "
@@ -47,6 +53,7 @@ def simulate_command(
     seed: int,
     accounts: int | None,
     days: int | None,
+    visual_mirrors: int | None,
     regrowth: bool,
 ) -> None:
     """Generate a realistic case with ground truth in real platform formats.
@@ -61,8 +68,9 @@ def simulate_command(
     \b
     Example: cibscan simulate --scenario spamouflage --out sim --seed 7 --accounts 2000
     Example: cibscan simulate --scenario spamouflage --regrowth --out whack
+    Example: cibscan simulate --out sim --visual-mirrors 12   # + Instagram, Pinterest, TikTok
     """
-    given: dict[str, Any] = {"accounts": accounts, "days": days}
+    given: dict[str, Any] = {"accounts": accounts, "days": days, "visual_mirrors": visual_mirrors}
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         report = simulate(scenario, out_dir, seed, regrowth=regrowth, **overrides)

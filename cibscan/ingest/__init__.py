@@ -15,6 +15,11 @@ DEFAULT_ADAPTERS: tuple[str, ...] = (
     "cibscan.ingest.youtube",
     "cibscan.ingest.tiktok",
     "cibscan.ingest.crowdtangle",
+    "cibscan.ingest.zeeschuimer",
+    "cibscan.ingest.fourcat_csv",
+    "cibscan.ingest.meta_content_library",
+    "cibscan.ingest.vimeo",
+    "cibscan.ingest.pinterest",
     "cibscan.ingest.pivot",
     "cibscan.ingest.generic",
 )

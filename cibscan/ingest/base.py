@@ -33,8 +33,9 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
+from cibscan.ingest.shapes import array_head_as_lines, is_json_array
 from cibscan.plugins import Registry
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,69 @@ def adapters() -> dict[str, Adapter]:
     return dict(sorted(ADAPTERS.all().items()))
 
 
+class ArrayOfLines(Adapter):
+    """A ``lines`` format whose records were saved as one JSON array instead of lines.
+
+    Researchers' tools do this often (``jq -s``, a scraper that dumps a list, a Jetstream
+    capture pretty-printed for reading). Every record is the same as the line it would have
+    been, so the inner adapter's SQL runs unchanged over the ``json`` reader's items: no
+    adapter handles the array shape itself. Name, platform and title are the inner one's.
+    """
+
+    reader = "json"
+
+    def __init__(self, inner: Adapter) -> None:
+        self.inner = inner
+        self.fills = inner.fills
+
+    def __getattr__(self, attribute: str) -> Any:
+        # name, platform, title, source_hint: the inner adapter's (class variables that
+        # this wrapper does not define, so lookups that fail here reach the inner one)
+        if attribute == "inner":  # not yet set (a copy in the making): no recursion
+            raise AttributeError(attribute)
+        return getattr(self.inner, attribute)
+
+    def sniff(self, head: bytes) -> float:
+        lines = array_head_as_lines(head)
+        return self.inner.sniff(lines) if lines is not None else 0.0
+
+    def stage_sql(self, stream: str) -> str:
+        return self.inner.stage_sql(stream)
+
+    def json_prefix(self, head: bytes) -> str:
+        return "item"
+
+    def for_file(self, head: bytes) -> Adapter:
+        return ArrayOfLines(self.inner.for_file(array_head_as_lines(head) or b""))
+
+    def configure(self, options: Mapping[str, str]) -> Adapter:
+        return ArrayOfLines(self.inner.configure(options))
+
+
+def for_shape(adapter: Adapter, head: bytes) -> Adapter:
+    """The adapter to read a file with, given its head: a ``lines`` adapter meeting a JSON
+    array reads it as an :class:`ArrayOfLines` (one decision, for every format)."""
+    if adapter.reader == "lines" and is_json_array(head):
+        return ArrayOfLines(adapter)
+    return adapter
+
+
 def sniff_format(head: bytes) -> tuple[Adapter | None, float]:
-    """The adapter most confident about ``head``, and its confidence."""
+    """The adapter most confident about ``head``, and its confidence.
+
+    A head that opens a JSON array is shown to the ``lines`` adapters as its first records,
+    one a line (:func:`cibscan.ingest.shapes.array_head_as_lines`), so that each format is
+    recognised in both shapes without knowing of the other.
+    """
     best: Adapter | None = None
     best_score = 0.0
+    as_lines = array_head_as_lines(head)
     for adapter in adapters().values():
         try:
-            score = adapter.sniff(head)
+            if adapter.reader == "lines" and as_lines is not None:
+                score = adapter.sniff(as_lines)
+            else:
+                score = adapter.sniff(head)
         except Exception:  # a sniffer must never crash detection of the others
             log.exception("sniffer of %s failed", adapter.name)
             continue

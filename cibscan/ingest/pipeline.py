@@ -29,7 +29,7 @@ import pyarrow as pa
 from cibscan.engine.base import Engine, StreamReadError, scratch
 from cibscan.engine.limits import check_memory_limit, check_number
 from cibscan.ingest import merge
-from cibscan.ingest.base import Adapter, get_adapter, sniff_format
+from cibscan.ingest.base import Adapter, for_shape, get_adapter, sniff_format
 from cibscan.ingest.csv_records import (
     DEFAULT_MAX_RECORD_BYTES,
     MAX_MAX_RECORD_BYTES,
@@ -266,7 +266,7 @@ def _ingest_source(
         opened.close()
         merge.record_run(engine, rep, source, started, options.pseudonymize_key is not None)
         return rep
-    adapter = _choose_adapter(source, head, options).for_file(head)
+    adapter = for_shape(_choose_adapter(source, head, options), head).for_file(head)
     rep = FileReport(source.name, adapter.name, adapter.platform, run_id)
     # a CSV record longer than Arrow's block fails the read ("straddling object"): the
     # file is read again, whole, in blocks that hold the longest record kept (docs/formats.md)

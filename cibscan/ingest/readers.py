@@ -6,6 +6,10 @@ Three shapes cover every platform export we know:
 - ``json``: one JSON document holding an array of records (Telegram, YouTube, TikTok,
   Mastodon...). Streamed with ijson, so a multi-gigabyte export stays in bounded memory.
   Batches ``(seq, raw)`` where ``raw`` is each record re-serialised.
+- a ``lines`` format saved as one JSON array (a Jetstream capture pretty-printed with
+  ``jq -s``, a scraper that writes arrays) is told apart once for every format:
+  :mod:`cibscan.ingest.shapes` lets the sniffers see the array's
+  first records as lines, and the pipeline reads the file with the ``json`` reader.
 - ``csv`` and ``parquet``: tabular files, in :mod:`cibscan.ingest.tabular`.
 
 Every stream is decompressed on the fly, hashed (sha256 of the bytes on disk) as it passes,

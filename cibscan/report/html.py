@@ -63,6 +63,10 @@ PLATFORM_NOUNS = {
     "mastodon": ("Mastodon account", "Mastodon accounts"),
     "facebook": ("Facebook account", "Facebook accounts"),
     "instagram": ("Instagram account", "Instagram accounts"),
+    "pinterest": ("Pinterest account", "Pinterest accounts"),
+    "vimeo": ("Vimeo account", "Vimeo accounts"),
+    "douyin": ("Douyin account", "Douyin accounts"),
+    "rednote": ("RedNote (Xiaohongshu) account", "RedNote (Xiaohongshu) accounts"),
 }
 
 

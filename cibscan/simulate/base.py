@@ -24,8 +24,23 @@ _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
 _B64 = string.ascii_letters + string.digits + "-_"
 
 #: where an account's records are written (the platform is implied)
-Sink = str  # "x_io" | "x_v2" | "reddit" | "youtube"
-PLATFORM_OF_SINK = {"x_io": "twitter", "x_v2": "twitter", "reddit": "reddit", "youtube": "youtube"}
+Sink = str  # "x_io" | "x_v2" | "reddit" | "youtube" | "instagram_mcl" | "pinterest_zs" | ...
+PLATFORM_OF_SINK = {
+    "x_io": "twitter",
+    "x_v2": "twitter",
+    "reddit": "reddit",
+    "youtube": "youtube",
+    "instagram_mcl": "instagram",  # Meta Content Library API results
+    "pinterest_zs": "pinterest",  # Zeeschuimer captures
+    "tiktok_zs": "tiktok",  # Zeeschuimer captures
+}
+#: numeric post ids of the image and video platforms: (lowest, highest) as the platforms
+#: write them (MCL ids, 18-digit pins, 19-digit TikTok videos)
+_NUMERIC_POST_IDS = {
+    "instagram_mcl": (1_000_000_000_000_000, 9_999_999_999_999_999),
+    "pinterest_zs": (100_000_000_000_000_000, 999_999_999_999_999_999),
+    "tiktok_zs": (7_000_000_000_000_000_000, 7_499_999_999_999_999_999),
+}
 
 
 @dataclass
@@ -76,6 +91,9 @@ class Post:
     title: str = ""
     client: str = "Twitter Web App"
     ref_missing: bool = False
+    #: the media it carries, by content: an image hash (32 hex digits) on Instagram and
+    #: Pinterest, a sound id on TikTok (what each format lets ingest see as a media hash)
+    media: tuple[str, ...] = ()
 
 
 @dataclass
@@ -175,6 +193,9 @@ class Builder:
             pid = self.snowflake(t * 1000 + int(self.rng.integers(0, 1000)))
         elif account.sink == "reddit":
             pid = self.reddit_id()
+        elif account.sink in _NUMERIC_POST_IDS:
+            lo, hi = _NUMERIC_POST_IDS[account.sink]
+            pid = self._unique(lambda: int(self.rng.integers(lo, hi)))
         else:
             pid = "Ug" + self.token(18) + "4AaABAg"
         p = Post(account=account, post_id=pid, t=int(t), kind=kind, text=text, **kw)

@@ -99,6 +99,11 @@ class SpamouflageParams:
     hours); N: each one on a random day of the N before the start (bought aged accounts)."""
     organic_noise: float = 1.0
     """Multiplier of every authentic look-alike (the hard negatives' shares and sizes)."""
+    visual_mirrors: int = 0
+    """Operator personas mirrored on Instagram (Meta Content Library), Pinterest and TikTok
+    (Zeeschuimer captures), in turn, sharing the campaign's images and sound (0: none)."""
+    visual_organic: int = 40
+    """Ordinary users on each of those platforms when visual_mirrors > 0."""
 
     def __post_init__(self) -> None:
         if not 0 < self.campaign_share <= 0.02:
@@ -111,6 +116,8 @@ class SpamouflageParams:
             raise ValueError("ring_size must be 0 (one network) or at least 2")
         if self.amplifier_delay_median < 1 or not 0 <= self.paraphrase <= 1:
             raise ValueError("need amplifier_delay_median >= 1 and paraphrase in [0, 1]")
+        if self.visual_mirrors < 0 or self.visual_organic < 0:
+            raise ValueError("visual_mirrors and visual_organic must be >= 0")
         if self.fan_delay_median < 1 or self.fan_voters < 0 or self.news_stories < 0:
             raise ValueError("need fan_delay_median >= 1, fan_voters and news_stories >= 0")
         shares = (

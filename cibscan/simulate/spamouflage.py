@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from cibscan.simulate import organic, texts
+from cibscan.simulate import organic, texts, visual
 from cibscan.simulate.base import Account, Builder, Post, Simulation, epoch
 from cibscan.simulate.params import HardSpamouflageParams, SpamouflageParams
 from cibscan.simulate.paraphrase import paraphrase
@@ -55,6 +55,8 @@ class Spamouflage:
         world = organic.build(b, params.accounts - n_campaign, _crowd(params))
         _campaign(b, world, n_campaign, params)
         b.lose_repost_ids(params.missing_repost_ids)
+        office = b.hours_profile(_OFFICE, floor=0.01)
+        visual.mirror(b, NETWORK, params.visual_mirrors, params.visual_organic, office)
         b.posts.sort(key=lambda p: (p.t, p.post_id))
         log.info("%s: %d accounts, %d posts", self.name, len(b.accounts), len(b.posts))
         sim = Simulation(self.name, seed, params, b.start, b.end, b.accounts, b.posts)

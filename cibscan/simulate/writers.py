@@ -13,6 +13,9 @@
   original leaves ``retweet_tweetid`` and ``retweet_userid`` empty.
 - ``reddit.ndjson``: Pushshift objects (submissions and comments), one a line.
 - ``youtube.json``: one ``youtube#commentThreadListResponse`` with replies inside threads.
+- ``instagram_mcl.json``, ``pinterest_zeeschuimer.ndjson``, ``tiktok_zeeschuimer.ndjson``:
+  the image and video platforms, written only when the case has accounts there
+  (:mod:`cibscan.simulate.writers_visual`).
 - ``truth.csv``: ``platform, account_id, label, network, role``.
 """
 
@@ -28,6 +31,7 @@ from typing import Any
 
 from cibscan.ingest.twitter_io import IO_TWEET_COLUMNS
 from cibscan.simulate.base import Account, Post, Simulation
+from cibscan.simulate.writers_visual import VISUAL_FILES
 
 log = logging.getLogger(__name__)
 
@@ -337,13 +341,16 @@ def write(sim: Simulation, out_dir: str | Path) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     by_sink: dict[str, list[Post]] = {"x_io": [], "x_v2": [], "reddit": [], "youtube": []}
     for p in sim.posts:
-        by_sink[p.account.sink].append(p)
+        by_sink.setdefault(p.account.sink, []).append(p)
     written = {
         "x_io_tweets.csv": write_io(by_sink["x_io"], out / "x_io_tweets.csv"),
         "x_v2.jsonl": write_v2(by_sink["x_v2"], out / "x_v2.jsonl", sim.end),
         "reddit.ndjson": write_reddit(by_sink["reddit"], out / "reddit.ndjson"),
         "youtube.json": write_youtube(by_sink["youtube"], out / "youtube.json", sim.video_owners),
-        "truth.csv": write_truth(sim, out / "truth.csv"),
     }
+    for sink, (name, writer) in VISUAL_FILES.items():
+        if by_sink.get(sink):
+            written[name] = writer(by_sink[sink], out / name)
+    written["truth.csv"] = write_truth(sim, out / "truth.csv")
     log.info("wrote %s to %s", written, out)
     return written
