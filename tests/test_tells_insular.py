@@ -281,3 +281,43 @@ def test_a_brand_is_a_persona_without_score_and_namesakes_are_not_linked(
         a.startswith(scenes.CAMPAIGN_PREFIXES) or a in ("UCa1b2c3", "throwaway77", "tt_9911")
         for a in found
     ), found
+
+
+def test_a_tie_between_two_personas_mirrors_does_not_merge_them(tmp_path: object) -> None:
+    """Two operator personas, each on X and TikTok under one handle (an identity link
+    each): Dana's TikTok account and Eli's X account push the same four links within 25
+    seconds, their only tie across platforms. A coordination tie alone makes two accounts
+    one persona only when neither has an identity link: here it chained Dana and Eli into
+    one persona of four accounts (the simulated mirrors of issue 19 lost their personas
+    this way, once a persona held too many accounts of one platform)."""
+    from pathlib import Path
+
+    from cibscan.store import open_case
+
+    posts = scenes.organic_background()
+    for who, platform, handle in (
+        ("dana_x", "twitter", "DanaWrites7781"),
+        ("dana_tt", "tiktok", "danawrites7781"),
+        ("eli_x", "twitter", "EliNotes5402"),
+        ("eli_tt", "tiktok", "elinotes5402"),
+    ):
+        posts += [
+            post(f"{who}_{k}", who, 8 * DAY + k * 7000, f"note {k}", platform=platform,
+                 handle=handle)
+            for k in range(2)
+        ]  # fmt: skip
+    for k in range(4):
+        url = f"https://pushed-site.example.org/b/{k}"
+        t = 4 * DAY + k * 9000
+        posts.append(post(f"dtt_{k}", "dana_tt", t, f"watch {url}", urls=[url],
+                          platform="tiktok", handle="danawrites7781"))  # fmt: skip
+        posts.append(post(f"ex_{k}", "eli_x", t + 25, f"read {url}", urls=[url],
+                          handle="EliNotes5402"))  # fmt: skip
+    folder = Path(str(tmp_path))
+    with open_case(folder / "case.duckdb") as case:
+        _detect(case, folder, posts)
+        personas = _personas(case)
+    dana = {personas["twitter:dana_x"][0], personas["tiktok:dana_tt"][0]}
+    eli = {personas["twitter:eli_x"][0], personas["tiktok:eli_tt"][0]}
+    assert len(dana) == 1 and len(eli) == 1  # each persona by its handle
+    assert dana != eli

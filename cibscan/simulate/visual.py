@@ -75,7 +75,10 @@ def mirror(
     drops = sorted(int(t) for t in b.times(len(images), office, 8, 0.1))
     used: set[tuple[str, str]] = set()
     for i in range(mirrors):
-        src = personas[i % len(personas)]
+        # each persona on every platform in turn (one identity, many platforms); picking the
+        # persona by i % len(personas) sent every mirror of a persona to one platform when
+        # the personas were a multiple of the platforms (3 Instagram accounts of one person)
+        src = personas[(i // len(SINKS)) % len(personas)]
         sink = SINKS[i % len(SINKS)]
         handle = _handle(sink, src.handle)
         handle = handle if (sink, handle) not in used else f"{handle}_{i}"

@@ -23,7 +23,8 @@ persona_id, basis``; ``persona_id`` is the smallest ``acct`` of the persona):
   ``reddit.com/user/name``, ``x.com/name``, ``tiktok.com/@name``, ...);
 - ``content``: a significant coordination tie (``edges``) between two accounts on two
   platforms when neither has another tie on the other's platform (a cluster spanning
-  platforms is many people, not one persona).
+  platforms is many people, not one persona) and neither has a link above (mirrors of
+  several personas post the same texts: such ties chained personas together).
 Personas holding more than ``max_accounts`` accounts of one platform are chains of
 coincidences, not one identity, and are dropped.
 
@@ -135,7 +136,7 @@ def _links_sql(params: Mapping[str, Any]) -> str:
         INTERSECT
         SELECT y, x FROM ties
         QUALIFY count(*) OVER (PARTITION BY x, y_platform) = 1),
-    links AS (
+    identity AS (
         SELECT x.acct AS a, y.acct AS b, 'handle' AS basis FROM handles AS x
         JOIN handles AS y ON x.handle = y.handle AND x.platform < y.platform
         UNION ALL
@@ -148,9 +149,17 @@ def _links_sql(params: Mapping[str, Any]) -> str:
         UNION ALL
         SELECT r.acct, p.acct, 'bio' FROM refs AS r JOIN profiles AS p
           ON p.platform = r.target AND p.platform <> r.platform
-         AND (p.raw_handle = r.ref OR lower(p.account_id) = r.ref)
+         AND (p.raw_handle = r.ref OR lower(p.account_id) = r.ref)),
+    identified AS (SELECT a AS acct FROM identity UNION SELECT b FROM identity),
+    -- a coordination tie links only accounts with no identity link of their own: mirrors
+    -- of several personas post the same texts on several platforms, and their ties across
+    -- platforms chained different personas into one (dropped then as too many accounts of
+    -- one platform, taking their handle links with them)
+    links AS (
+        SELECT * FROM identity
         UNION ALL
-        SELECT a, b, 'content' FROM unique_ties)
+        SELECT a, b, 'content' FROM unique_ties
+        WHERE a NOT IN (SELECT acct FROM identified) AND b NOT IN (SELECT acct FROM identified))
     SELECT least(a, b) AS a, greatest(a, b) AS b, string_agg(DISTINCT basis, ';') AS basis
     FROM links WHERE a <> b GROUP BY 1, 2"""
 
