@@ -126,17 +126,23 @@ def test_spreadsheet_formulas_in_post_text_are_neutralised_in_csv(tmp_path: Path
 HOSTILE_IDS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)"]
 
 
+def _hostile_ids_copying(post_prefix: str) -> list[scenes.Post]:
+    """The accounts of HOSTILE_IDS pasting one text four times, seconds apart (a tie)."""
+    posts = scenes.organic_background()
+    text = "the very same sentence pasted by three accounts at once"
+    for k in range(4):
+        for m, acct in enumerate(HOSTILE_IDS):
+            pid = f"{post_prefix}{m}x{k}"
+            posts.append(scenes.post(pid, acct, scenes.DAY + k * 9000 + m, text))
+    return posts
+
+
 def test_every_text_cell_of_every_csv_is_guarded_and_parquet_keeps_it(tmp_path: Path) -> None:
     """Three accounts with hostile ids copy one text: they are tied, so their ids reach
     accounts.csv, edges.csv and evidence.csv. Every one of them is guarded in every CSV,
     while their post ids (``-0x1``: a minus sign, no formula) stay exact; the Parquet
     export keeps the ids exact."""
-    posts = scenes.organic_background()
-    text = "the very same sentence pasted by three accounts at once"
-    for k in range(4):
-        for m, acct in enumerate(HOSTILE_IDS):
-            posts.append(scenes.post(f"-{m}x{k}", acct, scenes.DAY + k * 9000 + m, text))
-    data = scenes.write(tmp_path / "posts.jsonl", posts)
+    data = scenes.write(tmp_path / "posts.jsonl", _hostile_ids_copying("-"))
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main, ["run", str(data), "--format", "generic_jsonl", "--out", str(out)]
@@ -272,12 +278,7 @@ def test_no_formula_guard_writes_csv_cells_exactly(tmp_path: Path) -> None:
     """``--no-formula-guard`` (run and export) is for a CSV reader, not a spreadsheet: the
     hostile ids come out exactly as stored. Asked of a format without a guard it is refused
     before any work."""
-    posts = scenes.organic_background()
-    text = "the very same sentence pasted by three accounts at once"
-    for k in range(4):
-        for m, acct in enumerate(HOSTILE_IDS):
-            posts.append(scenes.post(f"p{m}x{k}", acct, scenes.DAY + k * 9000 + m, text))
-    data = scenes.write(tmp_path / "posts.jsonl", posts)
+    data = scenes.write(tmp_path / "posts.jsonl", _hostile_ids_copying("p"))
     out = tmp_path / "out"
     args = ["run", str(data), "--format", "generic_jsonl", "--out", str(out)]
     result = CliRunner().invoke(main, [*args, "--no-formula-guard"])
