@@ -1,0 +1,132 @@
+"""Build the workbench's FastAPI app over a case, and serve it with uvicorn."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cibscan import __version__
+from cibscan.export.base import require_findings
+from cibscan.serve.auth import RedactTokens, guard
+from cibscan.serve.base import ServeOptions
+from cibscan.store import Case, CaseError, open_case
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+
+
+class FastJSON(JSONResponse):
+    """JSON through orjson: datetimes as ISO 8601, NaN and infinities as null (a p-value of
+    NaN must not make a response invalid JSON)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=str)
+
+
+class Workbench:
+    """The open case every request reads, one request at a time (a DuckDB connection is
+    not for concurrent use), and whether writes are allowed."""
+
+    def __init__(self, path: Path, *, write: bool) -> None:
+        self.path = path
+        self.write = write
+        self._case = open_case(path, create=False, read_only=not write)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def case(self, *, findings: bool = True) -> Iterator[Case]:
+        """The case, held for this request; with ``findings`` a CaseError unless it has a
+        detect run."""
+        with self._lock:
+            if findings:
+                require_findings(self._case)
+            yield self._case
+
+    def close(self) -> None:
+        with self._lock:
+            self._case.close()
+
+
+def build_app(options: ServeOptions) -> FastAPI:
+    """The workbench app over ``options.case``: the JSON API under ``/api``, the pages, the
+    static files, the token guard. The case is opened now (a missing case fails here, not
+    at the first request) and closed when the app shuts down."""
+    options.check()
+    workbench = Workbench(options.case, write=options.write)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        workbench.close()
+
+    app = FastAPI(
+        title="cibscan workbench",
+        version=__version__,
+        description="The findings of one cibscan case (docs/workbench.md).",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: nothing remote here
+        redoc_url=None,
+        default_response_class=FastJSON,
+        lifespan=lifespan,
+    )
+    app.state.workbench = workbench
+    app.state.options = options
+    app.middleware("http")(guard(options.token))
+
+    from cibscan.serve import api, pages  # the routes import Workbench from here
+
+    def failure(request: Request, status: int, detail: str) -> Response:
+        """JSON for the API, a page for the pages."""
+        if request.url.path.startswith("/api/"):
+            return FastJSON({"detail": detail}, status_code=status)
+        return pages.error_page(request, status, detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return failure(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(CaseError)
+    async def no_findings(request: Request, exc: CaseError) -> Response:
+        return failure(request, 409, str(exc))
+
+    @app.exception_handler(ValueError)
+    async def bad_value(request: Request, exc: ValueError) -> Response:
+        return failure(request, 400, str(exc))
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def serve(options: ServeOptions) -> None:
+    """Serve the workbench until interrupted (Ctrl-C)."""
+    import uvicorn
+
+    app = build_app(options)
+    log.info("serving %s on %s:%d", options.case, options.host, options.port)
+    uvicorn.run(app, host=options.host, port=options.port, log_config=log_config())
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up with every line passed through :class:`RedactTokens`, so the
+    token of a ``/?token=`` request line never reaches the terminal or a log file."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": RedactTokens}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact")
+    return config

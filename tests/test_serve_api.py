@@ -1,0 +1,293 @@
+"""The workbench's JSON API against a real case, over real HTTP (uvicorn on a loopback port).
+
+Known answers come from the scene of tests/workbench.py: 25 flagged accounts in 6
+clusters (the retweet ring, 6 accounts, and its seed linked to it; the copypasta personas,
+5; the shift workers, 5; the hostile ring, 4; the cross-platform pair, 2; the javascript:
+pair, 2).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cibscan.serve import ServeOptions, build_app
+from cibscan.serve.auth import redact
+from cibscan.store import open_case
+from cibscan.store.labels import list_labels
+from tests.conftest import ROOT
+from tests.workbench import TOKEN, build_case, get_json, http, running
+
+
+@pytest.fixture(scope="module")
+def case_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_case(tmp_path_factory.mktemp("served"))
+
+
+@pytest.fixture(scope="module")
+def base(case_path: Path) -> Iterator[str]:
+    """The workbench with --write, on the case above."""
+    app = build_app(ServeOptions(case_path, token=TOKEN, write=True))
+    with running(app) as url:
+        yield url
+
+
+def _cluster_of(base: str, account_id: str) -> dict[str, Any]:
+    found = get_json(f"{base}/api/accounts/twitter/{account_id}")
+    return dict(get_json(f"{base}/api/clusters/{found['score']['cluster_id']}"))
+
+
+def test_health_needs_no_token_and_everything_else_does(base: str) -> None:
+    assert get_json(f"{base}/api/health", token=None)["status"] == "ok"
+    for path in ("/api/case", "/api/clusters", "/api/openapi.json", "/api/labels", "/"):
+        status, headers, _ = http(base + path, token=None)
+        assert status == 401, path
+        status, _, _ = http(base + path, token="wrong-token-0123456789")
+        assert status == 401, path
+    status, headers, _ = http(f"{base}/api/case", token=None)
+    assert headers["www-authenticate"] == "Bearer"
+
+
+def test_the_token_in_a_link_becomes_a_strict_http_only_cookie(base: str) -> None:
+    status, headers, _ = http(f"{base}/clusters?sort=size&token={TOKEN}", token=None)
+    assert status == 303
+    assert headers["location"] == "/clusters?sort=size"  # the token leaves the address bar
+    cookie = headers["set-cookie"]
+    assert cookie.startswith(f"cibscan_token={TOKEN};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    status, _, page = http(f"{base}/clusters", token=None, headers={"Cookie": cookie.split(";")[0]})
+    assert status == 200 and b"<h1>Clusters</h1>" in page
+    # a wrong token in the link sets nothing
+    status, headers, _ = http(f"{base}/?token=nope-nope-nope-nope", token=None)
+    assert status == 401 and "set-cookie" not in headers
+
+
+def test_every_response_carries_the_security_headers(base: str) -> None:
+    for path in ("/", "/api/case", "/api/health"):
+        _, headers, _ = http(base + path)
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "'unsafe-inline'" not in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_case_summary(base: str) -> None:
+    case = get_json(f"{base}/api/case")
+    assert case["has_findings"] and case["writable"] and not case["has_matches"]
+    assert case["runs"][0]["n_clusters"] == 6 and case["runs"][0]["n_flagged"] == 25
+    assert {p["platform"] for p in case["info"]["by_platform"]} == {"twitter", "reddit"}
+
+
+def test_clusters_are_paged_sorted_and_filtered(base: str) -> None:
+    page = get_json(f"{base}/api/clusters?sort=size&limit=2")
+    assert page["total"] == 6 and page["limit"] == 2 and len(page["items"]) == 2
+    assert [c["size"] for c in page["items"]] == [6, 5]  # the ring first
+    rest = get_json(f"{base}/api/clusters?sort=size&limit=2&offset=4")["items"]
+    assert [c["size"] for c in rest] == [2, 2]
+    ascending = get_json(f"{base}/api/clusters?sort=size&order=asc")["items"]
+    assert [c["size"] for c in ascending] == [2, 2, 4, 5, 5, 6]
+    # only the cross-platform pair has a Reddit member
+    (reddit,) = get_json(f"{base}/api/clusters?platform=reddit")["items"]
+    assert reddit["size"] == 2 and "reddit" in reddit["platforms"]
+    assert get_json(f"{base}/api/clusters?flagged=false")["total"] == 0
+    assert get_json(f"{base}/api/clusters?min_size=5")["total"] == 3
+    assert get_json(f"{base}/api/clusters?signal=no_such_signal")["total"] == 0
+    status, _, body = http(f"{base}/api/clusters?sort=nonsense")
+    assert status == 400 and b"unknown sort" in body
+    assert http(f"{base}/api/clusters?limit=5000")[0] == 422
+
+
+def test_cluster_detail_holds_members_ties_tells_and_evidence(base: str) -> None:
+    ring = _cluster_of(base, "ring_0")
+    members = {m["account_id"] for m in ring["members"]}
+    assert members == {f"ring_{k}" for k in range(6)} | {"ring_seed"}
+    # the seed is in no tie of the ring's network (size 6) but flagged through its link to
+    # the ring, so it is listed with the members, as in the report and `cibscan label`
+    assert ring["cluster"]["size"] == 6
+    # every internal tie joins two members, named platform:account_id
+    assert ring["edges"] and all(
+        {e["source"], e["target"]} <= {f"twitter:{m}" for m in members} for e in ring["edges"]
+    )
+    assert ring["n_evidence"] >= len(ring["evidence"]) > 0
+    assert sum(d["n"] for d in ring["activity"]) == sum(sum(r) for r in ring["weekly"])
+    assert http(f"{base}/api/clusters/999")[0] == 404
+
+
+def test_account_detail(base: str) -> None:
+    acct = get_json(f"{base}/api/accounts/twitter/persona_0?posts_limit=2")
+    assert acct["profile"]["handle"] == "persona_0"
+    assert acct["score"]["flagged"] is True and acct["score"]["reasons"]
+    assert acct["n_ties"] == 4  # the four other personas
+    assert {t["account_id"] for t in acct["ties"]} == {f"persona_{k}" for k in range(1, 5)}
+    assert acct["posts"]["limit"] == 2 and len(acct["posts"]["items"]) == 2
+    assert acct["posts"]["total"] == sum(d["n"] for d in acct["activity"])
+    assert all(
+        "twitter:persona_0"
+        in (f"{e['platform_a']}:{e['account_id_a']}", f"{e['platform_b']}:{e['account_id_b']}")
+        for e in acct["evidence"]
+    )
+    # an organic account: a profile and posts, no ties
+    person = get_json(f"{base}/api/accounts/twitter/person_0")
+    assert person["score"]["flagged"] is False and person["n_ties"] == 0
+    assert http(f"{base}/api/accounts/twitter/nobody")[0] == 404
+
+
+def test_search_by_handle_text_url_domain_hashtag(base: str) -> None:
+    found = get_json(f"{base}/api/search?q=@PERSONA_&kind=handle")
+    assert found["total"] == 5  # case-insensitive, the @ ignored
+    hostile = get_json(f"{base}/api/search?q=<script>document.title&kind=text")
+    assert hostile["total"] == 4 and all(p["flagged"] for p in hostile["items"])
+    links = get_json(f"{base}/api/search?q=javascript:&kind=url")
+    assert links["total"] == 6
+    # % is a literal, not a wildcard
+    assert get_json(f"{base}/api/search?q=%25%25%25&kind=text")["total"] == 0
+    assert http(f"{base}/api/search?q=x&kind=nope")[0] == 400
+    assert http(f"{base}/api/search?kind=text")[0] == 422
+
+
+def test_exports_are_the_cli_exports(base: str) -> None:
+    status, headers, body = http(f"{base}/api/exports/csv?table=clusters")
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert len(rows) == 6
+    status, _, body = http(f"{base}/api/exports/stix?tlp=green")
+    assert status == 200 and json.loads(body)["type"] == "bundle"
+    assert http(f"{base}/api/exports/csv")[0] == 400  # a tabular format needs a table
+    assert http(f"{base}/api/exports/exe")[0] == 404
+    assert http(f"{base}/api/matches")[0] == 404  # this case was never matched
+
+
+def test_openapi_lists_the_endpoints(base: str) -> None:
+    spec = get_json(f"{base}/api/openapi.json")
+    for path in (
+        "/api/case",
+        "/api/clusters",
+        "/api/clusters/{cluster_id}",
+        "/api/search",
+        "/api/labels",
+        "/api/exports/{file_format}",
+        "/api/matches",
+    ):
+        assert path in spec["paths"], path
+    assert "post" in spec["paths"]["/api/labels"]
+
+
+def test_a_label_posted_is_in_the_case_as_cibscan_label_stores_it(base: str) -> None:
+    shift = _cluster_of(base, "shift_0")
+    cid = shift["cluster"]["cluster_id"]
+    status, _, body = http(
+        f"{base}/api/labels",
+        method="POST",
+        body={"verdict": "confirmed", "cluster_id": cid, "note": "shift <b>workers</b>"},
+    )
+    assert status == 201, body
+    assert json.loads(body)["accounts"] == 5
+    labels = {(r["account_id"], r["verdict"]) for r in get_json(f"{base}/api/labels")["items"]}
+    assert {(f"shift_{k}", "confirmed") for k in range(5)} <= labels
+    status, _, _ = http(
+        f"{base}/api/labels",
+        method="POST",
+        body={"verdict": "dismissed", "accounts": ["twitter:person_3"]},
+    )
+    assert status == 201
+    assert (
+        http(f"{base}/api/labels", method="POST", body={"verdict": "maybe", "cluster_id": cid})[0]
+        == 400
+    )
+    assert http(f"{base}/api/labels", method="POST", body={"verdict": "confirmed"})[0] == 400
+    # a page of another site cannot post a label with the analyst's browser
+    status, _, _ = http(
+        f"{base}/api/labels",
+        method="POST",
+        body={"verdict": "dismissed", "cluster_id": cid},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert status == 403
+    assert get_json(f"{base}/api/clusters/{cid}")["members"][0]["verdict"] == "confirmed"
+
+
+def test_cli_serve_is_read_only_and_keeps_the_token_out_of_its_log(
+    case_path: Path, tmp_path: Path
+) -> None:
+    """The real command in a subprocess, on a copy of the case (the module's server holds
+    the original for writing): it prints the link once, refuses labels without --write,
+    and its access log shows ``token=***``."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(case_path, copy)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cibscan.cli",
+            "serve",
+            "--case",
+            str(copy),
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _up(base):
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        assert http(f"{base}/?token={TOKEN}", token=None)[0] == 303
+        status, _, body = http(
+            f"{base}/api/labels", method="POST", body={"verdict": "confirmed", "cluster_id": 1}
+        )
+        assert status == 403 and b"--write" in body
+        assert get_json(f"{base}/api/case")["writable"] is False
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    printed, _, log = output.partition("Started server process")
+    assert f"?token={TOKEN}" in printed  # the link, printed once for the analyst
+    assert '"GET /?token=*** HTTP/1.1" 303' in log
+    assert TOKEN not in log
+    with open_case(copy, create=False, read_only=True) as case:
+        assert list_labels(case.engine) == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _up(base: str) -> bool:
+    try:
+        return http(f"{base}/api/health", token=None)[0] == 200
+    except OSError:  # not listening yet
+        return False
+
+
+def test_redact_hides_tokens_in_log_lines() -> None:
+    assert redact('"GET /clusters?sort=size&token=abc HTTP/1.1"') == (
+        '"GET /clusters?sort=size&token=*** HTTP/1.1"'
+    )
+
+
+def test_no_auth_is_refused_off_loopback(case_path: Path) -> None:
+    with pytest.raises(ValueError, match="--no-auth is refused"):
+        build_app(ServeOptions(case_path, host="0.0.0.0", token=None))
+    with pytest.raises(ValueError, match="at least 16"):
+        build_app(ServeOptions(case_path, token="short"))
