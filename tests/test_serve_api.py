@@ -212,6 +212,13 @@ def test_a_label_posted_is_in_the_case_as_cibscan_label_stores_it(base: str) -> 
         headers={"Origin": "http://evil.example"},
     )
     assert status == 403
+    status, _, _ = http(
+        f"{base}/api/labels",
+        method="POST",
+        body={"verdict": "dismissed", "cluster_id": cid},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert status == 403
     assert get_json(f"{base}/api/clusters/{cid}")["members"][0]["verdict"] == "confirmed"
 
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cibscan.browse.common import DEFAULT_LIMIT, Page, Row, labels_join, page, rows
+from cibscan.browse.common import (
+    DEFAULT_LIMIT,
+    Page,
+    Row,
+    evidence_page,
+    labels_join,
+    page,
+    rows,
+)
 from cibscan.engine import Engine
-from cibscan.export.tables import evidence_sql
 
 #: characters of a post's text a page of posts holds (the rest is cut by the renderer)
 POST_CHARS = 2000
@@ -142,18 +149,7 @@ def _findings(engine: Engine, acct: int, platform: str, account_id: str) -> dict
         ORDER BY e.strength DESC, ip.platform, ip.account_id"""
     n_ties = int(engine.fetchall(f"SELECT count(*) FROM ({ties_sql})", [acct, acct])[0][0])
     ties = rows(engine, f"SELECT * FROM ({ties_sql}) LIMIT {TIE_ROWS}", [acct, acct])
-    mine = f"""SELECT * FROM ({evidence_sql(engine)}) AS v
-        WHERE (v.platform_a = ? AND v.account_id_a = ?)
-           OR (v.platform_b = ? AND v.account_id_b = ?)"""
-    params = [platform, account_id] * 2
-    n_evidence = int(engine.fetchall(f"SELECT count(*) FROM ({mine})", params)[0][0])
-    evidence = rows(
-        engine,
-        f"""SELECT * FROM ({mine}) AS v
-            ORDER BY v.object_accounts, v.gap_seconds, v.signal, v.post_a, v.post_b
-            LIMIT {EVIDENCE_ROWS}""",
-        params,
-    )
+    n_evidence, evidence = evidence_page(engine, "v.a = ? OR v.b = ?", [acct, acct], EVIDENCE_ROWS)
     return {
         "score": score[0] if score else None,
         "signals": signals,

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from cibscan.browse.common import DEFAULT_LIMIT, Page, Row, labels_join, page, rows
+from cibscan.browse.common import (
+    DEFAULT_LIMIT,
+    Page,
+    Row,
+    evidence_page,
+    labels_join,
+    page,
+    rows,
+)
 from cibscan.engine import Engine
-from cibscan.export.tables import clusters_sql, evidence_clusters_sql, nodes_sql
+from cibscan.export.tables import clusters_sql, nodes_sql
 
 #: the orders a list of clusters can be sorted in, and the column each sorts by
 CLUSTER_SORTS: dict[str, str] = {
@@ -147,15 +155,11 @@ def cluster_detail(
         [cluster_id],
     ):
         weekly[int(r["dow"]) - 1][int(r["hour"])] += int(r["n"])
-    inside = f"""SELECT * FROM ({evidence_clusters_sql(engine)}) AS e
-        WHERE e.cluster_a = ? AND e.cluster_b = ?"""
-    n_evidence = int(engine.fetchall(f"SELECT count(*) FROM ({inside})", [cluster_id] * 2)[0][0])
-    evidence = rows(
-        engine,
-        f"""SELECT * EXCLUDE (cluster_a, cluster_b, flagged_a) FROM ({inside}) AS e
-            ORDER BY e.object_accounts, e.gap_seconds, e.signal, e.post_a, e.post_b
-            LIMIT {int(evidence_rows)}""",
-        [cluster_id] * 2,
+    # both sides in the cluster as the report scopes it (account_scores.cluster_id, which
+    # holds the accounts flagged through a link too)
+    members_of = "SELECT acct FROM account_scores WHERE cluster_id = ?"
+    n_evidence, evidence = evidence_page(
+        engine, f"v.a IN ({members_of}) AND v.b IN ({members_of})", [cluster_id] * 2, evidence_rows
     )
     return {
         "cluster": found[0],

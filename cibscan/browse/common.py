@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cibscan.engine import Engine
+from cibscan.export.tables import evidence_sql
 from cibscan.store.labels import current_labels_sql
 
 Row = dict[str, Any]
@@ -67,3 +68,30 @@ def labels_join(engine: Engine, alias: str) -> tuple[str, str]:
         f"""LEFT JOIN ({current_labels_sql()}) AS lab
             ON lab.platform = {alias}.platform AND lab.account_id = {alias}.account_id""",
     )
+
+
+#: the evidence order of the workbench: rarest shared item first (an item few accounts
+#: shared says the most), then the shortest gap
+_EVIDENCE_ORDER = "object_accounts, {gap}, signal, post_a, post_b"
+
+
+def evidence_page(
+    engine: Engine, condition: str, params: list[Any], limit: int
+) -> tuple[int, list[Row]]:
+    """(count, first ``limit`` rows) of the evidence of significant pairs whose evidence row
+    ``v`` meets ``condition`` (on the engine keys ``v.a``, ``v.b``), in the export's
+    columns. The rows are chosen before the joins with posts and accounts, which then run
+    on ``limit`` rows, not on every shared item of the case."""
+    chosen = f"""SELECT v.* FROM evidence AS v
+        JOIN pairs AS s ON s.signal = v.signal AND s.a = v.a AND s.b = v.b AND s.significant
+        WHERE ({condition})"""
+    total = int(engine.fetchall(f"SELECT count(*) FROM ({chosen})", params)[0][0])
+    first = f"""({chosen} ORDER BY {_EVIDENCE_ORDER.format(gap="v.dt")}
+        LIMIT {int(limit)})"""
+    found = rows(
+        engine,
+        f"""SELECT * FROM ({evidence_sql(engine, first)}) AS e
+            ORDER BY {_EVIDENCE_ORDER.format(gap="gap_seconds")}""",
+        params,
+    )
+    return total, found
