@@ -167,7 +167,7 @@ def store_label(bench: Workbench, body: LabelRequest) -> dict[str, Any]:
     """Store a verdict (the API's and the label form's one path to the labels table)."""
     if not bench.write:
         raise HTTPException(403, "the workbench is read-only: restart 'cibscan serve' with --write")
-    with bench.case(findings=False) as case:
+    with bench.writing() as case:
         result = label(
             case.engine,
             body.verdict,

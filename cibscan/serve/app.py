@@ -36,26 +36,53 @@ class FastJSON(JSONResponse):
 
 
 class Workbench:
-    """The open case every request reads, one request at a time (a DuckDB connection is
-    not for concurrent use), and whether writes are allowed."""
+    """The open case the requests read, and whether writes are allowed.
+
+    A DuckDB connection serves one thread at a time, so each server thread reads through
+    its own cursor of the case's connection (created on its first request): requests run
+    side by side instead of queueing behind one connection. Labels are written one at a
+    time (a lock), since a label's id is the next free one."""
 
     def __init__(self, path: Path, *, write: bool) -> None:
         self.path = path
         self.write = write
         self._case = open_case(path, create=False, read_only=not write)
-        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._cursors: list[Case] = []
+        self._open_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    def _thread_case(self) -> Case:
+        case: Case | None = getattr(self._local, "case", None)
+        if case is None:
+            with self._open_lock:
+                # no install_macros: the normalisation macros are for ingest, and the
+                # Python function they use is already registered on the database
+                case = Case(self._case.engine.cursor(), self.path)
+                self._cursors.append(case)
+            self._local.case = case
+        return case
 
     @contextmanager
     def case(self, *, findings: bool = True) -> Iterator[Case]:
-        """The case, held for this request; with ``findings`` a CaseError unless it has a
+        """This thread's view of the case; with ``findings`` a CaseError unless it has a
         detect run."""
-        with self._lock:
-            if findings:
-                require_findings(self._case)
-            yield self._case
+        case = self._thread_case()
+        if findings:
+            require_findings(case)
+        yield case
+
+    @contextmanager
+    def writing(self) -> Iterator[Case]:
+        """The case, for one write at a time."""
+        with self._write_lock:
+            yield self._thread_case()
 
     def close(self) -> None:
-        with self._lock:
+        with self._open_lock:
+            for case in self._cursors:
+                case.close()
+            self._cursors.clear()
             self._case.close()
 
 

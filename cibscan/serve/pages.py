@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from cibscan import __version__, browse
 from cibscan.report.escape import text
@@ -214,7 +215,7 @@ async def add_label(request: Request) -> RedirectResponse:
         )
     except ValueError as exc:
         raise HTTPException(400, f"a bad label form: {exc}") from exc
-    store_label(_bench(request), body)
+    await run_in_threadpool(store_label, _bench(request), body)  # off the event loop
     back = form.get("back", "/labels")
     # only a path of this site: a form field must not redirect anywhere else
     if not back.startswith("/") or back.startswith(("//", "/\\")):
