@@ -82,7 +82,7 @@ def test_every_response_carries_the_security_headers(base: str) -> None:
 
 def test_case_summary(base: str) -> None:
     case = get_json(f"{base}/api/case")
-    assert case["has_findings"] and case["writable"] and not case["has_matches"]
+    assert case["has_findings"] and case["writable"] and case["has_matches"] and case["has_hunt"]
     assert case["runs"][0]["n_clusters"] == 6 and case["runs"][0]["n_flagged"] == 25
     assert {p["platform"] for p in case["info"]["by_platform"]} == {"twitter", "reddit"}
 
@@ -163,7 +163,52 @@ def test_exports_are_the_cli_exports(base: str) -> None:
     assert status == 200 and json.loads(body)["type"] == "bundle"
     assert http(f"{base}/api/exports/csv")[0] == 400  # a tabular format needs a table
     assert http(f"{base}/api/exports/exe")[0] == 404
-    assert http(f"{base}/api/matches")[0] == 404  # this case was never matched
+
+
+def test_matches_and_hunt_hits(base: str, tmp_path: Path) -> None:
+    """The library holds the five personas, so exactly they match it; the indicators name
+    persona_0's handle (one hit) and the hostile ring's domain (its four accounts)."""
+    matched = get_json(f"{base}/api/matches?matched=true")
+    assert sorted(m["account_id"] for m in matched["items"]) == [f"persona_{k}" for k in range(5)]
+    assert {m["network"] for m in matched["items"]} == {"personas"}
+    hits = get_json(f"{base}/api/hunt")
+    assert hits["total"] == 5
+    (handle,) = get_json(f"{base}/api/hunt?indicator_type=handle")["items"]
+    assert handle["account_id"] == "persona_0" and handle["match"] == "exact"
+    domain = get_json(f"{base}/api/hunt?indicator_type=domain")["items"]
+    assert sorted(h["account_id"] for h in domain) == [f"hostile_{k}" for k in range(4)]
+    # a case never matched nor hunted says so
+    bare = tmp_path / "bare.duckdb"
+    with open_case(bare):
+        pass
+    with running(build_app(ServeOptions(bare, token=TOKEN))) as other:
+        assert http(f"{other}/api/matches")[0] == 404
+        assert http(f"{other}/api/hunt")[0] == 404
+        status, _, body = http(f"{other}/api/clusters")
+        assert status == 409 and b"no findings" in body
+        assert get_json(f"{other}/api/case")["has_findings"] is False
+
+
+def test_concurrent_requests_are_all_answered_alike(base: str) -> None:
+    """200 requests from 50 threads over four endpoints: every one answered, and each
+    endpoint's answers identical (each server thread reads through its own cursor)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [
+        "/api/clusters?sort=size",
+        "/api/accounts/twitter/persona_0",
+        "/api/search?q=truth&kind=text",
+        "/api/labels",
+    ]
+    urls = [base + paths[k % 4] for k in range(200)]
+    with ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(http, urls))
+    assert [status for status, _, _ in answers] == [200] * 200
+    for path in paths:
+        bodies = {
+            body for url, (_, _, body) in zip(urls, answers, strict=True) if url.endswith(path)
+        }
+        assert len(bodies) == 1, path
 
 
 def test_openapi_lists_the_endpoints(base: str) -> None:

@@ -23,6 +23,10 @@ import uvicorn
 
 from cibscan.detect.pipeline import detect
 from cibscan.ingest.pipeline import IngestOptions, ingest
+from cibscan.match.hunt import hunt
+from cibscan.match.indicators import read_indicators
+from cibscan.match.library import add_network, network_members
+from cibscan.match.scoring import match
 from cibscan.store import open_case
 from tests import scenes
 
@@ -49,13 +53,21 @@ def javascript_posts() -> list[scenes.Post]:
 
 
 def build_case(folder: Path) -> Path:
-    """The scene above, ingested and detected, closed: a case file ready to serve."""
+    """The scene above, ingested and detected, closed: a case file ready to serve. It is
+    also hunted (the indicators name persona_0's handle and the hostile ring's domain) and
+    matched against a library holding the copypasta personas as the network ``personas``."""
     posts = scenes.full_scene() + scenes.hostile_ring() + javascript_posts()
     source = scenes.write(folder / "scene.jsonl", posts)
     path = folder / "case.duckdb"
+    indicators = folder / "indicators.txt"
+    indicators.write_text("@persona_0\nevil.example\n", encoding="utf-8")
     with open_case(path) as case:
         ingest(case, [str(source)], IngestOptions(format="generic_jsonl"))
         detect(case)
+        hunt(case, read_indicators([indicators]))
+        members = network_members(case.engine, accounts=[f"twitter:persona_{k}" for k in range(5)])
+        add_network(case.engine, folder / "known.duckdb", "personas", members)
+        match(case.engine, folder / "known.duckdb")
     return path
 
 

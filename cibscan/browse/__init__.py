@@ -15,7 +15,7 @@ from __future__ import annotations
 from cibscan.browse.accounts import account_detail, account_posts
 from cibscan.browse.clusters import CLUSTER_SORTS, cluster_detail, list_clusters
 from cibscan.browse.common import MAX_LIMIT, Page
-from cibscan.browse.overview import case_overview, list_matches
+from cibscan.browse.overview import case_overview, list_hunt_hits, list_matches
 from cibscan.browse.search import SEARCH_KINDS, search
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "case_overview",
     "cluster_detail",
     "list_clusters",
+    "list_hunt_hits",
     "list_matches",
     "search",
 ]

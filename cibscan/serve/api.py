@@ -145,6 +145,29 @@ def matches(
     return page.as_dict()
 
 
+@router.get("/hunt")
+def hunt_hits(
+    request: Request,
+    match: str | None = Query(None, description="exact or pattern"),
+    indicator_type: str | None = Query(None, description="handle, url, domain, text, ..."),
+    limit: int = _limit(),
+    offset: int = _offset(),
+) -> dict[str, Any]:
+    """The case's hits of published indicators (``cibscan hunt``)."""
+    with _bench(request).case(findings=False) as case:
+        try:
+            page = browse.list_hunt_hits(
+                case.engine,
+                match=match,
+                indicator_type=indicator_type,
+                limit=limit,
+                offset=offset,
+            )
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+    return page.as_dict()
+
+
 @router.get("/labels")
 def labels(request: Request) -> dict[str, Any]:
     """Each labelled account's current verdict, newest first."""

@@ -91,7 +91,8 @@ def overview(request: Request) -> HTMLResponse:
     with _bench(request).case(findings=False) as case:
         info = browse.case_overview(case)
         top = browse.list_clusters(case.engine, limit=10).items if info["has_findings"] else []
-    return render(request, "overview.html", info=info, clusters=top, title="overview")
+    plot = Markup(bar_chart([(r["day"], r["n"]) for r in info["activity"]], "posts per day"))
+    return render(request, "overview.html", info=info, clusters=top, plot=plot, title="overview")
 
 
 @router.get("/clusters", response_class=HTMLResponse)
