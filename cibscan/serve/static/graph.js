@@ -21,18 +21,28 @@
     var cy = cytoscape({
       container: el,
       elements: elements,
-      layout: { name: data.members.length > 300 ? "circle" : "cose", animate: false },
+      layout: { name: data.members.length > 300 ? "circle" : "cose", animate: false,
+                nodeRepulsion: function () { return 40000; }, idealEdgeLength: function () { return 60; },
+                padding: 30 },
       wheelSensitivity: 0.3,
       style: [
         { selector: "node", style: {
           "background-color": "#4a6fa5", "label": "data(label)", "font-size": 8,
           "width": 14, "height": 14, "color": "#333", "text-valign": "bottom" } },
         { selector: "node[flagged = 1]", style: { "background-color": "#b22222" } },
+        // names of a crowded network only on the node under the pointer or selected
+        { selector: "node.quiet", style: { "text-opacity": 0 } },
+        { selector: "node.quiet:selected, node.quiet.hover", style: { "text-opacity": 1 } },
         { selector: "edge", style: {
           "line-color": "#999", "opacity": 0.6,
           "width": function (e) { return 0.5 + 3 * (e.data("strength") || 0) / max; } } }
       ]
     });
+    if (data.members.length > 25) { cy.nodes().addClass("quiet"); }
+    cy.on("mouseover", "node", function (evt) { evt.target.addClass("hover"); });
+    cy.on("mouseout", "node", function (evt) { evt.target.removeClass("hover"); });
+    // a small network is not blown up to fill the box
+    if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }
     cy.on("tap", "node", function (evt) { window.location.assign(evt.target.data("url")); });
     el.setAttribute("data-nodes", String(cy.nodes().length));
     el.setAttribute("data-edges", String(cy.edges().length));
