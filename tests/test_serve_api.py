@@ -135,6 +135,14 @@ def test_account_detail(base: str) -> None:
         in (f"{e['platform_a']}:{e['account_id_a']}", f"{e['platform_b']}:{e['account_id_b']}")
         for e in acct["evidence"]
     )
+    # the evidence of one tie: only items shared with that partner
+    tie = get_json(f"{base}/api/accounts/twitter/persona_0?partner=twitter:persona_3")
+    assert tie["partner"] == "twitter:persona_3" and 0 < tie["n_evidence"] < acct["n_evidence"]
+    assert all(
+        {e["account_id_a"], e["account_id_b"]} == {"persona_0", "persona_3"}
+        for e in tie["evidence"]
+    )
+    assert http(f"{base}/api/accounts/twitter/persona_0?partner=twitter:nobody")[0] == 400
     # an organic account: a profile and posts, no ties
     person = get_json(f"{base}/api/accounts/twitter/person_0")
     assert person["score"]["flagged"] is False and person["n_ties"] == 0

@@ -55,6 +55,7 @@ def test_every_page_loads_without_a_console_error(page: Any, base: str) -> None:
         f"/clusters/{ring}",
         "/accounts/twitter/persona_0",
         "/accounts/twitter/person_0",
+        "/accounts/twitter/persona_0?partner=twitter%3Apersona_1",
         "/search?q=persona&kind=handle",
         "/search?q=read+the+truth&kind=text",
         "/search?q=evil.example&kind=domain",

@@ -62,13 +62,15 @@ def account_detail(
     *,
     posts_limit: int = DEFAULT_LIMIT,
     posts_offset: int = 0,
+    partner: str | None = None,
 ) -> dict[str, Any] | None:
     """Everything the account page shows (None when the case has no such account):
     ``profile`` (its accounts row and current verdict), ``names`` (handles and display
     names over time), ``score`` (score, flag, cluster, reasons), ``signals`` (per signal
     scores), ``tells``, ``ties`` (significant partners, strongest first) and ``n_ties``,
-    ``evidence`` (items shared with partners) and ``n_evidence``, ``activity`` (posts per
-    day) and ``posts`` (a :class:`Page` as a dict)."""
+    ``evidence`` (items shared with partners, or with ``partner`` alone, named
+    ``platform:account_id``: the evidence behind one tie) and ``n_evidence``, ``activity``
+    (posts per day) and ``posts`` (a :class:`Page` as a dict)."""
     verdict, join = labels_join(engine, "a")
     profile = rows(
         engine,
@@ -109,12 +111,20 @@ def account_detail(
         ).as_dict(),
     }
     if acct is not None and engine.table_exists("account_scores"):
-        detail.update(_findings(engine, acct, platform, account_id))
+        other = None
+        if partner is not None:
+            other_platform, _, other_id = partner.partition(":")
+            other = _acct(engine, other_platform, other_id)
+            if other is None:
+                raise ValueError(f"no account {partner!r} in the findings")
+        detail.update(_findings(engine, acct, other))
+        detail["partner"] = partner
     return detail
 
 
-def _findings(engine: Engine, acct: int, platform: str, account_id: str) -> dict[str, Any]:
-    """The detect run's view of one account (its engine key is ``acct``)."""
+def _findings(engine: Engine, acct: int, partner: int | None) -> dict[str, Any]:
+    """The detect run's view of one account (its engine key is ``acct``); its evidence with
+    one ``partner`` only when given."""
     score = rows(
         engine,
         """SELECT round(score, 6) AS score, flagged, cluster_id, reasons,
@@ -149,7 +159,12 @@ def _findings(engine: Engine, acct: int, platform: str, account_id: str) -> dict
         ORDER BY e.strength DESC, ip.platform, ip.account_id"""
     n_ties = int(engine.fetchall(f"SELECT count(*) FROM ({ties_sql})", [acct, acct])[0][0])
     ties = rows(engine, f"SELECT * FROM ({ties_sql}) LIMIT {TIE_ROWS}", [acct, acct])
-    n_evidence, evidence = evidence_page(engine, "v.a = ? OR v.b = ?", [acct, acct], EVIDENCE_ROWS)
+    if partner is None:
+        condition, params = "v.a = ? OR v.b = ?", [acct, acct]
+    else:
+        condition = "(v.a = ? AND v.b = ?) OR (v.a = ? AND v.b = ?)"
+        params = [acct, partner, partner, acct]
+    n_evidence, evidence = evidence_page(engine, condition, params, EVIDENCE_ROWS)
     return {
         "score": score[0] if score else None,
         "signals": signals,

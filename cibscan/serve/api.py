@@ -102,11 +102,19 @@ def account(
     account_id: str,
     posts_limit: int = _limit(),
     posts_offset: int = _offset(),
+    partner: str | None = Query(
+        None, description="platform:account_id: only the evidence of the tie with it"
+    ),
 ) -> dict[str, Any]:
     """One account: profile, names, scores, signals, tells, ties, evidence, posts."""
     with _bench(request).case(findings=False) as case:
         detail = browse.account_detail(
-            case.engine, platform, account_id, posts_limit=posts_limit, posts_offset=posts_offset
+            case.engine,
+            platform,
+            account_id,
+            posts_limit=posts_limit,
+            posts_offset=posts_offset,
+            partner=partner,
         )
     if detail is None:
         raise HTTPException(404, f"no account {platform}:{account_id} in the case")

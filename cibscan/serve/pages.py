@@ -152,10 +152,21 @@ def cluster(request: Request, cluster_id: int) -> HTMLResponse:
 
 
 @router.get("/accounts/{platform}/{account_id:path}", response_class=HTMLResponse)
-def account(request: Request, platform: str, account_id: str, offset: int = 0) -> HTMLResponse:
+def account(
+    request: Request,
+    platform: str,
+    account_id: str,
+    offset: int = 0,
+    partner: str | None = None,
+) -> HTMLResponse:
     with _bench(request).case(findings=False) as case:
         detail = browse.account_detail(
-            case.engine, platform, account_id, posts_limit=PAGE_ROWS, posts_offset=max(offset, 0)
+            case.engine,
+            platform,
+            account_id,
+            posts_limit=PAGE_ROWS,
+            posts_offset=max(offset, 0),
+            partner=partner or None,
         )
     if detail is None:
         raise HTTPException(404, f"no account {platform}:{account_id}")
