@@ -24,7 +24,6 @@ from cibscan.report.escape import text
 from cibscan.report.plots import bar_chart, heat_map
 from cibscan.serve.api import LabelRequest, store_label
 from cibscan.serve.app import Workbench
-from cibscan.store import CaseError
 from cibscan.store.labels import VERDICTS, list_labels
 
 router = APIRouter(include_in_schema=False)
@@ -240,4 +239,4 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     return render(request, "error.html", status=status, detail=detail, title=f"error {status}")
 
 
-__all__ = ["CaseError", "account_url", "error_page", "router"]
+__all__ = ["account_url", "error_page", "router"]
