@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -26,7 +27,7 @@ from cibscan.serve.auth import redact
 from cibscan.store import open_case
 from cibscan.store.labels import list_labels
 from tests.conftest import ROOT
-from tests.workbench import TOKEN, build_case, get_json, http, running
+from tests.workbench import ODD_ID, TOKEN, build_case, get_json, http, running
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_case_summary(base: str) -> None:
     case = get_json(f"{base}/api/case")
     assert case["has_findings"] and case["writable"] and case["has_matches"] and case["has_hunt"]
     assert case["runs"][0]["n_clusters"] == 6 and case["runs"][0]["n_flagged"] == 25
-    assert {p["platform"] for p in case["info"]["by_platform"]} == {"twitter", "reddit"}
+    assert {p["platform"] for p in case["info"]["by_platform"]} == {"twitter", "reddit", "mastodon"}
 
 
 def test_clusters_are_paged_sorted_and_filtered(base: str) -> None:
@@ -147,6 +148,11 @@ def test_account_detail(base: str) -> None:
     person = get_json(f"{base}/api/accounts/twitter/person_0")
     assert person["score"]["flagged"] is False and person["n_ties"] == 0
     assert http(f"{base}/api/accounts/twitter/nobody")[0] == 404
+    # an id with a slash, a query and a fragment, quoted in the path, reaches its account
+    odd = get_json(f"{base}/api/accounts/mastodon/{quote(ODD_ID, safe='')}")
+    assert odd["profile"]["account_id"] == ODD_ID and odd["posts"]["total"] == 1
+    status, _, page = http(f"{base}/accounts/mastodon/{quote(ODD_ID, safe='')}")
+    assert status == 200 and b"masto.example/users/odd?x=1#f" in page
 
 
 def test_search_by_handle_text_url_domain_hashtag(base: str) -> None:

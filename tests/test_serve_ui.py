@@ -55,6 +55,7 @@ def test_every_page_loads_without_a_console_error(page: Any, base: str) -> None:
         f"/clusters/{ring}",
         "/accounts/twitter/persona_0",
         "/accounts/twitter/person_0",
+        "/accounts/mastodon/https%3A%2F%2Fmasto.example%2Fusers%2Fodd%3Fx%3D1%23f",
         "/accounts/twitter/persona_0?partner=twitter%3Apersona_1",
         "/search?q=persona&kind=handle",
         "/search?q=read+the+truth&kind=text",

@@ -52,11 +52,20 @@ def javascript_posts() -> list[scenes.Post]:
     ]
 
 
+#: a Mastodon-like account id: a URL with a slash, a query and a fragment, to be quoted
+ODD_ID = "https://masto.example/users/odd?x=1#f"
+
+
+def odd_id_posts() -> list[scenes.Post]:
+    """One post by an account whose id needs quoting in a path."""
+    return [scenes.post("odd_1", ODD_ID, 5 * scenes.DAY, "hello", platform="mastodon")]
+
+
 def build_case(folder: Path) -> Path:
     """The scene above, ingested and detected, closed: a case file ready to serve. It is
     also hunted (the indicators name persona_0's handle and the hostile ring's domain) and
     matched against a library holding the copypasta personas as the network ``personas``."""
-    posts = scenes.full_scene() + scenes.hostile_ring() + javascript_posts()
+    posts = scenes.full_scene() + scenes.hostile_ring() + javascript_posts() + odd_id_posts()
     source = scenes.write(folder / "scene.jsonl", posts)
     path = folder / "case.duckdb"
     indicators = folder / "indicators.txt"
