@@ -368,3 +368,43 @@ def test_the_vendored_cytoscape_is_the_one_its_readme_names() -> None:
     digest = hashlib.sha256((vendor / "cytoscape.min.js").read_bytes()).hexdigest()
     assert digest in (vendor / "README.md").read_text(encoding="utf-8")
     assert "Permission is hereby granted" in (vendor / "cytoscape.LICENSE").read_text()
+
+
+def test_answers_are_remembered_until_a_label_is_written(case_path: Path, tmp_path: Path) -> None:
+    """Ten threads asking the same question at once cost one computation; a label write
+    forgets every answer, so the next read sees the new verdict."""
+    import threading
+
+    from cibscan.serve.app import Workbench
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(case_path, copy)
+    bench = Workbench(copy, write=True)
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def slow_count(case: Any) -> int:
+        calls.append(1)
+        gate.wait(5)
+        return int(case.engine.fetchall("SELECT count(*) FROM labels")[0][0])
+
+    try:
+        threads = [
+            threading.Thread(target=bench.read, args=("n", slow_count), kwargs={"findings": False})
+            for _ in range(10)
+        ]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        gate.set()
+        for t in threads:
+            t.join(10)
+        assert len(calls) == 1 and bench.read("n", slow_count) == 0 and len(calls) == 1
+        with bench.writing() as case:
+            case.engine.execute(
+                "INSERT INTO labels VALUES (1, 'twitter', 'person_0', 'dismissed', NULL, 1, "
+                "NULL, 'test', now())"
+            )
+        assert bench.read("n", slow_count) == 1 and len(calls) == 2
+    finally:
+        bench.close()

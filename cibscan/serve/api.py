@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from cibscan import __version__, browse
 from cibscan.browse.common import DEFAULT_LIMIT, MAX_LIMIT
 from cibscan.export.base import export, get_exporter
+from cibscan.serve import reads
 from cibscan.serve.app import Workbench
 from cibscan.serve.base import EXPORT_MEDIA
 from cibscan.store.labels import VERDICTS, label, list_labels
@@ -49,10 +50,7 @@ def health() -> dict[str, str]:
 @router.get("/case")
 def case_summary(request: Request) -> dict[str, Any]:
     """The case: posts, accounts, platforms, formats, detect runs, labels, matches."""
-    with _bench(request).case(findings=False) as case:
-        overview = browse.case_overview(case)
-    overview["writable"] = _bench(request).write
-    return overview
+    return {**reads.overview(_bench(request)), "writable": _bench(request).write}
 
 
 @router.get("/clusters")
@@ -69,27 +67,25 @@ def clusters(
     offset: int = _offset(),
 ) -> dict[str, Any]:
     """A page of the latest run's clusters, sorted and filtered."""
-    with _bench(request).case() as case:
-        page = browse.list_clusters(
-            case.engine,
-            sort=sort,
-            descending=order == "desc",
-            platform=platform,
-            signal=signal,
-            tell=tell,
-            flagged=flagged,
-            min_size=min_size,
-            limit=limit,
-            offset=offset,
-        )
+    page = reads.clusters(
+        _bench(request),
+        sort=sort,
+        descending=order == "desc",
+        platform=platform,
+        signal=signal,
+        tell=tell,
+        flagged=flagged,
+        min_size=min_size,
+        limit=limit,
+        offset=offset,
+    )
     return page.as_dict()
 
 
 @router.get("/clusters/{cluster_id}")
 def cluster(request: Request, cluster_id: int) -> dict[str, Any]:
     """One cluster: members, internal ties, tells, activity, evidence."""
-    with _bench(request).case() as case:
-        detail = browse.cluster_detail(case.engine, cluster_id)
+    detail = reads.cluster(_bench(request), cluster_id)
     if detail is None:
         raise HTTPException(404, f"no cluster {cluster_id} in the latest detect run")
     return detail
@@ -107,15 +103,14 @@ def account(
     ),
 ) -> dict[str, Any]:
     """One account: profile, names, scores, signals, tells, ties, evidence, posts."""
-    with _bench(request).case(findings=False) as case:
-        detail = browse.account_detail(
-            case.engine,
-            platform,
-            account_id,
-            posts_limit=posts_limit,
-            posts_offset=posts_offset,
-            partner=partner,
-        )
+    detail = reads.account(
+        _bench(request),
+        platform,
+        account_id,
+        posts_limit=posts_limit,
+        posts_offset=posts_offset,
+        partner=partner,
+    )
     if detail is None:
         raise HTTPException(404, f"no account {platform}:{account_id} in the case")
     return detail

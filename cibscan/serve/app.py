@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -25,6 +26,10 @@ from cibscan.store import Case, CaseError, open_case
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+#: answers the workbench remembers (a large cluster's is a few hundred kilobytes)
+CACHE_ENTRIES = 128
+
+T = TypeVar("T")
 
 
 class FastJSON(JSONResponse):
@@ -41,7 +46,13 @@ class Workbench:
     A DuckDB connection serves one thread at a time, so each server thread reads through
     its own cursor of the case's connection (created on its first request): requests run
     side by side instead of queueing behind one connection. Labels are written one at a
-    time (a lock), since a label's id is the next free one."""
+    time (a lock), since a label's id is the next free one.
+
+    While the workbench holds the case nothing else can write it (read-only, no writer can
+    take the file's lock; with ``--write``, the workbench holds it), so a page's data can
+    only change when the workbench itself writes a label. :meth:`read` keeps the latest
+    :data:`CACHE_ENTRIES` answers and forgets them all at each write: going back to a
+    cluster, or a script asking for the same page again, costs no query."""
 
     def __init__(self, path: Path, *, write: bool) -> None:
         self.path = path
@@ -51,6 +62,9 @@ class Workbench:
         self._cursors: list[Case] = []
         self._open_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._pending: dict[Hashable, threading.Lock] = {}
 
     def _thread_case(self) -> Case:
         case: Case | None = getattr(self._local, "case", None)
@@ -72,11 +86,43 @@ class Workbench:
             require_findings(case)
         yield case
 
+    def read(self, key: Hashable, compute: Callable[[Case], T], *, findings: bool = True) -> T:
+        """``compute(case)``, or its answer for the same ``key`` since the last write. The
+        answer is shared between requests: callers must not change it. Requests that ask
+        the same question at once wait for the first one's answer instead of all computing
+        it (a script's burst of identical requests costs one query)."""
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                hit: T = self._cache[key]
+                return hit
+            pending = self._pending.setdefault(key, threading.Lock())
+        with pending:
+            with self._cache_lock:
+                if key in self._cache:
+                    found: T = self._cache[key]
+                    return found
+            try:
+                with self.case(findings=findings) as case:
+                    value = compute(case)
+                with self._cache_lock:
+                    self._cache[key] = value
+                    while len(self._cache) > CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
+            finally:
+                with self._cache_lock:
+                    self._pending.pop(key, None)
+        return value
+
     @contextmanager
     def writing(self) -> Iterator[Case]:
-        """The case, for one write at a time."""
+        """The case, for one write at a time; every remembered answer is forgotten."""
         with self._write_lock:
-            yield self._thread_case()
+            try:
+                yield self._thread_case()
+            finally:
+                with self._cache_lock:
+                    self._cache.clear()
 
     def close(self) -> None:
         with self._open_lock:

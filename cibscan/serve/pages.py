@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from cibscan import __version__, browse
 from cibscan.report.escape import text
 from cibscan.report.plots import bar_chart, heat_map
+from cibscan.serve import reads
 from cibscan.serve.api import LabelRequest, store_label
 from cibscan.serve.app import Workbench
 from cibscan.store.labels import VERDICTS, list_labels
@@ -87,9 +88,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
-    with _bench(request).case(findings=False) as case:
-        info = browse.case_overview(case)
-        top = browse.list_clusters(case.engine, limit=10).items if info["has_findings"] else []
+    info = reads.overview(_bench(request))
+    top = reads.clusters(_bench(request), limit=10).items if info["has_findings"] else []
     plot = Markup(bar_chart([(r["day"], r["n"]) for r in info["activity"]], "posts per day"))
     return render(request, "overview.html", info=info, clusters=top, plot=plot, title="overview")
 
@@ -106,18 +106,17 @@ def clusters(
     offset: int = 0,
 ) -> HTMLResponse:
     filters = {"platform": platform or None, "signal": signal or None, "tell": tell or None}
-    with _bench(request).case() as case:
-        page = browse.list_clusters(
-            case.engine,
-            sort=sort,
-            descending=order != "asc",
-            flagged=flagged,
-            limit=PAGE_ROWS,
-            offset=max(offset, 0),
-            platform=filters["platform"],
-            signal=filters["signal"],
-            tell=filters["tell"],
-        )
+    page = reads.clusters(
+        _bench(request),
+        sort=sort,
+        descending=order != "asc",
+        flagged=flagged,
+        limit=PAGE_ROWS,
+        offset=max(offset, 0),
+        platform=filters["platform"],
+        signal=filters["signal"],
+        tell=filters["tell"],
+    )
     return render(
         request,
         "clusters.html",
@@ -132,8 +131,7 @@ def clusters(
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
 def cluster(request: Request, cluster_id: int) -> HTMLResponse:
-    with _bench(request).case() as case:
-        detail = browse.cluster_detail(case.engine, cluster_id)
+    detail = reads.cluster(_bench(request), cluster_id)
     if detail is None:
         raise HTTPException(404, f"no cluster {cluster_id}")
     plots = [
@@ -158,15 +156,14 @@ def account(
     offset: int = 0,
     partner: str | None = None,
 ) -> HTMLResponse:
-    with _bench(request).case(findings=False) as case:
-        detail = browse.account_detail(
-            case.engine,
-            platform,
-            account_id,
-            posts_limit=PAGE_ROWS,
-            posts_offset=max(offset, 0),
-            partner=partner or None,
-        )
+    detail = reads.account(
+        _bench(request),
+        platform,
+        account_id,
+        posts_limit=PAGE_ROWS,
+        posts_offset=max(offset, 0),
+        partner=partner or None,
+    )
     if detail is None:
         raise HTTPException(404, f"no account {platform}:{account_id}")
     plot = Markup(bar_chart([(r["day"], r["n"]) for r in detail["activity"]], "posts per day"))
