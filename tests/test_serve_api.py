@@ -23,7 +23,7 @@ from urllib.parse import quote
 import pytest
 
 from cibscan.serve import ServeOptions, build_app
-from cibscan.serve.auth import redact
+from cibscan.serve.auth import host_name, redact
 from cibscan.store import open_case
 from cibscan.store.labels import list_labels
 from tests.conftest import ROOT
@@ -71,6 +71,16 @@ def test_the_token_in_a_link_becomes_a_strict_http_only_cookie(base: str) -> Non
     # a wrong token in the link sets nothing
     status, headers, _ = http(f"{base}/?token=nope-nope-nope-nope", token=None)
     assert status == 401 and "set-cookie" not in headers
+
+
+def test_only_loopback_names_are_answered(base: str) -> None:
+    """A page of evil.example whose name points at 127.0.0.1 (DNS rebinding) is refused."""
+    status, _, _ = http(f"{base}/api/case", headers={"Host": "evil.example"})
+    assert status == 400
+    port = base.rsplit(":", 1)[1]
+    for name in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost"):
+        assert http(f"{base}/api/case", headers={"Host": name})[0] == 200, name
+    assert host_name("[::1]:8000") == "::1" and host_name("example.org:80") == "example.org"
 
 
 def test_every_response_carries_the_security_headers(base: str) -> None:

@@ -19,8 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cibscan import __version__
 from cibscan.export.base import require_findings
-from cibscan.serve.auth import RedactTokens, guard
-from cibscan.serve.base import ServeOptions
+from cibscan.serve.auth import LOOPBACK_NAMES, RedactTokens, guard
+from cibscan.serve.base import ServeOptions, is_loopback
 from cibscan.store import Case, CaseError, open_case
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,13 @@ def build_app(options: ServeOptions) -> FastAPI:
     )
     app.state.workbench = workbench
     app.state.options = options
-    app.middleware("http")(guard(options.token))
+    # on loopback only loopback names; on another address, that address and loopback (a
+    # wildcard address answers to any name: the token guards it)
+    hosts: frozenset[str] | None = LOOPBACK_NAMES
+    if not is_loopback(options.host):
+        wildcard = options.host in ("0.0.0.0", "::", "")
+        hosts = None if wildcard else LOOPBACK_NAMES | {options.host.strip("[]")}
+    app.middleware("http")(guard(options.token, hosts))
 
     from cibscan.serve import api, pages  # the routes import Workbench from here
 

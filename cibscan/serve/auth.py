@@ -93,12 +93,31 @@ def _same_origin(request: Request) -> bool:
     return origin in (f"http://{host}", f"https://{host}")
 
 
-def guard(token: str | None) -> Callable[[Request, Handler], Awaitable[Response]]:
-    """The HTTP middleware: the token check (none when ``token`` is None), the Origin check
-    on writes, and the security headers."""
+#: the names a workbench listening on loopback answers to
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def host_name(header: str) -> str:
+    """The host of a ``Host`` header, without its port (``[::1]:8000`` -> ``::1``)."""
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def guard(
+    token: str | None, hosts: frozenset[str] | None = LOOPBACK_NAMES
+) -> Callable[[Request, Handler], Awaitable[Response]]:
+    """The HTTP middleware: the Host check (``hosts``: the names the workbench answers to;
+    None answers to any), the token check (none when ``token`` is None), the Origin check
+    on writes, and the security headers.
+
+    The Host check stops DNS rebinding: a page of evil.example whose name its owner points
+    at 127.0.0.1 could otherwise read a workbench started with ``--no-auth``."""
 
     async def middleware(request: Request, call_next: Handler) -> Response:
         path = request.url.path
+        if hosts is not None and host_name(request.headers.get("host", "")) not in hosts:
+            return _secured(PlainTextResponse("unknown host", status_code=400), path)
         public = path in PUBLIC or path.startswith(PUBLIC_PREFIXES)
         if token is not None and not public and not _matches(_given_token(request), token):
             offered = request.query_params.get("token")

@@ -10,6 +10,8 @@ The workbench is a local web app and a JSON API over one case (docs/workbench.md
   the address bar by a redirect. A token is generated when none is given. ``--no-auth``
   turns this off and is refused on a non-loopback address. The token never reaches a log
   line: the access log shows ``token=***``.
+- **Which names**: a request whose ``Host`` is not a loopback name or the ``--host``
+  address is refused, so DNS rebinding cannot point another site's page at the workbench.
 - **What it may change**: nothing, unless started with ``--write``; then only the labels
   table (``POST /api/labels`` or the label form), through the same function as
   ``cibscan label`` (:func:`cibscan.store.labels.label`). Without ``--write`` the case is
