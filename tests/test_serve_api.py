@@ -262,6 +262,8 @@ def test_a_label_posted_is_in_the_case_as_cibscan_label_stores_it(base: str) -> 
     assert json.loads(body)["accounts"] == 5
     labels = {(r["account_id"], r["verdict"]) for r in get_json(f"{base}/api/labels")["items"]}
     assert {(f"shift_{k}", "confirmed") for k in range(5)} <= labels
+    confirmed = get_json(f"{base}/api/labels?verdict=confirmed&limit=2")
+    assert confirmed["total"] >= 5 and len(confirmed["items"]) == 2
     status, _, _ = http(
         f"{base}/api/labels",
         method="POST",

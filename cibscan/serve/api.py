@@ -172,11 +172,23 @@ def hunt_hits(
 
 
 @router.get("/labels")
-def labels(request: Request) -> dict[str, Any]:
+def labels(
+    request: Request,
+    verdict: str | None = Query(None, description="confirmed or dismissed"),
+    limit: int = _limit(),
+    offset: int = _offset(),
+) -> dict[str, Any]:
     """Each labelled account's current verdict, newest first."""
     with _bench(request).case(findings=False) as case:
-        rows = list_labels(case.engine)
-    return {"total": len(rows), "items": rows}
+        rows = list_labels(case.engine)  # one row per labelled account: small
+    if verdict is not None:
+        rows = [r for r in rows if r["verdict"] == verdict]
+    return {
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+        "items": rows[offset : offset + limit],
+    }
 
 
 class LabelRequest(BaseModel):
