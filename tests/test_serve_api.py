@@ -420,3 +420,17 @@ def test_answers_are_remembered_until_a_label_is_written(case_path: Path, tmp_pa
         assert bench.read("n", slow_count) == 1 and len(calls) == 2
     finally:
         bench.close()
+
+
+def test_serve_fails_before_printing_a_link(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cibscan.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--case", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and "no such case" in result.output
+    assert "token=" not in result.output
+    result = CliRunner().invoke(
+        main, ["serve", "--case", str(tmp_path / "none.duckdb"), "--no-auth", "--token", "x" * 20]
+    )
+    assert result.exit_code == 2 and "not both" in result.output

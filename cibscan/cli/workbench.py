@@ -41,7 +41,7 @@ def serve_command(
       cibscan serve --case case.duckdb --write --port 8080
     """
     try:
-        from cibscan.serve import ServeOptions, new_token, serve
+        from cibscan.serve import ServeOptions, build_app, new_token, serve
     except ImportError as exc:  # an optional extra
         raise click.ClickException(
             f"the workbench needs its extra: pip install 'cibscan[serve]' ({exc})"
@@ -52,9 +52,11 @@ def serve_command(
     chosen = None if no_auth else (token or new_token())
     options = ServeOptions(Path(case_path), host=host, port=port, token=chosen, write=write)
     try:
-        options.check()
+        app = build_app(options)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     address = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}/"
     mode = "labels can be set (--write)" if write else "read-only"
@@ -73,7 +75,4 @@ def serve_command(
             highlight=False,
             soft_wrap=True,
         )
-    try:
-        serve(options)
-    except CaseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    serve(options, app)

@@ -190,11 +190,12 @@ def build_app(options: ServeOptions) -> FastAPI:
     return app
 
 
-def serve(options: ServeOptions) -> None:
-    """Serve the workbench until interrupted (Ctrl-C)."""
+def serve(options: ServeOptions, app: FastAPI | None = None) -> None:
+    """Serve the workbench until interrupted (Ctrl-C): ``app``, or one built now (the CLI
+    builds it first, so that a missing case fails before the link is printed)."""
     import uvicorn
 
-    app = build_app(options)
+    app = app or build_app(options)
     log.info("serving %s on %s:%d", options.case, options.host, options.port)
     uvicorn.run(app, host=options.host, port=options.port, log_config=log_config())
 
