@@ -68,6 +68,9 @@ def test_the_token_in_a_link_becomes_a_strict_http_only_cookie(base: str) -> Non
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     status, _, page = http(f"{base}/clusters", token=None, headers={"Cookie": cookie.split(";")[0]})
     assert status == 200 and b"<h1>Clusters</h1>" in page
+    # the redirect stays on this site whatever the path
+    status, headers, _ = http(f"{base}//evil.example/x?token={TOKEN}", token=None)
+    assert status == 303 and headers["location"] == "/evil.example/x"
     # a wrong token in the link sets nothing
     status, headers, _ = http(f"{base}/?token=nope-nope-nope-nope", token=None)
     assert status == 401 and "set-cookie" not in headers

@@ -63,7 +63,9 @@ def _without_token(request: Request) -> str:
     query = [
         (k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "token"
     ]
-    return request.url.path + (f"?{urlencode(query)}" if query else "")
+    # one leading slash: "//host" would send the browser to another site
+    path = "/" + request.url.path.lstrip("/\\")
+    return path + (f"?{urlencode(query)}" if query else "")
 
 
 def _unauthorised(request: Request) -> Response:
