@@ -151,6 +151,29 @@ class Findings:
         listed = ", ".join(f"{p}:{a}" for p, a in rows[:10])
         raise ValueError(f"{account!r} names several accounts ({listed}): write platform:id")
 
+    def cluster(self, cluster_id: int) -> dict[str, Any]:
+        """Everything the workbench's cluster page shows, as a dict: the cluster's row,
+        members, ties between them, tells, activity and its rarest evidence
+        (:func:`cibscan.browse.cluster_detail`); a ValueError for an unknown cluster."""
+        from cibscan.browse import cluster_detail
+
+        detail = cluster_detail(self.case.engine, cluster_id)
+        if detail is None:
+            raise ValueError(f"no cluster {cluster_id} in the latest detect run")
+        return detail
+
+    def account(self, account: str) -> dict[str, Any]:
+        """Everything the workbench's account page shows, as a dict: profile, names over
+        time, scores and reasons, tells, ties, evidence, activity and the first posts
+        (:func:`cibscan.browse.account_detail`); the account named as in :meth:`evidence`."""
+        from cibscan.browse import account_detail
+
+        platform, account_id = self.resolve(account)
+        detail = account_detail(self.case.engine, platform, account_id)
+        if detail is None:  # resolve found it in the findings, so the case has it
+            raise ValueError(f"no account {account!r} in the case")
+        return detail
+
     def summary(self) -> dict[str, Any]:
         """The latest detect run: its id, when it ended, its counts."""
         rows = self.case.engine.fetch_arrow(

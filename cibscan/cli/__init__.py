@@ -381,3 +381,4 @@ from cibscan.cli import findings as _findings  # noqa: E402, F401
 from cibscan.cli import hunt as _hunt  # noqa: E402, F401
 from cibscan.cli import networks as _networks  # noqa: E402, F401
 from cibscan.cli import simulate as _simulate  # noqa: E402, F401
+from cibscan.cli import workbench as _workbench  # noqa: E402, F401

@@ -77,6 +77,9 @@ class Engine(Protocol):
     def table_exists(self, table: str) -> bool:
         """Whether a table (or temporary table) of that name exists."""
 
+    def cursor(self) -> Engine:
+        """Another connection to the same open database, for use by another thread."""
+
     def close(self) -> None:
         """Release the engine (flushes a file-backed case)."""
 

@@ -163,5 +163,17 @@ class DuckDBEngine:
         )
         return bool(rows)
 
+    def cursor(self) -> DuckDBEngine:
+        """Another connection to the same open database, for another thread (a DuckDB
+        connection serves one thread at a time; its cursors run queries side by side).
+        Session settings are set anew; temporary tables and macros are not shared."""
+        twin = DuckDBEngine.__new__(DuckDBEngine)
+        twin.path = self.path
+        twin._con = self._con.cursor()
+        twin._in_transaction = False
+        twin._memory_limit = self._memory_limit
+        twin._con.execute("SET TimeZone = 'UTC'")
+        return twin
+
     def close(self) -> None:
         self._con.close()

@@ -157,13 +157,17 @@ def _post_columns(side: str) -> str:
                array_to_string(p{side}.urls, ' ') AS urls_{side}"""
 
 
-def evidence_sql(engine: Engine) -> str:
-    """The shared items behind every significant pair: both posts, their texts, the gap."""
+def evidence_sql(engine: Engine, source: str = "evidence") -> str:
+    """The shared items behind every significant pair: both posts, their texts, the gap.
+
+    ``source`` is where the evidence rows come from: the whole ``evidence`` table, or a
+    parenthesised subquery of it. The workbench passes the few rows one page shows, so that
+    the joins with posts and accounts run on those rows only, not on every item."""
     return f"""SELECT v.signal, {_account_columns("a")}, {_account_columns("b")},
                left(v.object, {TEXT_CHARS}) AS object,
                v.object_accounts, v.dt AS gap_seconds,
                {_post_columns("a")}, {_post_columns("b")}
-        FROM evidence AS v
+        FROM {source} AS v
         JOIN pairs AS s ON s.signal = v.signal AND s.a = v.a AND s.b = v.b AND s.significant
         {_account_joins("a", "v")} {_account_joins("b", "v")}
         LEFT JOIN posts AS pa ON pa.platform = ia.platform AND pa.post_id = v.post_a

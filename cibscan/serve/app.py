@@ -1,0 +1,213 @@
+"""Build the workbench's FastAPI app over a case, and serve it with uvicorn."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cibscan import __version__
+from cibscan.export.base import require_findings
+from cibscan.serve.auth import LOOPBACK_NAMES, RedactTokens, guard
+from cibscan.serve.base import ServeOptions, is_loopback
+from cibscan.store import Case, CaseError, open_case
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+#: answers the workbench remembers (a large cluster's is a few hundred kilobytes)
+CACHE_ENTRIES = 128
+
+T = TypeVar("T")
+
+
+class FastJSON(JSONResponse):
+    """JSON through orjson: datetimes as ISO 8601, NaN and infinities as null (a p-value of
+    NaN must not make a response invalid JSON)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=str)
+
+
+class Workbench:
+    """The open case the requests read, and whether writes are allowed.
+
+    A DuckDB connection serves one thread at a time, so each server thread reads through
+    its own cursor of the case's connection (created on its first request): requests run
+    side by side instead of queueing behind one connection. Labels are written one at a
+    time (a lock), since a label's id is the next free one.
+
+    While the workbench holds the case nothing else can write it (read-only, no writer can
+    take the file's lock; with ``--write``, the workbench holds it), so a page's data can
+    only change when the workbench itself writes a label. :meth:`read` keeps the latest
+    :data:`CACHE_ENTRIES` answers and forgets them all at each write: going back to a
+    cluster, or a script asking for the same page again, costs no query."""
+
+    def __init__(self, path: Path, *, write: bool) -> None:
+        self.path = path
+        self.write = write
+        self._case = open_case(path, create=False, read_only=not write)
+        self._local = threading.local()
+        self._cursors: list[Case] = []
+        self._open_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._pending: dict[Hashable, threading.Lock] = {}
+
+    def _thread_case(self) -> Case:
+        case: Case | None = getattr(self._local, "case", None)
+        if case is None:
+            with self._open_lock:
+                # no install_macros: the normalisation macros are for ingest, and the
+                # Python function they use is already registered on the database
+                case = Case(self._case.engine.cursor(), self.path)
+                self._cursors.append(case)
+            self._local.case = case
+        return case
+
+    @contextmanager
+    def case(self, *, findings: bool = True) -> Iterator[Case]:
+        """This thread's view of the case; with ``findings`` a CaseError unless it has a
+        detect run."""
+        case = self._thread_case()
+        if findings:
+            require_findings(case)
+        yield case
+
+    def read(self, key: Hashable, compute: Callable[[Case], T], *, findings: bool = True) -> T:
+        """``compute(case)``, or its answer for the same ``key`` since the last write. The
+        answer is shared between requests: callers must not change it. Requests that ask
+        the same question at once wait for the first one's answer instead of all computing
+        it (a script's burst of identical requests costs one query)."""
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                hit: T = self._cache[key]
+                return hit
+            pending = self._pending.setdefault(key, threading.Lock())
+        with pending:
+            with self._cache_lock:
+                if key in self._cache:
+                    found: T = self._cache[key]
+                    return found
+            try:
+                with self.case(findings=findings) as case:
+                    value = compute(case)
+                with self._cache_lock:
+                    self._cache[key] = value
+                    while len(self._cache) > CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
+            finally:
+                with self._cache_lock:
+                    self._pending.pop(key, None)
+        return value
+
+    @contextmanager
+    def writing(self) -> Iterator[Case]:
+        """The case, for one write at a time; every remembered answer is forgotten."""
+        with self._write_lock:
+            try:
+                yield self._thread_case()
+            finally:
+                with self._cache_lock:
+                    self._cache.clear()
+
+    def close(self) -> None:
+        with self._open_lock:
+            for case in self._cursors:
+                case.close()
+            self._cursors.clear()
+            self._case.close()
+
+
+def build_app(options: ServeOptions) -> FastAPI:
+    """The workbench app over ``options.case``: the JSON API under ``/api``, the pages, the
+    static files, the token guard. The case is opened now (a missing case fails here, not
+    at the first request) and closed when the app shuts down."""
+    options.check()
+    workbench = Workbench(options.case, write=options.write)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        workbench.close()
+
+    app = FastAPI(
+        title="cibscan workbench",
+        version=__version__,
+        description="The findings of one cibscan case (docs/workbench.md).",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: nothing remote here
+        redoc_url=None,
+        default_response_class=FastJSON,
+        lifespan=lifespan,
+    )
+    app.state.workbench = workbench
+    app.state.options = options
+    # on loopback only loopback names; on another address, that address and loopback (a
+    # wildcard address answers to any name: the token guards it)
+    hosts: frozenset[str] | None = LOOPBACK_NAMES
+    if not is_loopback(options.host):
+        wildcard = options.host in ("0.0.0.0", "::", "")
+        hosts = None if wildcard else LOOPBACK_NAMES | {options.host.strip("[]")}
+    app.middleware("http")(guard(options.token, hosts))
+
+    from cibscan.serve import api, pages, plots  # the routes import Workbench from here
+
+    def failure(request: Request, status: int, detail: str) -> Response:
+        """JSON for the API, a page for the pages."""
+        if request.url.path.startswith("/api/"):
+            return FastJSON({"detail": detail}, status_code=status)
+        return pages.error_page(request, status, detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return failure(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(CaseError)
+    async def no_findings(request: Request, exc: CaseError) -> Response:
+        return failure(request, 409, str(exc))
+
+    @app.exception_handler(ValueError)
+    async def bad_value(request: Request, exc: ValueError) -> Response:
+        return failure(request, 400, str(exc))
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(plots.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def serve(options: ServeOptions, app: FastAPI | None = None) -> None:
+    """Serve the workbench until interrupted (Ctrl-C): ``app``, or one built now (the CLI
+    builds it first, so that a missing case fails before the link is printed)."""
+    import uvicorn
+
+    app = app or build_app(options)
+    log.info("serving %s on %s:%d", options.case, options.host, options.port)
+    uvicorn.run(app, host=options.host, port=options.port, log_config=log_config())
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up with every line passed through :class:`RedactTokens`, so the
+    token of a ``/?token=`` request line never reaches the terminal or a log file."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": RedactTokens}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact")
+    return config
