@@ -71,7 +71,7 @@ def build_inputs(engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS) 
     and ``t``: a one-signal run does not pay for texts and lists it never reads (1M posts:
     0.46 s for every column, 0.20 s for co_repost's three).
     """
-    engine.execute("DROP TABLE IF EXISTS account_index")
+    engine.drop_table("account_index")
     engine.execute(
         """CREATE TABLE account_index AS
         SELECT CAST(row_number() OVER (ORDER BY platform, account_id) AS BIGINT) AS acct,
@@ -82,11 +82,11 @@ def build_inputs(engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS) 
     selected = "".join(
         f", {DERIVED_COLUMNS[c]} AS {c}" if c in DERIVED_COLUMNS else f", p.{c}" for c in columns
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE cib_posts AS
-        SELECT i.acct, epoch(p.created_at) AS t{selected}
+    engine.create_scratch(
+        "cib_posts",
+        f"""SELECT i.acct, {engine.epoch("p.created_at")} AS t{selected}
         FROM posts AS p JOIN account_index AS i USING (platform, account_id)
-        WHERE p.created_at IS NOT NULL"""
+        WHERE p.created_at IS NOT NULL""",
     )
     n_posts, n_accounts = engine.fetchall("SELECT count(*), count(DISTINCT acct) FROM cib_posts")[0]
     return int(n_posts), int(n_accounts)

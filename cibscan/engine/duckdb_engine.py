@@ -165,3 +165,20 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._con.close()
+
+    # --- dialect helpers (see cibscan.engine.base) ---------------------------------------
+
+    def hash64(self, expr: str) -> str:
+        return f"hash({expr})"  # UBIGINT
+
+    def epoch(self, expr: str) -> str:
+        return f"epoch({expr})"
+
+    def create_scratch(self, table: str, select_sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select_sql}")
+
+    def drop_table(self, table: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def rename_table(self, old: str, new: str) -> None:
+        self.execute(f"ALTER TABLE {old} RENAME TO {new}")
