@@ -31,9 +31,6 @@ from tests.conftest import load
 
 pytestmark = pytest.mark.spark
 
-#: columns of ``posts`` that the detect inputs of co_repost read
-POST_COLUMNS = "platform, account_id, created_at, post_id, kind, repost_of_post, text_norm"
-
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkEngine]:
@@ -47,14 +44,36 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkEngine]:
 
 @pytest.fixture(scope="module")
 def ring_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
-    """A six-account retweet ring over an organic background of 80 people who retweet a
-    celebrity at human pace (tests/scenes.py), ingested into a DuckDB case."""
+    """A six-account retweet ring and three accounts posting the same words over an organic
+    background of 40 people who retweet a celebrity and reply to each other at human pace
+    (tests/scenes.py), ingested into a DuckDB case."""
     folder = tmp_path_factory.mktemp("ring")
-    posts = scenes.organic_background(people=40, days=6) + scenes.retweet_ring()
+    posts = scenes.organic_background(people=40, days=6) + scenes.retweet_ring() + tagged_copies()
     case = open_case(folder / "case.duckdb")
     load(case, scenes.write(folder / "posts.jsonl", posts), format="generic_jsonl")
     yield case
     case.close()
+
+
+def tagged_copies() -> list[scenes.Post]:
+    """Three accounts post the same three talking points within 20 s, each copy wrapped in
+    other @mentions and #hashtags: identical own words (``text_words``), different texts."""
+    points = [
+        "the new bridge project is a waste of public money and everyone knows it",
+        "ask yourself who profits from the bridge contracts before you vote",
+        "our town deserves better roads, not a vanity bridge for the mayor",
+    ]
+    return [
+        scenes.post(
+            f"tag_{m}_{k}",
+            f"tagger_{m}",
+            3 * scenes.DAY + k * 7200 + 10 * m,
+            f"@mayor {point} #nobridge{m} #vote",
+            mentions=["mayor"],
+        )
+        for k, point in enumerate(points)
+        for m in range(3)
+    ]
 
 
 def run_signal(engine: Engine, name: str, params: dict[str, Any]) -> dict[str, list[Any]]:
@@ -90,41 +109,64 @@ def assert_same_rows(left: list[dict[str, Any]], right: list[dict[str, Any]]) ->
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("signal", "params"),
     [
-        {},  # the defaults: 15-minute window, sessions of an hour, episodes merged
-        {"window": "case"},  # one episode per object: the unmerged path, no sessions
+        # the defaults: 15-minute window, sessions of an hour, episodes merged
+        ("co_repost", {}),
+        # one episode per object: the unmerged path, no sessions
+        ("co_repost", {"window": "case"}),
+        # replies to the same post within 6 h (the organic people reply to each other,
+        # minutes to hours apart); a window past the hour-long session: one session an episode
+        ("co_reply", {"window": "6h"}),
+        # identical own words: the derived text_words column and its regex
+        ("co_post", {}),
     ],
-    ids=["window-15m", "window-case"],
+    ids=["co_repost-15m", "co_repost-case", "co_reply", "co_post"],
 )
-def test_co_repost_gives_the_same_pairs_and_evidence_on_both_engines(
-    spark: SparkEngine, ring_case: Case, params: dict[str, Any]
+def test_a_signal_gives_the_same_pairs_and_evidence_on_both_engines(
+    spark: SparkEngine, ring_case: Case, signal: str, params: dict[str, Any]
 ) -> None:
     duck = ring_case.engine
     spark.drop_table("posts")
-    spark.insert_arrow("posts", duck.fetch_arrow(f"SELECT {POST_COLUMNS} FROM posts"))
-    expected = run_signal(duck, "co_repost", params)
-    got = run_signal(spark, "co_repost", params)
+    reads = input_columns([get_signal(signal).reads])
+    # the posts columns the signal's inputs read (text_words is derived from text_norm)
+    stored = [c.replace("text_words", "text_norm") for c in reads]
+    wanted = ", ".join(dict.fromkeys(["platform", "account_id", "created_at", *stored]))
+    spark.insert_arrow("posts", duck.fetch_arrow(f"SELECT {wanted} FROM posts"))
+    expected = run_signal(duck, signal, params)
+    got = run_signal(spark, signal, params)
     assert_same_rows(expected["pairs"], got["pairs"])
     assert_same_rows(expected["evidence"], got["evidence"])
-    # The known answer, on both: the six ring members retweeted the same eight posts within
-    # 20 s of each other, so each of their 15 pairs shares 8 items (and 5 evidence rows, the
-    # default cap), 3 s apart at the closest (members retweet 3 s after one another).
+    assert got["pairs"], "a comparison of nothing proves nothing"
+    if (signal, params) == ("co_repost", {}):
+        assert_ring(got)
+    if signal == "co_post":
+        # the three taggers' own words are the same three times: 3 pairs of 3 shared items
+        taggers = {
+            (r["a_id"], r["b_id"], r["n_shared"]) for r in got["pairs"] if r["a_id"] == "tagger_0"
+        }
+        assert taggers == {("tagger_0", "tagger_1", 3), ("tagger_0", "tagger_2", 3)}
+        assert {r["object"] for r in got["evidence"] if r["a_id"] == "tagger_1"} == {
+            "the new bridge project is a waste of public money and everyone knows it",
+            "ask yourself who profits from the bridge contracts before you vote",
+            "our town deserves better roads, not a vanity bridge for the mayor",
+        }
+
+
+def assert_ring(got: dict[str, list[Any]]) -> None:
+    """The known answer: the six ring members retweeted the same eight posts within 20 s of
+    each other, so each of their 15 pairs shares 8 items (and 5 evidence rows, the default
+    cap), 3 s apart at the closest (members retweet 3 s after one another)."""
     ring = [
         r for r in got["pairs"] if r["a_id"].startswith("ring_") and r["b_id"].startswith("ring_")
     ]
     assert len(ring) == 15
-    assert {(r["n_shared"], r["min_dt"]) for r in ring} == {
-        (8, 3.0),
-        (8, 6.0),
-        (8, 9.0),
-        (8, 12.0),
-        (8, 15.0),
-    }
+    gaps = {(r["n_shared"], r["min_dt"]) for r in ring}
+    assert gaps == {(8, 3.0), (8, 6.0), (8, 9.0), (8, 12.0), (8, 15.0)}
     ring_evidence = [r for r in got["evidence"] if r["a_id"].startswith("ring_")]
     assert len(ring_evidence) == 15 * 5
     # the organic retweeters of the celebrity pair up too (that is the null model's job),
-    # so the comparison above is over more than the ring alone
+    # so the comparison is over more than the ring alone
     assert len(got["pairs"]) > len(ring)
 
 
@@ -144,7 +186,7 @@ def test_scratch_tables_are_computed_once_and_dropped(spark: SparkEngine) -> Non
     assert not spark.table_exists("_t_twice")
 
 
-def test_hash64_is_64_bit_and_epoch_keeps_fractions(spark: SparkEngine) -> None:
+def test_hash64_epoch_and_regexp_helpers(spark: SparkEngine) -> None:
     # 200,000 distinct strings: a 32-bit hash gives ~5 collisions by the birthday bound
     # (n^2 / 2^33), a 64-bit one none; values beyond 32 bits prove the width.
     h = spark.hash64("CAST(id AS STRING)")
@@ -156,6 +198,11 @@ def test_hash64_is_64_bit_and_epoch_keeps_fractions(spark: SparkEngine) -> None:
     ts = "TIMESTAMP '2024-03-04 00:00:01.5'"
     assert spark.fetchall(f"SELECT {spark.epoch(ts)}") == [(1709510401.5,)]
     assert duck.fetchall(f"SELECT {duck.epoch(ts)}") == [(1709510401.5,)]
+    # every match replaced, backslashes kept, on both
+    text = "'hi @a there #b #c now'"
+    for engine in (spark, duck):
+        sql = engine.regexp_replace_all(text, r"\s*[@#]\S+", "")
+        assert engine.fetchall(f"SELECT {sql}") == [("hi there now",)]
 
 
 def test_arrow_round_trip_and_copy_to(spark: SparkEngine, tmp_path: Path) -> None:

@@ -98,6 +98,14 @@ class Engine(Protocol):
     def epoch(self, expr: str) -> str:
         """SQL of a timestamp's seconds since 1970-01-01 UTC as a DOUBLE (with fractions)."""
 
+    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        """SQL replacing every match of the regular expression ``pattern`` (as written, no
+        SQL quoting) in ``expr`` by the literal ``replacement``. DuckDB (RE2) replaces the
+        first match unless told 'g', Spark (Java) all of them, and Spark's string literals
+        eat backslashes: each engine quotes the pattern its own way. Patterns must keep to
+        the syntax RE2 and Java share (``\\s`` is one exception: Java's includes the vertical
+        tab); the replacement may hold no ``$`` or backslash (group references differ)."""
+
     def create_scratch(self, table: str, select_sql: str) -> None:
         """``table`` (replaced if present) holds the result of ``select_sql``, computed once
         now: a connection-local scratch table, never a view that later reads recompute."""

@@ -174,6 +174,12 @@ class DuckDBEngine:
     def epoch(self, expr: str) -> str:
         return f"epoch({expr})"
 
+    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        if "$" in replacement or "\\" in replacement:
+            raise ValueError(f"not a literal replacement: {replacement!r}")
+        quoted, repl = pattern.replace("'", "''"), replacement.replace("'", "''")
+        return f"regexp_replace({expr}, '{quoted}', '{repl}', 'g')"
+
     def create_scratch(self, table: str, select_sql: str) -> None:
         self.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select_sql}")
 

@@ -264,6 +264,15 @@ class SparkEngine:
         us = f"unix_micros({expr})"
         return f"(CAST({us} div 1000 AS DOUBLE) / 1000 + CAST({us} % 1000 AS DOUBLE) / 1000000)"
 
+    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        # a raw literal r'...' keeps the pattern's backslashes (a plain one unescapes them)
+        if "'" in pattern:
+            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
+        if "$" in replacement or "\\" in replacement:
+            raise ValueError(f"not a literal replacement: {replacement!r}")
+        repl = replacement.replace("'", "\\'")
+        return f"regexp_replace({expr}, r'{pattern}', '{repl}')"
+
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
 
