@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 #: partitions (the default 200 costs more in task overhead than tiny tables take), no UI,
 #: UTC everywhere, and Arrow for every transfer between the JVM and Python
 LOCAL_CONF: dict[str, str] = {
-    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
