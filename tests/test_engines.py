@@ -24,7 +24,7 @@ from cibscan.detect.base import FINDINGS_DDL
 from cibscan.detect.inputs import build_inputs, input_columns
 from cibscan.engine import DuckDBEngine, Engine
 from cibscan.engine.spark_engine import SparkEngine, local_session
-from cibscan.signals.base import SignalContext, get_signal
+from cibscan.signals.base import SignalContext, get_signal, signals
 from cibscan.store import Case, open_case
 from tests import scenes
 from tests.conftest import load
@@ -108,21 +108,43 @@ def assert_same_rows(left: list[dict[str, Any]], right: list[dict[str, Any]]) ->
                 assert x[key] == y[key], (key, x, y)
 
 
-@pytest.mark.parametrize(
-    ("signal", "params"),
-    [
-        # the defaults: 15-minute window, sessions of an hour, episodes merged
-        ("co_repost", {}),
-        # one episode per object: the unmerged path, no sessions
-        ("co_repost", {"window": "case"}),
-        # replies to the same post within 6 h (the organic people reply to each other,
-        # minutes to hours apart); a window past the hour-long session: one session an episode
-        ("co_reply", {"window": "6h"}),
-        # identical own words: the derived text_words column and its regex
-        ("co_post", {}),
-    ],
-    ids=["co_repost-15m", "co_repost-case", "co_reply", "co_post"],
-)
+def not_on_spark_yet(signal: str, reason: str) -> Any:
+    """A signal Spark cannot run yet: an explicit, named mark with what it lacks
+    (docs/scale.md), not run (a failing Spark statement would only cost time)."""
+    mark = pytest.mark.xfail(run=False, strict=True, reason=f"spark: {reason}")
+    return pytest.param(signal, {}, marks=mark, id=signal)
+
+
+SIGNAL_CASES = [
+    # the defaults: 15-minute window, sessions of an hour, episodes merged
+    pytest.param("co_repost", {}, id="co_repost-15m"),
+    # one episode per object: the unmerged path, no sessions
+    pytest.param("co_repost", {"window": "case"}, id="co_repost-case"),
+    # replies to the same post within 6 h (the organic people reply to each other, minutes
+    # to hours apart); a window past the hour-long session: one session an episode
+    pytest.param("co_reply", {"window": "6h"}, id="co_reply-6h"),
+    # identical own words: the derived text_words column and its regex
+    pytest.param("co_post", {}, id="co_post"),
+    not_on_spark_yet("co_url", "explode; several objects a post tie-break on the hash"),
+    not_on_spark_yet("co_domain", "explode; several objects a post tie-break on the hash"),
+    not_on_spark_yet("co_mention", "explode; several objects a post tie-break on the hash"),
+    not_on_spark_yet("co_media", "explode, UBIGINT, regexp_full_match"),
+    # the same ordered tags: list columns and the list helpers (the organic people pick
+    # from a few tag strings; a day's window pairs some of them)
+    pytest.param("hashtag_sequence", {"window": "1d"}, id="hashtag_sequence-1d"),
+    not_on_spark_yet("near_duplicate", "bit_count, xor, UBIGINT and ALTER in similarity.py"),
+    not_on_spark_yet("sync_activity", "the MinHash candidates of similarity.py"),
+    not_on_spark_yet("fast_repost", "its scratch steps (TEMP TABLE, BY NAME) not ported"),
+]
+
+
+def test_every_signal_states_its_state_on_spark() -> None:
+    """A new signal must be added to SIGNAL_CASES: compared on both engines, or marked."""
+    listed = {case.values[0] for case in SIGNAL_CASES}
+    assert listed == set(signals())
+
+
+@pytest.mark.parametrize(("signal", "params"), SIGNAL_CASES)
 def test_a_signal_gives_the_same_pairs_and_evidence_on_both_engines(
     spark: SparkEngine, ring_case: Case, signal: str, params: dict[str, Any]
 ) -> None:

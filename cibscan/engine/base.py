@@ -29,7 +29,35 @@ class EngineResourceError(RuntimeError):
     do, instead of the engine's own message and advice about its settings."""
 
 
-class Engine(Protocol):
+class Dialect(Protocol):
+    """The dialect helpers that are SQL text alone (docs/scale.md): where DuckDB and Spark
+    differ in meaning, a statement asks for the piece it needs."""
+
+    def hash64(self, expr: str) -> str:
+        """SQL of a 64-bit hash of ``expr``, for joining and grouping on long strings by an
+        integer key. Never a 32-bit hash: at a billion objects it would collide constantly.
+        The values differ between engines, so SQL may join, group and compare on them but
+        must not order or break ties by them when results must agree across engines."""
+
+    def epoch(self, expr: str) -> str:
+        """SQL of a timestamp's seconds since 1970-01-01 UTC as a DOUBLE (with fractions)."""
+
+    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        """SQL replacing every match of the regular expression ``pattern`` (as written, no
+        SQL quoting) in ``expr`` by the literal ``replacement``. DuckDB (RE2) replaces the
+        first match unless told 'g', Spark (Java) all of them, and Spark's string literals
+        eat backslashes: each engine quotes the pattern its own way. Patterns must keep to
+        the syntax RE2 and Java share (``\\s`` is one exception: Java's includes the vertical
+        tab); the replacement may hold no ``$`` or backslash (group references differ)."""
+
+    def list_join(self, expr: str, separator: str) -> str:
+        """SQL of a list's elements joined by ``separator`` (NULL elements skipped)."""
+
+    def list_length(self, expr: str) -> str:
+        """SQL of a list's number of elements (NULL for a NULL list, never -1)."""
+
+
+class Engine(Dialect, Protocol):
     """What the pipeline needs from a SQL engine."""
 
     name: str
@@ -88,23 +116,6 @@ class Engine(Protocol):
         """Release the engine (flushes a file-backed case)."""
 
     # --- dialect helpers (docs/scale.md) -------------------------------------------------
-
-    def hash64(self, expr: str) -> str:
-        """SQL of a 64-bit hash of ``expr``, for joining and grouping on long strings by an
-        integer key. Never a 32-bit hash: at a billion objects it would collide constantly.
-        The values differ between engines, so SQL may join, group and compare on them but
-        must not order or break ties by them when results must agree across engines."""
-
-    def epoch(self, expr: str) -> str:
-        """SQL of a timestamp's seconds since 1970-01-01 UTC as a DOUBLE (with fractions)."""
-
-    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
-        """SQL replacing every match of the regular expression ``pattern`` (as written, no
-        SQL quoting) in ``expr`` by the literal ``replacement``. DuckDB (RE2) replaces the
-        first match unless told 'g', Spark (Java) all of them, and Spark's string literals
-        eat backslashes: each engine quotes the pattern its own way. Patterns must keep to
-        the syntax RE2 and Java share (``\\s`` is one exception: Java's includes the vertical
-        tab); the replacement may hold no ``$`` or backslash (group references differ)."""
 
     def create_scratch(self, table: str, select_sql: str) -> None:
         """``table`` (replaced if present) holds the result of ``select_sql``, computed once

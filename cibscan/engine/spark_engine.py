@@ -273,6 +273,15 @@ class SparkEngine:
         repl = replacement.replace("'", "\\'")
         return f"regexp_replace({expr}, r'{pattern}', '{repl}')"
 
+    def list_join(self, expr: str, separator: str) -> str:
+        if "'" in separator or "\\" in separator:
+            raise ValueError(f"spark: not a plain separator: {separator!r}")
+        return f"array_join({expr}, '{separator}')"
+
+    def list_length(self, expr: str) -> str:
+        # size() of a NULL list is -1 under the legacy setting: NULL here, as in DuckDB
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE size({expr}) END"
+
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
 

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.engine import Engine
-from cibscan.engine.base import real, scratch
+from cibscan.engine.base import Dialect, real, scratch
 from cibscan.signals.base import Param, Signal, SignalContext
 from cibscan.signals.null_model import (
     account_terms,
@@ -94,6 +94,12 @@ class CoActionSignal(Signal):
     def actions_sql(self, params: Mapping[str, Any]) -> str:
         """SELECT acct, obj, t, post_id FROM cib_posts ... (obj a VARCHAR; NULLs are dropped)."""
 
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
+        """The actions SELECT in an engine's dialect: :meth:`actions_sql` unless the signal
+        needs one of the dialect helpers (then it overrides this to build its one SQL with
+        them, and its ``actions_sql`` returns this in DuckDB's dialect)."""
+        return self.actions_sql(params)
+
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         """Build helper tables the actions need (for example text families). Default: none."""
 
@@ -117,7 +123,7 @@ class CoActionSignal(Signal):
             co_action_pairs(
                 ctx,
                 signal=self.name,
-                actions_sql=self.actions_sql(params),
+                actions_sql=self.actions(ctx.engine, params),
                 window=params.get("window"),
                 max_accounts=int(params.get("max_accounts", 0)),
                 candidates=self.candidates_table(ctx, params),
