@@ -134,7 +134,9 @@ SIGNAL_CASES = [
     pytest.param("hashtag_sequence", {"window": "1d"}, id="hashtag_sequence-1d"),
     not_on_spark_yet("near_duplicate", "bit_count, xor, UBIGINT and ALTER in similarity.py"),
     not_on_spark_yet("sync_activity", "the MinHash candidates of similarity.py"),
-    not_on_spark_yet("fast_repost", "its scratch steps (TEMP TABLE, BY NAME) not ported"),
+    # reposts of an account's posts within a minute (the ring reposts the seed account's
+    # posts 30 to 45 s after them: six pairs of 8 fast reposts)
+    pytest.param("fast_repost", {"max_delay": "1m"}, id="fast_repost-1m"),
 ]
 
 
@@ -162,6 +164,9 @@ def test_a_signal_gives_the_same_pairs_and_evidence_on_both_engines(
     assert got["pairs"], "a comparison of nothing proves nothing"
     if (signal, params) == ("co_repost", {}):
         assert_ring(got)
+    if signal == "fast_repost":
+        seeded = {(r["a_id"], r["b_id"], r["n_shared"]) for r in got["pairs"]}
+        assert {(f"ring_{m}", "ring_seed", 8) for m in range(6)} <= seeded
     if signal == "co_post":
         # the three taggers' own words are the same three times: 3 pairs of 3 shared items
         taggers = {
