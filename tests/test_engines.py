@@ -97,14 +97,14 @@ def run_signal(engine: Engine, name: str, params: dict[str, Any]) -> dict[str, l
 
 
 def assert_same_rows(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> None:
-    """Equal row for row; floats to 1e-9 relative (sums of doubles in another order, the
+    """Equal row for row; floats to 1e-12 relative (sums of doubles in another order, the
     engines' only licence), everything else exactly."""
     assert len(left) == len(right)
     for x, y in zip(left, right, strict=True):
         assert x.keys() == y.keys()
         for key in x:
             if isinstance(x[key], float) and isinstance(y[key], float):
-                assert math.isclose(x[key], y[key], rel_tol=1e-9, abs_tol=1e-12), (key, x, y)
+                assert math.isclose(x[key], y[key], rel_tol=1e-12, abs_tol=1e-12), (key, x, y)
             else:
                 assert x[key] == y[key], (key, x, y)
 
