@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 OUT ?= out
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint typecheck unit install browser clean
+.PHONY: demo test lint typecheck unit install browser java clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -38,7 +38,12 @@ browser:
 	@command -v chromium > /dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null; }
 
-unit: $(BIN)/.installed browser
+# The Spark engine tests (tests/test_engines.py, the cibscan[spark] extra) need a Java runtime.
+java:
+	@command -v java > /dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless > /dev/null; }
+
+unit: $(BIN)/.installed browser java
 	$(BIN)/pytest
 
 test: lint typecheck unit

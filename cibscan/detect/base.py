@@ -24,14 +24,15 @@ from cibscan.tells.base import ACCOUNT_TELLS_DDL
 # Findings tables, replaced by every detect run (``account_index`` too, made by
 # :func:`cibscan.detect.inputs.build_inputs` from the posts).
 FINDINGS_DDL: dict[str, str] = {
+    # STRING, DuckDB's alias of VARCHAR, is what Spark calls it (Spark's VARCHAR needs a length)
     "pairs": """CREATE TABLE pairs (
-        signal VARCHAR, a BIGINT, b BIGINT, n_shared BIGINT, weight DOUBLE,
+        signal STRING, a BIGINT, b BIGINT, n_shared BIGINT, weight DOUBLE,
         min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE, expected DOUBLE,
         p DOUBLE, q DOUBLE, strength DOUBLE, significant BOOLEAN,
         n_objects BIGINT, n_effective DOUBLE, trials DOUBLE, mean_dt DOUBLE,
-        tie_kind VARCHAR, p_alone DOUBLE, q_group DOUBLE, group_size INTEGER)""",
+        tie_kind STRING, p_alone DOUBLE, q_group DOUBLE, group_size INTEGER)""",
     "evidence": """CREATE TABLE evidence (
-        signal VARCHAR, a BIGINT, b BIGINT, object VARCHAR, post_a VARCHAR, post_b VARCHAR,
+        signal STRING, a BIGINT, b BIGINT, object STRING, post_a STRING, post_b STRING,
         t_a DOUBLE, t_b DOUBLE, dt DOUBLE, object_accounts BIGINT)""",
     "edges": """CREATE TABLE edges (
         a BIGINT, b BIGINT, strength DOUBLE, q DOUBLE, weight DOUBLE, n_shared BIGINT,

@@ -1,7 +1,14 @@
 """Engine contract: run SQL, move Arrow data in and out, group statements in transactions.
 
 Everything above this layer speaks SQL and Arrow through this protocol and never imports an
-engine's client library, so that the same pipeline can later run on Apache Spark.
+engine's client library, so that the same pipeline runs on DuckDB and on Apache Spark.
+
+**Dialect helpers.** Most SQL is written once in the dialect both engines share (joins,
+GROUP BY, window functions, ``min_by``, ``QUALIFY``, ``INSERT ... BY NAME``). Where the two
+differ in meaning and not just in spelling, the statement asks the engine for the piece it
+needs (``hash64``, ``epoch``) or lets it do the step its own way (``create_scratch``,
+``drop_table``), so a signal keeps one definition and is proven by running it on both
+(tests/test_engines.py), not by transpiling it. See docs/scale.md.
 """
 
 from __future__ import annotations
@@ -22,7 +29,35 @@ class EngineResourceError(RuntimeError):
     do, instead of the engine's own message and advice about its settings."""
 
 
-class Engine(Protocol):
+class Dialect(Protocol):
+    """The dialect helpers that are SQL text alone (docs/scale.md): where DuckDB and Spark
+    differ in meaning, a statement asks for the piece it needs."""
+
+    def hash64(self, expr: str) -> str:
+        """SQL of a 64-bit hash of ``expr``, for joining and grouping on long strings by an
+        integer key. Never a 32-bit hash: at a billion objects it would collide constantly.
+        The values differ between engines, so SQL may join, group and compare on them but
+        must not order or break ties by them when results must agree across engines."""
+
+    def epoch(self, expr: str) -> str:
+        """SQL of a timestamp's seconds since 1970-01-01 UTC as a DOUBLE (with fractions)."""
+
+    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        """SQL replacing every match of the regular expression ``pattern`` (as written, no
+        SQL quoting) in ``expr`` by the literal ``replacement``. DuckDB (RE2) replaces the
+        first match unless told 'g', Spark (Java) all of them, and Spark's string literals
+        eat backslashes: each engine quotes the pattern its own way. Patterns must keep to
+        the syntax RE2 and Java share (``\\s`` is one exception: Java's includes the vertical
+        tab); the replacement may hold no ``$`` or backslash (group references differ)."""
+
+    def list_join(self, expr: str, separator: str) -> str:
+        """SQL of a list's elements joined by ``separator`` (NULL elements skipped)."""
+
+    def list_length(self, expr: str) -> str:
+        """SQL of a list's number of elements (NULL for a NULL list, never -1)."""
+
+
+class Engine(Dialect, Protocol):
     """What the pipeline needs from a SQL engine."""
 
     name: str
@@ -83,6 +118,18 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release the engine (flushes a file-backed case)."""
 
+    # --- dialect helpers (docs/scale.md) -------------------------------------------------
+
+    def create_scratch(self, table: str, select_sql: str) -> None:
+        """``table`` (replaced if present) holds the result of ``select_sql``, computed once
+        now: a connection-local scratch table, never a view that later reads recompute."""
+
+    def drop_table(self, table: str) -> None:
+        """Drop a table or scratch table if it exists (and free what the engine holds)."""
+
+    def rename_table(self, old: str, new: str) -> None:
+        """Rename a table or scratch table (``new`` must not exist)."""
+
 
 @contextmanager
 def scratch(engine: Engine, *tables: str) -> Iterator[None]:
@@ -98,10 +145,17 @@ def scratch(engine: Engine, *tables: str) -> Iterator[None]:
     except BaseException:
         for table in tables:
             with suppress(Exception):
-                engine.execute(f"DROP TABLE IF EXISTS {table}")
+                engine.drop_table(table)
         raise
     for table in tables:
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+        engine.drop_table(table)
+
+
+def real(value: float) -> str:
+    """A float as a DOUBLE literal in every dialect: ``0.25`` is a DECIMAL in DuckDB and
+    Spark alike, and Spark then keeps the arithmetic in decimals rounded to a few places
+    (``j / (1 + (j - 1) * 0.25)`` would lose digits there and not in DuckDB)."""
+    return f"CAST({float(value)!r} AS DOUBLE)"
 
 
 def iter_rows_as_dicts(engine: Engine, sql: str) -> Iterator[dict[str, Any]]:

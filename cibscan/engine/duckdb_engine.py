@@ -18,7 +18,31 @@ from cibscan.engine.limits import memory_bytes
 log = logging.getLogger(__name__)
 
 
-class DuckDBEngine:
+class DuckDBDialect:
+    """The dialect helpers that are SQL text alone (cibscan.engine.base): usable without a
+    connection, e.g. to show a signal's SQL as DuckDB runs it."""
+
+    def hash64(self, expr: str) -> str:
+        return f"hash({expr})"  # UBIGINT
+
+    def epoch(self, expr: str) -> str:
+        return f"epoch({expr})"
+
+    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        if "$" in replacement or "\\" in replacement:
+            raise ValueError(f"not a literal replacement: {replacement!r}")
+        quoted, repl = pattern.replace("'", "''"), replacement.replace("'", "''")
+        return f"regexp_replace({expr}, '{quoted}', '{repl}', 'g')"
+
+    def list_join(self, expr: str, separator: str) -> str:
+        quoted = separator.replace("'", "''")
+        return f"array_to_string({expr}, '{quoted}')"
+
+    def list_length(self, expr: str) -> str:
+        return f"len({expr})"
+
+
+class DuckDBEngine(DuckDBDialect):
     """A DuckDB connection to one case file (or to memory when ``path`` is None)."""
 
     name = "duckdb"
@@ -177,3 +201,14 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._con.close()
+
+    # --- dialect helpers (see cibscan.engine.base) ---------------------------------------
+
+    def create_scratch(self, table: str, select_sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select_sql}")
+
+    def drop_table(self, table: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def rename_table(self, old: str, new: str) -> None:
+        self.execute(f"ALTER TABLE {old} RENAME TO {new}")

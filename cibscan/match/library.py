@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cibscan import __version__
-from cibscan.detect.inputs import DERIVED_COLUMNS, is_repost_sql
+from cibscan.detect.inputs import derived_sql, is_repost_sql
 from cibscan.engine import Engine
 from cibscan.engine.base import scratch
 from cibscan.match.base import Facet, FacetContext, facets
@@ -167,7 +167,7 @@ def build_scratch(engine: Engine, members: str | None = None) -> None:
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE _mx_posts AS
         SELECT a.acct, p.post_id, p.created_at AS t,
-               {DERIVED_COLUMNS["text_words"]} AS text_words, {is_repost_sql("p")} AS is_repost,
+               {derived_sql(engine, "text_words")} AS text_words, {is_repost_sql("p")} AS is_repost,
                p.urls, p.domains, p.hashtags, p.mentions, p.media, p.reply_to_account,
                p.repost_of_account, p.client, p.language
         FROM posts AS p JOIN _mx_acc AS a USING (platform, account_id)"""

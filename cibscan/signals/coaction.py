@@ -25,8 +25,12 @@ become eleven near-copies of the same join:
 5. **Evidence**: the ``evidence_per_pair`` rarest (then closest in time) shared items of
    each pair, with the two posts and their times.
 
-Everything is plain SQL (joins, GROUP BY, window functions, ``min_by``) so that it
-transpiles to Spark SQL.
+Everything is plain SQL (joins, GROUP BY, window functions, ``min_by``) in the dialect
+DuckDB and Spark SQL share, with the engine's dialect helpers where they differ (the 64-bit
+object hash, scratch tables): one definition runs on both engines (tests/test_engines.py).
+Object hashes differ between engines, so no order or tie-break here depends on them when
+results must agree (``o.obj`` breaks ties, not ``oid``; see docs/scale.md for the one
+place that still does).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.engine import Engine
-from cibscan.engine.base import scratch
+from cibscan.engine.base import Dialect, real, scratch
 from cibscan.signals.base import Param, Signal, SignalContext
 from cibscan.signals.null_model import (
     account_terms,
@@ -90,6 +94,12 @@ class CoActionSignal(Signal):
     def actions_sql(self, params: Mapping[str, Any]) -> str:
         """SELECT acct, obj, t, post_id FROM cib_posts ... (obj a VARCHAR; NULLs are dropped)."""
 
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
+        """The actions SELECT in an engine's dialect: :meth:`actions_sql` unless the signal
+        needs one of the dialect helpers (then it overrides this to build its one SQL with
+        them, and its ``actions_sql`` returns this in DuckDB's dialect)."""
+        return self.actions_sql(params)
+
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         """Build helper tables the actions need (for example text families). Default: none."""
 
@@ -113,7 +123,7 @@ class CoActionSignal(Signal):
             co_action_pairs(
                 ctx,
                 signal=self.name,
-                actions_sql=self.actions_sql(params),
+                actions_sql=self.actions(ctx.engine, params),
                 window=params.get("window"),
                 max_accounts=int(params.get("max_accounts", 0)),
                 candidates=self.candidates_table(ctx, params),
@@ -147,19 +157,20 @@ def co_action_pairs(
     # Objects are joined and grouped by a 64-bit hash (``oid``): a copypasta text or a URL is
     # a long string, and hashing it once makes every later join an integer join. The text
     # itself is kept once per object, for the evidence.
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_acts AS
-        SELECT acct, hash(obj) AS oid, t, post_id, {episode} AS ep, any_value(obj) AS obj
-        FROM (SELECT acct, CAST(obj AS VARCHAR) AS obj, CAST(t AS DOUBLE) AS t,
-                     CAST(post_id AS VARCHAR) AS post_id
+    oid = engine.hash64("obj")
+    engine.create_scratch(
+        f"{p}_acts",
+        f"""SELECT acct, {oid} AS oid, t, post_id, {episode} AS ep, any_value(obj) AS obj
+        FROM (SELECT acct, CAST(obj AS STRING) AS obj, CAST(t AS DOUBLE) AS t,
+                     CAST(post_id AS STRING) AS post_id
               FROM ({actions_sql}) AS actions
               WHERE acct IS NOT NULL AND obj IS NOT NULL AND t IS NOT NULL) AS a
-        GROUP BY acct, hash(obj), t, post_id"""
+        GROUP BY acct, {oid}, t, post_id""",
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_objs AS
-        SELECT oid, count(DISTINCT acct) AS k, any_value(obj) AS obj
-        FROM {p}_acts GROUP BY oid"""
+    engine.create_scratch(
+        f"{p}_objs",
+        f"""SELECT oid, count(DISTINCT acct) AS k, any_value(obj) AS obj
+        FROM {p}_acts GROUP BY oid""",
     )
     (n_accounts,) = engine.fetchall(f"SELECT count(DISTINCT acct) FROM {p}_acts")[0]
     try:
@@ -190,7 +201,7 @@ def co_action_pairs(
             "g",
             "partners",
         ):
-            engine.execute(f"DROP TABLE IF EXISTS {p}_{suffix}")
+            engine.drop_table(f"{p}_{suffix}")
 
 
 def _co_actions(
@@ -198,11 +209,11 @@ def _co_actions(
 ) -> None:
     """One row per (a, b, episode): the closest pair of actions of a and b on that object."""
     cap = f"AND o.k <= {int(max_accounts)}" if max_accounts > 0 and candidates is None else ""
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_kept AS
-        SELECT a.acct, a.oid, a.t, a.post_id, a.ep
+    engine.create_scratch(
+        f"{p}_kept",
+        f"""SELECT a.acct, a.oid, a.t, a.post_id, a.ep
         FROM {p}_acts AS a JOIN {p}_objs AS o USING (oid)
-        WHERE o.k >= 2 {cap}"""
+        WHERE o.k >= 2 {cap}""",
     )
     within = f"AND abs(x.t - y.t) <= {window!r}" if window is not None else ""
     if candidates is None:
@@ -210,28 +221,29 @@ def _co_actions(
         # on (object, bucket) then follows. Materialised, so that the planner never joins on
         # the object alone (measured: 0.3 s against 30 s on 1M posts with a popular URL).
         shifts = _bucket_shifts(window)
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {p}_near AS
-            SELECT y.acct, y.oid, y.t, y.post_id, y.ep, y.ep + s.shift AS ep_key
-            FROM {p}_kept AS y CROSS JOIN {shifts} AS s(shift)"""
+        engine.create_scratch(
+            f"{p}_near",
+            f"""SELECT y.acct, y.oid, y.t, y.post_id, y.ep, y.ep + s.shift AS ep_key
+            FROM {p}_kept AS y CROSS JOIN {shifts} AS s(shift)""",
         )
         source = f"""{p}_kept AS x
             JOIN {p}_near AS y ON y.oid = x.oid AND y.ep_key = x.ep"""
     else:
         # Candidate pairs with a's actions first, materialised, so that the planner cannot
         # join all actions on the object before restricting to the candidates.
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {p}_near AS
-            SELECT c.b AS other, x.* FROM {candidates} AS c JOIN {p}_kept AS x ON x.acct = c.a"""
+        engine.create_scratch(
+            f"{p}_near",
+            f"""SELECT c.b AS other, x.*
+            FROM {candidates} AS c JOIN {p}_kept AS x ON x.acct = c.a""",
         )
         source = f"""{p}_near AS x
             JOIN {p}_kept AS y ON y.acct = x.other AND y.oid = x.oid"""
     # The episode of a co-action is the earlier action's; the tie-break key makes the chosen
     # evidence posts independent of input order.
     key = "(abs(x.t - y.t), x.post_id, y.post_id)"
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_co AS
-        SELECT x.acct AS a, y.acct AS b, x.oid,
+    engine.create_scratch(
+        f"{p}_co",
+        f"""SELECT x.acct AS a, y.acct AS b, x.oid,
                CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END AS ep,
                min(abs(x.t - y.t)) AS dt,
                min_by(x.post_id, {key}) AS post_a, min_by(y.post_id, {key}) AS post_b,
@@ -239,7 +251,7 @@ def _co_actions(
                min(least(x.t, y.t)) AS first_t, max(greatest(x.t, y.t)) AS last_t
         FROM {source}
         WHERE x.acct < y.acct {within}
-        GROUP BY x.acct, y.acct, x.oid, CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END"""
+        GROUP BY x.acct, y.acct, x.oid, CASE WHEN x.t <= y.t THEN x.ep ELSE y.ep END""",
     )
 
 
@@ -251,7 +263,8 @@ def rarity_sql(k: str, n_accounts: int) -> str:
     """
     if n_accounts <= 2:
         return "1.0"
-    return f"greatest(0.0, least(1.0, ln({n_accounts}.0 / {k}) / ln({n_accounts}.0 / 2)))"
+    n = real(n_accounts)
+    return f"greatest(0.0, least(1.0, ln({n} / {k}) / ln({n} / 2)))"
 
 
 def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
@@ -262,23 +275,21 @@ def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
     the same order is the best for both its posts, so every pair keeps at least one)."""
     order = "o.k, c.dt, c.oid, c.ep"
     if not merge:
-        engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {p}_rows AS SELECT NULL AS a, NULL AS b, 0 AS n_rows"
+        engine.create_scratch(
+            f"{p}_rows",
+            "SELECT CAST(NULL AS BIGINT) AS a, CAST(NULL AS BIGINT) AS b, 0 AS n_rows",
         )
-        engine.execute(f"DROP TABLE IF EXISTS {p}_units")
-        engine.execute(f"ALTER TABLE {p}_co RENAME TO {p}_units")
+        engine.drop_table(f"{p}_units")
+        engine.rename_table(f"{p}_co", f"{p}_units")
         return
     # Every co-action, before the merge, still says how much the other account adds to the
     # reach of one's episodes (each of a post's objects).
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_rows AS
-        SELECT a, b, count(*) AS n_rows FROM {p}_co GROUP BY a, b"""
-    )
+    engine.create_scratch(f"{p}_rows", f"SELECT a, b, count(*) AS n_rows FROM {p}_co GROUP BY a, b")
     # Only pairs with several co-actions can use a post twice: the ranking (two window
     # sorts) runs on those alone, most pairs share one item.
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_units AS
-        SELECT c.* FROM {p}_co AS c
+    engine.create_scratch(
+        f"{p}_units",
+        f"""SELECT c.* FROM {p}_co AS c
         JOIN {p}_rows AS r USING (a, b) WHERE r.n_rows = 1
         UNION ALL
         SELECT * FROM (
@@ -286,9 +297,9 @@ def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
             JOIN {p}_rows AS r USING (a, b) WHERE r.n_rows > 1
             QUALIFY row_number() OVER (PARTITION BY c.a, c.b, c.post_a ORDER BY {order}) = 1
                 AND row_number() OVER (PARTITION BY c.a, c.b, c.post_b ORDER BY {order}) = 1
-        ) AS merged"""
+        ) AS merged""",
     )
-    engine.execute(f"DROP TABLE IF EXISTS {p}_co")
+    engine.drop_table(f"{p}_co")
 
 
 def _pair_stats(engine: Engine, p: str, n_accounts: int, session: str, rho: float) -> None:
@@ -296,20 +307,20 @@ def _pair_stats(engine: Engine, p: str, n_accounts: int, session: str, rho: floa
     of one object discounted, :func:`design_effect_sql`), rarity weight and timing."""
     if session == "ep":
         # Each session is one episode: no repeats to discount, one aggregation suffices.
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {p}_g AS
-            SELECT a, b, count(*) AS n_shared, count(DISTINCT oid) AS n_objects,
+        engine.create_scratch(
+            f"{p}_g",
+            f"""SELECT a, b, count(*) AS n_shared, count(DISTINCT oid) AS n_objects,
                    CAST(count(*) AS DOUBLE) AS n_effective,
                    sum({rarity_sql("k", n_accounts)}) AS weight, min(dt) AS min_dt,
                    avg(dt) AS mean_dt, min(first_t) AS first_t, max(last_t) AS last_t,
                    coalesce(any_value(r.n_rows), count(*)) AS n_rows
             FROM {p}_units JOIN {p}_objs USING (oid) LEFT JOIN {p}_rows AS r USING (a, b)
-            GROUP BY a, b"""
+            GROUP BY a, b""",
         )
         return
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_g AS
-        WITH per_object AS (
+    engine.create_scratch(
+        f"{p}_g",
+        f"""WITH per_object AS (
             SELECT a, b, oid, count(*) AS j, sum({rarity_sql("k", n_accounts)}) AS weight,
                    min(dt) AS min_dt, sum(dt) AS sum_dt, min(first_t) AS first_t,
                    max(last_t) AS last_t
@@ -319,7 +330,7 @@ def _pair_stats(engine: Engine, p: str, n_accounts: int, session: str, rho: floa
                min(min_dt) AS min_dt, sum(sum_dt) / sum(j) AS mean_dt,
                min(first_t) AS first_t, max(last_t) AS last_t,
                coalesce(any_value(r.n_rows), sum(j)) AS n_rows
-        FROM per_object LEFT JOIN {p}_rows AS r USING (a, b) GROUP BY a, b"""
+        FROM per_object LEFT JOIN {p}_rows AS r USING (a, b) GROUP BY a, b""",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from cibscan.engine.base import scratch
+from cibscan.engine.base import real, scratch
 from cibscan.signals.base import Param, Signal, SignalContext, register
 
 
@@ -27,20 +27,20 @@ class FastRepost(Signal):
     def pairs(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         delay = float(params["max_delay"] or 0.0)
-        engine.execute(
-            """CREATE OR REPLACE TEMP TABLE _fr AS
-            SELECT r.acct AS reposter, o.acct AS author, r.post_id AS repost_id,
+        engine.create_scratch(
+            "_fr",
+            """SELECT r.acct AS reposter, o.acct AS author, r.post_id AS repost_id,
                    o.post_id AS original_id, r.t AS t_repost, o.t AS t_original,
                    r.t - o.t AS delay, r.platform || '|' || o.post_id AS obj
             FROM cib_posts AS r
             JOIN cib_posts AS o ON o.platform = r.platform AND o.post_id = r.repost_of_post
-            WHERE r.acct <> o.acct AND r.t >= o.t"""
+            WHERE r.acct <> o.acct AND r.t >= o.t""",
         )
         with scratch(engine, "_fr"):
-            (share,) = engine.fetchall(
-                f"SELECT coalesce(avg(CASE WHEN delay <= {delay!r} THEN 1.0 ELSE 0.0 END), 0) "
-                "FROM _fr"
-            )[0]
+            # the share of fast reposts, k / n in doubles (Spark would average the decimal
+            # literals 1.0 and 0.0 in decimals rounded to a few places)
+            fast = f"CASE WHEN delay <= {delay!r} THEN {real(1)} ELSE {real(0)} END"
+            (share,) = engine.fetchall(f"SELECT coalesce(avg({fast}), 0) FROM _fr")[0]
             engine.execute(
                 f"""INSERT INTO {ctx.pairs_table} BY NAME
                 SELECT '{self.name}' AS signal, least(reposter, author) AS a,

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.detect.inputs import is_repost_sql
+from cibscan.engine.base import Dialect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -27,9 +29,15 @@ class HashtagSequence(CoActionSignal):
     )
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
-        return f"""SELECT acct, array_to_string(hashtags, ' ') AS obj, t, post_id
+        return self.actions(DuckDBDialect(), params)
+
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
+        # list functions differ by name between engines (array_to_string/len in DuckDB,
+        # array_join/size in Spark): asked of the engine
+        tags, n = dialect.list_join("hashtags", " "), dialect.list_length("hashtags")
+        return f"""SELECT acct, {tags} AS obj, t, post_id
             FROM cib_posts
-            WHERE NOT {is_repost_sql()} AND len(hashtags) >= {int(params["min_tags"])}"""
+            WHERE NOT {is_repost_sql()} AND {n} >= {int(params["min_tags"])}"""
 
 
 register(HashtagSequence())

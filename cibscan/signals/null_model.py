@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from cibscan.detect.statistics import register_poisson_tail
 from cibscan.engine import Engine
+from cibscan.engine.base import real
 from cibscan.signals.base import SignalContext
 
 
@@ -33,7 +34,7 @@ def design_effect_sql(count: str, rho: float) -> str:
     ``j / (1 + (j - 1) rho)`` (Kish's design effect): 1 for one episode, at most ``1 / rho``
     however many. The same object on another day is a new decision and counts in full.
     """
-    return f"({count}) / (1.0 + (({count}) - 1) * {float(rho)!r})"
+    return f"({count}) / (1.0 + (({count}) - 1) * {real(rho)})"
 
 
 def session_sql(window: float | None, session: float) -> str:
@@ -80,9 +81,9 @@ def account_terms(
         else f"""SELECT acct, sum(j) AS d, sum({design_effect_sql("j", rho)}) AS d_eff
             FROM per_object GROUP BY acct"""
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_accts AS
-        WITH episodes AS (SELECT DISTINCT acct, oid, ep FROM {p}_acts),
+    engine.create_scratch(
+        f"{p}_accts",
+        f"""WITH episodes AS (SELECT DISTINCT acct, oid, ep FROM {p}_acts),
         shared AS (SELECT e.* FROM episodes AS e JOIN {p}_objs AS o USING (oid) WHERE o.k >= 2),
         reach AS (
             SELECT e.oid, e.ep + s.shift AS ep, count(DISTINCT e.acct) AS k_e
@@ -95,7 +96,7 @@ def account_terms(
         {trial_episodes}
         trials AS ({trials})
         SELECT t.acct, t.d, t.d_eff, i.n AS incidences, coalesce(b.big_k, 0) AS others
-        FROM trials AS t JOIN incidences AS i USING (acct) LEFT JOIN big AS b USING (acct)"""
+        FROM trials AS t JOIN incidences AS i USING (acct) LEFT JOIN big AS b USING (acct)""",
     )
     return int(engine.fetchall(f"SELECT coalesce(sum(incidences), 0) FROM {p}_accts")[0][0])
 
@@ -115,8 +116,8 @@ def expectation_sql(incidences: int, base: float, removed_a: str, removed_b: str
     s = max(incidences, 1)
 
     def side(x: str, y: str, removed: str) -> str:
-        k = f"(greatest({x}.others - ({removed}), 0) + {float(base)!r} * {x}.incidences)"
-        return f"{k} * {y}.d / {s}.0 * {x}.d_eff / {x}.d"
+        k = f"(greatest({x}.others - ({removed}), 0) + {real(base)} * {x}.incidences)"
+        return f"{k} * {y}.d / {real(s)} * {x}.d_eff / {x}.d"
 
     lam_a, lam_b = side("sa", "sb", removed_a), side("sb", "sa", removed_b)
     return f"greatest(sa.d_eff, sb.d_eff) AS trials, greatest({lam_a}, {lam_b}) AS expected"
@@ -132,16 +133,16 @@ def test_pairs(ctx: SignalContext, p: str, signal: str, incidences: int, tie_kin
     register_poisson_tail(engine)
     base = ctx.base_reach
     first = expectation_sql(incidences, base, "g.n_rows", "g.n_rows")
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_partners AS
-        SELECT a, b, n_rows, p_alone FROM (
+    engine.create_scratch(
+        f"{p}_partners",
+        f"""SELECT a, b, n_rows, p_alone FROM (
             SELECT *, cib_pair_tail(n_effective, trials, expected) AS p_alone FROM (
             SELECT g.a, g.b, g.n_rows, g.n_effective, {first}
             FROM {p}_g AS g
             JOIN {p}_accts AS sa ON sa.acct = g.a
             JOIN {p}_accts AS sb ON sb.acct = g.b
             WHERE g.n_shared >= {int(ctx.min_shared)}) AS tested) AS scored
-        WHERE p_alone <= {float(ctx.partner_p)!r}"""
+        WHERE p_alone <= {real(ctx.partner_p)}""",
     )
     # Out of a's reach: its partners' co-actions (b's among them when b is a partner), else
     # at least b's own (the episode's reach without b).

@@ -1,0 +1,324 @@
+"""Apache Spark implementation of the engine contract (``pip install 'cibscan[spark]'``).
+
+The same SQL as on DuckDB runs here through Spark SQL; where the dialects differ in meaning
+the statements call the dialect helpers of :class:`cibscan.engine.base.Engine`. What Spark
+can and cannot guarantee compared with DuckDB:
+
+- **Scratch tables** are session-local temp views over a *local checkpoint* (computed once,
+  kept in the executors' memory and disk, lineage cut), not views that recompute: a view
+  over ``row_number()`` or ``min_by`` ties could give a different row on each read.
+- **Case tables** (``CREATE TABLE``, ``insert_arrow`` without ``temp``) are managed tables
+  (Parquet) in the session's warehouse; UPDATE and DELETE on them are not supported by
+  Spark's built-in catalog (they need Delta or Iceberg): findings are written by INSERT.
+- **Transactions** do not exist: statements take effect one by one. :meth:`transaction`
+  only promises that tables *created* in a failed block are dropped again (best effort);
+  rows appended to existing tables stay. Run detect into fresh tables and swap them.
+- **Python functions** (:meth:`create_function`) run as Arrow UDFs in Python workers: kept
+  off the hot path (the pair tails run over pairs, never over posts).
+- **Memory** is fixed when the JVM starts: :meth:`configure` logs a memory limit it cannot
+  apply to a running session; pass ``spark.driver.memory`` in ``conf`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as sf
+from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, LongType, StringType
+
+log = logging.getLogger(__name__)
+
+#: settings that fit local mode on a small machine (2 cores, a few GB): few shuffle
+#: partitions (the default 200 costs more in task overhead than tiny tables take), no UI,
+#: UTC everywhere, and Arrow for every transfer between the JVM and Python
+LOCAL_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.memory": "1g",
+}
+
+_SQL_TYPES: dict[str, DataType] = {
+    "BIGINT": LongType(),
+    "INTEGER": IntegerType(),
+    "DOUBLE": DoubleType(),
+    "VARCHAR": StringType(),
+    "BOOLEAN": BooleanType(),
+}
+
+
+def local_session(
+    master: str = "local[2]",
+    conf: Mapping[str, str] | None = None,
+    warehouse: str | Path | None = None,
+) -> SparkSession:
+    """A SparkSession with :data:`LOCAL_CONF` overlaid with ``conf``; the warehouse (where
+    case tables are written) in ``warehouse`` or a new temporary folder."""
+    settings = dict(LOCAL_CONF)
+    settings["spark.sql.warehouse.dir"] = str(warehouse or tempfile.mkdtemp(prefix="cib-spark-"))
+    # Python workers (the Arrow UDFs) run this interpreter, which has pyarrow and scipy, not
+    # whatever ``python3`` is first on the PATH (pyspark reads the variable, not a setting,
+    # when it starts the context; a cluster sets its own)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    settings.update(conf or {})
+    builder = SparkSession.builder.master(master).appName("cibscan")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkEngine:
+    """Spark SQL over one SparkSession (local mode, a standalone cluster or YARN)."""
+
+    name = "spark"
+
+    def __init__(
+        self,
+        session: SparkSession | None = None,
+        *,
+        master: str = "local[2]",
+        conf: Mapping[str, str] | None = None,
+    ) -> None:
+        self._own_session = session is None
+        self.spark = session or local_session(master, conf)
+        # scratch tables: name -> the checkpointed DataFrame behind the temp view
+        self._scratch: dict[str, DataFrame] = {}
+        self._created: list[str] | None = None
+
+    # --- statements ------------------------------------------------------------------------
+
+    def _sql(self, sql: str, params: Sequence[Any] | None = None) -> DataFrame:
+        # positional ``?`` markers, as in DuckDB
+        return self.spark.sql(sql, args=list(params)) if params else self.spark.sql(sql)
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        # Spark runs DDL and INSERT eagerly when the statement is parsed; a bare SELECT would
+        # be lazy, so it is collected to run it (its side effects are none anyway).
+        frame = self._sql(sql, params)
+        if self._created is not None:
+            self._note_created(sql)
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            frame.collect()
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._sql(sql, params).collect()]
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        table: pa.Table = self._sql(sql, params).toArrow()
+        return table
+
+    def fetch_batches(self, sql: str, batch_rows: int = 50_000) -> Iterator[pa.RecordBatch]:
+        # Collected whole on the driver, then cut: bounded only by the driver's memory
+        # (streaming partition by partition is left for the exports at scale).
+        yield from self.fetch_arrow(sql).to_batches(max_chunksize=batch_rows)
+
+    def insert_stream(self, table: str, batches: pa.RecordBatchReader, select_sql: str) -> None:
+        # Ingest on Spark reads files itself at scale; this path (small streams) goes
+        # through one Arrow table on the driver.
+        self.spark.createDataFrame(batches.read_all()).createOrReplaceTempView("_stream")
+        try:
+            self.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+        finally:
+            self.spark.catalog.dropTempView("_stream")
+
+    def insert_arrow(self, table: str, data: pa.Table, *, temp: bool = False) -> None:
+        frame = self.spark.createDataFrame(data)
+        if table in self._scratch:
+            self._keep(table, self._scratch[table].unionByName(frame))
+        elif self.table_exists(table):
+            view = f"_arrow_in_{uuid.uuid4().hex[:8]}"
+            frame.createOrReplaceTempView(view)
+            try:
+                self.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+            finally:
+                self.spark.catalog.dropTempView(view)
+        elif temp:
+            self._keep(table, frame)
+        else:
+            frame.write.saveAsTable(table)
+            if self._created is not None:
+                self._created.append(table)
+
+    def create_function(
+        self,
+        name: str,
+        fn: Callable[..., pa.Array],
+        arg_types: Sequence[str],
+        return_type: str,
+    ) -> None:
+        # An Arrow UDF: batches of rows reach ``fn`` as Arrow arrays, as DuckDB gives them.
+        # Arguments are cast to the declared types by the caller's SQL on DuckDB; here the
+        # wrapper casts, so that BIGINT counts arrive as integers whatever Spark inferred.
+        targets = [_arrow_type(t) for t in arg_types]
+
+        def call(*columns: pa.Array) -> pa.Array:
+            cast = [c.cast(t) for c, t in zip(columns, targets, strict=True)]
+            return fn(*cast)
+
+        udf = sf.arrow_udf(call, _SQL_TYPES[return_type.upper()])  # type: ignore[attr-defined]
+        self.spark.udf.register(name, udf)
+
+    def configure(self, *, memory_limit: str | None = None, preserve_order: bool = True) -> None:
+        # Spark's memory is fixed when its JVM starts, and no Spark result keeps an order
+        # without ORDER BY: both settings are the session's, not the statement's.
+        if memory_limit:
+            log.warning(
+                "spark: a memory limit (%s) cannot be applied to a running session; set "
+                "spark.driver.memory / spark.executor.memory when it starts",
+                memory_limit,
+            )
+
+    def copy_to(self, sql: str, path: str, file_format: str) -> int:
+        """One file at ``path``: Spark writes a folder of part files, so the result is
+        written as one partition into a temporary folder and its single part moved."""
+        writers = {"csv": "csv", "parquet": "parquet", "jsonl": "json"}
+        if file_format not in writers:
+            known = ", ".join(writers)
+            raise ValueError(f"spark cannot write {file_format!r} as one file; known: {known}")
+        frame = self._sql(sql).coalesce(1)
+        target = Path(path)
+        folder = Path(tempfile.mkdtemp(prefix=".cib-copy-", dir=target.parent))
+        try:
+            writer = frame.write.mode("overwrite").format(writers[file_format])
+            if file_format == "csv":
+                writer = writer.option("header", "true")
+            elif file_format == "parquet":
+                writer = writer.option("compression", "zstd")
+            writer.save(str(folder / "out"))
+            parts = sorted((folder / "out").glob("part-*"))
+            if parts:
+                shutil.move(str(parts[0]), target)
+            else:  # an empty result writes no part file
+                target.write_text("")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return int(self._sql(f"SELECT count(*) FROM ({sql}) AS q").collect()[0][0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """No atomicity on Spark (see the module docstring): on an error, tables created in
+        the block are dropped again; rows appended to existing tables are not undone."""
+        if self._created is not None:  # nested: the outer block decides
+            yield
+            return
+        self._created = []
+        try:
+            yield
+        except BaseException:
+            for table in reversed(self._created):
+                with suppress(Exception):
+                    self.drop_table(table)
+            raise
+        finally:
+            self._created = None
+
+    def _note_created(self, sql: str) -> None:
+        words = sql.split(None, 6)
+        upper = [w.upper() for w in words]
+        if upper[:2] == ["CREATE", "TABLE"] and len(words) > 2:
+            name = words[5] if upper[2:5] == ["IF", "NOT", "EXISTS"] else words[2]
+            assert self._created is not None
+            self._created.append(name.split("(")[0])
+
+    def table_exists(self, table: str) -> bool:
+        return bool(self.spark.catalog.tableExists(table))
+
+    def close(self) -> None:
+        for table in list(self._scratch):
+            self.drop_table(table)
+        if self._own_session:
+            self.spark.stop()
+
+    # --- dialect helpers (see cibscan.engine.base) ---------------------------------------
+
+    def hash64(self, expr: str) -> str:
+        # Spark's ``hash()`` is a 32-bit Murmur3: ``xxhash64`` is its 64-bit hash (signed)
+        return f"xxhash64({expr})"
+
+    def epoch(self, expr: str) -> str:
+        # DuckDB's epoch() adds whole milliseconds / 1e3 and the remaining microseconds / 1e6,
+        # which differs from micros / 1e6 in the last bit for a quarter of timestamps: the
+        # same sum here gives the same doubles (checked on 200,000 random times after 1970;
+        # a gap of one ulp moves a co-action across a window's edge)
+        us = f"unix_micros({expr})"
+        return f"(CAST({us} div 1000 AS DOUBLE) / 1000 + CAST({us} % 1000 AS DOUBLE) / 1000000)"
+
+    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        # a raw literal r'...' keeps the pattern's backslashes (a plain one unescapes them)
+        if "'" in pattern:
+            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
+        if "$" in replacement or "\\" in replacement:
+            raise ValueError(f"not a literal replacement: {replacement!r}")
+        repl = replacement.replace("'", "\\'")
+        return f"regexp_replace({expr}, r'{pattern}', '{repl}')"
+
+    def list_join(self, expr: str, separator: str) -> str:
+        if "'" in separator or "\\" in separator:
+            raise ValueError(f"spark: not a plain separator: {separator!r}")
+        return f"array_join({expr}, '{separator}')"
+
+    def list_length(self, expr: str) -> str:
+        # size() of a NULL list is -1 under the legacy setting: NULL here, as in DuckDB
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE size({expr}) END"
+
+    def create_scratch(self, table: str, select_sql: str) -> None:
+        self._keep(table, self._sql(select_sql))
+
+    def _keep(self, table: str, frame: DataFrame) -> None:
+        """Compute ``frame`` once (memory, spilling to disk), cut its lineage, and serve it
+        as the temp view ``table``; the previous scratch table of that name is freed."""
+        kept = frame.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+        old = self._scratch.pop(table, None)
+        kept.createOrReplaceTempView(table)
+        self._scratch[table] = kept
+        if old is not None:
+            old.unpersist()
+
+    def drop_table(self, table: str) -> None:
+        frame = self._scratch.pop(table, None)
+        if frame is not None:
+            self.spark.catalog.dropTempView(table)
+            frame.unpersist()
+        else:
+            self.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def rename_table(self, old: str, new: str) -> None:
+        if old in self._scratch:
+            frame = self._scratch.pop(old)
+            self.spark.catalog.dropTempView(old)
+            frame.createOrReplaceTempView(new)
+            self._scratch[new] = frame
+        else:
+            self.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+def _arrow_type(sql_type: str) -> pa.DataType:
+    types = {
+        "BIGINT": pa.int64(),
+        "INTEGER": pa.int32(),
+        "DOUBLE": pa.float64(),
+        "VARCHAR": pa.string(),
+        "BOOLEAN": pa.bool_(),
+    }
+    return types[sql_type.upper()]
