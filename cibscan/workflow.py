@@ -68,9 +68,7 @@ def run_pipeline(
     if overwrite and append:
         raise ValueError("overwrite and append exclude each other")
     _guard_option(export_format, formula_guard)  # a refusal before any work
-    problems = check_inputs(paths, ingest_options)
-    if problems:
-        raise ValueError("cannot read the input, nothing was done:\n  " + "\n  ".join(problems))
+    check_inputs(paths, ingest_options)
     out = Path(out_dir)
     target = Path(case_path) if case_path else out / "case.duckdb"
     if case_path is None and target.exists() and not append:

@@ -181,11 +181,21 @@ def _id_mode_clash(case: Case, mode: str, wanted: str) -> str:
     )
 
 
-def check_inputs(paths: Sequence[str | Path], options: IngestOptions | None = None) -> list[str]:
-    """What makes an input unreadable, found before any work: a path that does not
-    exist, an archive that does not open, a file whose format is not recognised from its
-    first bytes (without ``--format``). Reads the head of each file, nothing more; a
-    damage further in is found while ingesting (``IngestReport.incomplete``)."""
+def check_inputs(paths: Sequence[str | Path], options: IngestOptions | None = None) -> None:
+    """Refuse, before any work, inputs that cannot be read: a path that does not exist,
+    an archive that does not open, a file whose format is not recognised from its first
+    bytes (without ``--format``). A ValueError lists every one. Reads the head of each file,
+    nothing more; a damage further in is found while ingesting
+    (``IngestReport.incomplete``)."""
+    problems = unreadable_inputs(paths, options)
+    if problems:
+        raise ValueError("cannot read the input, nothing was done:\n  " + "\n  ".join(problems))
+
+
+def unreadable_inputs(
+    paths: Sequence[str | Path], options: IngestOptions | None = None
+) -> list[str]:
+    """One line for each input :func:`check_inputs` refuses."""
     options = options or IngestOptions()
     problems: list[str] = []
     for raw_path in paths:
