@@ -24,6 +24,7 @@ import pytest
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import detect
 from cibscan.evaluate.labels import evaluate_labels
+from cibscan.match import text_index
 from cibscan.match.indicators import read_indicators
 from cibscan.match.library import (
     LibraryError,
@@ -374,3 +375,58 @@ def test_the_threshold_rises_with_the_networks_of_the_library(tmp_path: Path) ->
     assert len(loose) == 50  # five accounts, each against the ten copies
     assert all(r["similarity"] == pytest.approx(r["score"] / (r["score"] + 6.5))
                for r in loose if not r["identity"])  # fmt: skip
+
+
+def _all_matches(case: Case) -> list[dict[str, Any]]:
+    return rows(case, "SELECT * FROM matches ORDER BY account_id, network")
+
+
+def _index_size(case: Case) -> int:
+    return int(case.engine.fetchall(f"SELECT count(*) FROM {text_index.TABLE}")[0][0])
+
+
+def test_the_text_index_is_kept_reused_and_grown(library: Path, tmp_path: Path) -> None:
+    """The case keeps a digest of each own text (cibscan/match/text_index.py): a second
+    match computes none, posts ingested later add theirs, and the matches equal those of a
+    case matched once with every post."""
+    operator = [p for p in period2() if p["post_id"].startswith("p2-r")]
+    rest = [p for p in period2() if not p["post_id"].startswith("p2-r")]
+    with open_case(tmp_path / "grown.duckdb") as case:
+        load(case, scenes.write(tmp_path / "rest.jsonl", rest), format="generic_jsonl")
+        match(case.engine, library)
+        before = _index_size(case)
+        assert before > 0
+        assert not {r["account_id"] for r in _all_matches(case) if r["matched"]} & {"r1", "r2"}
+        load(case, scenes.write(tmp_path / "operator.jsonl", operator), format="generic_jsonl")
+        match(case.engine, library)
+        # the operator's 8 posts hold 4 distinct paraphrases, the only new texts
+        assert _index_size(case) == before + 4
+        grown = _all_matches(case)
+        # the index is read as it is: keys it holds cost nothing, a new key adds its text
+        e = case.engine
+        e.execute(f"CREATE TEMP TABLE _keys AS SELECT text_key FROM {text_index.TABLE}")
+        new_text = "SELECT 7 AS text_key, 'a text nobody posted before, long enough' AS text_norm"
+        assert text_index.ensure(e, "_keys", new_text) == 0
+        e.execute("INSERT INTO _keys VALUES (7)")
+        assert text_index.ensure(e, "_keys", new_text) == 1
+        assert _index_size(case) == before + 5
+    with open_case(tmp_path / "once.duckdb") as case:
+        load(case, scenes.write(tmp_path / "all.jsonl", period2()), format="generic_jsonl")
+        match(case.engine, library)
+        assert _all_matches(case) == grown
+        assert {r["account_id"] for r in grown if r["matched"]} == {"r1", "r2", "r3", "r4", "n1"}
+
+
+def test_an_index_of_another_layout_is_rebuilt(library: Path, case2: Case) -> None:
+    """An index written with another layout (another shingle, another engine's hash) is
+    dropped and rebuilt, not read: its band keys emptied here would hide every text."""
+    match(case2.engine, library)
+    expected = _all_matches(case2)
+    e = case2.engine
+    e.execute(f"UPDATE {text_index.TABLE} SET " + ", ".join(f"k{j} = NULL" for j in range(16)))
+    e.execute("UPDATE meta SET value = 'shingle=5' WHERE key = ?", [text_index.META_KEY])
+    match(e, library)
+    assert _all_matches(case2) == expected
+    assert e.fetchall("SELECT value FROM meta WHERE key = ?", [text_index.META_KEY])[0][0] == (
+        text_index.layout(e)
+    )

@@ -75,6 +75,9 @@ class Facet(ABC):
     #: hour-of-day schedule learnt from one evening describes that evening (a debate, a
     #: burst), not the operator's office hours; the facet is then left out of the network
     min_days: ClassVar[int] = 0
+    #: at most one feature an account (a handle formula, a creation week): its score is its
+    #: one weight, with no units to sum (the scorer skips the grouping for such facets)
+    one_per_account: ClassVar[bool] = False
     #: the scratch tables :meth:`prepare` makes, dropped when the match or the fingerprint
     #: ends, however it ends (:func:`cibscan.engine.base.scratch`)
     scratch_tables: ClassVar[tuple[str, ...]] = ()

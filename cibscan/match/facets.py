@@ -8,26 +8,31 @@ band join), so :class:`TextFamilies` implements the hooks itself.
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import ClassVar
 
+from cibscan.match import text_index
 from cibscan.match.base import Facet, FacetContext, register
+from cibscan.match.text_index import (
+    HASH_PROBE,
+    MAX_CHARS,
+    N_BINS,
+    ROWS_PER_BAND,
+    SHINGLE,
+    SKETCH_COLUMNS,
+    band_keys_sql,
+    bands_sql,
+    sketch_words_sql,
+)
 from cibscan.signals.similarity import (
     char_shingles_sql,
     families,
     jaccard_sql,
-    lsh_bands_sql,
     minhash_signatures,
     minhash_similar_pairs,
 )
 
 log = logging.getLogger(__name__)
 
-#: MinHash layout of stored text signatures (changing it needs a new library version)
-N_BINS = 32
-ROWS_PER_BAND = 2
-SHINGLE = 4
-MAX_CHARS = 2000
 #: texts shorter than this are not compared (``ok``, ``lol``: everybody writes them)
 MIN_CHARS = 30
 #: a network's own texts this similar form one family (copypasta with edits)
@@ -40,34 +45,10 @@ MATCH_JACCARD = 0.3
 #: every other text has, and the pairs meeting there are chance (docs/matching.md)
 STOP_BUCKET_SHARE = 1e-4
 STOP_BUCKET_MIN = 50
-#: a stable value of the engine's hash, stored with the signatures: a library written where
-#: the hash differs (another DuckDB release) has its signatures recomputed from its texts
-HASH_PROBE = "cibscan minhash probe"
 
 SIG_COLUMNS = ", ".join(f"m{b}" for b in range(N_BINS))
-
-
-#: the sketches that screen the candidate pairs of the text facet keep a byte of each bin's
-#: minimum (two different minima agree by chance one time in 256), eight to a UBIGINT
-_SKETCH_BITS = 8
-_SKETCH_WORDS = -(-N_BINS * _SKETCH_BITS // 64)
-
-
-def _sketches_sql(wide: str) -> str:
-    """``(entity, n, w0..)``: a sketch of each signature in ``wide``: a byte of each bin's
-    minimum (bits above the bin number, which are its low bits), eight bins to a UBIGINT,
-    an empty bin as 0."""
-    per_word = 64 // _SKETCH_BITS
-    words = []
-    for w in range(_SKETCH_WORDS):
-        bins = range(w * per_word, min(N_BINS, (w + 1) * per_word))
-        parts = " | ".join(
-            f"(((coalesce(m{b}, 0) // {N_BINS}) % {2**_SKETCH_BITS}) "
-            f"<< {_SKETCH_BITS * (b - w * per_word)})"
-            for b in bins
-        )
-        words.append(f"{parts} AS w{w}")
-    return f"SELECT entity, n, {', '.join(words)} FROM {wide}"
+#: the posts whose texts are compared: the account's own words, long enough to mean something
+_OWN_TEXT = f"NOT is_repost AND length(text_words) >= {MIN_CHARS}"
 
 
 def _agreeing_bins_sql(x: str) -> str:
@@ -101,6 +82,7 @@ def _account_facet(
             "description": description,
             "unit_name": "accounts",
             "min_members": min_members,
+            "one_per_account": True,
             "sql": f"""SELECT acct, feature AS unit, feature FROM (
                 SELECT acct, {feature} AS feature FROM _mx_acc) WHERE feature IS NOT NULL""",
         },
@@ -142,58 +124,81 @@ class TextFamilies(Facet):
     )
     unit_name = "posts"
     scratch_tables = ("_mx_texts", "_mx_tsig", "_mx_tsim", "_mx_tfam", "_mx_lsig", "_mx_lsig0",
-                      "_mx_ltexts", "_mx_tsig_b", "_mx_lsig_b", "_mx_tcand")  # fmt: skip
+                      "_mx_ltexts", "_mx_tsig_b", "_mx_lsig_b", "_mx_tcand",
+                      "_mx_tver")  # fmt: skip
 
     def prepare(self, ctx: FacetContext) -> None:
         engine = ctx.engine
-        offset = 0
-        if ctx.mode == "fingerprint":
-            offset = int(
-                engine.fetchall(
-                    f"SELECT coalesce(max(entity), 0) FROM {ctx.library}.network_texts"
-                )[0][0]
-            )
+        if ctx.mode == "match":
+            self._prepare_match(ctx)
+            return
+        offset = int(
+            engine.fetchall(f"SELECT coalesce(max(entity), 0) FROM {ctx.library}.network_texts")[0][
+                0
+            ]
+        )
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _mx_texts AS
             SELECT row_number() OVER (ORDER BY text_norm) + {offset} AS entity, text_norm
             FROM (SELECT DISTINCT text_words AS text_norm FROM _mx_posts
-                  WHERE NOT is_repost AND length(text_words) >= {MIN_CHARS}) AS t"""
+                  WHERE {_OWN_TEXT}) AS t"""
         )
         tokens = char_shingles_sql("_mx_texts", SHINGLE, MAX_CHARS)
         minhash_signatures(engine, tokens, "_mx_tsig", n_bins=N_BINS)
-        if ctx.mode == "fingerprint":
-            minhash_similar_pairs(
-                engine,
-                tokens,
-                "_mx_tsim",
-                threshold=FAMILY_JACCARD,
-                n_bins=N_BINS,
-                rows_per_band=ROWS_PER_BAND,
-                star=True,
-            )
-            families(engine, "_mx_texts", "_mx_tsim", "_mx_tfam")
-            return
+        minhash_similar_pairs(
+            engine,
+            tokens,
+            "_mx_tsim",
+            threshold=FAMILY_JACCARD,
+            n_bins=N_BINS,
+            rows_per_band=ROWS_PER_BAND,
+            star=True,
+        )
+        families(engine, "_mx_texts", "_mx_tsim", "_mx_tfam")
+
+    def _prepare_match(self, ctx: FacetContext) -> None:
+        """``_mx_tfam(entity, family)``: the case's texts (``entity`` the text's key, the
+        engine's hash of it) that belong to a family of the library."""
+        engine = ctx.engine
+        # the case's texts as keys: hashing them costs less than a DISTINCT of the strings
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_texts AS
+            SELECT DISTINCT hash(text_words) AS text_key FROM _mx_posts WHERE {_OWN_TEXT}"""
+        )
+        texts = f"""SELECT hash(text_words) AS text_key, text_words AS text_norm
+            FROM _mx_posts WHERE {_OWN_TEXT}"""
+        # the case's texts are compared through its text index (band keys and sketches,
+        # kept in the case: cibscan/match/text_index.py); a first match builds it
+        text_index.ensure(engine, "_mx_texts", texts)
         self._library_signatures(ctx)
         # Candidates are the pairs sharing an LSH band, as in the pair search; but texts
         # made of common words share the bands made of common shingles (a tenth of a
         # million tweets fall in one bucket, with thousands of the library's texts): at 1M
         # accounts against 100 networks, 5 billion pairs, which a DISTINCT spilled to disk
         # until the disk was full. Each pair is screened on the fly instead, by sketches
-        # of the signatures (_sketches_sql): the bins whose sketches agree are at
-        # least the bins whose minima agree, and a pair can reach MATCH_JACCARD only if
-        # those are MATCH_JACCARD of the larger signature's non-empty bins (the estimate's
-        # denominator is at least that). What passes is verified as before; 0.7% of the
-        # pairs pass. And the case's stop buckets are left out of the join: in that case
-        # 147 buckets with over 10,000 texts each made 3.4 of the 5.3 billion pairs, and
-        # the 3.4M texts "found" 406,000 in a family, most by chance meetings of common
-        # shingles (benchmarks/match.py, docs/matching.md).
+        # of the signatures (text_index.sketch_words_sql): the bins whose sketches agree
+        # are at least the bins whose minima agree, and a pair can reach MATCH_JACCARD only
+        # if those are MATCH_JACCARD of the larger signature's non-empty bins (the
+        # estimate's denominator is at least that). What passes is verified on the full
+        # signatures, recomputed for those texts only; 0.7% of the pairs pass. And the
+        # case's stop buckets are left out of the join: in that case 147 buckets with over
+        # 10,000 texts each made 3.4 of the 5.3 billion pairs, and the 3.4M texts "found"
+        # 406,000 in a family, most by chance meetings of common shingles
+        # (benchmarks/match.py, docs/matching.md).
         self._candidate_pairs(ctx)
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_tver AS
+            SELECT text_key AS entity, any_value(text_norm) AS text_norm FROM ({texts}) AS t
+            WHERE text_key IN (SELECT ce FROM _mx_tcand) GROUP BY text_key"""
+        )
+        minhash_signatures(
+            engine, char_shingles_sql("_mx_tver", SHINGLE, MAX_CHARS), "_mx_tsig", n_bins=N_BINS
+        )
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _mx_tfam AS
             SELECT DISTINCT c.entity, l.family
             FROM _mx_tcand AS cand
-            JOIN (SELECT * FROM _mx_tsig WHERE entity IN (SELECT ce FROM _mx_tcand)) AS c
-              ON c.entity = cand.ce
+            JOIN _mx_tsig AS c ON c.entity = cand.ce
             JOIN _mx_lsig AS l ON l.entity = cand.le
             WHERE {jaccard_sql("c", "l", N_BINS)} >= {MATCH_JACCARD}"""
         )
@@ -202,28 +207,38 @@ class TextFamilies(Facet):
         """``_mx_tcand(ce, le)``: the pairs of a case text and a library text worth
         verifying: sharing a band bucket (not a stop bucket) and passing the sketches."""
         engine = ctx.engine
-        texts = int(engine.fetchall("SELECT count(*) FROM _mx_tsig")[0][0])
+        texts = int(engine.fetchall("SELECT count(*) FROM _mx_texts")[0][0])
         cap = max(STOP_BUCKET_MIN, int(STOP_BUCKET_SHARE * texts))
-        bands = partial(lsh_bands_sql, n_bins=N_BINS, rows_per_band=ROWS_PER_BAND)
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE _mx_lsig_b AS {bands('_mx_lsig')}")
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _mx_lsig_b AS
+            {bands_sql(f"(SELECT entity, {band_keys_sql()} FROM _mx_lsig)")}"""
+        )
+        # the case's digests (band keys, sketch) from its text index
+        digests = text_index.digests_sql(engine, "_mx_texts")
         # only the case's bands in a bucket of the library can meet it, so the stop buckets
-        # are counted among those (every case band of such a bucket is there)
+        # are counted among those (every case band of such a bucket is there); one band at
+        # a time, a semi-join on one column: unnesting the 16 bands of every text first and
+        # counting the buckets with a window cost three times as much
+        meeting = " UNION ALL ".join(
+            f"""SELECT entity, {j} AS band, k{j} AS bucket FROM {digests} AS d
+            WHERE k{j} IN (SELECT bucket FROM _mx_lsig_b WHERE band = {j})"""
+            for j in range(text_index.N_BANDS)
+        )
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _mx_tsig_b AS
-            SELECT * FROM (
-                SELECT * FROM ({bands("_mx_tsig")}) AS b
-                SEMI JOIN (SELECT DISTINCT band, bucket FROM _mx_lsig_b) AS l
-                  USING (band, bucket)) AS b
-            QUALIFY count(*) OVER (PARTITION BY band, bucket) <= {cap}"""
+            SELECT * FROM ({meeting}) AS b
+            SEMI JOIN (SELECT band, bucket FROM ({meeting}) AS m
+                       GROUP BY band, bucket HAVING count(*) <= {cap}) AS ok
+              USING (band, bucket)"""
         )
-        words = range(_SKETCH_WORDS)
+        words = range(text_index.SKETCH_WORDS)
         diffs = ", ".join(f"xor(x.w{w}, y.w{w}) AS d{w}" for w in words)
         agree = " + ".join(_agreeing_bins_sql(f"d{w}") for w in words)
         engine.execute(
             f"""CREATE OR REPLACE TEMP TABLE _mx_tcand AS
-            WITH xs AS ({_sketches_sql("_mx_tsig")}
+            WITH xs AS (SELECT entity, n, {SKETCH_COLUMNS} FROM {digests} AS d
                         WHERE entity IN (SELECT entity FROM _mx_tsig_b)),
-            ys AS ({_sketches_sql("_mx_lsig")})
+            ys AS (SELECT entity, n, {sketch_words_sql()} FROM _mx_lsig)
             SELECT ce, le FROM (
                 SELECT xb.entity AS ce, yb.entity AS le, greatest(x.n, y.n) AS nn, {diffs}
                 FROM _mx_tsig_b AS xb JOIN _mx_lsig_b AS yb USING (band, bucket)
@@ -261,6 +276,10 @@ class TextFamilies(Facet):
         )
 
     def features_sql(self, ctx: FacetContext) -> str:
+        if ctx.mode == "match":
+            return f"""SELECT DISTINCT p.acct, p.post_id AS unit, 'family ' || f.family AS feature
+                FROM _mx_posts AS p JOIN _mx_tfam AS f ON f.entity = hash(p.text_words)
+                WHERE {_OWN_TEXT}"""
         return """SELECT DISTINCT p.acct, p.post_id AS unit, 'family ' || f.family AS feature
             FROM _mx_posts AS p
             JOIN _mx_texts AS x ON x.text_norm = p.text_words

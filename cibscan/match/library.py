@@ -37,7 +37,7 @@ from cibscan.detect.inputs import derived_sql, is_repost_sql
 from cibscan.engine import Engine
 from cibscan.engine.base import scratch
 from cibscan.match.base import Facet, FacetContext, facets
-from cibscan.match.facets import HASH_PROBE, N_BINS
+from cibscan.match.text_index import HASH_PROBE, N_BINS
 from cibscan.store.labels import cluster_members, current_labels_sql, resolve_accounts
 
 log = logging.getLogger(__name__)

@@ -174,11 +174,16 @@ def _networks(engine: Engine, lib: str, options: MatchOptions) -> list[str]:
 def _facet_table(engine: Engine, chosen: list[Facet]) -> None:
     engine.execute(
         "CREATE OR REPLACE TEMP TABLE _mx_facets "
-        "(facet VARCHAR, family VARCHAR, levels INTEGER, unit_name VARCHAR, min_members INTEGER)"
+        "(facet VARCHAR, family VARCHAR, levels INTEGER, unit_name VARCHAR, min_members INTEGER,"
+        " one_per_account BOOLEAN)"
     )
     engine.execute(
-        "INSERT INTO _mx_facets VALUES " + ", ".join("(?, ?, ?, ?, ?)" for _ in chosen),
-        [v for f in chosen for v in (f.name, f.family, f.levels, f.unit_name, f.min_members)],
+        "INSERT INTO _mx_facets VALUES " + ", ".join("(?, ?, ?, ?, ?, ?)" for _ in chosen),
+        [
+            v
+            for f in chosen
+            for v in (f.name, f.family, f.levels, f.unit_name, f.min_members, f.one_per_account)
+        ],
     )
 
 
@@ -266,19 +271,25 @@ def _set_scores(engine: Engine, options: MatchOptions, *, behaviour: bool) -> No
     where = "NOT IN" if not behaviour else "IN"
     scope = "JOIN _mx_cand AS c ON c.acct = f.acct AND c.network = w.network" if behaviour else ""
     head = "INSERT INTO _mx_fs" if behaviour else "CREATE OR REPLACE TEMP TABLE _mx_fs AS"
-    # the examples are left out here (NULL) and found by _write for the rows it writes
+    facets = f"""FROM _mx_feat AS f JOIN _mx_w AS w USING (facet, feature) {scope}
+        WHERE f.facet IN (SELECT facet FROM _mx_facets
+                          WHERE family {where} ({_behaviour_sql()}) AND one_per_account = """
+    # the examples are left out here (NULL) and found by _write for the rows it writes; a
+    # facet of one feature an account has one unit, its weight (no grouping: a handle
+    # formula or a first name on a network's list made half of the 23M rows at 1M accounts)
     engine.execute(
         f"""{head}
         WITH units AS (
             SELECT f.acct, w.network, f.facet, f.unit, max(w.llr) AS llr
-            FROM _mx_feat AS f JOIN _mx_w AS w USING (facet, feature)
-            {scope}
-            WHERE f.facet IN (SELECT facet FROM _mx_facets
-                              WHERE family {where} ({_behaviour_sql()}))
+            {facets} FALSE)
             GROUP BY f.acct, w.network, f.facet, f.unit)
         SELECT acct, network, facet, least(sum(llr), {options.family_cap}) AS score,
                count(*) AS n_units, CAST(NULL AS VARCHAR[]) AS examples
-        FROM units GROUP BY ALL"""
+        FROM units GROUP BY ALL
+        UNION ALL
+        SELECT f.acct, w.network, f.facet, least(w.llr, {options.family_cap}), 1,
+               CAST(NULL AS VARCHAR[])
+        {facets} TRUE)"""
     )
 
 
@@ -370,13 +381,15 @@ def _distribution_scores(
             SELECT network, list(llr ORDER BY i) AS llr FROM w GROUP BY network""",
             [facet.name, facet.name],
         )
-        # each account's units: feature numbers, counts, how many, the first features
+        # each candidate account's units: feature numbers, counts, how many, the first
+        # features
         engine.execute(
             """CREATE OR REPLACE TEMP TABLE _mx_dacc AS
             SELECT u.acct, list(b.i ORDER BY u.feature) AS i,
                    list(CAST(u.m AS DOUBLE) ORDER BY u.feature) AS m,
                    CAST(sum(u.m) AS BIGINT) AS n, list(u.feature ORDER BY u.feature)[1:3] AS ex
             FROM _mx_du AS u JOIN _mx_dfeat AS b USING (feature)
+            WHERE u.acct IN (SELECT acct FROM _mx_cand)
             GROUP BY u.acct"""
         )
         engine.execute(
