@@ -144,3 +144,54 @@ def test_json_lines_hold_the_rows_of_the_json_array(
     assert [json.loads(line) for line in lines] == golden
     if table == "clusters":
         assert all(isinstance(json.loads(line)["cluster_id"], int) for line in lines)
+
+
+def test_posts_export_partitioned_by_platform_and_date_holds_every_post(
+    tmp_path: Path,
+) -> None:
+    """The layout Spark reads a large case from: one folder per platform and UTC day. Three
+    posts on two platforms over two UTC days (one at 23:30 UTC on the 1st, which is the 2nd
+    in Beijing: the day must be UTC's) make three partitions; read back as one hive-partitioned
+    table they are the case's posts, every column, no detect run needed."""
+    import pyarrow.dataset as ds
+
+    posts = [
+        {"platform": "x", "post_id": "1", "account_id": "a", "created_at": "2023-05-01T23:30:00Z",
+         "text": "=cmd|' /C calc'!A0 first", "hashtags": ["one"]},
+        {"platform": "x", "post_id": "2", "account_id": "b", "created_at": "2023-05-02T01:00:00Z",
+         "text": "second"},
+        {"platform": "facebook", "post_id": "3", "account_id": "c",
+         "created_at": "2023-05-01T08:00:00+08:00", "text": "third"},
+    ]  # fmt: skip
+    with open_case(tmp_path / "case.duckdb") as case:
+        load(case, scenes.write(tmp_path / "p.jsonl", posts), format="generic_jsonl")
+        out = tmp_path / "posts"
+        count = export(case, "parquet", out, "posts", partition_by=("platform", "date"))
+        assert count == 3
+        folders = sorted(p.parent.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
+        assert folders == [
+            "platform=facebook/date=2023-05-01",
+            "platform=x/date=2023-05-01",
+            "platform=x/date=2023-05-02",
+        ]
+        back = case.engine.fetchall(
+            f"""SELECT platform, post_id, text, hashtags, CAST(date AS VARCHAR)
+            FROM read_parquet('{out}/**/*.parquet', hive_partitioning = true) ORDER BY post_id"""
+        )
+        assert back == [
+            ("x", "1", "=cmd|' /C calc'!A0 first", ["one"], "2023-05-01"),
+            ("x", "2", "second", [], "2023-05-02"),
+            ("facebook", "3", "third", [], "2023-05-01"),
+        ]
+        # pyarrow reads the same folder as one table with every column of the case's posts
+        table = ds.dataset(out, format="parquet", partitioning="hive").to_table()
+        stored = case.engine.fetch_arrow("SELECT * FROM posts LIMIT 0").schema.names
+        assert table.num_rows == 3 and set(stored) <= set(table.schema.names)
+        # a second export into the same folder would mix two exports: refused
+        with pytest.raises(ValueError, match="not an empty folder"):
+            export(case, "parquet", out, "posts", partition_by=("platform", "date"))
+        with pytest.raises(ValueError, match="not a column"):
+            export(case, "parquet", tmp_path / "x", "posts", partition_by=("country",))
+        # one CSV file of posts guards formula cells as every cibscan CSV does
+        assert export(case, "csv", tmp_path / "posts.csv", "posts") == 3
+        assert "'=cmd|" in (tmp_path / "posts.csv").read_text()

@@ -25,7 +25,7 @@ from cibscan.cli import (
 from cibscan.cli.display import live_phases
 from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect, resolve_signals, resolve_tells
-from cibscan.export import TABLES, export, get_exporter
+from cibscan.export import CASE_TABLES, TABLES, export, get_exporter
 from cibscan.export.stix_objects import DEFAULT_TLP, TLP_LEVELS
 from cibscan.ingest.pipeline import IngestOptions
 from cibscan.report.html import write_report
@@ -308,7 +308,7 @@ def run_command(
 
 
 @main.command("export")
-@click.argument("what", type=click.Choice(TABLES), required=False)
+@click.argument("what", type=click.Choice((*TABLES, *CASE_TABLES)), required=False)
 @case_option("The case whose findings to export.")
 @click.option(
     "--format",
@@ -322,7 +322,16 @@ def run_command(
     "--out",
     "out_path",
     type=click.Path(dir_okay=False),
-    help="Output file (default: WHAT.FORMAT, or network.FORMAT, in the current folder).",
+    help="Output file (default: WHAT.FORMAT, or network.FORMAT, in the current folder); "
+    "with --partition-by, a folder.",
+)
+@click.option(
+    "--partition-by",
+    "partition_by",
+    default=None,
+    metavar="COLUMNS",
+    help="Comma-separated columns (csv, parquet): write a folder partitioned by them "
+    "(platform=x/date=y/...), e.g. posts by platform,date for Spark.",
 )
 @tlp_option(None)
 @formula_guard_option
@@ -331,6 +340,7 @@ def export_command(
     case_path: str,
     file_format: str,
     out_path: str | None,
+    partition_by: str | None,
     tlp: str | None,
     formula_guard: bool,
 ) -> None:
@@ -338,14 +348,17 @@ def export_command(
 
     Tables (accounts, edges, clusters, evidence) as CSV, Parquet or JSON, with the columns
     of docs/outputs.md (in CSV, cells a spreadsheet would run as a formula are prefixed with
-    a quote); the network for Gephi as GEXF or GraphML; a STIX 2.1 bundle with DISARM and
-    Meta kill-chain techniques, marked TLP:AMBER unless --tlp says otherwise. Formats are
-    described in docs/outputs.md.
+    a quote); the case's posts too (no detect run needed), as one file or, with
+    --partition-by, a folder in the layout Spark reads; the network for Gephi as GEXF or
+    GraphML; a STIX 2.1 bundle with DISARM and Meta kill-chain techniques, marked TLP:AMBER
+    unless --tlp says otherwise. Formats are described in docs/outputs.md.
 
     \b
     Example:
       cibscan export accounts --case case.duckdb --format csv --out accounts.csv
       cibscan export evidence --case case.duckdb --format parquet
+      cibscan export posts --case case.duckdb --format parquet --partition-by platform,date \\
+          --out posts/
       cibscan export --case case.duckdb --format gexf --out network.gexf
       cibscan export --case case.duckdb --format stix --tlp green --out bundle.json
     """
@@ -355,6 +368,8 @@ def export_command(
         options: dict[str, Any] = {} if tlp is None else {"tlp": tlp}  # refused by csv...
         if not formula_guard:  # ... and this by every format but csv
             options["formula_guard"] = False
+        if partition_by:  # ... and this by the formats that write one file only
+            options["partition_by"] = tuple(c.strip() for c in partition_by.split(",") if c.strip())
         with open_case(case_path, create=False, read_only=True) as case:
             count = export(case, file_format, target, what, **options)
     except (CaseError, ValueError) as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -102,9 +103,14 @@ class Engine(Dialect, Protocol):
         """Set the memory ceiling (e.g. '2GB'; past it scratch data spills to disk) and
         whether results must keep insertion order (off lets the engine run faster)."""
 
-    def copy_to(self, sql: str, path: str, file_format: str) -> int:
+    def copy_to(
+        self, sql: str, path: str, file_format: str, partition_by: Sequence[str] = ()
+    ) -> int:
         """Write a query's result to a file: ``csv`` (with header), ``parquet`` or ``json``;
-        return the number of rows written."""
+        return the number of rows written. With ``partition_by`` (columns of the result),
+        ``path`` is a folder written in the Hive layout (``platform=x/date=y/*.parquet``)
+        that Spark, DuckDB and pyarrow read as one table; the folder must not exist yet or
+        be empty, so that no file of an earlier export mixes in."""
 
     def transaction(self) -> AbstractContextManager[None]:
         """A context in which statements commit together or not at all."""
@@ -149,6 +155,18 @@ def scratch(engine: Engine, *tables: str) -> Iterator[None]:
         raise
     for table in tables:
         engine.drop_table(table)
+
+
+def require_empty_folder(path: str, file_format: str) -> None:
+    """Refuse a partitioned export into a folder that holds files already: a reader takes
+    every file under it as part of the table, so rows of an earlier export would mix in."""
+    folder = Path(path)
+    if folder.is_file() or (folder.is_dir() and any(folder.iterdir())):
+        raise ValueError(
+            f"a partitioned {file_format} export writes a folder of files: {path} exists and "
+            "is not an empty folder (remove it or name another)"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def real(value: float) -> str:

@@ -12,7 +12,7 @@ import duckdb
 import duckdb.func
 import pyarrow as pa
 
-from cibscan.engine.base import EngineResourceError, StreamReadError
+from cibscan.engine.base import EngineResourceError, StreamReadError, require_empty_folder
 from cibscan.engine.limits import memory_bytes
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,9 @@ class DuckDBEngine(DuckDBDialect):
             self._memory_limit = memory_limit.strip()
         self._con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
 
-    def copy_to(self, sql: str, path: str, file_format: str) -> int:
+    def copy_to(
+        self, sql: str, path: str, file_format: str, partition_by: Sequence[str] = ()
+    ) -> int:
         options = {
             "csv": "FORMAT csv, HEADER true",
             "parquet": "FORMAT parquet, COMPRESSION zstd",
@@ -159,8 +161,13 @@ class DuckDBEngine(DuckDBDialect):
         if file_format not in options:
             raise ValueError(f"unknown file format {file_format!r}; known: {', '.join(options)}")
         target = path.replace("'", "''")
+        how = options[file_format]
+        if partition_by:
+            require_empty_folder(path, file_format)
+            columns = ", ".join('"' + c.replace('"', '""') + '"' for c in partition_by)
+            how += f", PARTITION_BY ({columns}), OVERWRITE_OR_IGNORE true"
         with self._resources():
-            written = self._con.execute(f"COPY ({sql}) TO '{target}' ({options[file_format]})")
+            written = self._con.execute(f"COPY ({sql}) TO '{target}' ({how})")
             return int(written.fetchall()[0][0])
 
     @contextmanager

@@ -38,6 +38,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, LongType, StringType
 
+from cibscan.engine.base import require_empty_folder
+
 log = logging.getLogger(__name__)
 
 #: settings that fit local mode on a small machine (2 cores, a few GB): few shuffle
@@ -189,13 +191,23 @@ class SparkEngine:
                 memory_limit,
             )
 
-    def copy_to(self, sql: str, path: str, file_format: str) -> int:
+    def copy_to(
+        self, sql: str, path: str, file_format: str, partition_by: Sequence[str] = ()
+    ) -> int:
         """One file at ``path``: Spark writes a folder of part files, so the result is
-        written as one partition into a temporary folder and its single part moved."""
+        written as one partition into a temporary folder and its single part moved. With
+        ``partition_by``, the folder of part files in the Hive layout is the result."""
         writers = {"csv": "csv", "parquet": "parquet", "jsonl": "json"}
         if file_format not in writers:
             known = ", ".join(writers)
             raise ValueError(f"spark cannot write {file_format!r} as one file; known: {known}")
+        if partition_by:
+            require_empty_folder(path, file_format)
+            writer = self._sql(sql).write.mode("overwrite").format(writers[file_format])
+            if file_format == "csv":
+                writer = writer.option("header", "true")
+            writer.partitionBy(*partition_by).save(path)
+            return int(self._sql(f"SELECT count(*) FROM ({sql}) AS q").collect()[0][0])
         frame = self._sql(sql).coalesce(1)
         target = Path(path)
         folder = Path(tempfile.mkdtemp(prefix=".cib-copy-", dir=target.parent))

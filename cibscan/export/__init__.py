@@ -5,7 +5,15 @@
 ``cibscan.exporters``).
 """
 
-from cibscan.export.base import TABLES, Exporter, export, exporters, get_exporter, register
+from cibscan.export.base import (
+    CASE_TABLES,
+    TABLES,
+    Exporter,
+    export,
+    exporters,
+    get_exporter,
+    register,
+)
 
 DEFAULT_EXPORTERS: tuple[str, ...] = (
     "cibscan.export.tables",
@@ -14,6 +22,7 @@ DEFAULT_EXPORTERS: tuple[str, ...] = (
 )
 
 __all__ = [
+    "CASE_TABLES",
     "DEFAULT_EXPORTERS",
     "TABLES",
     "Exporter",

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 #: the findings tables a tabular exporter can write
 TABLES: tuple[str, ...] = ("accounts", "edges", "clusters", "evidence")
+#: case tables a tabular exporter can write too (the input of detection: ``posts``, with
+#: its UTC ``date``, for an engine that reads Parquet, such as Spark); they need no findings
+CASE_TABLES: tuple[str, ...] = ("posts",)
 
 
 class Exporter(ABC):
@@ -94,15 +97,17 @@ def export(
     if unknown:
         takes = ", ".join(exporter.options) or "no option"
         raise ValueError(f"{file_format} does not take {', '.join(unknown)} (it takes {takes})")
-    if exporter.tabular and table not in TABLES:
+    if exporter.tabular and table not in (*TABLES, *CASE_TABLES):
         raise ValueError(
-            f"{file_format} writes one table at a time: name one of {', '.join(TABLES)}"
+            f"{file_format} writes one table at a time: name one of "
+            f"{', '.join((*TABLES, *CASE_TABLES))}"
         )
     if not exporter.tabular and table is not None:
         raise ValueError(
             f"{file_format} writes the whole network in one file; leave out the table name"
         )
-    require_findings(case)
+    if table not in CASE_TABLES:
+        require_findings(case)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     count = exporter.write(case, target, table, **options)
