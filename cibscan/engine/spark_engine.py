@@ -282,6 +282,23 @@ class SparkEngine:
         # size() of a NULL list is -1 under the legacy setting: NULL here, as in DuckDB
         return f"CASE WHEN {expr} IS NULL THEN NULL ELSE size({expr}) END"
 
+    def explode(self, expr: str) -> str:
+        return f"explode({expr})"
+
+    def regexp_full_match(self, expr: str, pattern: str) -> str:
+        # RLIKE finds a match anywhere: anchored at both ends of the input (\z, not $,
+        # which also matches before a final line break in Java)
+        if "'" in pattern:
+            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
+        return f"({expr} RLIKE r'\\A(?:{pattern})\\z')"
+
+    def hex_to_int64(self, expr: str) -> str:
+        # conv() to a negative base reads the digits as a signed 64-bit number
+        return f"CAST(conv({expr}, 16, -10) AS BIGINT)"
+
+    def hamming_distance(self, x: str, y: str) -> str:
+        return f"bit_count(({x}) ^ ({y}))"
+
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 
 from cibscan.engine import Engine
+from cibscan.engine.base import real
 
 log = logging.getLogger(__name__)
 
@@ -186,27 +187,25 @@ def families(engine: Engine, entities: str, pairs: str, out: str, *, max_rounds:
     small edits (A~B~C) thus ends in one family, as copypasta variants should. Each round is
     one SQL statement; the Python loop is over rounds, not rows.
     """
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT entity, entity AS family FROM {entities}"""
-    )
+    # scratch tables through the engine (a Spark temp view would recompute every round)
+    engine.create_scratch(out, f"SELECT entity, entity AS family FROM {entities}")
     for round_no in range(max_rounds):
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {out}_next AS
-            SELECT f.entity, least(f.family, coalesce(n.best, f.family)) AS family
+        engine.create_scratch(
+            f"{out}_next",
+            f"""SELECT f.entity, least(f.family, coalesce(n.best, f.family)) AS family
             FROM {out} AS f LEFT JOIN (
                 SELECT e.entity, min(g.family) AS best FROM (
                     SELECT e1 AS entity, e2 AS other FROM {pairs}
                     UNION ALL SELECT e2, e1 FROM {pairs}) AS e
                 JOIN {out} AS g ON g.entity = e.other
-                GROUP BY e.entity) AS n USING (entity)"""
+                GROUP BY e.entity) AS n USING (entity)""",
         )
         changed = engine.fetchall(
             f"""SELECT count(*) FROM {out} AS f JOIN {out}_next AS g USING (entity)
             WHERE f.family <> g.family"""
         )[0][0]
-        engine.execute(f"DROP TABLE {out}")
-        engine.execute(f"ALTER TABLE {out}_next RENAME TO {out}")
+        engine.drop_table(out)
+        engine.rename_table(f"{out}_next", out)
         if not changed:
             return
         log.debug("families %s: round %d changed %d", out, round_no, changed)
@@ -220,23 +219,27 @@ def hamming_neighbour_pairs(
 
     Pigeonhole: if two hashes differ in at most k bits, at least one of k + 1 disjoint chunks
     is identical, so an equi-join per chunk finds every candidate; the exact distance is then
-    ``bit_count(xor(h1, h2))``. ``hashes_sql`` selects ``(entity BIGINT, h UBIGINT)``.
+    the bits that differ (``Dialect.hamming_distance``). ``hashes_sql`` selects ``(entity BIGINT,
+    h BIGINT)``, the 64 bits as a signed integer (Spark has no UBIGINT).
     """
     chunks = max_distance + 1
     width = bits // chunks
     parts = []
     for i in range(chunks):
         hi = bits if i == chunks - 1 else (i + 1) * width
+        # an arithmetic shift on both engines: the mask drops the sign's copies
         mask = (1 << (hi - i * width)) - 1
-        parts.append(f"SELECT entity, h, {i} AS chunk, (h >> {i * width}) & {mask} AS key FROM hs")
+        key = "h" if hi - i * width >= 64 else f"(h >> {i * width}) & {mask}"
+        parts.append(f"SELECT entity, h, {i} AS chunk, {key} AS key FROM hs")
     union = " UNION ALL ".join(parts)
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        WITH hs AS ({hashes_sql}), keyed AS ({union})
+    distance = engine.hamming_distance("x.h", "y.h")
+    engine.create_scratch(
+        out,
+        f"""WITH hs AS ({hashes_sql}), keyed AS ({union})
         SELECT DISTINCT x.entity AS e1, y.entity AS e2,
-               1.0 - bit_count(xor(x.h, y.h)) / {bits}.0 AS similarity
+               {real(1.0)} - {distance} / {real(bits)} AS similarity
         FROM keyed AS x JOIN keyed AS y
           ON y.chunk = x.chunk AND y.key = x.key AND x.entity < y.entity
-        WHERE bit_count(xor(x.h, y.h)) <= {int(max_distance)}"""
+        WHERE {distance} <= {int(max_distance)}""",
     )
     return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])
