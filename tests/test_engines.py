@@ -55,6 +55,8 @@ def ring_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
         + scenes.retweet_ring()
         + tagged_copies()
         + scenes.cross_platform_pair()
+        + scenes.copypasta_personas()
+        + scenes.shift_workers()
     )
     case = open_case(folder / "case.duckdb")
     load(case, scenes.write(folder / "posts.jsonl", posts), format="generic_jsonl")
@@ -171,8 +173,10 @@ SIGNAL_CASES = [
     # the same ordered tags: list columns and the list helpers (the organic people pick
     # from a few tag strings; a day's window pairs some of them)
     pytest.param("hashtag_sequence", {"window": "1d"}, id="hashtag_sequence-1d"),
-    not_on_spark_yet("near_duplicate", "bit_count, xor, UBIGINT and ALTER in similarity.py"),
-    not_on_spark_yet("sync_activity", "the MinHash candidates of similarity.py"),
+    # MinHash LSH on stable (MD5) token hashes; the personas' edited copies (with emoji)
+    pytest.param("near_duplicate", {}, id="near_duplicate"),
+    # MinHash candidates over active minutes: the shift workers
+    pytest.param("sync_activity", {}, id="sync_activity"),
     # reposts of an account's posts within a minute (the ring reposts the seed account's
     # posts 30 to 45 s after them: six pairs of 8 fast reposts)
     pytest.param("fast_repost", {"max_delay": "1m"}, id="fast_repost-1m"),
@@ -212,6 +216,10 @@ def test_a_signal_gives_the_same_pairs_and_evidence_on_both_engines(
             {("tagger_0", "tagger_2")} if params.get("max_hamming") else set()
         )
         assert taggers == tied
+    if signal in ("near_duplicate", "sync_activity"):
+        prefix = "persona_" if signal == "near_duplicate" else "shift_"
+        found = {(r["a_id"], r["b_id"]) for r in got["pairs"] if r["a_id"].startswith(prefix)}
+        assert len(found) == 10, found
     if signal == "co_post":
         # the three taggers' own words are the same three times: 3 pairs of 3 shared items
         taggers = {

@@ -69,6 +69,14 @@ class Dialect(Protocol):
         """SQL of 16 hex digits as a signed BIGINT with the same 64 bits (two's complement):
         Spark has no unsigned integers, so 64-bit hashes live in BIGINT on both engines."""
 
+    def int_range(self, start: str, stop: str) -> str:
+        """SQL of the list of integers ``start, ..., stop - 1`` (``stop > start``: Spark's
+        ``sequence`` is inclusive and counts down when ``stop`` is smaller)."""
+
+    def format_epoch(self, expr: str) -> str:
+        """SQL of whole epoch seconds as ``YYYY-MM-DD HH:MM:SS+00`` (UTC): a cast of a
+        timestamp to text reads differently in each engine."""
+
     def hamming_distance(self, x: str, y: str) -> str:
         """SQL of the number of bits in which the BIGINTs ``x`` and ``y`` differ (``xor`` is
         a function in DuckDB, where ``^`` is a power; Spark's xor is ``^``)."""

@@ -56,6 +56,12 @@ class DuckDBDialect:
         signed_hi = f"({hi} - CASE WHEN {hi} >= 2147483648 THEN 4294967296 ELSE 0 END)"
         return f"({signed_hi} * 4294967296 + {lo})"
 
+    def int_range(self, start: str, stop: str) -> str:
+        return f"range({start}, {stop})"
+
+    def format_epoch(self, expr: str) -> str:
+        return f"strftime(to_timestamp({expr}), '%Y-%m-%d %H:%M:%S') || '+00'"
+
     def hamming_distance(self, x: str, y: str) -> str:
         return f"bit_count(xor({x}, {y}))"
 

@@ -296,6 +296,13 @@ class SparkEngine:
         # conv() to a negative base reads the digits as a signed 64-bit number
         return f"CAST(conv({expr}, 16, -10) AS BIGINT)"
 
+    def int_range(self, start: str, stop: str) -> str:
+        return f"sequence({start}, ({stop}) - 1)"
+
+    def format_epoch(self, expr: str) -> str:
+        # the session's time zone is UTC (LOCAL_CONF)
+        return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd HH:mm:ss') || '+00'"
+
     def hamming_distance(self, x: str, y: str) -> str:
         return f"bit_count(({x}) ^ ({y}))"
 
