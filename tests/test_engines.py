@@ -14,6 +14,7 @@ steps after the signals are listed in docs/scale.md.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,17 @@ def ring_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
     background of 40 people who retweet a celebrity and reply to each other at human pace
     (tests/scenes.py), ingested into a DuckDB case."""
     folder = tmp_path_factory.mktemp("ring")
-    posts = scenes.organic_background(people=40, days=6) + scenes.retweet_ring() + tagged_copies()
+    posts = (
+        scenes.organic_background(people=40, days=6)
+        + scenes.retweet_ring()
+        + tagged_copies()
+        + scenes.cross_platform_pair()
+        + scenes.copypasta_personas()
+        + scenes.shift_workers()
+    )
     case = open_case(folder / "case.duckdb")
     load(case, scenes.write(folder / "posts.jsonl", posts), format="generic_jsonl")
+    add_media(case)
     yield case
     case.close()
 
@@ -69,12 +78,39 @@ def tagged_copies() -> list[scenes.Post]:
             f"tag_{m}_{k}",
             f"tagger_{m}",
             3 * scenes.DAY + k * 7200 + 10 * m,
-            f"@mayor {point} #nobridge{m} #vote",
-            mentions=["mayor"],
+            f"@mayor @council @press {point} #nobridge{m} #vote",
+            # three objects a post, two of them equally rare: the tie is broken by the text
+            mentions=["mayor", "council", "press"],
         )
         for k, point in enumerate(points)
         for m in range(3)
     ]
+
+
+def add_media(case: Case) -> None:
+    """Media hashes (derived at ingest, so set here): the three taggers attach the same
+    image to each talking point, tagger_2's copy re-encoded (its perceptual hash one bit
+    off, and written with a ``p:`` prefix); a hundred organic posts carry unrelated images
+    (16 hex digits, a quarter of them above 2^63: negative as BIGINT) and a few an exact
+    content hash that is no perceptual hash."""
+    rng = random.Random(5)
+    media = "STRUCT(url VARCHAR, type VARCHAR, hash VARCHAR)"
+    rows = []
+    for k in range(3):
+        h = rng.getrandbits(64) | (1 << 63)
+        for m in range(3):
+            rows.append((f"tag_{m}_{k}", f"p:{h ^ 1:016x}" if m == 2 else f"{h:016x}"))
+    organic = case.engine.fetchall(
+        "SELECT post_id FROM posts WHERE account_id LIKE 'person_%' ORDER BY post_id LIMIT 100"
+    )
+    for n, (pid,) in enumerate(organic):
+        rows.append((pid, f"sha256:{n:04d}" if n % 10 == 0 else f"{rng.getrandbits(64):016x}"))
+    values = ", ".join(f"('{pid}', '{h}')" for pid, h in rows)
+    case.engine.execute(
+        f"""UPDATE posts SET media = [CAST(ROW('https://img.example/' || v.h, 'image', v.h)
+                                          AS {media})]
+        FROM (VALUES {values}) AS v(pid, h) WHERE posts.post_id = v.pid"""
+    )
 
 
 def run_signal(engine: Engine, name: str, params: dict[str, Any]) -> dict[str, list[Any]]:
@@ -126,15 +162,21 @@ SIGNAL_CASES = [
     pytest.param("co_reply", {"window": "6h"}, id="co_reply-6h"),
     # identical own words: the derived text_words column and its regex
     pytest.param("co_post", {}, id="co_post"),
-    not_on_spark_yet("co_url", "explode; several objects a post tie-break on the hash"),
-    not_on_spark_yet("co_domain", "explode; several objects a post tie-break on the hash"),
-    not_on_spark_yet("co_mention", "explode; several objects a post tie-break on the hash"),
-    not_on_spark_yet("co_media", "explode, UBIGINT, regexp_full_match"),
+    # several objects a post (explode); a day's window pairs organic news readers too
+    pytest.param("co_url", {"window": "1d"}, id="co_url-1d"),
+    pytest.param("co_domain", {}, id="co_domain"),
+    # three mentions a tagger post, two equally rare: the trial's object is the text's first
+    pytest.param("co_mention", {}, id="co_mention"),
+    pytest.param("co_media", {}, id="co_media"),
+    # perceptual hashes within 2 bits: hex parsing, Hamming distance, families
+    pytest.param("co_media", {"max_hamming": 2}, id="co_media-hamming2"),
     # the same ordered tags: list columns and the list helpers (the organic people pick
     # from a few tag strings; a day's window pairs some of them)
     pytest.param("hashtag_sequence", {"window": "1d"}, id="hashtag_sequence-1d"),
-    not_on_spark_yet("near_duplicate", "bit_count, xor, UBIGINT and ALTER in similarity.py"),
-    not_on_spark_yet("sync_activity", "the MinHash candidates of similarity.py"),
+    # MinHash LSH on stable (MD5) token hashes; the personas' edited copies (with emoji)
+    pytest.param("near_duplicate", {}, id="near_duplicate"),
+    # MinHash candidates over active minutes: the shift workers
+    pytest.param("sync_activity", {}, id="sync_activity"),
     # reposts of an account's posts within a minute (the ring reposts the seed account's
     # posts 30 to 45 s after them: six pairs of 8 fast reposts)
     pytest.param("fast_repost", {"max_delay": "1m"}, id="fast_repost-1m"),
@@ -168,6 +210,16 @@ def test_a_signal_gives_the_same_pairs_and_evidence_on_both_engines(
     if signal == "fast_repost":
         seeded = {(r["a_id"], r["b_id"], r["n_shared"]) for r in got["pairs"]}
         assert {(f"ring_{m}", "ring_seed", 8) for m in range(6)} <= seeded
+    if signal == "co_media":
+        taggers = {(r["a_id"], r["b_id"]) for r in got["pairs"] if r["a_id"] == "tagger_0"}
+        tied = {("tagger_0", "tagger_1")} | (
+            {("tagger_0", "tagger_2")} if params.get("max_hamming") else set()
+        )
+        assert taggers == tied
+    if signal in ("near_duplicate", "sync_activity"):
+        prefix = "persona_" if signal == "near_duplicate" else "shift_"
+        found = {(r["a_id"], r["b_id"]) for r in got["pairs"] if r["a_id"].startswith(prefix)}
+        assert len(found) == 10, found
     if signal == "co_post":
         # the three taggers' own words are the same three times: 3 pairs of 3 shared items
         taggers = {
@@ -231,6 +283,26 @@ def test_hash64_epoch_and_regexp_helpers(spark: SparkEngine) -> None:
     for engine in (spark, duck):
         sql = engine.regexp_replace_all(text, r"\s*[@#]\S+", "")
         assert engine.fetchall(f"SELECT {sql}") == [("hi there now",)]
+        # whole-string matches only; 16 hex digits as the same 64 bits, signed
+        full = engine.regexp_full_match("s", "[0-9a-f]{2}")
+        assert engine.fetchall(
+            f"SELECT s, {full} FROM (VALUES ('ab'), ('abc'), ('ab\n')) AS v(s) ORDER BY s"
+        ) == [("ab", True), ("ab\n", False), ("abc", False)]
+        for digits in (
+            "ffffffffffffffff",
+            "8000000000000000",
+            "7fffffffffffffff",
+            "00ff00ff00ff00fe",
+        ):
+            expected = int.from_bytes(bytes.fromhex(digits), "big", signed=True)
+            assert engine.fetchall(f"SELECT {engine.hex_to_int64(repr(digits))}") == [(expected,)]
+        assert engine.fetchall(
+            f"SELECT {engine.hamming_distance('CAST(-1 AS BIGINT)', 'CAST(5 AS BIGINT)')}"
+        ) == [(62,)]
+        exploded = f"SELECT {engine.explode('x')} AS e FROM (SELECT array(2, 1) AS x) AS l"
+        if engine is duck:
+            exploded = exploded.replace("array(2, 1)", "[2, 1]")
+        assert sorted(engine.fetchall(exploded)) == [(1,), (2,)]
 
 
 def test_arrow_round_trip_and_copy_to(spark: SparkEngine, tmp_path: Path) -> None:

@@ -57,6 +57,31 @@ class Dialect(Protocol):
     def list_length(self, expr: str) -> str:
         """SQL of a list's number of elements (NULL for a NULL list, never -1)."""
 
+    def explode(self, expr: str) -> str:
+        """SQL of one row per element of the list ``expr``, written in a SELECT list (``SELECT
+        acct, {explode} AS url FROM t``: the shape DuckDB's ``unnest`` and Spark's ``explode``
+        both accept; one per SELECT). A NULL or empty list gives no row."""
+
+    def regexp_full_match(self, expr: str, pattern: str) -> str:
+        """SQL of whether the whole of ``expr`` matches ``pattern`` (RE2 and Java syntax
+        alike, as written: no SQL quoting). Spark's ``RLIKE`` finds a match anywhere."""
+
+    def hex_to_int64(self, expr: str) -> str:
+        """SQL of 16 hex digits as a signed BIGINT with the same 64 bits (two's complement):
+        Spark has no unsigned integers, so 64-bit hashes live in BIGINT on both engines."""
+
+    def int_range(self, start: str, stop: str) -> str:
+        """SQL of the list of integers ``start, ..., stop - 1`` (``stop > start``: Spark's
+        ``sequence`` is inclusive and counts down when ``stop`` is smaller)."""
+
+    def format_epoch(self, expr: str) -> str:
+        """SQL of whole epoch seconds as ``YYYY-MM-DD HH:MM:SS+00`` (UTC): a cast of a
+        timestamp to text reads differently in each engine."""
+
+    def hamming_distance(self, x: str, y: str) -> str:
+        """SQL of the number of bits in which the BIGINTs ``x`` and ``y`` differ (``xor`` is
+        a function in DuckDB, where ``^`` is a power; Spark's xor is ``^``)."""
+
 
 class Engine(Dialect, Protocol):
     """What the pipeline needs from a SQL engine."""

@@ -41,6 +41,30 @@ class DuckDBDialect:
     def list_length(self, expr: str) -> str:
         return f"len({expr})"
 
+    def explode(self, expr: str) -> str:
+        return f"unnest({expr})"
+
+    def regexp_full_match(self, expr: str, pattern: str) -> str:
+        quoted = pattern.replace("'", "''")
+        return f"regexp_full_match({expr}, '{quoted}')"
+
+    def hex_to_int64(self, expr: str) -> str:
+        # no cast from UBIGINT to BIGINT wraps: the high half, signed, times 2^32 plus the
+        # low half stays within BIGINT and gives the same bits
+        hi = f"CAST(('0x' || substr({expr}, 1, 8)) AS BIGINT)"
+        lo = f"CAST(('0x' || substr({expr}, 9, 8)) AS BIGINT)"
+        signed_hi = f"({hi} - CASE WHEN {hi} >= 2147483648 THEN 4294967296 ELSE 0 END)"
+        return f"({signed_hi} * 4294967296 + {lo})"
+
+    def int_range(self, start: str, stop: str) -> str:
+        return f"range({start}, {stop})"
+
+    def format_epoch(self, expr: str) -> str:
+        return f"strftime(to_timestamp({expr}), '%Y-%m-%d %H:%M:%S') || '+00'"
+
+    def hamming_distance(self, x: str, y: str) -> str:
+        return f"bit_count(xor({x}, {y}))"
+
 
 class DuckDBEngine(DuckDBDialect):
     """A DuckDB connection to one case file (or to memory when ``path`` is None)."""

@@ -294,6 +294,30 @@ class SparkEngine:
         # size() of a NULL list is -1 under the legacy setting: NULL here, as in DuckDB
         return f"CASE WHEN {expr} IS NULL THEN NULL ELSE size({expr}) END"
 
+    def explode(self, expr: str) -> str:
+        return f"explode({expr})"
+
+    def regexp_full_match(self, expr: str, pattern: str) -> str:
+        # RLIKE finds a match anywhere: anchored at both ends of the input (\z, not $,
+        # which also matches before a final line break in Java)
+        if "'" in pattern:
+            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
+        return f"({expr} RLIKE r'\\A(?:{pattern})\\z')"
+
+    def hex_to_int64(self, expr: str) -> str:
+        # conv() to a negative base reads the digits as a signed 64-bit number
+        return f"CAST(conv({expr}, 16, -10) AS BIGINT)"
+
+    def int_range(self, start: str, stop: str) -> str:
+        return f"sequence({start}, ({stop}) - 1)"
+
+    def format_epoch(self, expr: str) -> str:
+        # the session's time zone is UTC (LOCAL_CONF)
+        return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd HH:mm:ss') || '+00'"
+
+    def hamming_distance(self, x: str, y: str) -> str:
+        return f"bit_count(({x}) ^ ({y}))"
+
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
 

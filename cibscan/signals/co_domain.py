@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.detect.inputs import is_repost_sql
+from cibscan.engine.base import Dialect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -25,8 +27,11 @@ class CoDomain(CoActionSignal):
     params: ClassVar[tuple[Param, ...]] = (window_param(3600.0), max_accounts_param(50))
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
+        return self.actions(DuckDBDialect(), params)
+
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
         return f"""SELECT DISTINCT acct, domain AS obj, t, post_id
-            FROM (SELECT acct, t, post_id, unnest(domains) AS domain FROM cib_posts
+            FROM (SELECT acct, t, post_id, {dialect.explode("domains")} AS domain FROM cib_posts
                   WHERE NOT {is_repost_sql()}) AS d
             WHERE domain <> ''"""
 

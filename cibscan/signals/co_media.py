@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.detect.inputs import is_repost_sql
+from cibscan.engine.base import Dialect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.signals.base import Param, SignalContext, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 from cibscan.signals.similarity import families, hamming_neighbour_pairs
@@ -13,8 +15,8 @@ from cibscan.signals.similarity import families, hamming_neighbour_pairs
 # Media hashes as ingested: exact content hashes (any string) or 64-bit perceptual hashes
 # written as 16 hex digits (pHash, dHash), optionally after a short letter prefix such as
 # "p" or "phash:", which may be compared by Hamming distance.
-_PHASH = "regexp_full_match(h, '[a-zA-Z]{0,8}:?[0-9a-fA-F]{16}')"
-_HEX64 = "right(h, 16)"
+_PHASH = "[a-zA-Z]{0,8}:?[0-9a-fA-F]{16}"
+_HEX64 = "substr(h, length(h) - 15, 16)"
 
 
 class CoMedia(CoActionSignal):
@@ -41,9 +43,9 @@ class CoMedia(CoActionSignal):
         ),
     )
 
-    def _media_sql(self) -> str:
+    def _media_sql(self, dialect: Dialect) -> str:
         return f"""SELECT acct, t, post_id, m.hash AS h
-            FROM (SELECT acct, t, post_id, unnest(media) AS m FROM cib_posts
+            FROM (SELECT acct, t, post_id, {dialect.explode("media")} AS m FROM cib_posts
                   WHERE NOT {is_repost_sql()}) AS u
             WHERE m.hash IS NOT NULL AND m.hash <> ''"""
 
@@ -51,11 +53,14 @@ class CoMedia(CoActionSignal):
         if not params["max_hamming"]:
             return
         engine = ctx.engine
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _cm_hashes AS
-            SELECT row_number() OVER (ORDER BY h) AS entity, h,
-                   CAST('0x' || {_HEX64} AS UBIGINT) AS bits
-            FROM (SELECT DISTINCT h FROM ({self._media_sql()}) AS m WHERE {_PHASH}) AS d"""
+        # entities numbered by the hash text, so both engines number them alike; the bits
+        # as a signed BIGINT (Spark has no UBIGINT)
+        engine.create_scratch(
+            "_cm_hashes",
+            f"""SELECT row_number() OVER (ORDER BY h) AS entity, h,
+                   {engine.hex_to_int64(_HEX64)} AS bits
+            FROM (SELECT DISTINCT h FROM ({self._media_sql(engine)}) AS m
+                  WHERE {engine.regexp_full_match("h", _PHASH)}) AS d""",
         )
         hamming_neighbour_pairs(
             engine,
@@ -66,10 +71,14 @@ class CoMedia(CoActionSignal):
         families(engine, "_cm_hashes", "_cm_near", "_cm_fam")
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
+        return self.actions(DuckDBDialect(), params)
+
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
+        media = self._media_sql(dialect)
         if not params["max_hamming"]:
-            return f"SELECT acct, h AS obj, t, post_id FROM ({self._media_sql()}) AS m"
+            return f"SELECT acct, h AS obj, t, post_id FROM ({media}) AS m"
         return f"""SELECT m.acct, coalesce(r.h, m.h) AS obj, m.t, m.post_id
-            FROM ({self._media_sql()}) AS m
+            FROM ({media}) AS m
             LEFT JOIN _cm_hashes AS x ON x.h = m.h
             LEFT JOIN _cm_fam AS f ON f.entity = x.entity
             LEFT JOIN _cm_hashes AS r ON r.entity = f.family"""

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.detect.inputs import is_repost_sql
+from cibscan.engine.base import Dialect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -26,8 +28,11 @@ class CoMention(CoActionSignal):
     params: ClassVar[tuple[Param, ...]] = (window_param(300.0), max_accounts_param(500))
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
+        return self.actions(DuckDBDialect(), params)
+
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
         return f"""SELECT acct, platform || '|' || mention AS obj, t, post_id
-            FROM (SELECT acct, platform, t, post_id, unnest(mentions) AS mention
+            FROM (SELECT acct, platform, t, post_id, {dialect.explode("mentions")} AS mention
                   FROM cib_posts WHERE NOT {is_repost_sql()}) AS m
             WHERE mention <> ''"""
 

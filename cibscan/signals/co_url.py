@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from cibscan.detect.inputs import is_repost_sql
+from cibscan.engine.base import Dialect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.signals.base import Param, register
 from cibscan.signals.coaction import CoActionSignal, max_accounts_param, window_param
 
@@ -32,9 +34,13 @@ class CoUrl(CoActionSignal):
     )
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
+        return self.actions(DuckDBDialect(), params)
+
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
         where = "" if params["include_reposts"] else f"WHERE NOT {is_repost_sql()}"
+        url = dialect.explode("urls")
         return f"""SELECT acct, url AS obj, t, post_id
-            FROM (SELECT acct, t, post_id, unnest(urls) AS url FROM cib_posts {where}) AS u
+            FROM (SELECT acct, t, post_id, {url} AS url FROM cib_posts {where}) AS u
             WHERE url <> ''"""
 
 

@@ -28,9 +28,8 @@ become eleven near-copies of the same join:
 Everything is plain SQL (joins, GROUP BY, window functions, ``min_by``) in the dialect
 DuckDB and Spark SQL share, with the engine's dialect helpers where they differ (the 64-bit
 object hash, scratch tables): one definition runs on both engines (tests/test_engines.py).
-Object hashes differ between engines, so no order or tie-break here depends on them when
-results must agree (``o.obj`` breaks ties, not ``oid``; see docs/scale.md for the one
-place that still does).
+Object hashes differ between engines, so no order or tie-break here depends on them:
+``o.obj``, the object's text, breaks ties (a post's equally rare objects, the evidence).
 """
 
 from __future__ import annotations
@@ -273,7 +272,7 @@ def _evidence_units(engine: Engine, p: str, *, merge: bool) -> None:
     not five. Each kept row is the rarest object for its post on both sides; a row that is
     the rarest for one side only is dropped, which can only undercount (a pair's best row by
     the same order is the best for both its posts, so every pair keeps at least one)."""
-    order = "o.k, c.dt, c.oid, c.ep"
+    order = "o.k, c.dt, o.obj, c.ep"
     if not merge:
         engine.create_scratch(
             f"{p}_rows",

@@ -57,14 +57,17 @@ class NearDuplicate(CoActionSignal):
 
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _nd_texts AS
-            SELECT row_number() OVER (ORDER BY text_norm) AS entity, text_norm
+        # texts numbered by their text, so both engines number them alike
+        engine.create_scratch(
+            "_nd_texts",
+            f"""SELECT row_number() OVER (ORDER BY text_norm) AS entity, text_norm
             FROM (SELECT DISTINCT text_words AS text_norm FROM cib_posts
                   WHERE NOT {is_repost_sql()}
-                    AND length(text_words) >= {int(params["min_chars"])}) AS t"""
+                    AND length(text_words) >= {int(params["min_chars"])}) AS t""",
         )
-        tokens = char_shingles_sql("_nd_texts", int(params["shingle"]), int(params["max_chars"]))
+        tokens = char_shingles_sql(
+            "_nd_texts", int(params["shingle"]), int(params["max_chars"]), engine
+        )
         n = minhash_similar_pairs(
             engine,
             tokens,
@@ -72,6 +75,7 @@ class NearDuplicate(CoActionSignal):
             threshold=float(params["threshold"]),
             n_bins=int(params["bins"]),
             rows_per_band=int(params["rows_per_band"]),
+            stable=True,
             star=True,
         )
         log.info("near_duplicate: %d similar text pairs", n)

@@ -64,7 +64,7 @@ def account_terms(
     # trial is its own session.
     if several_objects:
         trial_episodes = f"""posts AS (
-            SELECT a.acct, min_by(a.oid, (o.k, a.oid)) AS oid, any_value(a.ep) AS ep
+            SELECT a.acct, min_by(a.oid, (o.k, o.obj)) AS oid, any_value(a.ep) AS ep
             FROM {p}_acts AS a JOIN {p}_objs AS o USING (oid)
             GROUP BY a.acct, a.post_id),
         per_object AS (

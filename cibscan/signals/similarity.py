@@ -20,8 +20,11 @@ still find a pair at Jaccard 0.6 with probability 0.91.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from cibscan.engine import Engine
+from cibscan.engine.base import Dialect, real
+from cibscan.engine.duckdb_engine import DuckDBDialect
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ def minhash_similar_pairs(
     rows_per_band: int = 2,
     star: bool = False,
     max_bucket: int = 1000,
+    stable: bool = False,
 ) -> int:
     """Write ``out(e1, e2, similarity)`` (e1 < e2) for entities with estimated Jaccard >= threshold.
 
@@ -51,9 +55,18 @@ def minhash_similar_pairs(
       linear in the number of entities however big a bucket grows (a slogan copied with
       10,000 small variations). Enough for families (connected components), since the
       members of a bucket are joined through its representative.
+
+    ``stable``: token hashes every engine computes alike (:func:`minhash_signatures`), so
+    that DuckDB and Spark find the same pairs; the signals use it, the match library keeps
+    the engine's own hash (its stored signatures were made with it).
     """
     s = f"_mh_{out}"
-    minhash_bands(engine, tokens_sql, s, n_bins=n_bins, rows_per_band=rows_per_band)
+    minhash_signatures(engine, tokens_sql, f"{s}_wide", n_bins=n_bins, stable=stable)
+    band_key = engine.hash64 if stable else None
+    engine.create_scratch(
+        f"{s}_band",
+        lsh_bands_sql(f"{s}_wide", n_bins=n_bins, rows_per_band=rows_per_band, key=band_key),
+    )
     if star:
         # Each bucket's representative by GROUP BY and a join rather than a window (no sort).
         # Not DISTINCT: 97% of the candidates are distinct (12.1M rows, 11.8M pairs at 5M
@@ -71,19 +84,19 @@ def minhash_similar_pairs(
                   USING (band, bucket)) AS x
             JOIN {s}_band AS y
               ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {s}_cand AS {candidates}")
+    engine.create_scratch(f"{s}_cand", candidates)
     # Estimated Jaccard: bins holding the same minimum / bins non-empty in either.
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT DISTINCT e1, e2, similarity FROM (
+    engine.create_scratch(
+        out,
+        f"""SELECT DISTINCT e1, e2, similarity FROM (
             SELECT c.e1, c.e2, {jaccard_sql("x", "y", n_bins)} AS similarity
             FROM {s}_cand AS c
             JOIN {s}_wide AS x ON x.entity = c.e1
             JOIN {s}_wide AS y ON y.entity = c.e2) AS v
-        WHERE similarity >= {float(threshold)!r}"""
+        WHERE similarity >= {real(threshold)}""",
     )
     for suffix in ("wide", "band", "cand"):
-        engine.execute(f"DROP TABLE IF EXISTS {s}_{suffix}")
+        engine.drop_table(f"{s}_{suffix}")
     return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])
 
 
@@ -98,7 +111,9 @@ def minhash_bands(
     )
 
 
-def minhash_signatures(engine: Engine, tokens_sql: str, out: str, *, n_bins: int = 32) -> None:
+def minhash_signatures(
+    engine: Engine, tokens_sql: str, out: str, *, n_bins: int = 32, stable: bool = False
+) -> None:
     """Write ``out(entity, n, m0..m{n_bins-1})``: each entity's MinHash signature by
     one-permutation hashing (``m{b}`` the least hash of its tokens in bin ``b``, ``n`` its
     non-empty bins).
@@ -113,27 +128,70 @@ def minhash_signatures(engine: Engine, tokens_sql: str, out: str, *, n_bins: int
     mins = ", ".join(f"min(CASE WHEN bin = {b} THEN h END) AS m{b}" for b in range(n_bins))
     filled = " + ".join(f"CAST(m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins))
     cols = ", ".join(f"m{b}" for b in range(n_bins))
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT entity, {filled} AS n, {cols}
+    if stable:
+        hashed = _stable_hashed(engine, tokens_sql, f"{out}_dict")
+    else:
+        hashed = f"""SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
+                     WHERE entity IS NOT NULL"""
+    engine.create_scratch(
+        out,
+        f"""SELECT entity, {filled} AS n, {cols}
         FROM (SELECT entity, {mins}
-              FROM (SELECT entity, h, h % {n_bins} AS bin
-                    FROM (SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
-                          WHERE entity IS NOT NULL) AS hashed) AS binned
-              GROUP BY entity) AS w"""
+              FROM (SELECT entity, h, h % {n_bins} AS bin FROM ({hashed}) AS hashed) AS binned
+              GROUP BY entity) AS w""",
     )
+    if stable:
+        engine.drop_table(f"{out}_dict")
 
 
-def lsh_bands_sql(wide: str, *, n_bins: int = 32, rows_per_band: int = 2) -> str:
+#: the largest BIGINT: a stable hash keeps 63 bits, so that it is never negative
+_LOW63 = (1 << 63) - 1
+
+
+def _stable_hashed(engine: Engine, tokens_sql: str, dictionary: str) -> str:
+    """SQL of ``(entity, h)``: each token's hash from the first 63 bits of its MD5, which
+    DuckDB and Spark compute alike (their own 64-bit hashes differ, and MinHash keeps the
+    least hash of a bin: the candidates depend on the values, not only on equality).
+
+    MD5 costs several times the engine's hash, so each *distinct* token is hashed once
+    (text shingles repeat: 46M shingles of 1M posts are 59,000 distinct ones) into a
+    dictionary keyed by the engine's 64-bit hash, which every shingle then joins on an
+    integer (measured on those 46M: 5.8 CPU s for the signatures against 3.3 s with the
+    engine's hash alone, and 9.5 s with MD5 on every shingle). Two tokens with one engine
+    hash (about 1e-10 at 59,000 tokens) would share the least of their MD5 hashes.
+    """
+    key = engine.hash64("token")
+    md5 = engine.hex_to_int64("substr(md5(token), 1, 16)")
+    engine.create_scratch(
+        dictionary,
+        f"""SELECT {key} AS hk, min(({md5}) & {_LOW63}) AS h
+        FROM (SELECT DISTINCT token FROM ({tokens_sql}) AS t) AS d GROUP BY {key}""",
+    )
+    return f"""SELECT t.entity, d.h
+        FROM (SELECT entity, {key} AS hk FROM ({tokens_sql}) AS t
+              WHERE entity IS NOT NULL) AS t
+        JOIN {dictionary} AS d ON d.hk = t.hk"""
+
+
+def lsh_bands_sql(
+    wide: str,
+    *,
+    n_bins: int = 32,
+    rows_per_band: int = 2,
+    key: Callable[[str], str] | None = None,
+) -> str:
     """``(entity, band, bucket)`` of the signatures in ``wide``.
 
     Band j holds bins j*r .. j*r+r-1 and counts only when all of them are filled (a short
-    text fills fewer bands); a last band short of r bins never counts.
+    text fills fewer bands); a last band short of r bins never counts. ``key`` makes the
+    bucket from the band's columns (default DuckDB's ``hash``; an engine's ``hash64``
+    elsewhere: buckets are only joined and counted, so their values may differ by engine).
     """
     r = rows_per_band
+    make_key = key or (lambda cols: f"hash({cols})")
     return " UNION ALL ".join(
         f"""SELECT entity, {j} AS band,
-               hash({", ".join(f"m{j * r + i}" for i in range(r))}) AS bucket
+               {make_key(", ".join(f"m{j * r + i}" for i in range(r)))} AS bucket
             FROM {wide}
             WHERE {" AND ".join(f"m{j * r + i} IS NOT NULL" for i in range(r))}"""
         for j in range(n_bins // r)
@@ -160,7 +218,7 @@ def jaccard_sql(x: str, y: str, n_bins: int = 32) -> str:
     return f"(({same}) / ({x}.n + {y}.n - ({both})))"
 
 
-def char_shingles_sql(table: str, k: int, max_chars: int) -> str:
+def char_shingles_sql(table: str, k: int, max_chars: int, dialect: Dialect | None = None) -> str:
     """``(entity, token)``: the character shingles of ``table(entity, text_norm)``.
 
     Shingles of the first ``max_chars`` characters, cut from text_norm itself: carrying a
@@ -171,11 +229,11 @@ def char_shingles_sql(table: str, k: int, max_chars: int) -> str:
     ``least(k, max_chars)``, equal to cutting the prefix first. Character shingles, not
     words, so Chinese, Russian and mixed scripts work.
     """
+    d = dialect or DuckDBDialect()
     length = f"least(length(text_norm), {int(max_chars)})"
+    positions = d.explode(d.int_range("1", f"greatest({length} - {int(k)} + 2, 2)"))
     return f"""SELECT entity, substr(text_norm, i, {min(int(k), int(max_chars))}) AS token
-        FROM (SELECT entity, text_norm,
-                     unnest(range(1, greatest({length} - {int(k)} + 2, 2))) AS i
-              FROM {table}) AS s"""
+        FROM (SELECT entity, text_norm, {positions} AS i FROM {table}) AS s"""
 
 
 def families(engine: Engine, entities: str, pairs: str, out: str, *, max_rounds: int = 20) -> None:
@@ -186,27 +244,25 @@ def families(engine: Engine, entities: str, pairs: str, out: str, *, max_rounds:
     small edits (A~B~C) thus ends in one family, as copypasta variants should. Each round is
     one SQL statement; the Python loop is over rounds, not rows.
     """
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT entity, entity AS family FROM {entities}"""
-    )
+    # scratch tables through the engine (a Spark temp view would recompute every round)
+    engine.create_scratch(out, f"SELECT entity, entity AS family FROM {entities}")
     for round_no in range(max_rounds):
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {out}_next AS
-            SELECT f.entity, least(f.family, coalesce(n.best, f.family)) AS family
+        engine.create_scratch(
+            f"{out}_next",
+            f"""SELECT f.entity, least(f.family, coalesce(n.best, f.family)) AS family
             FROM {out} AS f LEFT JOIN (
                 SELECT e.entity, min(g.family) AS best FROM (
                     SELECT e1 AS entity, e2 AS other FROM {pairs}
                     UNION ALL SELECT e2, e1 FROM {pairs}) AS e
                 JOIN {out} AS g ON g.entity = e.other
-                GROUP BY e.entity) AS n USING (entity)"""
+                GROUP BY e.entity) AS n USING (entity)""",
         )
         changed = engine.fetchall(
             f"""SELECT count(*) FROM {out} AS f JOIN {out}_next AS g USING (entity)
             WHERE f.family <> g.family"""
         )[0][0]
-        engine.execute(f"DROP TABLE {out}")
-        engine.execute(f"ALTER TABLE {out}_next RENAME TO {out}")
+        engine.drop_table(out)
+        engine.rename_table(f"{out}_next", out)
         if not changed:
             return
         log.debug("families %s: round %d changed %d", out, round_no, changed)
@@ -220,23 +276,27 @@ def hamming_neighbour_pairs(
 
     Pigeonhole: if two hashes differ in at most k bits, at least one of k + 1 disjoint chunks
     is identical, so an equi-join per chunk finds every candidate; the exact distance is then
-    ``bit_count(xor(h1, h2))``. ``hashes_sql`` selects ``(entity BIGINT, h UBIGINT)``.
+    the bits that differ (``Dialect.hamming_distance``). ``hashes_sql`` selects ``(entity BIGINT,
+    h BIGINT)``, the 64 bits as a signed integer (Spark has no UBIGINT).
     """
     chunks = max_distance + 1
     width = bits // chunks
     parts = []
     for i in range(chunks):
         hi = bits if i == chunks - 1 else (i + 1) * width
+        # an arithmetic shift on both engines: the mask drops the sign's copies
         mask = (1 << (hi - i * width)) - 1
-        parts.append(f"SELECT entity, h, {i} AS chunk, (h >> {i * width}) & {mask} AS key FROM hs")
+        key = "h" if hi - i * width >= 64 else f"(h >> {i * width}) & {mask}"
+        parts.append(f"SELECT entity, h, {i} AS chunk, {key} AS key FROM hs")
     union = " UNION ALL ".join(parts)
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        WITH hs AS ({hashes_sql}), keyed AS ({union})
+    distance = engine.hamming_distance("x.h", "y.h")
+    engine.create_scratch(
+        out,
+        f"""WITH hs AS ({hashes_sql}), keyed AS ({union})
         SELECT DISTINCT x.entity AS e1, y.entity AS e2,
-               1.0 - bit_count(xor(x.h, y.h)) / {bits}.0 AS similarity
+               {real(1.0)} - {distance} / {real(bits)} AS similarity
         FROM keyed AS x JOIN keyed AS y
           ON y.chunk = x.chunk AND y.key = x.key AND x.entity < y.entity
-        WHERE bit_count(xor(x.h, y.h)) <= {int(max_distance)}"""
+        WHERE {distance} <= {int(max_distance)}""",
     )
     return int(engine.fetchall(f"SELECT count(*) FROM {out}")[0][0])

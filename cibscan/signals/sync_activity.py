@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cibscan.engine.base import Dialect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.signals.base import Param, SignalContext, register
 from cibscan.signals.coaction import CoActionSignal
 from cibscan.signals.similarity import minhash_similar_pairs
@@ -58,35 +60,40 @@ class SyncActivity(CoActionSignal):
         engine = ctx.engine
         width = params["bin"] or 60.0
         # One pass: each account's active bins, with how many it has (for the bounds).
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _sy_bins AS
-            SELECT acct, bin, t, post_id FROM (
-                SELECT acct, CAST(floor(t / {width!r}) AS BIGINT) AS bin,
-                       min(t) AS t, min(post_id) AS post_id,
+        engine.create_scratch(
+            "_sy_bins",
+            f"""SELECT acct, bin, t, post_id FROM (
+                SELECT acct, bin, min(t) AS t, min(post_id) AS post_id,
                        count(*) OVER (PARTITION BY acct) AS n_bins
-                FROM cib_posts GROUP BY acct, bin) AS b
-            WHERE n_bins BETWEEN {int(params["min_bins"])} AND {int(params["max_bins"])}"""
+                FROM (SELECT acct, CAST(floor(t / {width!r}) AS BIGINT) AS bin, t, post_id
+                      FROM cib_posts) AS p
+                GROUP BY acct, bin) AS b
+            WHERE n_bins BETWEEN {int(params["min_bins"])} AND {int(params["max_bins"])}""",
         )
+        # stable token hashes: the candidates are the same on every engine
         n = minhash_similar_pairs(
             engine,
-            "SELECT acct AS entity, CAST(bin AS VARCHAR) AS token FROM _sy_bins",
+            "SELECT acct AS entity, CAST(bin AS STRING) AS token FROM _sy_bins",
             "_sy_sim",
             threshold=float(params["threshold"]),
             max_bucket=int(params["max_bucket"]),
+            stable=True,
         )
-        engine.execute(
-            "CREATE OR REPLACE TEMP TABLE _sy_cand AS SELECT e1 AS a, e2 AS b FROM _sy_sim"
-        )
+        engine.create_scratch("_sy_cand", "SELECT e1 AS a, e2 AS b FROM _sy_sim")
         log.info("sync_activity: %d candidate pairs", n)
 
     def candidates_table(self, ctx: SignalContext, params: Mapping[str, Any]) -> str | None:
         return "_sy_cand"
 
     def actions_sql(self, params: Mapping[str, Any]) -> str:
+        return self.actions(DuckDBDialect(), params)
+
+    def actions(self, dialect: Dialect, params: Mapping[str, Any]) -> str:
         width = params["bin"] or 60.0
-        # the object reads as the bin's start time, e.g. "2024-03-04 01:00:00+00"
-        return f"""SELECT acct, CAST(to_timestamp(bin * {width!r}) AS VARCHAR) AS obj, t, post_id
-            FROM _sy_bins"""
+        # the object reads as the bin's start time, e.g. "2024-03-04 01:00:00+00" (whole
+        # seconds: a bin width in fractions of a second shows its start rounded down)
+        start = dialect.format_epoch(f"CAST(floor(bin * {width!r}) AS BIGINT)")
+        return f"SELECT acct, {start} AS obj, t, post_id FROM _sy_bins"
 
 
 register(SyncActivity())
