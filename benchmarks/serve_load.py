@@ -63,6 +63,13 @@ def _account_path(platform: str, account_id: str) -> str:
     return f"{quote(platform, safe='')}/{quote(account_id, safe='')}"
 
 
+def _index_state(base: str) -> str:
+    try:
+        return str(json.loads(urllib.request.urlopen(f"{base}/api/health").read())["index"])
+    except (OSError, KeyError, ValueError):
+        return "building"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,6 +86,15 @@ def main() -> None:
     parser.add_argument("--case", required=True, type=Path)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
+    parser.add_argument(
+        "--no-index", action="store_true", help="serve without the browse index (to compare)"
+    )
+    parser.add_argument(
+        "--cache-entries",
+        type=int,
+        default=128,
+        help="the workbench's memory of answers (0: every request computed)",
+    )
     args = parser.parse_args()
     clients = min(args.clients, MAX_CLIENTS)
     count = min(args.requests, MAX_REQUESTS)
@@ -95,24 +111,30 @@ def main() -> None:
             str(args.case),
             "--port",
             str(port),
+            "--cache-entries",
+            str(args.cache_entries),
+            *(["--no-index"] if args.no_index else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
     )
     try:
-        deadline = time.monotonic() + 60
-        while _get(f"{base}/api/health")[0] != 200:
+        deadline = time.monotonic() + 300
+        # up, and the browse index built (or off): the figures are the index's
+        while _get(f"{base}/api/health")[0] != 200 or _index_state(base) == "building":
             if server.poll() is not None or time.monotonic() > deadline:
                 sys.exit("cibscan serve did not start")
             time.sleep(0.2)
         ranked = _json(f"{base}/api/clusters?limit=1000")["items"]
         top = ranked[0]["cluster_id"]
-        flagged = [
-            r
-            for r in csv.DictReader(io.StringIO(_text(f"{base}/api/exports/csv?table=accounts")))
-            if r["flagged"] == "true"
-        ]
+        accounts = list(
+            csv.DictReader(io.StringIO(_text(f"{base}/api/exports/csv?table=accounts")))
+        )
+        flagged = [r for r in accounts if r["flagged"] == "true"]
+        # ordinary accounts, spread over the whole list (heavy posters and light ones)
+        organic = [r for r in accounts if r["flagged"] != "true"]
+        organic = organic[:: max(1, len(organic) // count)][:count]
         first = flagged[0]
         account = _account_path(first["platform"], first["account_id"])
         # each request of a "distinct" row asks for another cluster or account, so the
@@ -138,6 +160,12 @@ def main() -> None:
         ]
         endpoints.append((f"/clusters/ ({len(ranked)} distinct, cycled)", distinct_clusters))
         endpoints.append((f"/accounts/ ({len(distinct_accounts)} distinct)", distinct_accounts))
+        endpoints.append(
+            (
+                f"/accounts/ ({len(organic)} distinct unflagged)",
+                [f"/accounts/{_account_path(r['platform'], r['account_id'])}" for r in organic],
+            )
+        )
         print(f"{args.case}: {clients} clients, {count} requests per endpoint")
         print(f"{'endpoint':44} {'ok':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
         for name, paths in endpoints:

@@ -19,6 +19,7 @@ from cibscan.browse.common import (
     page,
     rows,
 )
+from cibscan.browse.index import BrowseIndex, account_page
 from cibscan.engine import Engine
 
 #: characters of a post's text a page of posts holds (the rest is cut by the renderer)
@@ -63,6 +64,7 @@ def account_detail(
     posts_limit: int = DEFAULT_LIMIT,
     posts_offset: int = 0,
     partner: str | None = None,
+    index: BrowseIndex | None = None,
 ) -> dict[str, Any] | None:
     """Everything the account page shows (None when the case has no such account):
     ``profile`` (its accounts row and current verdict), ``names`` (handles and display
@@ -70,7 +72,18 @@ def account_detail(
     scores), ``tells``, ``ties`` (significant partners, strongest first) and ``n_ties``,
     ``evidence`` (items shared with partners, or with ``partner`` alone, named
     ``platform:account_id``: the evidence behind one tie) and ``n_evidence``, ``activity``
-    (posts per day) and ``posts`` (a :class:`Page` as a dict)."""
+    (posts per day) and ``posts`` (a :class:`Page` as a dict). With a browse ``index``
+    (:mod:`cibscan.browse.index`) the same answer is read from it, a lookup instead of
+    a score of queries (the evidence of one ``partner`` is still asked of the case)."""
+    if index is not None and partner is None:
+        return account_page(
+            engine,
+            index,
+            platform,
+            account_id,
+            posts_limit=posts_limit,
+            posts_offset=posts_offset,
+        )
     verdict, join = labels_join(engine, "a")
     profile = rows(
         engine,

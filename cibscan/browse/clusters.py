@@ -18,6 +18,7 @@ from cibscan.browse.common import (
     page,
     rows,
 )
+from cibscan.browse.index import EVIDENCE_ROWS, BrowseIndex, cluster_page
 from cibscan.engine import Engine
 from cibscan.export.tables import clusters_sql, nodes_sql
 
@@ -36,8 +37,6 @@ CLUSTER_SORTS: dict[str, str] = {
     "signal": "layers",
     "id": "cluster_id",
 }
-#: evidence rows a cluster's detail holds (its total is counted)
-EVIDENCE_ROWS = 50
 
 
 def list_clusters(
@@ -89,14 +88,21 @@ def list_clusters(
 
 
 def cluster_detail(
-    engine: Engine, cluster_id: int, *, evidence_rows: int = EVIDENCE_ROWS
+    engine: Engine,
+    cluster_id: int,
+    *,
+    evidence_rows: int = EVIDENCE_ROWS,
+    index: BrowseIndex | None = None,
 ) -> dict[str, Any] | None:
     """Everything the cluster page shows (None when the latest run has no such cluster):
     ``cluster`` (its row of the clusters table), ``members`` (nodes with their verdict),
     ``edges`` (ties between members, ``source``/``target`` named ``platform:account_id``),
     ``tells`` (per tell: members carrying it, best and mean score), ``activity`` (members'
     posts per day), ``weekly`` (7 x 24 posts by UTC weekday and hour), ``evidence`` (the
-    rarest shared items first) and ``n_evidence``."""
+    rarest shared items first) and ``n_evidence``. With a browse ``index``
+    (:mod:`cibscan.browse.index`) the same answer is read from it."""
+    if index is not None and index.findings and evidence_rows == EVIDENCE_ROWS:
+        return cluster_page(engine, index, cluster_id)
     found = rows(
         engine, f"SELECT * FROM ({clusters_sql(engine)}) WHERE cluster_id = ?", [cluster_id]
     )

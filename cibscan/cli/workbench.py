@@ -26,8 +26,27 @@ from cibscan.store import CaseError
 @click.option(
     "--write", is_flag=True, help="Allow labelling (confirm or dismiss) from the workbench."
 )
+@click.option(
+    "--no-index",
+    is_flag=True,
+    help="Do not build the browse index at start (pages are then asked of the case).",
+)
+@click.option(
+    "--cache-entries",
+    default=128,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Answers remembered until the next label (0: none).",
+)
 def serve_command(
-    case_path: str, host: str, port: int, token: str | None, no_auth: bool, write: bool
+    case_path: str,
+    host: str,
+    port: int,
+    token: str | None,
+    no_auth: bool,
+    write: bool,
+    no_index: bool,
+    cache_entries: int,
 ) -> None:
     """Open a case in the analyst workbench: a local web app and a JSON API.
 
@@ -50,7 +69,15 @@ def serve_command(
     if no_auth and token:
         raise click.UsageError("give --token or --no-auth, not both")
     chosen = None if no_auth else (token or new_token())
-    options = ServeOptions(Path(case_path), host=host, port=port, token=chosen, write=write)
+    options = ServeOptions(
+        Path(case_path),
+        host=host,
+        port=port,
+        token=chosen,
+        write=write,
+        cache_entries=cache_entries,
+        browse_index=not no_index,
+    )
     try:
         app = build_app(options)
     except ValueError as exc:

@@ -157,16 +157,19 @@ def _post_columns(side: str) -> str:
                array_to_string(p{side}.urls, ' ') AS urls_{side}"""
 
 
-def evidence_sql(engine: Engine, source: str = "evidence") -> str:
+def evidence_sql(engine: Engine, source: str = "evidence", carry: tuple[str, ...] = ()) -> str:
     """The shared items behind every significant pair: both posts, their texts, the gap.
 
     ``source`` is where the evidence rows come from: the whole ``evidence`` table, or a
     parenthesised subquery of it. The workbench passes the few rows one page shows, so that
-    the joins with posts and accounts run on those rows only, not on every item."""
+    the joins with posts and accounts run on those rows only, not on every item. ``carry``
+    names columns of ``source`` passed through after the export's (the browse index keeps
+    which account a row is shown for)."""
+    carried = "".join(f", v.{column}" for column in carry)
     return f"""SELECT v.signal, {_account_columns("a")}, {_account_columns("b")},
                left(v.object, {TEXT_CHARS}) AS object,
                v.object_accounts, v.dt AS gap_seconds,
-               {_post_columns("a")}, {_post_columns("b")}
+               {_post_columns("a")}, {_post_columns("b")}{carried}
         FROM {source} AS v
         JOIN pairs AS s ON s.signal = v.signal AND s.a = v.a AND s.b = v.b AND s.significant
         {_account_joins("a", "v")} {_account_joins("b", "v")}

@@ -42,9 +42,10 @@ def _bench(request: Request) -> Workbench:
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    """Liveness: answers without a token."""
-    return {"status": "ok", "version": __version__}
+def health(request: Request) -> dict[str, str]:
+    """Liveness: answers without a token; ``index`` says whether the browse index is
+    ``building``, ``ready``, ``failed`` or ``off``."""
+    return {"status": "ok", "version": __version__, "index": _bench(request).index_state}
 
 
 @router.get("/case")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
@@ -18,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cibscan import __version__
+from cibscan.browse.index import BrowseIndex, close_index, open_index
 from cibscan.export.base import require_findings
 from cibscan.serve.auth import LOOPBACK_NAMES, RedactTokens, guard
 from cibscan.serve.base import ServeOptions, is_loopback
@@ -52,11 +55,27 @@ class Workbench:
     take the file's lock; with ``--write``, the workbench holds it), so a page's data can
     only change when the workbench itself writes a label. :meth:`read` keeps the latest
     :data:`CACHE_ENTRIES` answers and forgets them all at each write: going back to a
-    cluster, or a script asking for the same page again, costs no query."""
+    cluster, or a script asking for the same page again, costs no query.
 
-    def __init__(self, path: Path, *, write: bool) -> None:
+    With ``browse_index`` it builds the browse index (:mod:`cibscan.browse.index`) in a
+    temporary folder on a thread of its own: requests are answered from the case meanwhile,
+    and from the index once it is ready (:attr:`index`)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        write: bool,
+        cache_entries: int = CACHE_ENTRIES,
+        browse_index: bool = True,
+    ) -> None:
         self.path = path
         self.write = write
+        self.cache_entries = cache_entries
+        #: the browse index once built (None before, or when it is off or failed)
+        self.index: BrowseIndex | None = None
+        self.index_state = "off"
+        self._index_folder: Path | None = None
         self._case = open_case(path, create=False, read_only=not write)
         self._local = threading.local()
         self._cursors: list[Case] = []
@@ -65,6 +84,34 @@ class Workbench:
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._pending: dict[Hashable, threading.Lock] = {}
+        self._index_thread: threading.Thread | None = None
+        if browse_index:
+            self.index_state = "building"
+            self._index_folder = Path(tempfile.mkdtemp(prefix="cibscan-browse-"))
+            self._index_thread = threading.Thread(
+                target=self._build_index, name="browse-index", daemon=True
+            )
+            self._index_thread.start()
+
+    def _build_index(self) -> None:
+        """Build the browse index through a cursor of its own; a failure leaves the
+        workbench answering from the case."""
+        assert self._index_folder is not None
+        engine = self._case.engine.cursor()
+        try:
+            self.index = open_index(engine, self._index_folder / "browse.duckdb")
+            self.index_state = "ready"
+        except Exception:  # the workbench works without it, only slower
+            log.exception("the browse index could not be built; reading the case directly")
+            self.index_state = "failed"
+        finally:
+            engine.close()
+
+    def wait_for_index(self, timeout: float | None = None) -> bool:
+        """Wait until the browse index is built (or failed); whether it is ready."""
+        if self._index_thread is not None:
+            self._index_thread.join(timeout)
+        return self.index is not None
 
     def _thread_case(self) -> Case:
         case: Case | None = getattr(self._local, "case", None)
@@ -107,7 +154,7 @@ class Workbench:
                     value = compute(case)
                 with self._cache_lock:
                     self._cache[key] = value
-                    while len(self._cache) > CACHE_ENTRIES:
+                    while len(self._cache) > self.cache_entries:
                         self._cache.popitem(last=False)
             finally:
                 with self._cache_lock:
@@ -125,11 +172,18 @@ class Workbench:
                     self._cache.clear()
 
     def close(self) -> None:
+        if self._index_thread is not None:
+            self._index_thread.join()
         with self._open_lock:
+            if self.index is not None:
+                close_index(self._case.engine, self.index)
+                self.index = None
             for case in self._cursors:
                 case.close()
             self._cursors.clear()
             self._case.close()
+        if self._index_folder is not None:
+            shutil.rmtree(self._index_folder, ignore_errors=True)
 
 
 def build_app(options: ServeOptions) -> FastAPI:
@@ -137,7 +191,12 @@ def build_app(options: ServeOptions) -> FastAPI:
     static files, the token guard. The case is opened now (a missing case fails here, not
     at the first request) and closed when the app shuts down."""
     options.check()
-    workbench = Workbench(options.case, write=options.write)
+    workbench = Workbench(
+        options.case,
+        write=options.write,
+        cache_entries=options.cache_entries,
+        browse_index=options.browse_index,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -78,6 +78,10 @@ class ServeOptions:
     #: None: no authentication (``--no-auth``); otherwise the token every request needs
     token: str | None = None
     write: bool = False
+    #: answers remembered until the next label (0: none; benchmarks measure that way)
+    cache_entries: int = 128
+    #: build the browse index at start (:mod:`cibscan.browse.index`)
+    browse_index: bool = True
 
     def check(self) -> None:
         """Refuse an unauthenticated workbench reachable from other machines."""
@@ -90,3 +94,5 @@ class ServeOptions:
             raise ValueError("the token must be at least 16 characters long")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        if self.cache_entries < 0:
+            raise ValueError("cache entries must be 0 or more")

@@ -28,7 +28,8 @@ def clusters(bench: Workbench, **params: Any) -> Page:
 def cluster(bench: Workbench, cluster_id: int) -> dict[str, Any] | None:
     """:func:`cibscan.browse.cluster_detail`."""
     return bench.read(
-        ("cluster", cluster_id), lambda case: browse.cluster_detail(case.engine, cluster_id)
+        ("cluster", cluster_id),
+        lambda case: browse.cluster_detail(case.engine, cluster_id, index=bench.index),
     )
 
 
@@ -52,6 +53,7 @@ def account(
             posts_limit=posts_limit,
             posts_offset=posts_offset,
             partner=partner,
+            index=bench.index,
         ),
         findings=False,
     )
