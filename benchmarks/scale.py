@@ -44,7 +44,8 @@ from detect import generate
 log = logging.getLogger("bench.scale")
 ROOT = Path(__file__).resolve().parents[1]
 CIBSCAN = [sys.executable, "-m", "cibscan.cli"]
-#: the signals proven identical on both engines (tests/test_engines.py)
+#: the default signals: the five measured first on both engines (all eleven run on both
+#: now, tests/test_engines.py; name them with --signals)
 BOTH = ("co_repost", "co_reply", "co_post", "hashtag_sequence", "fast_repost")
 
 
