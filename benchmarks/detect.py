@@ -109,8 +109,13 @@ def convert_real(name: str, path: Path) -> int:
     return int(rows)
 
 
-def generate(path: Path, n_posts: int, seed: int, days: int) -> dict[str, int]:
+def generate(
+    path: Path, n_posts: int, seed: int, days: int, start: int = EPOCH, prefix: str = ""
+) -> dict[str, int]:
     """Write n_posts rows of the peer's CSV: organic posting plus coordinated groups.
+
+    ``start`` (epoch seconds) and ``prefix`` (of every post id) let several files be one
+    longer period of the same users and groups (benchmarks/scale_whole.py).
 
     Organic: users with heavy-tailed activity; 35% retweets of earlier posts (popularity
     Zipf-like); original texts of 8-16 words from a 5,000-word vocabulary, 8% of them copies
@@ -136,7 +141,7 @@ def generate(path: Path, n_posts: int, seed: int, days: int) -> dict[str, int]:
     # half the posts from uniformly chosen users, half from a heavy-tailed few
     heavy = (rng.pareto(1.2, n_organic) * 50).astype(np.int64) % n_users
     users = np.where(rng.random(n_organic) < 0.5, rng.integers(0, n_users, n_organic), heavy)
-    times = np.sort(rng.integers(0, span, n_organic)) + EPOCH
+    times = np.sort(rng.integers(0, span, n_organic)) + start
     is_rt = rng.random(n_organic) < 0.35
     is_rt[:1000] = False
     # a retweet points at an earlier post, popular ones far more often
@@ -155,9 +160,10 @@ def generate(path: Path, n_posts: int, seed: int, days: int) -> dict[str, int]:
         # the peer's CSV header, as our adapter for that format declares it
         out.writerow(get_adapter("cnt_csv").columns)
         for i in range(n_organic):
-            user = f"u{users[i]}"
+            user, post = f"u{users[i]}", f"{prefix}m{i}"
             if is_rt[i]:
-                out.writerow([f"m{i}", user, user, f"m{target[i]}", "", "", int(times[i]), ""])
+                shared = f"{prefix}m{target[i]}"
+                out.writerow([post, user, user, shared, "", "", int(times[i]), ""])
                 continue
             if kind[i] < 0.08:
                 text = slogans[slogan_idx[i]]
@@ -168,18 +174,18 @@ def generate(path: Path, n_posts: int, seed: int, days: int) -> dict[str, int]:
             else:
                 text = " ".join(vocab[words[i, : lengths[i]]])
             url = str(url_pool[url_idx[i]]) if has_url[i] else ""
-            out.writerow([f"m{i}", user, user, "", "", text, int(times[i]), url])
+            out.writerow([post, user, user, "", "", text, int(times[i]), url])
         pyrng = random.Random(seed)
         for g in range(n_groups):
             members = [f"c{g}_{m}" for m in range(group_size)]
             for b in range(bursts):
-                t0 = EPOCH + pyrng.randrange(span)
-                original = f"m{pyrng.randrange(max(n_organic, 1))}"
+                t0 = start + pyrng.randrange(span)
+                original = f"{prefix}m{pyrng.randrange(max(n_organic, 1))}"
                 text = " ".join(pyrng.choices(list(vocab[:2000]), k=12))
-                url = f"http://campaign{g}.example.net/a/{b}"
+                url = f"http://campaign{g}.example.net/a/{prefix}{b}"
                 for m, member in enumerate(members):
                     dt = pyrng.randrange(20)
-                    mid = f"c{g}_{b}_{m}"
+                    mid = f"{prefix}c{g}_{b}_{m}"
                     out.writerow([f"{mid}_rt", member, member, original, "", "", t0 + dt, ""])
                     out.writerow([f"{mid}_t", member, member, "", "", text, t0 + 60 + dt, ""])
                     out.writerow(
