@@ -82,6 +82,22 @@ class Dialect(Protocol):
         """SQL of the number of bits in which the BIGINTs ``x`` and ``y`` differ (``xor`` is
         a function in DuckDB, where ``^`` is a power; Spark's xor is ``^``)."""
 
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def printf(self, fmt: str, *args: str) -> str:
+        """SQL of C's ``printf`` of the SQL expressions ``args`` by ``fmt`` (as written, no
+        SQL quoting; ``%d``, ``%+d``, ``%s``, ``%.Nf``, ``%.Ng``, ``%%``): the tells' detail
+        sentences. Java's formatter rounds halves up on the shortest decimal and has another
+        ``%g``, so the texts would differ between engines at 12.5% or 1.5e-05."""
+
+    def format_epoch_date(self, expr: str) -> str:
+        """SQL of epoch seconds (with fractions) as the UTC date ``YYYY-MM-DD``."""
+
+    def regexp_contains(self, expr: str, pattern: str) -> str:
+        """SQL of whether ``pattern`` (RE2 syntax as written, no SQL quoting) matches
+        anywhere in ``expr``. ``\\b`` is ASCII-only in RE2 and Unicode-aware in Java 17, so a
+        word next to an accented letter would match on one engine only."""
+
 
 class Engine(Dialect, Protocol):
     """What the pipeline needs from a SQL engine."""

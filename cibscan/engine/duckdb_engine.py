@@ -65,6 +65,22 @@ class DuckDBDialect:
     def hamming_distance(self, x: str, y: str) -> str:
         return f"bit_count(xor({x}, {y}))"
 
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def printf(self, fmt: str, *args: str) -> str:
+        return f"printf({_quote(fmt)}{''.join(', ' + a for a in args)})"
+
+    def format_epoch_date(self, expr: str) -> str:
+        return f"strftime(to_timestamp({expr}), '%Y-%m-%d')"
+
+    def regexp_contains(self, expr: str, pattern: str) -> str:
+        return f"regexp_matches({expr}, {_quote(pattern)})"
+
+
+def _quote(text: str) -> str:
+    """A SQL string literal (DuckDB's literals keep backslashes)."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 class DuckDBEngine(DuckDBDialect):
     """A DuckDB connection to one case file (or to memory when ``path`` is None)."""

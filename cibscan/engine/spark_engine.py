@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -107,6 +108,7 @@ class SparkEngine:
         # scratch tables: name -> the checkpointed DataFrame behind the temp view
         self._scratch: dict[str, DataFrame] = {}
         self._created: list[str] | None = None
+        self._format_double = False
 
     # --- statements ------------------------------------------------------------------------
 
@@ -318,6 +320,54 @@ class SparkEngine:
     def hamming_distance(self, x: str, y: str) -> str:
         return f"bit_count(({x}) ^ ({y}))"
 
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def printf(self, fmt: str, *args: str) -> str:
+        # cut into pieces: literals, integers by Java's %d (the same as C's), texts as they
+        # are, and floats by C's rules in Python (an Arrow UDF over the tell's output rows,
+        # one per flagged account at most: Java rounds 12.5 to 13 where C gives 12)
+        pieces: list[str] = []
+        values = iter(args)
+        at = 0
+        for spec in _PRINTF_SPEC.finditer(fmt):
+            if spec.start() > at:
+                pieces.append(_literal(fmt[at : spec.start()]))
+            at = spec.end()
+            kind = spec.group("kind")
+            if kind == "%":
+                pieces.append("'%'")
+                continue
+            value = next(values)
+            if kind == "d":
+                pieces.append(f"format_string({_literal(spec.group(0))}, CAST({value} AS BIGINT))")
+            elif kind == "s" and spec.group(0) == "%s":
+                pieces.append(f"CAST({value} AS STRING)")
+            elif kind in "fgeE":
+                self._register_format_double()
+                pieces.append(f"cib_format_double({_literal(spec.group(0))}, {value})")
+            else:
+                raise ValueError(f"spark: printf cannot convert {spec.group(0)!r} in {fmt!r}")
+        if at < len(fmt):
+            pieces.append(_literal(fmt[at:]))
+        if next(values, None) is not None:
+            raise ValueError(f"printf: more arguments than conversions in {fmt!r}")
+        return f"concat({', '.join(pieces) or repr('')})"
+
+    def _register_format_double(self) -> None:
+        if not self._format_double:
+            self.create_function(
+                "cib_format_double", _format_double, ["VARCHAR", "DOUBLE"], "VARCHAR"
+            )
+            self._format_double = True
+
+    def format_epoch_date(self, expr: str) -> str:
+        return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd')"
+
+    def regexp_contains(self, expr: str, pattern: str) -> str:
+        if "'" in pattern:
+            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
+        return f"({expr} RLIKE r'{_ascii_word_boundaries(pattern)}')"
+
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
 
@@ -347,6 +397,48 @@ class SparkEngine:
             self._scratch[new] = frame
         else:
             self.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+#: a C printf conversion: flags, width, precision, kind
+_PRINTF_SPEC = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?(?P<kind>[dsfgeE%])")
+#: RE2's ``\b`` (ASCII word characters only) in Java, whose own ``\b`` is Unicode-aware
+_ASCII_BOUNDARY = "(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))"
+
+
+def _literal(text: str) -> str:
+    """A Spark string literal (backslash escapes; two quotes in a row are two literals)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _format_double(specs: pa.Array, values: pa.Array) -> pa.Array:
+    """C's printf of each float by its conversion (Python's ``%`` follows C)."""
+    return pa.array(
+        [
+            None if v is None or f is None else f % v
+            for f, v in zip(specs.to_pylist(), values.to_pylist(), strict=True)
+        ],
+        pa.string(),
+    )
+
+
+def _ascii_word_boundaries(pattern: str) -> str:
+    r"""``pattern`` with each ``\b`` outside brackets written as RE2 means it."""
+    out: list[str] = []
+    k, bracket = 0, False
+    while k < len(pattern):
+        char = pattern[k]
+        if char == "\\" and k + 1 < len(pattern):
+            pair = pattern[k : k + 2]
+            out.append(_ASCII_BOUNDARY if pair == "\\b" and not bracket else pair)
+            k += 2
+            continue
+        if char == "[":
+            bracket = True
+        elif char == "]":
+            bracket = False
+        out.append(char)
+        k += 1
+    return "".join(out)
 
 
 def _arrow_type(sql_type: str) -> pa.DataType:
