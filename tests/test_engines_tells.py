@@ -30,7 +30,7 @@ from tests.conftest import load
 from tests.test_engines import assert_same_rows, spark
 from tests.test_tells import _burst_scene
 from tests.test_tells_amplifier import core_and_relays, idol_fans, repost_crowd
-from tests.test_tells_camo import _organic_mixers, _personas_with
+from tests.test_tells_camo import _history, _organic_mixers, _personas_with
 from tests.test_tells_insular import amplified_personas, friends
 
 pytestmark = pytest.mark.spark
@@ -46,6 +46,7 @@ INPUT_TABLES = (
     "clusters",
     "edges",
     "account_scores",
+    "account_names",
 )
 
 #: scenes by name: the posts of each (built by the tests of the tells, imported)
@@ -61,6 +62,9 @@ SCENES: dict[str, Callable[[], list[scenes.Post]]] = {
     "camouflage": lambda: (
         scenes.organic_background() + _personas_with("camouflage") + _organic_mixers()
     ),
+    # three ring members are old Bengali accounts back after nine years in English and
+    # Chinese politics under a new handle (script, language and name changes)
+    "hijacked": lambda: scenes.organic_background() + scenes.retweet_ring() + _history("hijacked"),
     # six personas engaged by twenty amplifiers who engage nothing else (a closed group),
     # the retweet ring reposting its seed (cluster view), a celebrity's fans and friends
     "insular": lambda: (
@@ -128,7 +132,7 @@ TELL_CASES = [
     pytest.param(
         "camouflage", "camouflage", {}, {f"persona_{m}" for m in range(5)}, id="camouflage"
     ),
-    not_on_spark_yet("repurposed", "full", "string helpers not ported yet"),
+    pytest.param("repurposed", "hijacked", {}, {f"ring_{m}" for m in range(3)}, id="repurposed"),
     # both views: the closed group of personas and amplifiers, the ring's seed
     pytest.param(
         "insular_engagement",

@@ -98,6 +98,14 @@ class Dialect(Protocol):
         anywhere in ``expr``. ``\\b`` is ASCII-only in RE2 and Unicode-aware in Java 17, so a
         word next to an accented letter would match on one engine only."""
 
+    def regexp_split(self, expr: str, pattern: str) -> str:
+        """SQL of the list of pieces of ``expr`` between matches of ``pattern`` (RE2 syntax
+        as written; empty pieces kept)."""
+
+    def round_to_int64(self, expr: str) -> str:
+        """SQL of a DOUBLE as the nearest BIGINT, halves to even: DuckDB's cast rounds so,
+        Spark's truncates."""
+
 
 class Engine(Dialect, Protocol):
     """What the pipeline needs from a SQL engine."""

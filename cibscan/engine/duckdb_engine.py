@@ -76,6 +76,12 @@ class DuckDBDialect:
     def regexp_contains(self, expr: str, pattern: str) -> str:
         return f"regexp_matches({expr}, {_quote(pattern)})"
 
+    def regexp_split(self, expr: str, pattern: str) -> str:
+        return f"regexp_split_to_array({expr}, {_quote(pattern)})"
+
+    def round_to_int64(self, expr: str) -> str:
+        return f"CAST({expr} AS BIGINT)"
+
 
 def _quote(text: str) -> str:
     """A SQL string literal (DuckDB's literals keep backslashes)."""

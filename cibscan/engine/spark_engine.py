@@ -280,12 +280,10 @@ class SparkEngine:
 
     def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
         # a raw literal r'...' keeps the pattern's backslashes (a plain one unescapes them)
-        if "'" in pattern:
-            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
         if "$" in replacement or "\\" in replacement:
             raise ValueError(f"not a literal replacement: {replacement!r}")
         repl = replacement.replace("'", "\\'")
-        return f"regexp_replace({expr}, r'{pattern}', '{repl}')"
+        return f"regexp_replace({expr}, {_pattern(pattern)}, '{repl}')"
 
     def list_join(self, expr: str, separator: str) -> str:
         if "'" in separator or "\\" in separator:
@@ -302,9 +300,8 @@ class SparkEngine:
     def regexp_full_match(self, expr: str, pattern: str) -> str:
         # RLIKE finds a match anywhere: anchored at both ends of the input (\z, not $,
         # which also matches before a final line break in Java)
-        if "'" in pattern:
-            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
-        return f"({expr} RLIKE r'\\A(?:{pattern})\\z')"
+        anchored = "\\A(?:" + pattern + ")\\z"
+        return f"({expr} RLIKE {_pattern(anchored)})"
 
     def hex_to_int64(self, expr: str) -> str:
         # conv() to a negative base reads the digits as a signed 64-bit number
@@ -364,9 +361,15 @@ class SparkEngine:
         return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd')"
 
     def regexp_contains(self, expr: str, pattern: str) -> str:
-        if "'" in pattern:
-            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
-        return f"({expr} RLIKE r'{_ascii_word_boundaries(pattern)}')"
+        return f"({expr} RLIKE {_pattern(pattern)})"
+
+    def regexp_split(self, expr: str, pattern: str) -> str:
+        return f"split({expr}, {_pattern(pattern)}, -1)"
+
+    def round_to_int64(self, expr: str) -> str:
+        # bround rounds the shortest decimal of the double half to even: a tie there is a
+        # tie of the double itself, so this is DuckDB's cast
+        return f"CAST(bround({expr}, 0) AS BIGINT)"
 
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
@@ -402,6 +405,8 @@ class SparkEngine:
 #: a C printf conversion: flags, width, precision, kind
 _PRINTF_SPEC = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?(?P<kind>[dsfgeE%])")
 #: RE2's ``\b`` (ASCII word characters only) in Java, whose own ``\b`` is Unicode-aware
+#: an RE2 script class (\p{Han}, \P{Latin}): three letters or more
+_SCRIPT_CLASS = re.compile(r"\\([pP])\{([A-Z][a-z]{2,}(?:_[A-Z][a-z]+)*)\}")
 _ASCII_BOUNDARY = "(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))"
 
 
@@ -421,14 +426,24 @@ def _format_double(specs: pa.Array, values: pa.Array) -> pa.Array:
     )
 
 
-def _ascii_word_boundaries(pattern: str) -> str:
-    r"""``pattern`` with each ``\b`` outside brackets written as RE2 means it."""
+def _pattern(pattern: str) -> str:
+    r"""An RE2 pattern as a raw Spark literal that Java reads as RE2 does: ``\b`` outside
+    brackets is the ASCII word boundary, and a script class ``\p{Han}`` is Java's
+    ``\p{IsHan}`` (one- and two-letter classes such as ``\p{L}`` are categories in both).
+    A raw literal keeps the backslashes (a plain one unescapes them)."""
+    if "'" in pattern:
+        raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
     out: list[str] = []
     k, bracket = 0, False
     while k < len(pattern):
         char = pattern[k]
         if char == "\\" and k + 1 < len(pattern):
             pair = pattern[k : k + 2]
+            script = _SCRIPT_CLASS.match(pattern, k)
+            if script:
+                out.append(f"\\{script.group(1)}{{Is{script.group(2)}}}")
+                k = script.end()
+                continue
             out.append(_ASCII_BOUNDARY if pair == "\\b" and not bracket else pair)
             k += 2
             continue
@@ -438,7 +453,7 @@ def _ascii_word_boundaries(pattern: str) -> str:
             bracket = False
         out.append(char)
         k += 1
-    return "".join(out)
+    return "r'" + "".join(out) + "'"
 
 
 def _arrow_type(sql_type: str) -> pa.DataType:
