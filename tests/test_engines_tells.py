@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from cibscan.detect.base import DetectOptions
 from cibscan.detect.inputs import build_inputs, input_columns
 from cibscan.detect.pipeline import detect
 from cibscan.engine import Engine
@@ -28,10 +29,12 @@ from cibscan.tells.base import ACCOUNT_TELLS_DDL, TellContext, get_tell, tells
 from tests import scenes
 from tests.conftest import load
 from tests.test_engines import assert_same_rows, spark
+from tests.test_match import build_library, period2
 from tests.test_tells import _burst_scene
 from tests.test_tells_amplifier import core_and_relays, idol_fans, repost_crowd
 from tests.test_tells_camo import _history, _organic_mixers, _personas_with
-from tests.test_tells_insular import amplified_personas, friends
+from tests.test_tells_insular import amplified_personas, friends, persona_scene
+from tests.test_tells_names import _impersonation_scene, _persona_scene
 
 pytestmark = pytest.mark.spark
 
@@ -47,34 +50,56 @@ INPUT_TABLES = (
     "edges",
     "account_scores",
     "account_names",
+    "matches",
 )
 
-#: scenes by name: the posts of each (built by the tests of the tells, imported)
-SCENES: dict[str, Callable[[], list[scenes.Post]]] = {
+#: scenes by name: the posts of each, built in a folder of their own (by the tests of the
+#: tells, imported)
+SCENES: dict[str, Callable[[Path], list[scenes.Post]]] = {
     # the retweet ring's six accounts created within two days, everyone else over ten years
-    "burst": lambda: _burst_scene(launch_week_share=0.0),
+    "burst": lambda _: _burst_scene(launch_week_share=0.0),
     # every campaign of tests/scenes.py: the shift workers post in UTC+8 office hours
-    "full": scenes.full_scene,
+    "full": lambda _: scenes.full_scene(),
     # a core cluster and eight relays passing its posts along, beside idol fans
-    "relay": lambda: scenes.organic_background() + repost_crowd() + core_and_relays() + idol_fans(),
+    "relay": lambda _: (
+        scenes.organic_background() + repost_crowd() + core_and_relays() + idol_fans()
+    ),
     # the copypasta personas interleave politics with shared mundane spam; a news outlet
     # and a football fan mix too, alone
-    "camouflage": lambda: (
+    "camouflage": lambda _: (
         scenes.organic_background() + _personas_with("camouflage") + _organic_mixers()
     ),
     # three ring members are old Bengali accounts back after nine years in English and
     # Chinese politics under a new handle (script, language and name changes)
-    "hijacked": lambda: scenes.organic_background() + scenes.retweet_ring() + _history("hijacked"),
+    "hijacked": lambda _: (
+        scenes.organic_background() + scenes.retweet_ring() + _history("hijacked")
+    ),
     # six personas engaged by twenty amplifiers who engage nothing else (a closed group),
     # the retweet ring reposting its seed (cluster view), a celebrity's fans and friends
-    "insular": lambda: (
+    "insular": lambda _: (
         scenes.organic_background()
         + scenes.viral_storm()
         + scenes.retweet_ring()
         + amplified_personas()
         + friends()
     ),
+    # Meta's persona handles in the retweet ring, one display name for the copypasta
+    # personas, organic look-alikes (jsmith1984, two John Smiths, brands)
+    "personas": lambda _: _persona_scene(),
+    # look-alikes of a protected journalist (its list written to protected.csv beside the
+    # case) and a newer copy of an older account
+    "impersonation": lambda folder: _impersonation_scene(folder)[0],
+    # the retweet ring's twins on YouTube (handle), Reddit (a bio link) and TikTok (profile
+    # image); the cross-platform pair tied by content; a brand on five platforms and two
+    # John Smiths (compared by Jaro-Winkler, not linked)
+    "cross_platform": lambda _: persona_scene(),
+    # period 2 of tests/test_match.py, matched against the library of period 1 (written
+    # beside the case): r1..r4 by their fingerprint, n1 by its id
+    "known": lambda folder: (build_library(folder), period2())[1],
 }
+
+#: tables a tell writes besides its rows, compared too
+SIDE_TABLES = {"cross_platform": "account_personas"}
 
 
 class Scenes:
@@ -89,10 +114,16 @@ class Scenes:
             where = self.folder / name
             where.mkdir()
             case = open_case(where / "case.duckdb")
-            load(case, scenes.write(where / "posts.jsonl", SCENES[name]()), format="generic_jsonl")
-            detect(case)
+            posts = SCENES[name](where)
+            load(case, scenes.write(where / "posts.jsonl", posts), format="generic_jsonl")
+            detect(case, DetectOptions(library=self.library(name)))
             self.cases[name] = case
         return self.cases[name]
+
+    def library(self, name: str) -> str | None:
+        """The library a scene was matched against, if it has one."""
+        path = self.folder / name / "known.duckdb"
+        return str(path) if path.exists() else None
 
     def close(self) -> None:
         for case in self.cases.values():
@@ -141,10 +172,33 @@ TELL_CASES = [
         {f"op_{p}" for p in range(6)} | {f"amp_{a}" for a in range(20)} | {"ring_seed"},
         id="insular_engagement",
     ),
-    not_on_spark_yet("cross_platform", "full", "string helpers not ported yet"),
-    not_on_spark_yet("persona_names", "full", "string helpers not ported yet"),
-    not_on_spark_yet("impersonation", "full", "string helpers not ported yet"),
-    not_on_spark_yet("known_network", "full", "cibscan match does not run on Spark"),
+    pytest.param(
+        "cross_platform",
+        "cross_platform",
+        {},
+        {"UCa1b2c3", "throwaway77", "tt_9911", "ring_0"},
+        id="cross_platform",
+    ),
+    # the ring's persona handles and the personas' one display name; the lone persona-like
+    # handle of person_3 is weak evidence
+    pytest.param(
+        "persona_names",
+        "personas",
+        {},
+        {f"ring_{m}" for m in range(6)} | {f"persona_{m}" for m in range(5)} | {"person_3"},
+        id="persona_names",
+    ),
+    # a photo, a 0-for-o handle and the name of the protected journalist; her name alone; a
+    # digit appended; the newer copy of Li Ming (Damerau-Levenshtein, strip_accents)
+    pytest.param(
+        "impersonation",
+        "impersonation",
+        {"protected": "protected.csv"},
+        {"person_11", "person_12", "person_13", "person_21"},
+        id="impersonation",
+    ),
+    # the matches of `cibscan match` (DuckDB only) are the tell's input, copied
+    pytest.param("known_network", "known", {}, {"r1", "r2", "r3", "r4", "n1"}, id="known_network"),
 ]
 
 
@@ -161,13 +215,15 @@ def copy_inputs(duck: Engine, spark: SparkEngine) -> None:
             spark.insert_arrow(table, duck.fetch_arrow(f"SELECT * FROM {table}"), temp=True)
 
 
-def run_tell(engine: Engine, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def run_tell(
+    engine: Engine, name: str, params: dict[str, Any], library: str | None = None
+) -> list[dict[str, Any]]:
     """Run one tell into a fresh ``account_tells`` and return its rows, sorted, with the
     account id in place of the engine-local key."""
     tell = get_tell(name)
     engine.drop_table("account_tells")
     engine.execute(ACCOUNT_TELLS_DDL)
-    ctx = TellContext(engine)
+    ctx = TellContext(engine, library=library)
     tell.accounts(ctx, tell.resolve(params))
     for table in sorted(ctx.shared):
         engine.drop_table(table)
@@ -188,9 +244,17 @@ def test_a_tell_gives_the_same_rows_on_both_engines(
     known: set[str],
 ) -> None:
     duck = detected.case(scene).engine
+    if "protected" in params:  # written beside the scene's case
+        params = {"protected": str(detected.folder / scene / params["protected"])}
     build_inputs(duck, input_columns([get_tell(tell).reads]))  # detect dropped cib_posts
     copy_inputs(duck, spark)
-    expected = run_tell(duck, tell, params)
-    got = run_tell(spark, tell, params)
+    library = detected.library(scene)
+    expected = run_tell(duck, tell, params, library)
+    got = run_tell(spark, tell, params, library)
     assert_same_rows(expected, got, rel_tol=1e-9)
+    if tell in SIDE_TABLES:
+        side = f"SELECT * FROM {SIDE_TABLES[tell]}"
+        left, right = duck.fetch_arrow(side).to_pylist(), spark.fetch_arrow(side).to_pylist()
+        assert left, "a comparison of nothing proves nothing"
+        assert_same_rows(sorted(left, key=str), sorted(right, key=str))
     assert known <= {r["account_id"] for r in got}, "the known answer"

@@ -37,8 +37,10 @@ import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
+from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, LongType, StringType
 
+from cibscan.engine.arrow_functions import FUNCTIONS
 from cibscan.engine.base import require_empty_folder
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,7 @@ class SparkEngine:
         # scratch tables: name -> the checkpointed DataFrame behind the temp view
         self._scratch: dict[str, DataFrame] = {}
         self._created: list[str] | None = None
-        self._format_double = False
+        self._functions: set[str] = set()
 
     # --- statements ------------------------------------------------------------------------
 
@@ -147,7 +149,10 @@ class SparkEngine:
             self.spark.catalog.dropTempView("_stream")
 
     def insert_arrow(self, table: str, data: pa.Table, *, temp: bool = False) -> None:
-        frame = self.spark.createDataFrame(data)
+        if data.num_rows:
+            frame = self.spark.createDataFrame(data)
+        else:  # pyspark cannot convert an empty Arrow timestamp column: by its schema
+            frame = self.spark.createDataFrame([], schema=from_arrow_schema(data.schema))
         if table in self._scratch:
             self._keep(table, self._scratch[table].unionByName(frame))
         elif self.table_exists(table):
@@ -340,8 +345,8 @@ class SparkEngine:
             elif kind == "s" and spec.group(0) == "%s":
                 pieces.append(f"CAST({value} AS STRING)")
             elif kind in "fgeE":
-                self._register_format_double()
-                pieces.append(f"cib_format_double({_literal(spec.group(0))}, {value})")
+                function = self._function("cib_format_double")
+                pieces.append(f"{function}({_literal(spec.group(0))}, {value})")
             else:
                 raise ValueError(f"spark: printf cannot convert {spec.group(0)!r} in {fmt!r}")
         if at < len(fmt):
@@ -349,13 +354,6 @@ class SparkEngine:
         if next(values, None) is not None:
             raise ValueError(f"printf: more arguments than conversions in {fmt!r}")
         return f"concat({', '.join(pieces) or repr('')})"
-
-    def _register_format_double(self) -> None:
-        if not self._format_double:
-            self.create_function(
-                "cib_format_double", _format_double, ["VARCHAR", "DOUBLE"], "VARCHAR"
-            )
-            self._format_double = True
 
     def format_epoch_date(self, expr: str) -> str:
         return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd')"
@@ -370,6 +368,56 @@ class SparkEngine:
         # bround rounds the shortest decimal of the double half to even: a tie there is a
         # tie of the double itself, so this is DuckDB's cast
         return f"CAST(bround({expr}, 0) AS BIGINT)"
+
+    def regexp_extract(self, expr: str, pattern: str, group: int) -> str:
+        return f"regexp_extract({expr}, {_pattern(pattern)}, {int(group)})"
+
+    def strip_accents(self, expr: str) -> str:
+        return f"{self._function('cib_strip_accents')}({expr})"
+
+    def edit_distance(self, a: str, b: str) -> str:
+        return f"{self._function('cib_damerau_levenshtein')}({a}, {b})"
+
+    def jaro_winkler(self, a: str, b: str) -> str:
+        return f"{self._function('cib_jaro_winkler')}({a}, {b})"
+
+    def list_get(self, expr: str, index: int) -> str:
+        if int(index) == 0:
+            raise ValueError("list_get: indexes are 1-based")
+        return f"try_element_at({expr}, {int(index)})"
+
+    def string_split(self, expr: str, separator: str) -> str:
+        return f"split({expr}, {_pattern(re.escape(separator))}, -1)"
+
+    def list_contains(self, expr: str, value: str) -> str:
+        return f"array_contains({expr}, {value})"
+
+    def regexp_extract_all(self, expr: str, pattern: str, group: int) -> str:
+        return f"regexp_extract_all({expr}, {_pattern(pattern)}, {int(group)})"
+
+    def string_agg_sorted(self, expr: str, separator: str) -> str:
+        # array_sort orders strings by their UTF-8 bytes, as DuckDB's ORDER BY does
+        return f"array_join(array_sort(collect_set({expr})), {_literal(separator)})"
+
+    def replace_table(self, name: str, select_sql: str) -> None:
+        # computed before the old table is dropped (the SELECT may read it), then written
+        # as a new managed table
+        kept = self._sql(select_sql).localCheckpoint(
+            eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
+        )
+        try:
+            self.drop_table(name)
+            kept.write.saveAsTable(name)
+        finally:
+            kept.unpersist()
+
+    def _function(self, name: str) -> str:
+        """Register the Arrow UDF ``name`` of :mod:`cibscan.engine.arrow_functions` once."""
+        if name not in self._functions:
+            fn, args, result = FUNCTIONS[name]
+            self.create_function(name, fn, args, result)
+            self._functions.add(name)
+        return name
 
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
@@ -415,21 +463,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _format_double(specs: pa.Array, values: pa.Array) -> pa.Array:
-    """C's printf of each float by its conversion (Python's ``%`` follows C)."""
-    return pa.array(
-        [
-            None if v is None or f is None else f % v
-            for f, v in zip(specs.to_pylist(), values.to_pylist(), strict=True)
-        ],
-        pa.string(),
-    )
-
-
 def _pattern(pattern: str) -> str:
     r"""An RE2 pattern as a raw Spark literal that Java reads as RE2 does: ``\b`` outside
-    brackets is the ASCII word boundary, and a script class ``\p{Han}`` is Java's
-    ``\p{IsHan}`` (one- and two-letter classes such as ``\p{L}`` are categories in both).
+    brackets is the ASCII word boundary, ``$`` the end of the text, and a script class
+    ``\p{Han}`` is Java's ``\p{IsHan}`` (one- and two-letter classes such as ``\p{L}`` are
+    categories in both).
     A raw literal keeps the backslashes (a plain one unescapes them)."""
     if "'" in pattern:
         raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
@@ -446,6 +484,10 @@ def _pattern(pattern: str) -> str:
                 continue
             out.append(_ASCII_BOUNDARY if pair == "\\b" and not bracket else pair)
             k += 2
+            continue
+        if char == "$" and not bracket:  # RE2's end of text; Java's $ also before a \n
+            out.append("\\z")
+            k += 1
             continue
         if char == "[":
             bracket = True
