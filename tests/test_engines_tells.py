@@ -13,16 +13,19 @@ and a test fails when a registered tell is neither compared nor marked.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.inputs import build_inputs, input_columns
 from cibscan.detect.pipeline import detect
-from cibscan.engine import Engine
+from cibscan.engine import DuckDBEngine, Engine
+from cibscan.engine.arrow_functions import damerau_levenshtein, jaro_winkler, strip_accents
 from cibscan.engine.spark_engine import SparkEngine
 from cibscan.store import Case, open_case
 from cibscan.tells.base import ACCOUNT_TELLS_DDL, TellContext, get_tell, tells
@@ -258,3 +261,110 @@ def test_a_tell_gives_the_same_rows_on_both_engines(
         assert left, "a comparison of nothing proves nothing"
         assert_same_rows(sorted(left, key=str), sorted(right, key=str))
     assert known <= {r["account_id"] for r in got}, "the known answer"
+
+
+# --- the string and tell helpers, one by one ----------------------------------------------
+
+
+def helper_cases(engine: Engine) -> dict[str, str]:
+    """SQL of one value per helper, each a case where the engines' own functions differ."""
+    words = engine.string_split("'zoe  rich miller'", " ")
+    return {
+        # C rounds the exact binary value half to even (12.5 -> 12), Java the shortest
+        # decimal half up (13); Java's %g keeps trailing zeros and has no e-05
+        "printf": engine.printf(
+            "%.0f%% %.1f %.2g %+d %d case's %s",
+            *("CAST(12.5 AS DOUBLE)", "CAST(0.25 AS DOUBLE)", "CAST(1.5e-05 AS DOUBLE)"),
+            *("-3", "7", "'x'"),
+        ),
+        "date": engine.format_epoch_date("CAST(1709510401.5 AS DOUBLE)"),
+        # RE2's \b is ASCII: é is no word character, so a word starts at its e
+        "boundary": engine.regexp_contains("'éelection day'", r"\belection\b"),
+        # RE2's $ is the end of the text, Java's also before a final line break
+        "end": engine.regexp_extract("'abc123' || chr(10)", "([0-9]*)$", 1),
+        # a script class, RE2's \p{Han} (Java's \p{IsHan})
+        "script": engine.regexp_replace_all("'日本 abc 語'", r"[^\p{Han}]", ""),
+        "split": engine.list_join(engine.regexp_split("'a-b, c'", r"[^\p{L}]+"), "|"),
+        "round": engine.printf(
+            "%d %d %d",
+            *(engine.round_to_int64(f"CAST({x} AS DOUBLE)") for x in (2.5, 3.5, 2.4999)),
+        ),
+        "accents": engine.strip_accents("'Crème Brûlée Zoë हिन्दी 한국어 ß'"),
+        # a transposition is one edit; ca -> abc is 2 (unrestricted Damerau-Levenshtein)
+        "distance": engine.printf(
+            "%d %d",
+            engine.edit_distance("'jonhsmith'", "'johnsmith'"),
+            engine.edit_distance("'ca'", "'abc'"),
+        ),
+        # DuckDB's fused multiply-add: 0.805, not 0.8049999999999999
+        "jaro": engine.printf("%.17g", engine.jaro_winkler("'dcba'", "'dbada'")),
+        "list": engine.printf(
+            "%s|%s|%s|%d",
+            *(engine.list_get(words, k) for k in (1, -1, 9)),
+            engine.list_length(words),
+        ),
+        "contains": engine.list_contains(words, "'rich'"),
+        "extract_all": engine.list_join(
+            engine.regexp_extract_all("'x.com/aa and x.com/bb'", r"x\.com/([a-z]+)", 1), ";"
+        ),
+    }
+
+
+def test_the_string_helpers_agree_on_both_engines(spark: SparkEngine) -> None:
+    duck = DuckDBEngine()
+    for name, expected in {
+        "printf": "12% 0.2 1.5e-05 -3 7 case's x",
+        "date": "2024-03-04",
+        "boundary": True,
+        "end": "",
+        "script": "日本語",
+        "split": "a|b|c",
+        "round": "2 4 2",
+        "accents": "Creme Brulee Zoe हनद 한국어 ß",
+        "distance": "1 2",
+        "jaro": "0.80500000000000005",
+        "list": None,  # a NULL argument makes the whole text NULL, on both
+        "contains": True,
+        "extract_all": "aa;bb",
+    }.items():
+        got = [e.fetchall(f"SELECT {helper_cases(e)[name]}")[0][0] for e in (duck, spark)]
+        assert got == [expected, expected], name
+    words = "'zoe  rich miller'"
+    for engine in (duck, spark):
+        pieces = engine.string_split(words, " ")
+        got = engine.fetchall(
+            f"SELECT {engine.list_get(pieces, 1)}, {engine.list_get(pieces, -1)}, "
+            f"{engine.list_get(pieces, 2)}, {engine.list_length(pieces)}"
+        )
+        assert got == [("zoe", "miller", "", 4)]
+        agg = engine.string_agg_sorted("s", ";")
+        assert engine.fetchall(
+            f"SELECT {agg} FROM (VALUES ('b'), ('a'), ('b'), (NULL)) AS v(s)"
+        ) == [("a;b",)]
+        # a table rewritten from itself (an UPDATE without UPDATE)
+        engine.drop_table("_t_replaced")
+        engine.execute("CREATE TABLE _t_replaced (a BIGINT)")
+        engine.execute("INSERT INTO _t_replaced VALUES (1), (2)")
+        engine.replace_table("_t_replaced", "SELECT a, a * 10 AS b FROM _t_replaced WHERE a > 1")
+        assert engine.fetchall("SELECT a, b FROM _t_replaced") == [(2, 20)]
+        engine.drop_table("_t_replaced")
+
+
+def test_the_python_string_functions_are_duckdbs() -> None:
+    """The Arrow UDFs Spark runs give DuckDB's values on 20,000 random pairs (three letters
+    and an accented one: many transpositions and near ties)."""
+    rng = random.Random(1)
+    pairs = [
+        tuple("".join(rng.choice("abcé") for _ in range(rng.randint(0, 9))) for _ in "ab")
+        for _ in range(20_000)
+    ]
+    duck = DuckDBEngine()
+    duck.insert_arrow("p", pa.table({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}))
+    found = duck.fetchall(
+        "SELECT a, b, damerau_levenshtein(a, b), jaro_winkler_similarity(a, b), "
+        "strip_accents(a) FROM p"
+    )
+    for a, b, distance, similarity, stripped in found:
+        assert damerau_levenshtein(a, b) == distance, (a, b)
+        assert jaro_winkler(a, b) == similarity, (a, b)
+        assert strip_accents(a) == stripped, a
