@@ -42,6 +42,7 @@ from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, Lo
 
 from cibscan.engine.arrow_functions import FUNCTIONS
 from cibscan.engine.base import require_empty_folder
+from cibscan.engine.spark_text import PRINTF_SPEC, java_regex, literal
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ class SparkEngine:
         if "$" in replacement or "\\" in replacement:
             raise ValueError(f"not a literal replacement: {replacement!r}")
         repl = replacement.replace("'", "\\'")
-        return f"regexp_replace({expr}, {_pattern(pattern)}, '{repl}')"
+        return f"regexp_replace({expr}, {java_regex(pattern)}, '{repl}')"
 
     def list_join(self, expr: str, separator: str) -> str:
         if "'" in separator or "\\" in separator:
@@ -306,7 +307,7 @@ class SparkEngine:
         # RLIKE finds a match anywhere: anchored at both ends of the input (\z, not $,
         # which also matches before a final line break in Java)
         anchored = "\\A(?:" + pattern + ")\\z"
-        return f"({expr} RLIKE {_pattern(anchored)})"
+        return f"({expr} RLIKE {java_regex(anchored)})"
 
     def hex_to_int64(self, expr: str) -> str:
         # conv() to a negative base reads the digits as a signed 64-bit number
@@ -331,9 +332,9 @@ class SparkEngine:
         pieces: list[str] = []
         values = iter(args)
         at = 0
-        for spec in _PRINTF_SPEC.finditer(fmt):
+        for spec in PRINTF_SPEC.finditer(fmt):
             if spec.start() > at:
-                pieces.append(_literal(fmt[at : spec.start()]))
+                pieces.append(literal(fmt[at : spec.start()]))
             at = spec.end()
             kind = spec.group("kind")
             if kind == "%":
@@ -341,16 +342,16 @@ class SparkEngine:
                 continue
             value = next(values)
             if kind == "d":
-                pieces.append(f"format_string({_literal(spec.group(0))}, CAST({value} AS BIGINT))")
+                pieces.append(f"format_string({literal(spec.group(0))}, CAST({value} AS BIGINT))")
             elif kind == "s" and spec.group(0) == "%s":
                 pieces.append(f"CAST({value} AS STRING)")
             elif kind in "fgeE":
                 function = self._function("cib_format_double")
-                pieces.append(f"{function}({_literal(spec.group(0))}, {value})")
+                pieces.append(f"{function}({literal(spec.group(0))}, {value})")
             else:
                 raise ValueError(f"spark: printf cannot convert {spec.group(0)!r} in {fmt!r}")
         if at < len(fmt):
-            pieces.append(_literal(fmt[at:]))
+            pieces.append(literal(fmt[at:]))
         if next(values, None) is not None:
             raise ValueError(f"printf: more arguments than conversions in {fmt!r}")
         return f"concat({', '.join(pieces) or repr('')})"
@@ -359,10 +360,10 @@ class SparkEngine:
         return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd')"
 
     def regexp_contains(self, expr: str, pattern: str) -> str:
-        return f"({expr} RLIKE {_pattern(pattern)})"
+        return f"({expr} RLIKE {java_regex(pattern)})"
 
     def regexp_split(self, expr: str, pattern: str) -> str:
-        return f"split({expr}, {_pattern(pattern)}, -1)"
+        return f"split({expr}, {java_regex(pattern)}, -1)"
 
     def round_to_int64(self, expr: str) -> str:
         # bround rounds the shortest decimal of the double half to even: a tie there is a
@@ -370,7 +371,7 @@ class SparkEngine:
         return f"CAST(bround({expr}, 0) AS BIGINT)"
 
     def regexp_extract(self, expr: str, pattern: str, group: int) -> str:
-        return f"regexp_extract({expr}, {_pattern(pattern)}, {int(group)})"
+        return f"regexp_extract({expr}, {java_regex(pattern)}, {int(group)})"
 
     def strip_accents(self, expr: str) -> str:
         return f"{self._function('cib_strip_accents')}({expr})"
@@ -387,17 +388,17 @@ class SparkEngine:
         return f"try_element_at({expr}, {int(index)})"
 
     def string_split(self, expr: str, separator: str) -> str:
-        return f"split({expr}, {_pattern(re.escape(separator))}, -1)"
+        return f"split({expr}, {java_regex(re.escape(separator))}, -1)"
 
     def list_contains(self, expr: str, value: str) -> str:
         return f"array_contains({expr}, {value})"
 
     def regexp_extract_all(self, expr: str, pattern: str, group: int) -> str:
-        return f"regexp_extract_all({expr}, {_pattern(pattern)}, {int(group)})"
+        return f"regexp_extract_all({expr}, {java_regex(pattern)}, {int(group)})"
 
     def string_agg_sorted(self, expr: str, separator: str) -> str:
         # array_sort orders strings by their UTF-8 bytes, as DuckDB's ORDER BY does
-        return f"array_join(array_sort(collect_set({expr})), {_literal(separator)})"
+        return f"array_join(array_sort(collect_set({expr})), {literal(separator)})"
 
     def replace_table(self, name: str, select_sql: str) -> None:
         # computed before the old table is dropped (the SELECT may read it), then written
@@ -448,54 +449,6 @@ class SparkEngine:
             self._scratch[new] = frame
         else:
             self.execute(f"ALTER TABLE {old} RENAME TO {new}")
-
-
-#: a C printf conversion: flags, width, precision, kind
-_PRINTF_SPEC = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?(?P<kind>[dsfgeE%])")
-#: RE2's ``\b`` (ASCII word characters only) in Java, whose own ``\b`` is Unicode-aware
-#: an RE2 script class (\p{Han}, \P{Latin}): three letters or more
-_SCRIPT_CLASS = re.compile(r"\\([pP])\{([A-Z][a-z]{2,}(?:_[A-Z][a-z]+)*)\}")
-_ASCII_BOUNDARY = "(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))"
-
-
-def _literal(text: str) -> str:
-    """A Spark string literal (backslash escapes; two quotes in a row are two literals)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _pattern(pattern: str) -> str:
-    r"""An RE2 pattern as a raw Spark literal that Java reads as RE2 does: ``\b`` outside
-    brackets is the ASCII word boundary, ``$`` the end of the text, and a script class
-    ``\p{Han}`` is Java's ``\p{IsHan}`` (one- and two-letter classes such as ``\p{L}`` are
-    categories in both).
-    A raw literal keeps the backslashes (a plain one unescapes them)."""
-    if "'" in pattern:
-        raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
-    out: list[str] = []
-    k, bracket = 0, False
-    while k < len(pattern):
-        char = pattern[k]
-        if char == "\\" and k + 1 < len(pattern):
-            pair = pattern[k : k + 2]
-            script = _SCRIPT_CLASS.match(pattern, k)
-            if script:
-                out.append(f"\\{script.group(1)}{{Is{script.group(2)}}}")
-                k = script.end()
-                continue
-            out.append(_ASCII_BOUNDARY if pair == "\\b" and not bracket else pair)
-            k += 2
-            continue
-        if char == "$" and not bracket:  # RE2's end of text; Java's $ also before a \n
-            out.append("\\z")
-            k += 1
-            continue
-        if char == "[":
-            bracket = True
-        elif char == "]":
-            bracket = False
-        out.append(char)
-        k += 1
-    return "r'" + "".join(out) + "'"
 
 
 def _arrow_type(sql_type: str) -> pa.DataType:
