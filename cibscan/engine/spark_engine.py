@@ -342,7 +342,9 @@ class SparkEngine:
                 continue
             value = next(values)
             if kind == "d":
-                pieces.append(f"format_string({literal(spec.group(0))}, CAST({value} AS BIGINT))")
+                # Java prints a NULL as "null"; C's printf of a NULL is NULL
+                number = f"format_string({literal(spec.group(0))}, CAST({value} AS BIGINT))"
+                pieces.append(f"CASE WHEN ({value}) IS NOT NULL THEN {number} END")
             elif kind == "s" and spec.group(0) == "%s":
                 pieces.append(f"CAST({value} AS STRING)")
             elif kind in "fgeE":
