@@ -7,8 +7,10 @@ that the comparison is of the tell alone: the steps before it are compared on th
 (tests/test_engines.py for the signals). Each scene is one whose tell is known to fire
 (the known answer is asserted too), so that identical output is never trivially empty.
 
-A tell not yet ported carries the explicit mark ``not_on_spark_yet`` naming what it lacks,
-and a test fails when a registered tell is neither compared nor marked.
+Every registered tell is compared today. A tell not yet ported would carry the explicit mark
+``not_on_spark_yet`` naming what it lacks, and a test fails when a registered tell is
+neither compared nor marked. The string helpers are also checked one by one, each on a
+value where the engines' own functions differ.
 """
 
 from __future__ import annotations

@@ -87,8 +87,9 @@ class Dialect(Protocol):
     def printf(self, fmt: str, *args: str) -> str:
         """SQL of C's ``printf`` of the SQL expressions ``args`` by ``fmt`` (as written, no
         SQL quoting; ``%d``, ``%+d``, ``%s`` of text only, ``%.Nf``, ``%.Ng``, ``%%``; NULL
-        when an argument is NULL): the tells' detail sentences. Java's formatter rounds halves up on the shortest decimal and has another
-        ``%g``, so the texts would differ between engines at 12.5% or 1.5e-05."""
+        when an argument is NULL): the tells' detail sentences. Java's formatter rounds halves
+        up on the shortest decimal and has another ``%g``, so the texts would differ between
+        engines at 12.5% or 1.5e-05."""
 
     def format_epoch_date(self, expr: str) -> str:
         """SQL of epoch seconds (with fractions) as the UTC date ``YYYY-MM-DD``."""
