@@ -132,15 +132,17 @@ def run_signal(engine: Engine, name: str, params: dict[str, Any]) -> dict[str, l
     return out
 
 
-def assert_same_rows(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> None:
-    """Equal row for row; floats to 1e-12 relative (sums of doubles in another order, the
-    engines' only licence), everything else exactly."""
+def assert_same_rows(
+    left: list[dict[str, Any]], right: list[dict[str, Any]], rel_tol: float = 1e-12
+) -> None:
+    """Equal row for row; floats to ``rel_tol`` relative (sums of doubles in another order,
+    the engines' only licence), everything else exactly."""
     assert len(left) == len(right)
     for x, y in zip(left, right, strict=True):
         assert x.keys() == y.keys()
         for key in x:
             if isinstance(x[key], float) and isinstance(y[key], float):
-                assert math.isclose(x[key], y[key], rel_tol=1e-12, abs_tol=1e-12), (key, x, y)
+                assert math.isclose(x[key], y[key], rel_tol=rel_tol, abs_tol=rel_tol), (key, x, y)
             else:
                 assert x[key] == y[key], (key, x, y)
 

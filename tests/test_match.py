@@ -127,15 +127,21 @@ def period2() -> list[scenes.Post]:
 DAYS = scenes.DAY
 
 
-@pytest.fixture
-def library(tmp_path: Path) -> Path:
-    """A library holding the period-1 network, built from a case of period 1."""
-    lib = tmp_path / "known.duckdb"
-    with open_case(tmp_path / "p1.duckdb") as case:
-        load(case, scenes.write(tmp_path / "p1.jsonl", period1()), format="generic_jsonl")
+def build_library(folder: Path) -> Path:
+    """A library holding the period-1 network, built from a case of period 1 in ``folder``
+    (also the input of the known_network tell in tests/test_engines_tells.py)."""
+    lib = folder / "known.duckdb"
+    with open_case(folder / "p1.duckdb") as case:
+        load(case, scenes.write(folder / "p1.jsonl", period1()), format="generic_jsonl")
         members = network_members(case.engine, accounts=[f"twitter:{a}" for a, _ in _OLD])
         add_network(case.engine, lib, "xj-op", members, description="test network")
     return lib
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """A library holding the period-1 network, built from a case of period 1."""
+    return build_library(tmp_path)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.pipeline import detect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.store import Case
 from cibscan.tells.lexicon import post_class_sql
 from tests import scenes
@@ -70,7 +71,7 @@ def test_lexicon_classes_real_style_sentences(text: str, expected: str) -> None:
     match (山东 is a province, 花钱 is spending)."""
     con = duckdb.connect()
     got = con.execute(
-        f"SELECT {post_class_sql('x')} FROM (SELECT lower(?) AS x)", [text]
+        f"SELECT {post_class_sql(DuckDBDialect(), 'x')} FROM (SELECT lower(?) AS x)", [text]
     ).fetchone()
     assert got is not None and got[0] == expected
 

@@ -82,6 +82,68 @@ class Dialect(Protocol):
         """SQL of the number of bits in which the BIGINTs ``x`` and ``y`` differ (``xor`` is
         a function in DuckDB, where ``^`` is a power; Spark's xor is ``^``)."""
 
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def printf(self, fmt: str, *args: str) -> str:
+        """SQL of C's ``printf`` of the SQL expressions ``args`` by ``fmt`` (as written, no
+        SQL quoting; ``%d``, ``%+d``, ``%s`` of text only, ``%.Nf``, ``%.Ng``, ``%%``; NULL
+        when an argument is NULL): the tells' detail sentences. Java's formatter rounds halves
+        up on the shortest decimal and has another ``%g``, so the texts would differ between
+        engines at 12.5% or 1.5e-05."""
+
+    def format_epoch_date(self, expr: str) -> str:
+        """SQL of epoch seconds (with fractions) as the UTC date ``YYYY-MM-DD``."""
+
+    def regexp_contains(self, expr: str, pattern: str) -> str:
+        """SQL of whether ``pattern`` (RE2 syntax as written, no SQL quoting) matches
+        anywhere in ``expr``. ``\\b`` is ASCII-only in RE2 and Unicode-aware in Java 17, so a
+        word next to an accented letter would match on one engine only."""
+
+    def regexp_split(self, expr: str, pattern: str) -> str:
+        """SQL of the list of pieces of ``expr`` between matches of ``pattern`` (RE2 syntax
+        as written; empty pieces kept)."""
+
+    def round_to_int64(self, expr: str) -> str:
+        """SQL of a DOUBLE as the nearest BIGINT, halves to even: DuckDB's cast rounds so,
+        Spark's truncates."""
+
+    def regexp_extract(self, expr: str, pattern: str, group: int) -> str:
+        """SQL of the text of capture ``group`` of the first match of ``pattern`` (RE2
+        syntax as written) in ``expr``; '' when nothing matches."""
+
+    def strip_accents(self, expr: str) -> str:
+        """SQL of ``expr`` without its combining marks (DuckDB's ``strip_accents``; Spark
+        has none: an Arrow UDF, to be used over accounts, never posts)."""
+
+    def edit_distance(self, a: str, b: str) -> str:
+        """SQL of the Damerau-Levenshtein distance of ``a`` and ``b`` (unrestricted, over
+        characters: a transposed pair is one typo). Spark's ``levenshtein`` would count it
+        twice: an Arrow UDF there, to be used over candidate pairs only."""
+
+    def jaro_winkler(self, a: str, b: str) -> str:
+        """SQL of the Jaro-Winkler similarity of ``a`` and ``b`` as DuckDB computes it
+        (an Arrow UDF on Spark, over candidate pairs only)."""
+
+    def list_get(self, expr: str, index: int) -> str:
+        """SQL of element ``index`` of a list, 1-based, negative from the end (-1 the
+        last); NULL out of range (Spark's ``[]`` is 0-based and fails out of range)."""
+
+    def string_split(self, expr: str, separator: str) -> str:
+        """SQL of the list of pieces of ``expr`` between occurrences of the literal
+        ``separator`` (Spark's ``split`` takes a regular expression)."""
+
+    def list_contains(self, expr: str, value: str) -> str:
+        """SQL of whether the list ``expr`` holds the value ``value`` (an SQL expression)."""
+
+    def regexp_extract_all(self, expr: str, pattern: str, group: int) -> str:
+        """SQL of the list of capture ``group`` of every match of ``pattern`` (RE2 syntax
+        as written) in ``expr``, in order."""
+
+    def string_agg_sorted(self, expr: str, separator: str) -> str:
+        """SQL of an aggregate: the distinct non-NULL values of ``expr`` in ascending order,
+        joined by ``separator`` (DuckDB's ``string_agg(DISTINCT x, sep ORDER BY x)``; an
+        unordered ``string_agg`` would give another order on each engine)."""
+
 
 class Engine(Dialect, Protocol):
     """What the pipeline needs from a SQL engine."""
@@ -160,6 +222,13 @@ class Engine(Dialect, Protocol):
 
     def rename_table(self, old: str, new: str) -> None:
         """Rename a table or scratch table (``new`` must not exist)."""
+
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def replace_table(self, name: str, select_sql: str) -> None:
+        """Create or replace the case table ``name`` as the result of ``select_sql``, which
+        may read ``name`` itself: the rewrite of an UPDATE or DELETE, which Spark's
+        built-in catalog cannot run on its Parquet tables."""
 
 
 @contextmanager

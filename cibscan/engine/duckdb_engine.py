@@ -65,6 +65,55 @@ class DuckDBDialect:
     def hamming_distance(self, x: str, y: str) -> str:
         return f"bit_count(xor({x}, {y}))"
 
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def printf(self, fmt: str, *args: str) -> str:
+        return f"printf({_quote(fmt)}{''.join(', ' + a for a in args)})"
+
+    def format_epoch_date(self, expr: str) -> str:
+        return f"strftime(to_timestamp({expr}), '%Y-%m-%d')"
+
+    def regexp_contains(self, expr: str, pattern: str) -> str:
+        return f"regexp_matches({expr}, {_quote(pattern)})"
+
+    def regexp_split(self, expr: str, pattern: str) -> str:
+        return f"regexp_split_to_array({expr}, {_quote(pattern)})"
+
+    def round_to_int64(self, expr: str) -> str:
+        return f"CAST({expr} AS BIGINT)"
+
+    def regexp_extract(self, expr: str, pattern: str, group: int) -> str:
+        return f"regexp_extract({expr}, {_quote(pattern)}, {int(group)})"
+
+    def strip_accents(self, expr: str) -> str:
+        return f"strip_accents({expr})"
+
+    def edit_distance(self, a: str, b: str) -> str:
+        return f"damerau_levenshtein({a}, {b})"
+
+    def jaro_winkler(self, a: str, b: str) -> str:
+        return f"jaro_winkler_similarity({a}, {b})"
+
+    def list_get(self, expr: str, index: int) -> str:
+        return f"({expr})[{int(index)}]"
+
+    def string_split(self, expr: str, separator: str) -> str:
+        return f"string_split({expr}, {_quote(separator)})"
+
+    def list_contains(self, expr: str, value: str) -> str:
+        return f"list_contains({expr}, {value})"
+
+    def regexp_extract_all(self, expr: str, pattern: str, group: int) -> str:
+        return f"regexp_extract_all({expr}, {_quote(pattern)}, {int(group)})"
+
+    def string_agg_sorted(self, expr: str, separator: str) -> str:
+        return f"string_agg(DISTINCT {expr}, {_quote(separator)} ORDER BY {expr})"
+
+
+def _quote(text: str) -> str:
+    """A SQL string literal (DuckDB's literals keep backslashes)."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 class DuckDBEngine(DuckDBDialect):
     """A DuckDB connection to one case file (or to memory when ``path`` is None)."""
@@ -243,3 +292,8 @@ class DuckDBEngine(DuckDBDialect):
 
     def rename_table(self, old: str, new: str) -> None:
         self.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def replace_table(self, name: str, select_sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -36,9 +37,12 @@ import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
+from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, LongType, StringType
 
+from cibscan.engine.arrow_functions import FUNCTIONS
 from cibscan.engine.base import require_empty_folder
+from cibscan.engine.spark_text import PRINTF_SPEC, java_regex, literal
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,7 @@ class SparkEngine:
         # scratch tables: name -> the checkpointed DataFrame behind the temp view
         self._scratch: dict[str, DataFrame] = {}
         self._created: list[str] | None = None
+        self._functions: set[str] = set()
 
     # --- statements ------------------------------------------------------------------------
 
@@ -145,7 +150,10 @@ class SparkEngine:
             self.spark.catalog.dropTempView("_stream")
 
     def insert_arrow(self, table: str, data: pa.Table, *, temp: bool = False) -> None:
-        frame = self.spark.createDataFrame(data)
+        if data.num_rows:
+            frame = self.spark.createDataFrame(data)
+        else:  # pyspark cannot convert an empty Arrow timestamp column: by its schema
+            frame = self.spark.createDataFrame([], schema=from_arrow_schema(data.schema))
         if table in self._scratch:
             self._keep(table, self._scratch[table].unionByName(frame))
         elif self.table_exists(table):
@@ -278,12 +286,10 @@ class SparkEngine:
 
     def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
         # a raw literal r'...' keeps the pattern's backslashes (a plain one unescapes them)
-        if "'" in pattern:
-            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
         if "$" in replacement or "\\" in replacement:
             raise ValueError(f"not a literal replacement: {replacement!r}")
         repl = replacement.replace("'", "\\'")
-        return f"regexp_replace({expr}, r'{pattern}', '{repl}')"
+        return f"regexp_replace({expr}, {java_regex(pattern)}, '{repl}')"
 
     def list_join(self, expr: str, separator: str) -> str:
         if "'" in separator or "\\" in separator:
@@ -300,9 +306,8 @@ class SparkEngine:
     def regexp_full_match(self, expr: str, pattern: str) -> str:
         # RLIKE finds a match anywhere: anchored at both ends of the input (\z, not $,
         # which also matches before a final line break in Java)
-        if "'" in pattern:
-            raise ValueError(f"spark: a pattern with a quote needs a character class: {pattern!r}")
-        return f"({expr} RLIKE r'\\A(?:{pattern})\\z')"
+        anchored = "\\A(?:" + pattern + ")\\z"
+        return f"({expr} RLIKE {java_regex(anchored)})"
 
     def hex_to_int64(self, expr: str) -> str:
         # conv() to a negative base reads the digits as a signed 64-bit number
@@ -317,6 +322,105 @@ class SparkEngine:
 
     def hamming_distance(self, x: str, y: str) -> str:
         return f"bit_count(({x}) ^ ({y}))"
+
+    # --- string and tell helpers (issue 16e) ---------------------------------------------
+
+    def printf(self, fmt: str, *args: str) -> str:
+        # cut into pieces: literals, integers by Java's %d (the same as C's), texts as they
+        # are, and floats by C's rules in Python (an Arrow UDF over the tell's output rows,
+        # one per flagged account at most: Java rounds 12.5 to 13 where C gives 12)
+        pieces: list[str] = []
+        values = iter(args)
+        at = 0
+        for spec in PRINTF_SPEC.finditer(fmt):
+            if spec.start() > at:
+                pieces.append(literal(fmt[at : spec.start()]))
+            at = spec.end()
+            kind = spec.group("kind")
+            if kind == "%":
+                pieces.append("'%'")
+                continue
+            value = next(values)
+            if kind == "d":
+                # Java prints a NULL as "null"; C's printf of a NULL is NULL
+                number = f"format_string({literal(spec.group(0))}, CAST({value} AS BIGINT))"
+                pieces.append(f"CASE WHEN ({value}) IS NOT NULL THEN {number} END")
+            elif kind == "s" and spec.group(0) == "%s":
+                pieces.append(f"CAST({value} AS STRING)")
+            elif kind in "fgeE":
+                function = self._function("cib_format_double")
+                pieces.append(f"{function}({literal(spec.group(0))}, {value})")
+            else:
+                raise ValueError(f"spark: printf cannot convert {spec.group(0)!r} in {fmt!r}")
+        if at < len(fmt):
+            pieces.append(literal(fmt[at:]))
+        if next(values, None) is not None:
+            raise ValueError(f"printf: more arguments than conversions in {fmt!r}")
+        return f"concat({', '.join(pieces) or repr('')})"
+
+    def format_epoch_date(self, expr: str) -> str:
+        return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd')"
+
+    def regexp_contains(self, expr: str, pattern: str) -> str:
+        return f"({expr} RLIKE {java_regex(pattern)})"
+
+    def regexp_split(self, expr: str, pattern: str) -> str:
+        return f"split({expr}, {java_regex(pattern)}, -1)"
+
+    def round_to_int64(self, expr: str) -> str:
+        # bround rounds the shortest decimal of the double half to even: a tie there is a
+        # tie of the double itself, so this is DuckDB's cast
+        return f"CAST(bround({expr}, 0) AS BIGINT)"
+
+    def regexp_extract(self, expr: str, pattern: str, group: int) -> str:
+        return f"regexp_extract({expr}, {java_regex(pattern)}, {int(group)})"
+
+    def strip_accents(self, expr: str) -> str:
+        return f"{self._function('cib_strip_accents')}({expr})"
+
+    def edit_distance(self, a: str, b: str) -> str:
+        return f"{self._function('cib_damerau_levenshtein')}({a}, {b})"
+
+    def jaro_winkler(self, a: str, b: str) -> str:
+        return f"{self._function('cib_jaro_winkler')}({a}, {b})"
+
+    def list_get(self, expr: str, index: int) -> str:
+        if int(index) == 0:
+            raise ValueError("list_get: indexes are 1-based")
+        return f"try_element_at({expr}, {int(index)})"
+
+    def string_split(self, expr: str, separator: str) -> str:
+        return f"split({expr}, {java_regex(re.escape(separator))}, -1)"
+
+    def list_contains(self, expr: str, value: str) -> str:
+        return f"array_contains({expr}, {value})"
+
+    def regexp_extract_all(self, expr: str, pattern: str, group: int) -> str:
+        return f"regexp_extract_all({expr}, {java_regex(pattern)}, {int(group)})"
+
+    def string_agg_sorted(self, expr: str, separator: str) -> str:
+        # array_sort orders strings by their UTF-8 bytes, as DuckDB's ORDER BY does
+        return f"array_join(array_sort(collect_set({expr})), {literal(separator)})"
+
+    def replace_table(self, name: str, select_sql: str) -> None:
+        # computed before the old table is dropped (the SELECT may read it), then written
+        # as a new managed table
+        kept = self._sql(select_sql).localCheckpoint(
+            eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
+        )
+        try:
+            self.drop_table(name)
+            kept.write.saveAsTable(name)
+        finally:
+            kept.unpersist()
+
+    def _function(self, name: str) -> str:
+        """Register the Arrow UDF ``name`` of :mod:`cibscan.engine.arrow_functions` once."""
+        if name not in self._functions:
+            fn, args, result = FUNCTIONS[name]
+            self.create_function(name, fn, args, result)
+            self._functions.add(name)
+        return name
 
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))

@@ -16,6 +16,7 @@ from typing import Any
 
 from cibscan.engine import Engine
 from cibscan.engine.base import iter_rows_as_dicts
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.export.tables import clusters_sql, evidence_clusters_sql, nodes_sql
 from cibscan.report.links import linkable_platforms
 from cibscan.tells.lexicon import original_join_sql, repost_class_sql
@@ -158,7 +159,7 @@ def _weekly_classes(top: str) -> str:
                count(*) FILTER (WHERE cls = 'mundane') AS mundane
         FROM (SELECT s.cluster_id,
                      CAST(date_trunc('week', timezone('UTC', p.created_at)) AS DATE) AS week,
-                     {repost_class_sql()} AS cls
+                     {repost_class_sql(DuckDBDialect())} AS cls
               FROM posts AS p JOIN account_scores AS s USING (platform, account_id)
               {original_join_sql()}
               WHERE s.cluster_id IN ({top}) AND p.created_at IS NOT NULL) AS x

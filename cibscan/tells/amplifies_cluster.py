@@ -68,9 +68,11 @@ class AmplifiesCluster(Tell):
         engine = ctx.engine
         register_poisson_tail(engine)
         ensure_actions(ctx)
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ac_flows AS
-            WITH amp AS (
+        # the members of C that amplify D are kept as rows (no list column): the same
+        # SQL on both engines
+        engine.create_scratch(
+            "_ac_flows",
+            f"""WITH amp AS (
                 SELECT x.src, x.dst, x.ref, c.cluster_id AS c, d.cluster_id AS d
                 FROM _ie_act AS x JOIN account_clusters AS c ON c.acct = x.src
                 LEFT JOIN account_clusters AS d ON d.acct = x.dst
@@ -82,33 +84,40 @@ class AmplifiesCluster(Tell):
                 FROM _ie_act AS x JOIN account_clusters AS d ON d.acct = x.dst
                 WHERE x.kind <> 'reply' GROUP BY d.cluster_id),
             flows AS (
-                SELECT c, d, count(*) AS k, list(DISTINCT src) AS members,
+                SELECT c, d, count(*) AS k, count(DISTINCT src) AS engagers,
                        count(DISTINCT ref) AS n_posts
                 FROM amp WHERE d IS NOT NULL AND d <> c GROUP BY c, d)
-            SELECT f.c, f.d, f.k, f.members, len(f.members) AS engagers, f.n_posts,
-                   m.n AS made,
+            SELECT f.c, f.d, f.k, f.engagers, f.n_posts, m.n AS made,
                    greatest(m.n * (g.n - f.k) / greatest(t.n - m.n, 1), 1e-9) AS expected
-            FROM flows AS f JOIN made AS m USING (c) JOIN got AS g USING (d), total AS t
-            WHERE len(f.members) >= {int(params["min_engagers"])}
-              AND f.n_posts >= {int(params["min_posts"])}"""
+            FROM flows AS f JOIN made AS m USING (c) JOIN got AS g USING (d) CROSS JOIN total AS t
+            WHERE f.engagers >= {int(params["min_engagers"])}
+              AND f.n_posts >= {int(params["min_posts"])}""",
         )
         m = max(int(engine.fetchall("SELECT count(*) FROM _ac_flows")[0][0]), 1)
         strength = strength_sql("cib_poisson_tail(CAST(k AS BIGINT), expected)", m)
+        detail = engine.printf(
+            "amplifies cluster %d: %d of its cluster's %d reposts and quotes are of %d posts "
+            "by cluster %d's members (%d of its members do it), where chance expects %.2g",
+            *("s.d", "s.k", "s.made", "s.n_posts", "s.d", "s.engagers", "s.expected"),
+        )
+        # an account amplifying two clusters equally strongly is linked to the lower id
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH scored AS (SELECT *, {strength} AS strength FROM _ac_flows),
             rows AS (
-                SELECT unnest(s.members) AS acct, s.strength, s.d AS cluster_id,
-                       printf('amplifies cluster %d: %d of its cluster''s %d reposts and '
-                              'quotes are of %d posts by cluster %d''s members (%d of its '
-                              'members do it), where chance expects %.2g', s.d, s.k, s.made,
-                              s.n_posts, s.d, s.engagers, s.expected) AS detail
-                FROM scored AS s WHERE s.strength > 0)
+                SELECT DISTINCT a.src AS acct, s.strength, s.d AS cluster_id, {detail} AS detail
+                FROM scored AS s
+                JOIN account_clusters AS c ON c.cluster_id = s.c
+                JOIN _ie_act AS a ON a.src = c.acct
+                JOIN account_clusters AS d ON d.acct = a.dst AND d.cluster_id = s.d
+                WHERE s.strength > 0 AND a.kind <> 'reply')
             SELECT acct, '{self.name}' AS tell, strength, {score_sql("strength")} AS score,
                    detail, cluster_id
-            FROM rows QUALIFY row_number() OVER (PARTITION BY acct ORDER BY strength DESC) = 1"""
+            FROM rows
+            QUALIFY row_number() OVER (PARTITION BY acct
+                                       ORDER BY strength DESC, cluster_id) = 1"""
         )
-        engine.execute("DROP TABLE IF EXISTS _ac_flows")
+        engine.drop_table("_ac_flows")
 
 
 register(AmplifiesCluster())

@@ -33,8 +33,9 @@ from cibscan.engine import Engine
 from cibscan.plugins import Registry
 from cibscan.signals.base import Configurable
 
+# STRING, DuckDB's alias of VARCHAR, is what Spark calls it (Spark's VARCHAR needs a length)
 ACCOUNT_TELLS_DDL = """CREATE TABLE account_tells (
-    acct BIGINT, tell VARCHAR, strength DOUBLE, score DOUBLE, detail VARCHAR,
+    acct BIGINT, tell STRING, strength DOUBLE, score DOUBLE, detail STRING,
     cluster_id INTEGER)"""
 
 
@@ -52,6 +53,13 @@ class TellContext:
     #: the library of known networks this run matched the case against (``--library``);
     #: without one, a ``matches`` table left by an earlier ``cibscan match`` is not evidence
     library: str | None = None
+
+
+def sample_order(key: str) -> str:
+    """SQL ordering rows by a hash both engines compute alike (MD5 of the key's text), then
+    by the key: a deterministic sample of the population that is the same on DuckDB and
+    Spark (the engines' own 64-bit hashes differ, so a sample ordered by them would too)."""
+    return f"md5(CAST({key} AS STRING)), {key}"
 
 
 class Tell(Configurable, ABC):

@@ -39,9 +39,10 @@ from typing import Any
 
 from cibscan.detect.inputs import is_repost_sql
 from cibscan.detect.statistics import register_poisson_tail, strength_sql
+from cibscan.engine.base import Dialect, real
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
-from cibscan.tells.base import Tell, TellContext, register
+from cibscan.tells.base import Tell, TellContext, register, sample_order
 from cibscan.tells.lexicon import original_join_sql, post_class_sql, repost_class_sql
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,10 @@ __all__ = [
 ]
 
 
-def classed_posts_sql(source: str = "cib_posts") -> str:
+def classed_posts_sql(dialect: Dialect, source: str = "cib_posts") -> str:
     """SQL of ``(acct, t, cls)`` for the posts of ``source`` (``acct, t, platform,
     text_norm, repost_of_post``)."""
-    return f"""SELECT p.acct, p.t, {repost_class_sql()} AS cls
+    return f"""SELECT p.acct, p.t, {repost_class_sql(dialect)} AS cls
         FROM {source} AS p {original_join_sql()}"""
 
 
@@ -106,17 +107,17 @@ class Camouflage(Tell):
         register_poisson_tail(engine)
         min_share, min_switch = float(params["min_share"]), float(params["min_switch"])
         spam_only = "true" if params["spam_only"] else "false"
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _cf_accounts AS
-            WITH chosen AS (
+        engine.create_scratch(
+            "_cf_accounts",
+            f"""WITH chosen AS (
                 -- the clusters' members and a deterministic sample of the population
                 SELECT acct FROM account_clusters
                 UNION SELECT acct FROM (
-                    SELECT DISTINCT acct FROM cib_posts ORDER BY hash(acct), acct
-                    LIMIT {int(params["sample"])})),
+                    SELECT acct FROM (SELECT DISTINCT acct FROM cib_posts) AS d
+                    ORDER BY {sample_order("acct")} LIMIT {int(params["sample"])}) AS s),
             raw AS (
                 SELECT p.acct, p.t, {is_repost_sql("p")} AS repost, p.text_norm,
-                       {repost_class_sql()} AS c0
+                       {repost_class_sql(engine)} AS c0
                 FROM cib_posts AS p {original_join_sql()}
                 WHERE p.acct IN (SELECT acct FROM chosen)),
             shared AS (
@@ -144,25 +145,32 @@ class Camouflage(Tell):
                        count(*) FILTER (WHERE cls = 'mundane') / count(*) AS mundane,
                        count(*) FILTER (WHERE switched) / greatest(count(*) - 1, 1) AS switching
                 FROM steps GROUP BY acct HAVING count(*) >= {int(params["min_posts"])})
-            SELECT *, political >= {min_share} AND mundane >= {min_share}
-                      AND switching >= {min_switch} AS mixer
-            FROM counted"""
+            SELECT *, political >= {real(min_share)} AND mundane >= {real(min_share)}
+                      AND switching >= {real(min_switch)} AS mixer
+            FROM counted""",
         )
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _cf_tests AS
-            WITH clustered AS (
+        engine.create_scratch(
+            "_cf_tests",
+            f"""WITH clustered AS (
                 SELECT c.cluster_id, count(*) AS n, count(*) FILTER (WHERE a.mixer) AS k
                 FROM _cf_accounts AS a JOIN account_clusters AS c USING (acct)
                 GROUP BY c.cluster_id),
             total AS (SELECT count(*) AS n, count(*) FILTER (WHERE mixer) AS k
                       FROM _cf_accounts)
             SELECT c.cluster_id, c.n, c.k,
-                   (t.k - c.k + 0.5) / (t.n - c.n + 1) AS rate
-            FROM clustered AS c, total AS t
-            WHERE c.n >= {int(params["min_members"])}"""
+                   (t.k - c.k + {real(0.5)}) / (t.n - c.n + 1) AS rate
+            FROM clustered AS c CROSS JOIN total AS t
+            WHERE c.n >= {int(params["min_members"])}""",
         )
         (n_clusters,) = engine.fetchall("SELECT count(*) FROM _cf_tests")[0]
         strength = strength_sql("cib_poisson_tail(b.k, b.n * b.rate)", max(int(n_clusters), 1))
+        detail = engine.printf(
+            "%d of %d active cluster members interleave political and mundane posts (this "
+            "account: %.0f%% political, %.0f%% mundane, switching on %.0f%% of consecutive "
+            "posts), against a rate of %.1f%% among the case's other active accounts",
+            *("b.k", "b.n", "100 * a.political", "100 * a.mundane", "100 * a.switching"),
+            "100 * b.rate",
+        )
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH tested AS (
@@ -170,19 +178,14 @@ class Camouflage(Tell):
                 WHERE b.k >= {int(params["min_members"])})
             SELECT a.acct, '{self.name}' AS tell, b.strength,
                    {score_sql("b.strength")} AS score,
-                   printf('%d of %d active cluster members interleave political and mundane '
-                          'posts (this account: %.0f%% political, %.0f%% mundane, switching '
-                          'on %.0f%% of consecutive posts), against a rate of %.1f%% among the '
-                          'case''s other active accounts',
-                          b.k, b.n, 100 * a.political, 100 * a.mundane, 100 * a.switching,
-                          100 * b.rate) AS detail
+                   {detail} AS detail
             FROM tested AS b
             JOIN account_clusters AS c ON c.cluster_id = b.cluster_id
             JOIN _cf_accounts AS a ON a.acct = c.acct
             WHERE a.mixer AND b.strength > 0"""
         )
         for table in ("_cf_accounts", "_cf_tests"):
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
+            engine.drop_table(table)
         log.info("camouflage: %d clusters tested", n_clusters)
 
 

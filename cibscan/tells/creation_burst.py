@@ -53,10 +53,11 @@ class CreationBurst(Tell):
         engine = ctx.engine
         half = float(params["window"])
         register_poisson_tail(engine)
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _cb_bursts AS
-            WITH created AS (
-                SELECT i.acct, epoch(any_value(a.created_at)) AS t
+        created_at = engine.epoch("any_value(a.created_at)")
+        engine.create_scratch(
+            "_cb_bursts",
+            f"""WITH created AS (
+                SELECT i.acct, {created_at} AS t
                 FROM account_index AS i JOIN accounts AS a USING (platform, account_id)
                 WHERE a.created_at IS NOT NULL GROUP BY i.acct),
             members AS (
@@ -81,28 +82,33 @@ class CreationBurst(Tell):
                    c.n * greatest(greatest(p.in_window - i.k, 0) / greatest(t.total - c.n, 1),
                                   1e-9) AS expected
             FROM centres AS c JOIN inside AS i USING (cluster_id)
-            JOIN population AS p USING (cluster_id), total AS t"""
+            JOIN population AS p USING (cluster_id) CROSS JOIN total AS t""",
         )
         m = max(int(engine.fetchall("SELECT count(*) FROM _cb_bursts")[0][0]), 1)
         strength = strength_sql("cib_poisson_tail(b.k, b.expected)", m)
+        detail = engine.printf(
+            "%d of %d dated cluster members created within %s of %s; "
+            "%.2f%% of the other accounts of the case were created then",
+            "b.k",
+            "b.n",
+            f"'±{format_duration(half)}'",
+            engine.format_epoch_date("b.mid"),
+            "100 * b.share",
+        )
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH tested AS (SELECT b.*, {strength} AS strength FROM _cb_bursts AS b)
             SELECT c.acct, '{self.name}' AS tell, b.strength,
-                   {score_sql("b.strength")} AS score,
-                   printf('%d of %d dated cluster members created within %s of %s; '
-                          '%.2f%% of the other accounts of the case were created then',
-                          b.k, b.n, '±{format_duration(half)}',
-                          strftime(to_timestamp(b.mid), '%Y-%m-%d'), 100 * b.share) AS detail
+                   {score_sql("b.strength")} AS score, {detail} AS detail
             FROM tested AS b
             JOIN account_clusters AS c ON c.cluster_id = b.cluster_id
             JOIN account_index AS i ON i.acct = c.acct
             JOIN accounts AS a ON a.platform = i.platform AND a.account_id = i.account_id
             WHERE b.k >= {int(params["min_members"])}
               AND b.strength > 0
-              AND epoch(a.created_at) BETWEEN b.mid - {half} AND b.mid + {half}"""
+              AND {engine.epoch("a.created_at")} BETWEEN b.mid - {half} AND b.mid + {half}"""
         )
-        engine.execute("DROP TABLE IF EXISTS _cb_bursts")
+        engine.drop_table("_cb_bursts")
         log.info("creation_burst: %d clusters tested", m)
 
 

@@ -47,6 +47,7 @@ from typing import Any
 import pyarrow as pa
 
 from cibscan.engine import Engine
+from cibscan.engine.base import Dialect
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
@@ -54,8 +55,8 @@ from cibscan.tells.names import LAST_TABLE, full_name_splits_sql, load_name_tabl
 
 log = logging.getLogger(__name__)
 
-PERSONAS_DDL = """CREATE OR REPLACE TABLE account_personas (
-    acct BIGINT, persona_id BIGINT, basis VARCHAR)"""
+PERSONAS_DDL = """CREATE TABLE account_personas (
+    acct BIGINT, persona_id BIGINT, basis STRING)"""
 
 #: handles too generic to identify anyone on their own
 _GENERIC = (
@@ -76,40 +77,42 @@ BIO_LINKS = (
 )
 
 
-def _key(column: str) -> str:
-    return f"regexp_replace(lower({column}), '[^a-z0-9]', '', 'g')"
-
-
-def _links_sql(params: Mapping[str, Any]) -> str:
+def _links_sql(dialect: Dialect, params: Mapping[str, Any]) -> str:
     """Candidate links ``(a, b, basis)`` between accounts on different platforms."""
     generic = ", ".join(f"'{w}'" for w in sorted(GENERIC_HANDLES))
     max_accounts, min_handle = int(params["max_accounts"]), int(params["min_handle"])
     similarity = float(params["similarity"])
     bios = " UNION ALL ".join(
         f"""SELECT acct, platform, '{platform}' AS target,
-                   unnest(regexp_extract_all(bio, '{pattern}', 1)) AS ref FROM profiles"""
+                   {dialect.explode(dialect.regexp_extract_all("bio", pattern, 1))} AS ref
+            FROM profiles"""
         for pattern, platform in BIO_LINKS
     )
+    handle = dialect.regexp_replace_all("lower(coalesce(a.handle, i.account_id))", "[^a-z0-9]", "")
+    spaced = dialect.regexp_replace_all("a.display_name", r"\s+", " ")
+    word = dialect.regexp_extract("handle", "^([a-z]+?)[0-9]{0,4}$", 1)
+    splits = full_name_splits_sql(dialect, "letters", "handle", "word", 1, 16)
+    # a tie is identity only both ways (below)
+    alone = "QUALIFY count(*) OVER (PARTITION BY x, y_platform) = 1"
     return f"""WITH profiles AS (
-        SELECT i.acct, i.platform, i.account_id, {_key("coalesce(a.handle, i.account_id)")}
-                   AS handle,
-               lower(trim(regexp_replace(a.display_name, '\\s+', ' ', 'g'))) AS name,
+        SELECT i.acct, i.platform, i.account_id, {handle} AS handle,
+               lower(trim({spaced})) AS name,
                a.profile_image_hash AS image,
                lower(coalesce(a.description, '') || ' ' || coalesce(a.url, '')) AS bio,
                lower(a.handle) AS raw_handle
         FROM account_index AS i LEFT JOIN accounts AS a USING (platform, account_id)),
     letters AS (
-        SELECT DISTINCT handle, regexp_extract(handle, '^([a-z]+?)[0-9]{{0,4}}$', 1) AS word
+        SELECT DISTINCT handle, {word} AS word
         FROM profiles WHERE handle IS NOT NULL),
     -- handles that are a common person's name (helen_hill, jsmith, smithjohn12) are held by
     -- many unrelated people across platforms: alone they link nobody
     namelike AS (
-        SELECT key AS handle FROM ({full_name_splits_sql("letters", "handle", "word", 1, 16)})
+        SELECT key AS handle FROM ({splits}) AS s
         UNION SELECT handle FROM letters  -- an initial and a surname: jsmith
         WHERE length(word) > 1 AND substr(word, 2) IN (SELECT name FROM {LAST_TABLE})),
     handles AS (
         SELECT * FROM profiles
-        WHERE length(handle) >= {min_handle} AND regexp_matches(handle, '[a-z]')
+        WHERE length(handle) >= {min_handle} AND {dialect.regexp_contains("handle", "[a-z]")}
           AND handle NOT IN ({generic})
           AND handle NOT IN (SELECT handle FROM namelike)
         QUALIFY count(*) OVER (PARTITION BY handle, platform) <= {max_accounts}),
@@ -119,7 +122,7 @@ def _links_sql(params: Mapping[str, Any]) -> str:
     images AS (
         SELECT * FROM profiles WHERE image IS NOT NULL AND image <> ''
         QUALIFY count(*) OVER (PARTITION BY image, platform) <= {max_accounts}),
-    refs AS (SELECT * FROM ({bios}) WHERE ref IS NOT NULL AND ref <> ''),
+    refs AS (SELECT * FROM ({bios}) AS b WHERE ref IS NOT NULL AND ref <> ''),
     ties AS (
         SELECT e.a AS x, e.b AS y, ib.platform AS y_platform FROM edges AS e
         JOIN account_index AS ia ON ia.acct = e.a JOIN account_index AS ib ON ib.acct = e.b
@@ -131,18 +134,16 @@ def _links_sql(params: Mapping[str, Any]) -> str:
     -- a tie is identity only between two accounts that have no other tie on the other's
     -- platform: a cluster spanning platforms is many people, not one persona
     unique_ties AS (
-        SELECT x AS a, y AS b FROM ties
-        QUALIFY count(*) OVER (PARTITION BY x, y_platform) = 1
+        SELECT * FROM (SELECT x AS a, y AS b FROM ties {alone}) AS f
         INTERSECT
-        SELECT y, x FROM ties
-        QUALIFY count(*) OVER (PARTITION BY x, y_platform) = 1),
+        SELECT * FROM (SELECT y AS a, x AS b FROM ties {alone}) AS r),
     identity AS (
         SELECT x.acct AS a, y.acct AS b, 'handle' AS basis FROM handles AS x
         JOIN handles AS y ON x.handle = y.handle AND x.platform < y.platform
         UNION ALL
         SELECT x.acct, y.acct, 'handle+name' FROM named AS x
         JOIN named AS y ON x.name = y.name AND x.platform < y.platform
-        WHERE jaro_winkler_similarity(x.handle, y.handle) >= {similarity}
+        WHERE {dialect.jaro_winkler("x.handle", "y.handle")} >= {similarity}
         UNION ALL
         SELECT x.acct, y.acct, 'image' FROM images AS x
         JOIN images AS y ON x.image = y.image AND x.platform < y.platform
@@ -160,8 +161,8 @@ def _links_sql(params: Mapping[str, Any]) -> str:
         UNION ALL
         SELECT a, b, 'content' FROM unique_ties
         WHERE a NOT IN (SELECT acct FROM identified) AND b NOT IN (SELECT acct FROM identified))
-    SELECT least(a, b) AS a, greatest(a, b) AS b, string_agg(DISTINCT basis, ';') AS basis
-    FROM links WHERE a <> b GROUP BY 1, 2"""
+    SELECT least(a, b) AS a, greatest(a, b) AS b, {dialect.string_agg_sorted("basis", ";")} AS basis
+    FROM links WHERE a <> b GROUP BY least(a, b), greatest(a, b)"""
 
 
 def _components(links: list[tuple[int, int]]) -> dict[int, int]:
@@ -184,9 +185,10 @@ def _components(links: list[tuple[int, int]]) -> dict[int, int]:
 
 def build_personas(engine: Engine, params: Mapping[str, Any]) -> int:
     """Write ``account_personas``; return the number of personas."""
+    engine.drop_table("account_personas")
     engine.execute(PERSONAS_DDL)
     load_name_tables(engine)
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE _xp_links AS {_links_sql(params)}")
+    engine.create_scratch("_xp_links", _links_sql(engine, params))
     links = [(int(a), int(b)) for a, b in engine.fetchall("SELECT a, b FROM _xp_links")]
     persona = _components(links)
     if persona:
@@ -196,23 +198,27 @@ def build_personas(engine: Engine, params: Mapping[str, Any]) -> int:
                 "persona_id": pa.array(list(persona.values()), pa.int64()),
             }
         )
+        engine.drop_table("_xp_members")
         engine.insert_arrow("_xp_members", table, temp=True)
-        engine.execute(
-            """INSERT INTO account_personas
-            SELECT m.acct, m.persona_id,
-                   (SELECT string_agg(DISTINCT b.basis, ';' ORDER BY b.basis)
-                    FROM (SELECT unnest(string_split(l.basis, ';')) AS basis FROM _xp_links AS l
-                          WHERE l.a = m.acct OR l.b = m.acct) AS b) AS basis
-            FROM _xp_members AS m ORDER BY m.persona_id, m.acct"""
+        basis = engine.explode(engine.string_split("l.basis", ";"))
+        # each member's bases (every member has a link); a chain of links holding several
+        # accounts of one platform is not one identity
+        engine.replace_table(
+            "account_personas",
+            f"""WITH bases AS (
+                SELECT m.acct, m.persona_id, {basis} AS basis
+                FROM _xp_members AS m JOIN _xp_links AS l ON l.a = m.acct OR l.b = m.acct),
+            members AS (
+                SELECT acct, persona_id, {engine.string_agg_sorted("basis", ";")} AS basis
+                FROM bases GROUP BY acct, persona_id),
+            crowded AS (
+                SELECT p.persona_id FROM members AS p JOIN account_index USING (acct)
+                GROUP BY p.persona_id, platform HAVING count(*) > {int(params["max_accounts"])})
+            SELECT * FROM members WHERE persona_id NOT IN (SELECT persona_id FROM crowded)
+            ORDER BY persona_id, acct""",
         )
-        engine.execute("DROP TABLE IF EXISTS _xp_members")
-        # a chain of links holding several accounts of one platform is not one identity
-        engine.execute(
-            f"""DELETE FROM account_personas WHERE persona_id IN (
-                SELECT p.persona_id FROM account_personas AS p JOIN account_index USING (acct)
-                GROUP BY p.persona_id, platform HAVING count(*) > {int(params["max_accounts"])})"""
-        )
-    engine.execute("DROP TABLE IF EXISTS _xp_links")
+        engine.drop_table("_xp_members")
+    engine.drop_table("_xp_links")
     return int(engine.fetchall("SELECT count(DISTINCT persona_id) FROM account_personas")[0][0])
 
 
@@ -258,26 +264,33 @@ class CrossPlatform(Tell):
     def accounts(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         n = build_personas(engine, params)
+        detail = engine.printf(
+            "one persona of %d accounts on %s (linked by %s); a member is in coordination "
+            "cluster %d",
+            *("p.n_accounts", "p.platforms", "m.basis", "p.cluster_id"),
+        )
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
-            WITH members AS (
-                SELECT p.persona_id, p.acct, p.basis, i.platform, c.cluster_id,
-                       (SELECT max(e.strength) FROM edges AS e
-                        WHERE e.a = p.acct OR e.b = p.acct) AS tie
+            WITH ties AS (
+                SELECT acct, max(strength) AS tie
+                FROM (SELECT a AS acct, strength FROM edges
+                      UNION ALL SELECT b, strength FROM edges) AS e
+                GROUP BY acct),
+            members AS (
+                SELECT p.persona_id, p.acct, p.basis, i.platform, c.cluster_id, t.tie
                 FROM account_personas AS p JOIN account_index AS i USING (acct)
-                LEFT JOIN account_clusters AS c USING (acct)),
+                LEFT JOIN account_clusters AS c USING (acct)
+                LEFT JOIN ties AS t USING (acct)),
             personas AS (
                 SELECT persona_id, count(DISTINCT platform) AS n_platforms,
-                       string_agg(DISTINCT platform, ', ' ORDER BY platform) AS platforms,
+                       {engine.string_agg_sorted("platform", ", ")} AS platforms,
                        count(*) AS n_accounts,
                        max(tie) FILTER (WHERE cluster_id IS NOT NULL) AS strength,
                        min(cluster_id) AS cluster_id
                 FROM members GROUP BY persona_id)
             SELECT m.acct, '{self.name}' AS tell, p.strength,
                    {score_sql("p.strength")} AS score,
-                   printf('one persona of %d accounts on %s (linked by %s); a member is in '
-                          'coordination cluster %d', p.n_accounts, p.platforms, m.basis,
-                          p.cluster_id) AS detail,
+                   {detail} AS detail,
                    p.cluster_id
             FROM members AS m JOIN personas AS p USING (persona_id)
             WHERE p.n_platforms >= 2 AND p.strength > 0"""

@@ -45,6 +45,7 @@ from typing import Any
 import pyarrow as pa
 
 from cibscan.engine import Engine
+from cibscan.engine.base import Dialect
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
@@ -70,29 +71,29 @@ _CONFUSABLE_TO = "aeopcyxijsdhlaeikvoptuoleast"
 _TEMP = ("_imp_protected", "_imp_p", "_imp_acc", "_imp_hits")
 
 
-def fold_sql(expr: str) -> str:
+def fold_sql(dialect: Dialect, expr: str) -> str:
     """SQL: the look-alike-folded, lower-case, accent-free form of ``expr``."""
     return (
-        f"replace(replace(replace(translate(strip_accents(lower({expr})), "
+        f"replace(replace(replace(translate({dialect.strip_accents(f'lower({expr})')}, "
         f"'{_CONFUSABLE_FROM}', '{_CONFUSABLE_TO}'), 'i', 'l'), 'rn', 'm'), 'vv', 'w')"
     )
 
 
-def handle_key_sql(expr: str) -> str:
+def handle_key_sql(dialect: Dialect, expr: str) -> str:
     """SQL: a handle's comparison key (folded, no trailing digits/underscores, no ``._-``)."""
-    trimmed = f"regexp_replace(lower(trim({expr})), '^@|[0-9_]+$', '', 'g')"
-    return f"nullif(regexp_replace({fold_sql(trimmed)}, '[._-]', '', 'g'), '')"
+    trimmed = dialect.regexp_replace_all(f"lower(trim({expr}))", "^@|[0-9_]+$", "")
+    return f"nullif({dialect.regexp_replace_all(fold_sql(dialect, trimmed), '[._-]', '')}, '')"
 
 
-def name_key_sql(expr: str) -> str:
+def name_key_sql(dialect: Dialect, expr: str) -> str:
     """SQL: a display name's comparison key (folded, letters and digits only)."""
-    return f"nullif(regexp_replace({fold_sql(expr)}, '[^a-z0-9]', '', 'g'), '')"
+    return f"nullif({dialect.regexp_replace_all(fold_sql(dialect, expr), '[^a-z0-9]', '')}, '')"
 
 
-def near_sql(a: str, b: str) -> str:
+def near_sql(dialect: Dialect, a: str, b: str) -> str:
     """SQL: handle keys ``a`` and ``b`` are equal or a typo apart (see the module docstring)."""
     return (
-        f"({a} = {b} OR (least(length({a}), length({b})) >= 6 AND damerau_levenshtein({a}, {b})"
+        f"({a} = {b} OR (least(length({a}), length({b})) >= 6 AND {dialect.edit_distance(a, b)}"
         f" <= CASE WHEN least(length({a}), length({b})) >= 10 THEN 2 ELSE 1 END))"
     )
 
@@ -163,63 +164,70 @@ class Impersonation(Tell):
         table = pa.Table.from_pylist(
             protected, schema=pa.schema([(c, pa.string()) for c in PROTECTED_COLUMNS])
         )
+        engine.drop_table("_imp_protected")
         engine.insert_arrow("_imp_protected", table, temp=True)
         self._prepare(engine)
-        self._match_protected(engine)
-        self._match_copies(engine)
+        hits = " UNION ALL ".join(
+            f"SELECT * FROM ({q}) AS h{k}"
+            for k, q in enumerate((self._match_protected(engine), self._match_copies(engine)))
+        )
+        engine.create_scratch("_imp_hits", hits)
+        # of two equally strong findings, the detail that sorts last
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             SELECT acct, '{self.name}' AS tell, max(strength) AS strength,
-                   {score_sql("max(strength)")} AS score, arg_max(detail, strength) AS detail
+                   {score_sql("max(strength)")} AS score,
+                   max_by(detail, (strength, detail)) AS detail
             FROM _imp_hits GROUP BY acct"""
         )
         n = engine.fetchall("SELECT count(DISTINCT acct) FROM _imp_hits")[0][0]
         log.info("impersonation: %d accounts, %d protected identities", n, len(protected))
         for name in _TEMP:
-            engine.execute(f"DROP TABLE IF EXISTS {name}")
+            engine.drop_table(name)
 
     def _prepare(self, engine: Engine) -> None:
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _imp_acc AS
-            WITH a AS (
+        hk, nk = handle_key_sql(engine, "handle"), name_key_sql(engine, "display_name")
+        engine.create_scratch(
+            "_imp_acc",
+            f"""WITH a AS (
                 SELECT i.acct, i.platform, any_value(a.handle) AS handle,
                        any_value(a.display_name) AS display_name,
                        any_value(nullif(trim(a.profile_image_hash), '')) AS photo,
                        min(coalesce(a.created_at, a.first_seen)) AS born
                 FROM account_index AS i JOIN accounts AS a USING (platform, account_id)
-                WHERE NOT coalesce(list_contains(a.flags, 'hashed_identity'), false)
-                GROUP BY i.acct, i.platform)
-            SELECT *, {handle_key_sql("handle")} AS hk, {name_key_sql("display_name")} AS nk
-            FROM a"""
+                WHERE NOT coalesce({engine.list_contains("a.flags", "'hashed_identity'")}, false)
+                GROUP BY i.acct, i.platform),
+            keyed AS (SELECT *, {hk} AS hk, {nk} AS nk FROM a)
+            SELECT *, left(hk, 4) AS pre, right(hk, 4) AS suf FROM keyed""",
         )
-        engine.execute("ALTER TABLE _imp_acc ADD COLUMN pre VARCHAR")
-        engine.execute("ALTER TABLE _imp_acc ADD COLUMN suf VARCHAR")
-        engine.execute("UPDATE _imp_acc SET pre = left(hk, 4), suf = right(hk, 4)")
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _imp_p AS
-            SELECT row_number() OVER (ORDER BY handle, name, platform, profile_image_hash)
-                       AS pid, *,
-                   {handle_key_sql("handle")} AS hk, {name_key_sql("name")} AS nk
-            FROM _imp_protected"""
-        )
-        engine.execute("ALTER TABLE _imp_p ADD COLUMN pre VARCHAR")
-        engine.execute("ALTER TABLE _imp_p ADD COLUMN suf VARCHAR")
-        engine.execute("UPDATE _imp_p SET pre = left(hk, 4), suf = right(hk, 4)")
-        engine.execute(
-            """CREATE OR REPLACE TEMP TABLE _imp_hits (
-                acct BIGINT, strength DOUBLE, detail VARCHAR)"""
+        hk, nk = handle_key_sql(engine, "handle"), name_key_sql(engine, "name")
+        engine.create_scratch(
+            "_imp_p",
+            f"""WITH keyed AS (
+                SELECT row_number() OVER (ORDER BY handle, name, platform, profile_image_hash)
+                           AS pid, *, {hk} AS hk, {nk} AS nk
+                FROM _imp_protected)
+            SELECT *, left(hk, 4) AS pre, right(hk, 4) AS suf FROM keyed""",
         )
 
-    def _match_protected(self, engine: Engine) -> None:
+    def _match_protected(self, engine: Engine) -> str:
+        """SELECT of (acct, strength, detail): accounts posing as a protected identity."""
         strength = " ".join(
             f"WHEN photo = {str(p).lower()} AND handle_near = {str(h).lower()} "
             f"AND name_eq = {str(n).lower()} THEN {s}"
             for (p, h, n), s in PROTECTED_STRENGTH.items()
         )
-        near = near_sql("a.hk", "p.hk")
-        engine.execute(
-            f"""INSERT INTO _imp_hits
-            WITH candidates AS (
+        near = near_sql(engine, "a.hk", "p.hk")
+        handles = engine.printf("handle %s ~ %s", "left(handle, 40)", "left(p_handle, 40)")
+        evidence = f"""concat_ws('; ', CASE WHEN photo THEN 'same profile image' END,
+                                 CASE WHEN handle_near THEN {handles} END,
+                                 CASE WHEN name_eq THEN 'same name' END)"""
+        where = "CASE WHEN p_platform IS NULL THEN '' ELSE ' (' || p_platform || ')' END"
+        detail = engine.printf(
+            "poses as protected identity %s%s: %s",
+            *("left(coalesce(p_handle, name), 40)", where, evidence),
+        )
+        return f"""WITH candidates AS (
                 SELECT a.acct, p.pid FROM _imp_acc AS a JOIN _imp_p AS p ON a.nk = p.nk
                 UNION SELECT a.acct, p.pid FROM _imp_acc AS a
                       JOIN _imp_p AS p ON a.photo = p.profile_image_hash
@@ -235,28 +243,25 @@ class Impersonation(Tell):
                 FROM candidates AS c JOIN _imp_acc AS a USING (acct) JOIN _imp_p AS p USING (pid)
                 WHERE NOT coalesce(lower(a.handle) = lower(p.handle)
                                    AND (p.platform IS NULL OR p.platform = a.platform), false))
-            SELECT acct,
-                   CASE {strength} ELSE 0 END AS strength,
-                   printf('poses as protected identity %s%s: %s',
-                          left(coalesce(p_handle, name), 40),
-                          CASE WHEN p_platform IS NULL THEN '' ELSE ' (' || p_platform || ')' END,
-                          concat_ws('; ',
-                                    CASE WHEN photo THEN 'same profile image' END,
-                                    CASE WHEN handle_near
-                                         THEN printf('handle %s ~ %s', left(handle, 40),
-                                                     left(p_handle, 40)) END,
-                                    CASE WHEN name_eq THEN 'same name' END)) AS detail
+            SELECT acct, CAST(CASE {strength} ELSE 0 END AS DOUBLE) AS strength,
+                   {detail} AS detail
             FROM judged WHERE photo OR handle_near OR name_eq"""
-        )
 
-    def _match_copies(self, engine: Engine) -> None:
+    def _match_copies(self, engine: Engine) -> str:
+        """SELECT of (acct, strength, detail): newer copies of another account."""
         strength = " ".join(
             f"WHEN photo = {str(p).lower()} AND handle_near = {str(h).lower()} THEN {s}"
             for (p, h), s in COPY_STRENGTH.items()
         )
-        engine.execute(
-            f"""INSERT INTO _imp_hits
-            WITH pairs AS (
+        handles = engine.printf(", handle %s ~ %s", "left(handle, 40)", "left(o_handle, 40)")
+        detail = engine.printf(
+            "copies the older account %s (%s, since %s): display name '%s'%s%s",
+            *("left(o_handle, 40)", "o_platform", engine.format_epoch_date(engine.epoch("o_born"))),
+            "left(display_name, 40)",
+            "CASE WHEN photo THEN ', same profile image' ELSE '' END",
+            f"CASE WHEN handle_near THEN {handles} ELSE '' END",
+        )
+        return f"""WITH pairs AS (
                 SELECT c.acct AS copy, o.acct AS original FROM _imp_acc AS c
                 JOIN _imp_acc AS o ON c.nk = o.nk AND c.photo = o.photo
                 UNION SELECT c.acct, o.acct FROM _imp_acc AS c
@@ -267,7 +272,7 @@ class Impersonation(Tell):
                 SELECT c.acct, c.handle, c.display_name, o.handle AS o_handle,
                        o.platform AS o_platform, o.born AS o_born,
                        coalesce(c.photo = o.photo, false) AS photo,
-                       coalesce({near_sql("c.hk", "o.hk")}, false) AS handle_near
+                       coalesce({near_sql(engine, "c.hk", "o.hk")}, false) AS handle_near
                 FROM pairs AS p
                 JOIN _imp_acc AS c ON c.acct = p.copy
                 JOIN _imp_acc AS o ON o.acct = p.original
@@ -278,16 +283,9 @@ class Impersonation(Tell):
                       SELECT 1 FROM account_clusters AS kc JOIN account_clusters AS ko
                         ON ko.cluster_id = kc.cluster_id
                       WHERE kc.acct = c.acct AND ko.acct = o.acct))
-            SELECT acct, CASE {strength} ELSE 0 END AS strength,
-                   printf('copies the older account %s (%s, since %s): display name ''%s''%s%s',
-                          left(o_handle, 40), o_platform, strftime(o_born, '%Y-%m-%d'),
-                          left(display_name, 40),
-                          CASE WHEN photo THEN ', same profile image' ELSE '' END,
-                          CASE WHEN handle_near
-                               THEN printf(', handle %s ~ %s', left(handle, 40),
-                                           left(o_handle, 40)) ELSE '' END) AS detail
+            SELECT acct, CAST(CASE {strength} ELSE 0 END AS DOUBLE) AS strength,
+                   {detail} AS detail
             FROM judged WHERE photo OR handle_near"""
-        )
 
 
 register(Impersonation())

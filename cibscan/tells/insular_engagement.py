@@ -61,7 +61,6 @@ _SCRATCH = (
     "_ie_hits",
     "_ie_members",
     "_ie_groups",
-    "_ie_rows",
     "_ie_inside",
 )
 
@@ -100,11 +99,13 @@ def build_actions(engine: Engine) -> None:
         FROM posts AS p JOIN account_index AS i USING (platform, account_id)
         WHERE p.kind = 'repost' AND p.repost_of_post IS NULL
           AND p.repost_of_account IS NULL AND p.text_norm IS NOT NULL"""
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _ie_act AS
-        WITH refs AS (SELECT *, NULL AS text_norm FROM ({refs}) AS r UNION ALL {textual}),
+    # an action on one's own post is no engagement (kept out here: scratch tables take no
+    # DELETE on Spark); an earliest original tied in time goes to the first account key
+    engine.create_scratch(
+        "_ie_act",
+        f"""WITH refs AS (SELECT *, NULL AS text_norm FROM ({refs}) AS r UNION ALL {textual}),
         originals AS (
-            SELECT p.platform, p.text_norm, arg_min(i.acct, p.created_at) AS acct
+            SELECT p.platform, p.text_norm, min_by(i.acct, (p.created_at, i.acct)) AS acct
             FROM posts AS p JOIN account_index AS i USING (platform, account_id)
             WHERE NOT {is_repost_sql("p")}
               AND p.text_norm IN (SELECT text_norm FROM refs WHERE text_norm IS NOT NULL)
@@ -124,24 +125,24 @@ def build_actions(engine: Engine) -> None:
           ON ia.platform = r.platform AND ia.account_id = r.ref_account
         LEFT JOIN authors AS au ON au.platform = r.platform AND au.post_id = r.ref_post
         LEFT JOIN handles AS h ON h.platform = r.platform AND h.handle = lower(r.ref_account)
-        LEFT JOIN originals AS o ON o.platform = r.platform AND o.text_norm = r.text_norm"""
+        LEFT JOIN originals AS o ON o.platform = r.platform AND o.text_norm = r.text_norm
+        WHERE coalesce(coalesce(ia.acct, au.acct, h.acct, o.acct) <> r.src, true)""",
     )
-    engine.execute("DELETE FROM _ie_act WHERE dst = src")
-    engine.execute(
-        """CREATE OR REPLACE TEMP TABLE _ie_w AS
-        SELECT src, dst, count(*) AS n, count(*) FILTER (WHERE kind <> 'reply') AS n_amp
-        FROM _ie_act WHERE dst IS NOT NULL GROUP BY src, dst"""
+    engine.create_scratch(
+        "_ie_w",
+        """SELECT src, dst, count(*) AS n, count(*) FILTER (WHERE kind <> 'reply') AS n_amp
+        FROM _ie_act WHERE dst IS NOT NULL GROUP BY src, dst""",
     )
-    engine.execute(
-        """CREATE OR REPLACE TEMP TABLE _ie_out AS
-        SELECT src AS acct, count(*) AS outflow, count(DISTINCT dst) AS n_targets
-        FROM _ie_act GROUP BY src"""
+    engine.create_scratch(
+        "_ie_out",
+        """SELECT src AS acct, count(*) AS outflow, count(DISTINCT dst) AS n_targets
+        FROM _ie_act GROUP BY src""",
     )
-    engine.execute(
-        """CREATE OR REPLACE TEMP TABLE _ie_in AS
-        SELECT dst AS acct, sum(n) AS inflow, sum(n_amp) AS inflow_amp,
+    engine.create_scratch(
+        "_ie_in",
+        """SELECT dst AS acct, sum(n) AS inflow, sum(n_amp) AS inflow_amp,
                count(*) AS n_engagers
-        FROM _ie_w GROUP BY dst"""
+        FROM _ie_w GROUP BY dst""",
     )
 
 
@@ -205,30 +206,33 @@ class InsularEngagement(Tell):
         register_poisson_tail(engine)
         ensure_actions(ctx)
         (total,) = engine.fetchall("SELECT count(*) FROM _ie_act")[0]
-        engine.execute(
-            "CREATE OR REPLACE TEMP TABLE _ie_rows "
-            "(acct BIGINT, strength DOUBLE, detail VARCHAR, rank INTEGER, cluster_id INTEGER)"
-        )
         if int(total) > 0:
-            self._cluster_view(engine, params, int(total))
-            self._group_view(engine, params, int(total))
-        engine.execute(
-            f"""INSERT INTO {ctx.table} BY NAME
-            SELECT acct, '{self.name}' AS tell, strength, {score_sql("strength")} AS score,
-                   detail, cluster_id
-            FROM _ie_rows WHERE strength > 0
-            QUALIFY row_number() OVER (PARTITION BY acct ORDER BY strength DESC, rank) = 1"""
-        )
+            # each view gives SELECTs of (acct, strength, detail, rank, cluster_id) rows,
+            # one account's best kept (ties: the first view's rank, then the lower cluster)
+            found = [
+                *self._cluster_view(engine, params, int(total)),
+                *self._group_view(engine, params, int(total)),
+            ]
+            union = " UNION ALL ".join(f"SELECT * FROM ({q}) AS v{k}" for k, q in enumerate(found))
+            engine.execute(
+                f"""INSERT INTO {ctx.table} BY NAME
+                SELECT acct, '{self.name}' AS tell, strength,
+                       {score_sql("strength")} AS score, detail, cluster_id
+                FROM ({union}) AS r WHERE strength > 0
+                QUALIFY row_number() OVER (PARTITION BY acct
+                                           ORDER BY strength DESC, rank, cluster_id, detail) = 1"""
+            )
         for table in _SCRATCH:
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
+            engine.drop_table(table)
 
-    def _cluster_view(self, engine: Engine, params: Mapping[str, Any], total: int) -> None:
-        """Accounts receiving from one cluster, then that cluster's loyal engagers."""
+    def _cluster_view(self, engine: Engine, params: Mapping[str, Any], total: int) -> list[str]:
+        """Accounts receiving from one cluster, then that cluster's loyal engagers: the
+        SELECTs of their rows."""
         min_received, min_engagers = int(params["min_received"]), int(params["min_engagers"])
         loyalty = float(params["loyalty"])
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ie_hits AS
-            WITH made AS (
+        engine.create_scratch(
+            "_ie_hits",
+            f"""WITH made AS (
                 SELECT c.cluster_id, count(*) / {total} AS p
                 FROM _ie_act AS x JOIN account_clusters AS c ON c.acct = x.src
                 GROUP BY c.cluster_id),
@@ -257,34 +261,41 @@ class InsularEngagement(Tell):
             WHERE g.engagers >= {min_engagers}
               AND CASE WHEN g.inside THEN i.inflow ELSE i.inflow_amp END >= {min_received}
               AND g.k >= {float(params["min_share"])!r}
-                         * CASE WHEN g.inside THEN i.inflow ELSE i.inflow_amp END"""
+                         * CASE WHEN g.inside THEN i.inflow ELSE i.inflow_amp END""",
         )
         m = max(int(engine.fetchall("SELECT count(*) FROM _ie_hits")[0][0]), 1)
         strength = strength_sql(
             "cib_poisson_tail(CAST(k AS BIGINT), greatest(received * p, 1e-9))", m
         )
-        engine.execute("ALTER TABLE _ie_hits ADD COLUMN strength DOUBLE")
-        engine.execute(f"UPDATE _ie_hits SET strength = {strength}")
-        engine.execute(
-            f"""INSERT INTO _ie_rows
-            SELECT dst, strength,
-                   printf('%d of %d %s received came from %d members of cluster %d%s, which '
-                          'make %.1f%% of the case''s engagement actions',
-                          k, received, CASE WHEN inside THEN 'reposts, replies and quotes'
-                                            ELSE 'reposts and quotes' END,
-                          engagers, cluster_id, CASE WHEN inside THEN ' (its own)' ELSE '' END,
-                          100 * p), 1,
+        engine.create_scratch("_ie_hits", f"SELECT *, {strength} AS strength FROM _ie_hits")
+        received = engine.printf(
+            "%d of %d %s received came from %d members of cluster %d%s, which make %.1f%% of "
+            "the case's engagement actions",
+            "k",
+            "received",
+            "CASE WHEN inside THEN 'reposts, replies and quotes' ELSE 'reposts and quotes' END",
+            "engagers",
+            "cluster_id",
+            "CASE WHEN inside THEN ' (its own)' ELSE '' END",
+            "100 * p",
+        )
+        spends = engine.printf(
+            "%d of its %d engagements go to %d account%s that receive their engagement "
+            "mostly from its cluster %d",
+            *("s.inside", "o.outflow", "s.n_targets"),
+            *("CASE WHEN s.n_targets = 1 THEN '' ELSE 's' END", "s.cluster_id"),
+        )
+        return [
+            f"""SELECT dst AS acct, strength, {received} AS detail, 1 AS rank,
                    -- an outsider whose attention comes mostly from one cluster (min_share)
                    -- and which the cluster amplifies again and again (min_posts posts) is
                    -- that cluster's beneficiary: linked to it; one post of a stranger
                    -- that a ring happened to amplify is not
                    CASE WHEN inside OR n_posts >= {int(params["min_posts"])} THEN cluster_id END
-            FROM _ie_hits"""
-        )
-        # the engaging side: members spending most of their engagement on such accounts
-        engine.execute(
-            f"""INSERT INTO _ie_rows
-            WITH best AS (
+                       AS cluster_id
+            FROM _ie_hits""",
+            # the engaging side: members spending most of their engagement on such accounts
+            f"""WITH best AS (
                 SELECT dst, cluster_id, strength FROM _ie_hits WHERE strength > 0),
             spent AS (
                 SELECT w.src, c.cluster_id, sum(w.n) AS inside, max(b.strength) AS strength,
@@ -292,22 +303,19 @@ class InsularEngagement(Tell):
                 FROM _ie_w AS w JOIN account_clusters AS c ON c.acct = w.src
                 JOIN best AS b ON b.dst = w.dst AND b.cluster_id = c.cluster_id
                 GROUP BY w.src, c.cluster_id)
-            SELECT s.src, s.strength,
-                   printf('%d of its %d engagements go to %d account%s that receive their '
-                          'engagement mostly from its cluster %d', s.inside, o.outflow,
-                          s.n_targets, CASE WHEN s.n_targets = 1 THEN '' ELSE 's' END,
-                          s.cluster_id), 2, s.cluster_id
+            SELECT s.src AS acct, s.strength, {spends} AS detail, 2 AS rank, s.cluster_id
             FROM spent AS s JOIN _ie_out AS o ON o.acct = s.src
-            WHERE s.inside >= {loyalty} * o.outflow"""
-        )
+            WHERE s.inside >= {loyalty} * o.outflow""",
+        ]
 
-    def _group_view(self, engine: Engine, params: Mapping[str, Any], total: int) -> None:
-        """Closed groups of engagers and targets, found without clusters."""
+    def _group_view(self, engine: Engine, params: Mapping[str, Any], total: int) -> list[str]:
+        """Closed groups of engagers and targets, found without clusters: the SELECTs of
+        their rows."""
         min_received, min_engagers = int(params["min_received"]), int(params["min_engagers"])
         loyalty, max_share = float(params["loyalty"]), float(params["max_share"])
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ie_members AS
-            WITH focused AS (
+        engine.create_scratch(
+            "_ie_members",
+            f"""WITH focused AS (
                 SELECT w.src, w.dst, w.n FROM _ie_w AS w
                 JOIN _ie_out AS o ON o.acct = w.src
                 WHERE o.n_targets <= {int(params["max_targets"])}),
@@ -324,22 +332,22 @@ class InsularEngagement(Tell):
             targets AS (SELECT t, g FROM reach WHERE g = t OR shared >= 2)
             SELECT t, 'target' AS side, g AS acct FROM targets
             UNION ALL SELECT t, 'engager' AS side, s AS acct FROM engagers AS e
-            WHERE NOT EXISTS (SELECT 1 FROM targets AS g WHERE g.t = e.t AND g.g = e.s)"""
+            WHERE NOT EXISTS (SELECT 1 FROM targets AS g WHERE g.t = e.t AND g.g = e.s)""",
         )
         # each engager's engagement that stays inside its target's group, one join per
         # statement: inside the detect transaction DuckDB has no statistics for fresh temp
         # tables, and a three-way join here was ordered badly enough to spill tens of GB
-        engine.execute(
-            """CREATE OR REPLACE TEMP TABLE _ie_inside AS
-            WITH reached AS (
+        engine.create_scratch(
+            "_ie_inside",
+            """WITH reached AS (
                 SELECT e.t, e.acct AS s, w.dst, w.n FROM _ie_members AS e
                 JOIN _ie_w AS w ON w.src = e.acct WHERE e.side = 'engager')
             SELECT r.t, r.s, r.dst, r.n FROM reached AS r
-            SEMI JOIN _ie_members AS g ON g.side = 'target' AND g.t = r.t AND g.acct = r.dst"""
+            SEMI JOIN _ie_members AS g ON g.side = 'target' AND g.t = r.t AND g.acct = r.dst""",
         )
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ie_groups AS
-            WITH targets AS (SELECT t, acct AS g FROM _ie_members WHERE side = 'target'),
+        engine.create_scratch(
+            "_ie_groups",
+            f"""WITH targets AS (SELECT t, acct AS g FROM _ie_members WHERE side = 'target'),
             engagers AS (SELECT t, acct AS s FROM _ie_members WHERE side = 'engager'),
             inside AS (SELECT t, sum(n) AS k FROM _ie_inside GROUP BY t),
             sides AS (
@@ -353,7 +361,7 @@ class InsularEngagement(Tell):
             FROM sides AS s JOIN outflow AS o USING (t) JOIN inside AS k USING (t)
             WHERE s.n_group >= {int(params["min_targets"])} AND o.n_engagers >= {min_engagers}
               AND k.k >= {loyalty} * o.outflow_s AND k.k >= {loyalty} * s.inflow_g
-              AND s.inflow_g <= {max_share} * {total}"""
+              AND s.inflow_g <= {max_share} * {total}""",
         )
         (m,) = engine.fetchall(
             f"""SELECT count(*) FROM (SELECT dst FROM _ie_w GROUP BY dst
@@ -362,38 +370,39 @@ class InsularEngagement(Tell):
         strength = strength_sql(
             "cib_poisson_tail(CAST(k AS BIGINT), greatest(outflow_s * share, 1e-9))", max(int(m), 1)
         )
-        engine.execute("ALTER TABLE _ie_groups ADD COLUMN strength DOUBLE")
-        engine.execute(f"UPDATE _ie_groups SET strength = {strength}")
-        engine.execute(
-            """INSERT INTO _ie_rows
-            SELECT t, strength,
-                   printf('closed group: %d engagers spend %.0f%% of their %d engagements on '
-                          'this account and %d others, which get %.0f%% of their engagement '
-                          'from them (%.1f%% of the case''s engagement)', n_engagers,
-                          100 * k / outflow_s, outflow_s, n_group - 1, 100 * k / inflow_g,
-                          100 * share), 3, c.cluster_id
-            FROM _ie_groups AS g LEFT JOIN account_clusters AS c ON c.acct = g.t
-            WHERE strength > 0"""
+        engine.create_scratch("_ie_groups", f"SELECT *, {strength} AS strength FROM _ie_groups")
+        closed = engine.printf(
+            "closed group: %d engagers spend %.0f%% of their %d engagements on this account "
+            "and %d others, which get %.0f%% of their engagement from them (%.1f%% of the "
+            "case's engagement)",
+            *("n_engagers", "100 * k / outflow_s", "outflow_s", "n_group - 1"),
+            *("100 * k / inflow_g", "100 * share"),
         )
-        # the engaging side: engagers of a closed group who engage little else
-        engine.execute(
-            f"""INSERT INTO _ie_rows
-            WITH spent AS (
+        engages = engine.printf(
+            "engages almost only a closed group (%d of its %d engagements reach a group of "
+            "%d accounts)",
+            *("s.n", "o.outflow", "g.n_group"),
+        )
+        return [
+            f"""SELECT t AS acct, strength, {closed} AS detail, 3 AS rank, c.cluster_id
+            FROM _ie_groups AS g LEFT JOIN account_clusters AS c ON c.acct = g.t
+            WHERE strength > 0""",
+            # the engaging side: engagers of a closed group who engage little else
+            f"""WITH spent AS (
                 SELECT x.t, x.s, sum(x.n) AS n,
                        -- the cluster its engagement reaches most (the link of the
-                       -- combination rule): an amplifier of a flagged cluster
-                       arg_max(c.cluster_id, x.n) AS cluster_id
+                       -- combination rule): an amplifier of a flagged cluster; of two
+                       -- reached as much, the lower id
+                       max_by(c.cluster_id, (x.n, -c.cluster_id))
+                           FILTER (WHERE c.cluster_id IS NOT NULL) AS cluster_id
                 FROM _ie_inside AS x LEFT JOIN account_clusters AS c ON c.acct = x.dst
                 WHERE x.t IN (SELECT t FROM _ie_groups WHERE strength > 0)
                 GROUP BY x.t, x.s)
-            SELECT s.s, g.strength,
-                   printf('engages almost only a closed group (%d of its %d engagements '
-                          'reach a group of %d accounts)', s.n, o.outflow, g.n_group), 4,
-                   s.cluster_id
+            SELECT s.s AS acct, g.strength, {engages} AS detail, 4 AS rank, s.cluster_id
             FROM spent AS s JOIN _ie_groups AS g USING (t)
             JOIN _ie_out AS o ON o.acct = s.s
-            WHERE s.n >= {loyalty} * o.outflow"""
-        )
+            WHERE s.n >= {loyalty} * o.outflow""",
+        ]
 
 
 register(InsularEngagement())

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from cibscan.engine.base import real
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
@@ -50,12 +51,17 @@ class KnownNetwork(Tell):
         engine = ctx.engine
         if ctx.library is None or not engine.table_exists("matches"):
             return  # only this run's own match counts, never a table left from another
-        strength = f"CASE WHEN m.identity THEN {float(params['identity'])} ELSE m.score END"
+        strength = f"CASE WHEN m.identity THEN {real(params['identity'])} ELSE m.score END"
+        detail = engine.printf(
+            "matches known network %s (similarity %.2f): %s",
+            *("m.network", "m.similarity", "left(m.facets, 240)"),
+        )
+        # of two networks matched equally strongly, the detail that sorts last
         engine.execute(
-            f"""INSERT INTO {ctx.table} (acct, tell, strength, score, detail)
-            SELECT i.acct, '{self.name}', max({strength}), {score_sql(f"max({strength})")},
-                   arg_max(printf('matches known network %s (similarity %.2f): %s',
-                                  m.network, m.similarity, left(m.facets, 240)), {strength})
+            f"""INSERT INTO {ctx.table} BY NAME
+            SELECT i.acct, '{self.name}' AS tell, max({strength}) AS strength,
+                   {score_sql(f"max({strength})")} AS score,
+                   max_by({detail}, ({strength}, {detail})) AS detail
             FROM matches AS m
             JOIN account_index AS i USING (platform, account_id)
             WHERE m.matched GROUP BY i.acct"""

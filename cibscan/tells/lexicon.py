@@ -22,6 +22,8 @@ is about the election. Matching is on ``text_norm`` (lower case, links removed).
 
 from __future__ import annotations
 
+from cibscan.engine.base import Dialect
+
 POLITICAL_WORDS: tuple[str, ...] = (
     # English: institutions, elections, geopolitics
     r"democra\w*",
@@ -379,28 +381,24 @@ POLITICAL_PATTERN = pattern(POLITICAL_WORDS, POLITICAL_SUBSTRINGS)
 MUNDANE_PATTERN = pattern(MUNDANE_WORDS, MUNDANE_SUBSTRINGS)
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def post_class_sql(text: str) -> str:
+def post_class_sql(dialect: Dialect, text: str) -> str:
     """SQL for a post's class, ``'political'``, ``'mundane'`` or ``'other'``, from the
     lower-cased text expression ``text`` (``text_norm``). The one definition the camouflage
     tell and the report share."""
     return (
         f"CASE WHEN {text} IS NULL THEN 'other' "
-        f"WHEN regexp_matches({text}, {_literal(POLITICAL_PATTERN)}) THEN 'political' "
-        f"WHEN regexp_matches({text}, {_literal(MUNDANE_PATTERN)}) THEN 'mundane' "
+        f"WHEN {dialect.regexp_contains(text, POLITICAL_PATTERN)} THEN 'political' "
+        f"WHEN {dialect.regexp_contains(text, MUNDANE_PATTERN)} THEN 'mundane' "
         "ELSE 'other' END"
     )
 
 
-def repost_class_sql(post: str = "p", original: str = "o") -> str:
+def repost_class_sql(dialect: Dialect, post: str = "p", original: str = "o") -> str:
     """SQL for the class of post ``post`` joined to its original ``original`` by
     :func:`original_join_sql`: a repost without text of its own takes its original's. The one
     definition the camouflage tell and the report's camouflage plot share (kept here, not in
     the tell's module, so that importing it registers no tell out of order)."""
-    return post_class_sql(f"coalesce(nullif({post}.text_norm, ''), {original}.text_norm)")
+    return post_class_sql(dialect, f"coalesce(nullif({post}.text_norm, ''), {original}.text_norm)")
 
 
 def original_join_sql(post: str = "p", original: str = "o") -> str:

@@ -8,7 +8,7 @@ nl_NL: 4,230 first names and 7,032 surnames, folded to lower-case ASCII letters 
 spaces dropped, ``ß`` as ``ss``) so that they compare with handles. cibscan does not depend on
 Faker at run time; ``data/README.md`` gives the extraction recipe.
 
-The name tells (:mod:`cibscan.tells.persona_names`) load the list into DuckDB tables with
+The name tells (:mod:`cibscan.tells.persona_names`) load the list into engine tables with
 :func:`load_name_tables`; the simulator draws persona and organic names from it with
 :func:`first_names` / :func:`last_names`.
 """
@@ -19,7 +19,10 @@ import csv
 from functools import cache
 from pathlib import Path
 
+import pyarrow as pa
+
 from cibscan.engine import Engine
+from cibscan.engine.base import Dialect
 
 NAMES_CSV = Path(__file__).parent / "data" / "western_names.csv"
 #: the tables :func:`load_name_tables` writes
@@ -50,39 +53,38 @@ def last_names(locale: str | None = None) -> tuple[str, ...]:
 
 def load_name_tables(engine: Engine) -> None:
     """Write temp tables of first names, surnames and surname prefixes (1 to
-    :data:`MAX_PREFIX` letters, shorter than the surname) for matching in SQL."""
-    source = (
-        "read_csv('" + str(NAMES_CSV).replace("'", "''") + "', header = true, all_varchar = true)"
-    )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {FIRST_TABLE} AS
-        SELECT DISTINCT name FROM {source} WHERE kind = 'first'"""
-    )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {LAST_TABLE} AS
-        SELECT DISTINCT name FROM {source} WHERE kind = 'last'"""
-    )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {LAST_PREFIX_TABLE} AS
-        SELECT DISTINCT substr(name, 1, i) AS prefix
-        FROM {LAST_TABLE}, range(1, {MAX_PREFIX + 1}) AS r(i) WHERE i < length(name)"""
-    )
+    :data:`MAX_PREFIX` letters, shorter than the surname) for matching in SQL: made here
+    and sent through Arrow, so that every engine gets the same rows."""
+    first, last = sorted(set(first_names())), sorted(set(last_names()))
+    prefixes = sorted({n[:i] for n in last for i in range(1, MAX_PREFIX + 1) if i < len(n)})
+    for table, column, values in (
+        (FIRST_TABLE, "name", first),
+        (LAST_TABLE, "name", last),
+        (LAST_PREFIX_TABLE, "prefix", prefixes),
+    ):
+        engine.drop_table(table)
+        engine.insert_arrow(table, pa.table({column: pa.array(values, pa.string())}), temp=True)
 
 
 def drop_name_tables(engine: Engine) -> None:
     for table in (FIRST_TABLE, LAST_TABLE, LAST_PREFIX_TABLE):
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+        engine.drop_table(table)
+
+
+def cut_points(dialect: Dialect, first: int, last: int) -> str:
+    """SQL of the rows ``i`` = ``first``, ..., ``last - 1``: where to cut a handle."""
+    return f"SELECT {dialect.explode(dialect.int_range(str(int(first)), str(int(last))))} AS i"
 
 
 def full_name_splits_sql(
-    source: str, key: str, letters: str, first_split: int, last_split: int
+    engine: Dialect, source: str, key: str, letters: str, first_split: int, last_split: int
 ) -> str:
     """SQL rows ``(key, pri, a, b)``: the ``letters`` of each row of ``source`` cut after
     ``i`` characters (``first_split <= i < last_split``, ``i`` shorter than the letters) where
     ``a`` + ``b`` is a first name + surname (``pri`` 1) or a surname + first name (``pri``
     2) of the loaded tables. One definition for persona handles and common-name handles."""
     splits = f"""SELECT {key} AS key, substr({letters}, 1, i) AS a, substr({letters}, i + 1) AS b
-        FROM {source}, range({first_split}, {last_split}) AS r(i)
+        FROM {source} CROSS JOIN ({cut_points(engine, first_split, last_split)}) AS r
         WHERE {letters} <> '' AND i < length({letters})"""
     return f"""WITH splits AS ({splits})
         SELECT s.key, 1 AS pri, s.a, s.b FROM splits AS s

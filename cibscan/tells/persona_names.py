@@ -50,6 +50,7 @@ from cibscan.tells.names import (
     FIRST_TABLE,
     LAST_PREFIX_TABLE,
     LAST_TABLE,
+    cut_points,
     drop_name_tables,
     full_name_splits_sql,
     load_name_tables,
@@ -101,44 +102,48 @@ def build_features(engine: Engine) -> None:
 def _parse(engine: Engine) -> None:
     """Per account: the handle split into letters and trailing digits, its shape, the
     normalised display name, and the best split of the letters into names."""
-    engine.execute(
-        r"""CREATE OR REPLACE TEMP TABLE _pn_acc AS
-        WITH a AS (
+    hashed = engine.list_contains("a.flags", "'hashed_identity'")
+    spaced = engine.regexp_replace_all(engine.strip_accents("lower(display_name)"), r"\s+", " ")
+    lower_handle = "lower(handle)"
+    shape = "handle"
+    for pattern, letter in (("[A-Z]", "A"), ("[a-z]+", "a"), ("[0-9]", "9"), ("[^Aa9]", "_")):
+        shape = engine.regexp_replace_all(shape, pattern, letter)
+    words = engine.string_split("dname", " ")
+    letters = engine.regexp_extract(lower_handle, "^([a-z._]+?)[0-9]*$", 1)
+    stem = engine.regexp_extract(lower_handle, "^(.*?[^0-9])[0-9]+$", 1)
+    engine.create_scratch(
+        "_pn_acc",
+        f"""WITH a AS (
             SELECT i.acct, any_value(a.handle) AS handle,
                    any_value(a.display_name) AS display_name
             FROM account_index AS i JOIN accounts AS a USING (platform, account_id)
-            WHERE NOT coalesce(list_contains(a.flags, 'hashed_identity'), false)
+            WHERE NOT coalesce({hashed}, false)
             GROUP BY i.acct),
         cleaned AS (
             SELECT acct, nullif(trim(handle), '') AS handle,
-                   nullif(trim(regexp_replace(strip_accents(lower(display_name)),
-                                              '\s+', ' ', 'g')), '') AS dname,
-                   display_name
+                   nullif(trim({spaced}), '') AS dname, display_name
             FROM a)
         SELECT acct, handle, display_name, dname,
-               replace(replace(regexp_extract(lower(handle), '^([a-z._]+?)[0-9]*$', 1),
-                               '_', ''), '.', '') AS letters,
-               regexp_extract(handle, '([0-9]*)$', 1) AS digits,
-               regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                   handle, '[A-Z]', 'A', 'g'), '[a-z]+', 'a', 'g'), '[0-9]', '9', 'g'),
-                   '[^Aa9]', '_', 'g') AS shape,
-               nullif(regexp_extract(lower(handle), '^(.*?[^0-9])[0-9]+$', 1), '') AS stem,
-               regexp_replace(lower(handle), '[^a-z0-9]', '', 'g') AS flat,
-               CASE WHEN len(string_split(dname, ' ')) BETWEEN 2 AND 3
-                    THEN string_split(dname, ' ')[1] END AS d_first,
-               CASE WHEN len(string_split(dname, ' ')) BETWEEN 2 AND 3
-                    THEN string_split(dname, ' ')[-1] END AS d_last
-        FROM cleaned"""
+               replace(replace({letters}, '_', ''), '.', '') AS letters,
+               {engine.regexp_extract("handle", "([0-9]*)$", 1)} AS digits,
+               {shape} AS shape,
+               nullif({stem}, '') AS stem,
+               {engine.regexp_replace_all(lower_handle, "[^a-z0-9]", "")} AS flat,
+               CASE WHEN {engine.list_length(words)} BETWEEN 2 AND 3
+                    THEN {engine.list_get(words, 1)} END AS d_first,
+               CASE WHEN {engine.list_length(words)} BETWEEN 2 AND 3
+                    THEN {engine.list_get(words, -1)} END AS d_last
+        FROM cleaned""",
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _pn_split AS
-        WITH splits AS (
+    engine.create_scratch(
+        "_pn_split",
+        f"""WITH splits AS (
             SELECT acct, digits, substr(letters, 1, i) AS a, substr(letters, i + 1) AS b
-            FROM _pn_acc, range(2, 40) AS r(i)
+            FROM _pn_acc CROSS JOIN ({cut_points(engine, 2, 40)}) AS r
             WHERE letters <> '' AND i < length(letters)),
         matched AS (
             SELECT key AS acct, pri, a, b
-            FROM ({full_name_splits_sql("_pn_acc", "acct", "letters", 2, 40)})
+            FROM ({full_name_splits_sql(engine, "_pn_acc", "acct", "letters", 2, 40)}) AS f
             UNION ALL
             SELECT s.acct, 3, s.a, s.b FROM splits AS s
             JOIN {FIRST_TABLE} AS f ON f.name = s.a
@@ -148,38 +153,40 @@ def _parse(engine: Engine) -> None:
             SELECT p.acct, 4, p.letters, '' FROM _pn_acc AS p
             JOIN {FIRST_TABLE} AS f ON f.name = p.letters
             WHERE length(p.digits) >= {DEFAULT_DIGITS})
-        SELECT acct, arg_min(pri, (pri, -length(a))) AS pri,
-               arg_min(a, (pri, -length(a))) AS a, arg_min(b, (pri, -length(a))) AS b
-        FROM matched GROUP BY acct"""
+        SELECT acct, min_by(pri, (pri, -length(a))) AS pri,
+               min_by(a, (pri, -length(a))) AS a, min_by(b, (pri, -length(a))) AS b
+        FROM matched GROUP BY acct""",
     )
 
 
 def _features(engine: Engine) -> None:
     """One row per (account, feature, value) with the account's own evidence."""
+    cap_a, cap_b = _cap("s.a"), _cap("s.b")
     words = (
-        f"CASE s.pri WHEN 1 THEN printf(' = first name %s + surname %s', {_cap('s.a')}, "
-        f"{_cap('s.b')}) WHEN 2 THEN printf(' = surname %s + first name %s', "
-        f"{_cap('s.a')}, {_cap('s.b')}) WHEN 3 THEN printf(' = first name %s + start of "
-        f"a surname (%s…)', {_cap('s.a')}, {_cap('s.b')}) WHEN 4 THEN printf(' = first "
-        f"name %s', {_cap('s.a')}) ELSE '' END"
+        f"CASE s.pri WHEN 1 THEN {engine.printf(' = first name %s + surname %s', cap_a, cap_b)} "
+        f"WHEN 2 THEN {engine.printf(' = surname %s + first name %s', cap_a, cap_b)} "
+        f"WHEN 3 THEN {engine.printf(' = first name %s + start of a surname (%s…)', cap_a, cap_b)} "
+        f"WHEN 4 THEN {engine.printf(' = first name %s', cap_a)} ELSE '' END"
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _pn_feat AS
-        WITH acc AS (
+    plural = "CASE WHEN length(p.digits) > 1 THEN 's' ELSE '' END"
+    one_word = engine.list_length(engine.string_split("p.dname", " "))
+    handle = engine.printf("handle %s", "left(p.handle, 40)")
+    digits = engine.printf(" + %d digit%s", "length(p.digits)", plural)
+    named = engine.printf("; display name '%s'", "left(p.display_name, 40)")
+    flat_name = engine.regexp_replace_all("p.dname", "[^a-z0-9]", "")
+    display = engine.printf("display name '%s'", "left(display_name, 40)")
+    engine.create_scratch(
+        "_pn_feat",
+        f"""WITH acc AS (
             SELECT p.*, s.pri,
-                   printf('handle %s', left(p.handle, 40)) || {words}
-                   || CASE WHEN length(p.digits) > 0
-                           THEN printf(' + %d digit%s', length(p.digits),
-                                       CASE WHEN length(p.digits) > 1 THEN 's' ELSE '' END)
-                           ELSE '' END
-                   || CASE WHEN p.display_name IS NOT NULL
-                           THEN printf('; display name ''%s''', left(p.display_name, 40))
-                           ELSE '' END AS evidence,
+                   {handle} || {words}
+                   || CASE WHEN length(p.digits) > 0 THEN {digits} ELSE '' END
+                   || CASE WHEN p.display_name IS NOT NULL THEN {named} ELSE '' END
+                       AS evidence,
                    p.d_first IN (SELECT name FROM {FIRST_TABLE})
                    AND p.d_last IN (SELECT name FROM {LAST_TABLE}) AS western,
-                   coalesce(len(string_split(p.dname, ' ')) = 1
-                            AND position(regexp_replace(p.dname, '[^a-z0-9]', '', 'g')
-                                         IN p.flat) > 0, false) AS labelled
+                   coalesce({one_word} = 1 AND position({flat_name} IN p.flat) > 0, false)
+                       AS labelled
             FROM _pn_acc AS p LEFT JOIN _pn_split AS s USING (acct)
             WHERE p.handle IS NOT NULL)
         SELECT acct, 'handle' AS base, 'name_digits' AS feature, '' AS value, evidence
@@ -206,9 +213,8 @@ def _features(engine: Engine) -> None:
         SELECT acct, 'handle', 'stem', stem, evidence FROM acc
         WHERE length(stem) >= 3 AND NOT labelled
         UNION ALL
-        SELECT acct, 'display_name', 'display_name', dname,
-               printf('display name ''%s''', left(display_name, 40))
-        FROM acc WHERE dname IS NOT NULL AND NOT labelled"""
+        SELECT acct, 'display_name', 'display_name', dname, {display}
+        FROM acc WHERE dname IS NOT NULL AND NOT labelled""",
     )
 
 
@@ -239,15 +245,15 @@ class PersonaNames(Tell):
         self._cluster_tests(ctx, int(params["min_members"]))
         self._write(ctx)
         for table in _TEMP:
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
+            engine.drop_table(table)
         drop_name_tables(engine)
 
     def _cluster_tests(self, ctx: TellContext, min_members: int) -> None:
         """Per cluster and feature value shared by ``min_members`` members: the Poisson tail
         against the value's (add-one smoothed) share among the case's other accounts."""
-        ctx.engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _pn_tests AS
-            WITH bases AS (
+        ctx.engine.create_scratch(
+            "_pn_tests",
+            f"""WITH bases AS (
                 SELECT 'handle' AS base, acct FROM _pn_acc WHERE handle IS NOT NULL
                 UNION ALL SELECT 'display_name', acct FROM _pn_acc WHERE dname IS NOT NULL),
             population AS (SELECT base, count(*) AS total FROM bases GROUP BY base),
@@ -267,7 +273,7 @@ class PersonaNames(Tell):
             FROM shared AS s
             JOIN members AS m USING (base, cluster_id)
             JOIN everyone AS e USING (feature, value)
-            JOIN population AS p USING (base)"""
+            JOIN population AS p USING (base)""",
         )
 
     def _write(self, ctx: TellContext) -> None:
@@ -275,23 +281,29 @@ class PersonaNames(Tell):
         m = max(int(engine.fetchall("SELECT count(*) FROM _pn_tests")[0][0]), 1)
         strength = strength_sql("cib_poisson_tail(t.k, t.expected)", m)
         texts = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in FEATURE_TEXT.items())
+        shape = engine.printf("handles of one shape %s", "left(t.value, 30)")
+        stem = engine.printf("handles '%s' + a number", "left(t.value, 30)")
+        reused = engine.printf("the display name '%s'", "left(t.value, 40)")
         what = (
-            f"CASE t.feature {texts} "
-            "WHEN 'shape' THEN printf('handles of one shape %s', left(t.value, 30)) "
-            "WHEN 'stem' THEN printf('handles ''%s'' + a number', left(t.value, 30)) "
-            "ELSE printf('the display name ''%s''', left(t.value, 40)) END"
+            f"CASE t.feature {texts} WHEN 'shape' THEN {shape} WHEN 'stem' THEN {stem} "
+            f"ELSE {reused} END"
         )
         features = ", ".join(f"'{f}'" for f in ACCOUNT_FEATURES)
-        ranks = "[" + ", ".join(f"'{f}'" for f in RANKED) + "]"
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _pn_rows AS
-            WITH tested AS (SELECT t.*, {strength} AS strength, {what} AS what
+        ranks = " ".join(f"WHEN '{f}' THEN {k}" for k, f in enumerate(RANKED, start=1))
+        clustered = engine.printf(
+            "%d of %d cluster members have %s; %.2f%% of the case's other accounts do; %s",
+            *("t.k", "t.n", "t.what", "100 * t.share", "f.evidence"),
+        )
+        alone = engine.printf(
+            "%s (%.1f%% of the case's accounts have such a handle)", "f.evidence", "100 * r.rate"
+        )
+        engine.create_scratch(
+            "_pn_rows",
+            f"""WITH tested AS (SELECT t.*, {strength} AS strength, {what} AS what
                             FROM _pn_tests AS t),
             clustered AS (
-                SELECT f.acct, t.strength, list_position({ranks}, t.feature) AS rank,
-                       printf('%d of %d cluster members have %s; %.2f%% of the case''s other '
-                              'accounts do; %s', t.k, t.n, t.what, 100 * t.share, f.evidence)
-                           AS detail
+                SELECT f.acct, t.strength, CASE t.feature {ranks} END AS rank,
+                       {clustered} AS detail
                 FROM tested AS t
                 JOIN account_clusters AS c ON c.cluster_id = t.cluster_id
                 JOIN _pn_feat AS f ON f.acct = c.acct AND f.feature = t.feature
@@ -303,13 +315,12 @@ class PersonaNames(Tell):
                 FROM _pn_feat AS f WHERE f.feature IN ({features}) GROUP BY f.feature),
             alone AS (
                 SELECT f.acct, least({ACCOUNT_CAP}, -log10(r.rate)) AS strength, 99 AS rank,
-                       printf('%s (%.1f%% of the case''s accounts have such a handle)',
-                              f.evidence, 100 * r.rate) AS detail
+                       {alone} AS detail
                 FROM _pn_feat AS f JOIN rates AS r USING (feature))
             SELECT acct, max(strength) AS strength,
-                   arg_max(detail, (strength, -rank, detail)) AS detail
-            FROM (SELECT * FROM clustered UNION ALL SELECT * FROM alone)
-            WHERE strength > 0 GROUP BY acct"""
+                   max_by(detail, (strength, -rank, detail)) AS detail
+            FROM (SELECT * FROM clustered UNION ALL SELECT * FROM alone) AS r
+            WHERE strength > 0 GROUP BY acct""",
         )
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME

@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cibscan.detect.statistics import register_poisson_tail, strength_sql
+from cibscan.engine.base import Dialect, real
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
@@ -70,9 +71,9 @@ _STOPWORDS_TEXT = (
 _STOPWORDS = tuple(_STOPWORDS_TEXT.split())
 
 
-def script_sql(text: str) -> str:
+def script_sql(dialect: Dialect, text: str) -> str:
     """SQL for the dominant writing script of ``text`` (NULL when it has no letters)."""
-    counts = [f"length(regexp_replace({text}, '[^{cls}]', '', 'g'))" for _, cls in SCRIPTS]
+    counts = [f"length({dialect.regexp_replace_all(text, f'[^{cls}]', '')})" for _, cls in SCRIPTS]
     top = f"greatest({', '.join(counts)})"
     whens = " ".join(
         f"WHEN {c} = {top} THEN '{name}'" for (name, _), c in zip(SCRIPTS, counts, strict=True)
@@ -117,48 +118,55 @@ class Repurposed(Tell):
         self._compare(ctx, params)
         self._test_clusters(ctx, params)
         for table in ("_rp_gaps", "_rp_posts", "_rp_changes", "_rp_tests"):
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
+            engine.drop_table(table)
 
     def _candidates(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         """Every eligible account's longest gap, and the posts of those with a long one."""
         engine = ctx.engine
         min_before, min_after = int(params["min_before"]), int(params["min_after"])
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _rp_gaps AS
-            WITH ordered AS (
+        # of two equally long gaps, the comeback is the later one
+        engine.create_scratch(
+            "_rp_gaps",
+            f"""WITH ordered AS (
                 SELECT acct, t, t - lag(t) OVER (PARTITION BY acct ORDER BY t) AS gap
                 FROM cib_posts WHERE t IS NOT NULL)
-            SELECT acct, count(*) AS n, max(gap) AS gap, arg_max(t, gap) AS back
-            FROM ordered GROUP BY acct HAVING count(*) >= {min_before + min_after}"""
+            SELECT acct, count(*) AS n, max(gap) AS gap,
+                   max_by(t, (gap, t)) FILTER (WHERE gap IS NOT NULL) AS back
+            FROM ordered GROUP BY acct HAVING count(*) >= {min_before + min_after}""",
         )
         no_language = ", ".join(f"'{c}'" for c in _NO_LANGUAGE)
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _rp_posts AS
-            WITH long AS (
+        engine.create_scratch(
+            "_rp_posts",
+            f"""WITH long AS (
                 SELECT g.acct, g.back, g.gap FROM _rp_gaps AS g
                 WHERE g.gap >= {float(params["min_gap"])}),
             sided AS (
                 SELECT l.acct, l.back, l.gap, p.t < l.back AS before, p.platform, p.post_id,
                        p.text_norm, p.hashtags, p.domains,
-                       count(*) FILTER (WHERE p.t < l.back) OVER (PARTITION BY l.acct) AS nb,
-                       count(*) FILTER (WHERE p.t >= l.back) OVER (PARTITION BY l.acct) AS na
+                       sum(CASE WHEN p.t < l.back THEN 1 ELSE 0 END)
+                           OVER (PARTITION BY l.acct) AS nb,
+                       sum(CASE WHEN p.t >= l.back THEN 1 ELSE 0 END)
+                           OVER (PARTITION BY l.acct) AS na
                 FROM cib_posts AS p JOIN long AS l USING (acct))
             SELECT s.acct, s.back, s.gap, s.before, s.text_norm, s.hashtags, s.domains,
-                   {script_sql("q.text")} AS script,
+                   {script_sql(engine, "q.text")} AS script,
                    CASE WHEN lower(split_part(q.language, '-', 1)) NOT IN ({no_language})
                         THEN nullif(lower(split_part(q.language, '-', 1)), '') END AS lang
             FROM sided AS s
             LEFT JOIN posts AS q ON q.platform = s.platform AND q.post_id = s.post_id
-            WHERE s.nb >= {min_before} AND s.na >= {min_after}"""
+            WHERE s.nb >= {min_before} AND s.na >= {min_after}""",
         )
 
     def _compare(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         """Language, topic and name changes across each candidate's gap."""
         shift = float(params["min_shift"])
         stop = ", ".join(f"'{w}'" for w in _STOPWORDS)
-        ctx.engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _rp_changes AS
-            WITH labelled AS (
+        engine = ctx.engine
+        words = engine.explode(engine.regexp_split("text_norm", r"[^\p{L}\p{M}\p{N}_]+"))
+        # of labels with equal shares, the last in text order (ties broken by the label)
+        engine.create_scratch(
+            "_rp_changes",
+            f"""WITH labelled AS (
                 SELECT acct, before, 'script' AS kind, script AS label FROM _rp_posts
                 WHERE script IS NOT NULL
                 UNION ALL
@@ -174,19 +182,20 @@ class Repurposed(Tell):
                 FROM shares GROUP BY acct, kind, label),
             distance AS (
                 SELECT acct, kind, 0.5 * sum(abs(b - a)) AS tv,
-                       arg_max(label, b) AS was, arg_max(label, a) AS now
+                       max_by(label, (b, label)) AS was, max_by(label, (a, label)) AS now
                 FROM sides GROUP BY acct, kind HAVING max(b) > 0 AND max(a) > 0),
             language AS (
-                SELECT acct, max(tv) AS tv, arg_max(was, rank) AS was, arg_max(now, rank) AS now
+                SELECT acct, max(tv) AS tv, max_by(was, (rank, kind)) AS was,
+                       max_by(now, (rank, kind)) AS now
                 FROM (SELECT *, tv + 1e-9 * CAST(kind = 'language' AS DOUBLE) AS rank
-                      FROM distance) GROUP BY acct),
-            tokens AS (
-                SELECT acct, before,
-                       unnest(regexp_split_to_array(text_norm, '[^\\p{{L}}\\p{{M}}\\p{{N}}_]+'))
-                           AS tok
-                FROM _rp_posts
-                UNION ALL SELECT acct, before, '#' || unnest(hashtags) FROM _rp_posts
-                UNION ALL SELECT acct, before, '@' || unnest(domains) FROM _rp_posts),
+                      FROM distance) AS d GROUP BY acct),
+            pieces AS (
+                SELECT acct, before, '' AS mark, {words} AS piece FROM _rp_posts
+                UNION ALL
+                SELECT acct, before, '#', {engine.explode("hashtags")} FROM _rp_posts
+                UNION ALL
+                SELECT acct, before, '@', {engine.explode("domains")} FROM _rp_posts),
+            tokens AS (SELECT acct, before, mark || piece AS tok FROM pieces),
             vocab AS (
                 SELECT acct, tok, bool_or(before) AS b, bool_or(NOT before) AS a FROM tokens
                 WHERE length(tok) >= 4 AND tok NOT IN ({stop}) GROUP BY acct, tok),
@@ -201,8 +210,8 @@ class Repurposed(Tell):
                              count(*) FILTER (WHERE NOT before) AS na
                       FROM _rp_posts GROUP BY acct),
             names AS (
-                SELECT i.acct, epoch(n.first_seen) AS seen,
-                       min(epoch(n.first_seen)) OVER (PARTITION BY i.acct) AS first
+                SELECT i.acct, {engine.epoch("n.first_seen")} AS seen,
+                       min({engine.epoch("n.first_seen")}) OVER (PARTITION BY i.acct) AS first
                 FROM account_names AS n JOIN account_index AS i USING (platform, account_id)
                 WHERE i.acct IN (SELECT acct FROM cands) AND n.first_seen IS NOT NULL),
             renamed AS (
@@ -215,14 +224,14 @@ class Repurposed(Tell):
                    coalesce(t.smaller >= 3 AND t.overlap <= 1 - {shift}, false) AS topic_shift,
                    r.acct IS NOT NULL AS renamed
             FROM cands AS c LEFT JOIN language AS l USING (acct)
-            LEFT JOIN topic AS t USING (acct) LEFT JOIN renamed AS r USING (acct)"""
+            LEFT JOIN topic AS t USING (acct) LEFT JOIN renamed AS r USING (acct)""",
         )
 
     def _test_clusters(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
-        engine.execute(
-            """CREATE OR REPLACE TEMP TABLE _rp_tests AS
-            WITH marked AS (
+        engine.create_scratch(
+            "_rp_tests",
+            f"""WITH marked AS (
                 SELECT g.acct, coalesce(c.language_shift OR (c.topic_shift AND c.renamed),
                                         false) AS hit
                 FROM _rp_gaps AS g LEFT JOIN _rp_changes AS c USING (acct)),
@@ -230,29 +239,28 @@ class Repurposed(Tell):
                 SELECT k.cluster_id, count(*) AS n, count(*) FILTER (WHERE m.hit) AS k
                 FROM marked AS m JOIN account_clusters AS k USING (acct) GROUP BY k.cluster_id),
             total AS (SELECT count(*) AS n, count(*) FILTER (WHERE hit) AS k FROM marked)
-            SELECT c.cluster_id, c.n, c.k, (t.k - c.k + 0.5) / (t.n - c.n + 1) AS rate
-            FROM clustered AS c, total AS t"""
+            SELECT c.cluster_id, c.n, c.k, (t.k - c.k + {real(0.5)}) / (t.n - c.n + 1) AS rate
+            FROM clustered AS c CROSS JOIN total AS t""",
         )
         (m,) = engine.fetchall("SELECT count(*) FROM _rp_tests")[0]
         strength = strength_sql("cib_poisson_tail(b.k, b.n * b.rate)", max(int(m), 1))
+        # DuckDB's // divides doubles exactly and its cast rounds: whole days, rounded
+        days = engine.printf("%d days", engine.round_to_int64("c.gap / 86400"))
+        language = engine.printf("language %s -> %s", "left(c.was, 16)", "left(c.now, 16)")
+        topic = engine.printf("topic (%.0f%% shared words)", "100 * c.overlap")
+        changes = f"""concat_ws(', ', CASE WHEN c.language_shift THEN {language} END,
+                                CASE WHEN c.topic_shift THEN {topic} END,
+                                CASE WHEN c.renamed THEN 'new name' END)"""
+        detail = engine.printf(
+            "silent for %s until %s, then changed: %s; %d of %d eligible cluster members came "
+            "back changed, against a rate of %.1f%% among the case's other eligible accounts",
+            *(days, engine.format_epoch_date("c.back"), changes, "b.k", "b.n", "100 * b.rate"),
+        )
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH tested AS (SELECT b.*, {strength} AS strength FROM _rp_tests AS b WHERE b.k > 0)
             SELECT c.acct, '{self.name}' AS tell, b.strength, {score_sql("b.strength")} AS score,
-                   printf('silent for %s until %s, then changed: %s; %d of %d eligible cluster '
-                          'members came back changed, against a rate of %.1f%% among the '
-                          'case''s other eligible accounts',
-                          printf('%d days', CAST(c.gap // 86400 AS BIGINT)),
-                          strftime(to_timestamp(c.back), '%Y-%m-%d'),
-                          concat_ws(', ',
-                              CASE WHEN c.language_shift
-                                   THEN printf('language %s -> %s',
-                                               left(c.was, 16), left(c.now, 16)) END,
-                              CASE WHEN c.topic_shift
-                                   THEN printf('topic (%.0f%% shared words)',
-                                               100 * c.overlap) END,
-                              CASE WHEN c.renamed THEN 'new name' END),
-                          b.k, b.n, 100 * b.rate) AS detail
+                   {detail} AS detail
             FROM tested AS b
             JOIN account_clusters AS k ON k.cluster_id = b.cluster_id
             JOIN _rp_changes AS c ON c.acct = k.acct

@@ -29,9 +29,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cibscan.detect.statistics import register_poisson_tail, strength_sql
+from cibscan.engine.base import real
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
-from cibscan.tells.base import Tell, TellContext, register
+from cibscan.tells.base import Tell, TellContext, register, sample_order
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,9 @@ class ShiftSchedule(Tell):
         engine = ctx.engine
         register_poisson_tail(engine)
         hours = ", ".join(str(h) for h in OFFICE_HOURS)
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ss_profile AS
-            WITH binned AS (
+        engine.create_scratch(
+            "_ss_profile",
+            f"""WITH binned AS (
                 SELECT acct, CAST((floor(t / 3600) + {_EPOCH_WEEK_SHIFT}) % 168 AS INTEGER) AS how
                 FROM cib_posts WHERE t IS NOT NULL),
             active AS (
@@ -80,43 +81,45 @@ class ShiftSchedule(Tell):
             chosen AS (
                 SELECT acct FROM active
                 WHERE acct IN (SELECT acct FROM account_clusters)
-                   OR acct IN (SELECT acct FROM active ORDER BY hash(acct), acct
+                   OR acct IN (SELECT acct FROM active ORDER BY {sample_order("acct")}
                                LIMIT {int(params["sample"])}))
             SELECT b.acct, b.how, count(*) AS n FROM binned AS b
-            WHERE b.acct IN (SELECT acct FROM chosen) GROUP BY b.acct, b.how"""
+            WHERE b.acct IN (SELECT acct FROM chosen) GROUP BY b.acct, b.how""",
         )
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ss_share AS
-            WITH offsets AS (SELECT range AS o FROM range({OFFSETS.start}, {OFFSETS.stop})),
+        offsets = engine.explode(engine.int_range(str(OFFSETS.start), str(OFFSETS.stop)))
+        engine.create_scratch(
+            "_ss_share",
+            f"""WITH offsets AS (SELECT {offsets} AS o),
             local AS (
                 SELECT p.acct, o.o, p.n, (p.how + o.o + 168) % 168 AS lh
                 FROM _ss_profile AS p CROSS JOIN offsets AS o)
             SELECT acct, o,
-                   sum(n) FILTER (WHERE lh // 24 < 5 AND lh % 24 IN ({hours})) / sum(n)
+                   sum(n) FILTER (WHERE lh < 120 AND lh % 24 IN ({hours})) / sum(n)
                        AS share
-            FROM local GROUP BY acct, o"""
+            FROM local GROUP BY acct, o""",
         )
         self._test_clusters(ctx, params)
         for table in ("_ss_profile", "_ss_share", "_ss_marked", "_ss_tests"):
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
+            engine.drop_table(table)
 
     def _test_clusters(self, ctx: TellContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         min_share, min_members = float(params["min_share"]), int(params["min_members"])
         assert 0 <= min_share <= 1  # validated by the parameter; inlined in SQL below
         # an account is an office poster at offset o above the population's 90th percentile
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ss_marked AS
-            WITH bars AS (
-                SELECT o, greatest(quantile_cont(coalesce(share, 0), 0.9), {min_share}) AS bar
+        engine.create_scratch(
+            "_ss_marked",
+            f"""WITH bars AS (
+                SELECT o, greatest(percentile_cont(0.9) WITHIN GROUP
+                                       (ORDER BY coalesce(share, 0)), {real(min_share)}) AS bar
                 FROM _ss_share GROUP BY o)
             SELECT s.acct, s.o, coalesce(s.share, 0) AS share,
                    coalesce(s.share, 0) >= b.bar AND coalesce(s.share, 0) > 0 AS office
-            FROM _ss_share AS s JOIN bars AS b USING (o)"""
+            FROM _ss_share AS s JOIN bars AS b USING (o)""",
         )
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _ss_tests AS
-            WITH marked AS (SELECT * FROM _ss_marked),
+        engine.create_scratch(
+            "_ss_tests",
+            f"""WITH marked AS (SELECT * FROM _ss_marked),
             rate AS (SELECT o, avg(CAST(office AS DOUBLE)) AS p0 FROM marked GROUP BY o),
             clustered AS (
                 SELECT c.cluster_id, m.o, count(*) AS n,
@@ -126,11 +129,17 @@ class ShiftSchedule(Tell):
             SELECT c.cluster_id, c.o, c.n, c.k, c.mean_share, r.p0,
                    cib_poisson_tail(c.k, greatest(c.n * r.p0, 1e-9)) AS p
             FROM clustered AS c JOIN rate AS r USING (o)
-            WHERE c.n >= {min_members} AND c.k >= {min_members}"""
+            WHERE c.n >= {min_members} AND c.k >= {min_members}""",
         )
         n_clusters = engine.fetchall("SELECT count(DISTINCT cluster_id) FROM _ss_tests")[0][0]
         m = max(int(n_clusters), 1) * len(OFFSETS)
         strength = strength_sql("b.p", m)
+        detail = engine.printf(
+            "inferred operator time UTC%+d: %d of %d active cluster members post mostly in "
+            "weekday office hours there (09-12, 14-18; this account %.0f%%); %.1f%% of the "
+            "case's active accounts do",
+            *("b.o", "b.k", "b.n", "100 * s.share", "100 * b.p0"),
+        )
         engine.execute(
             f"""INSERT INTO {ctx.table} BY NAME
             WITH best AS (
@@ -140,10 +149,7 @@ class ShiftSchedule(Tell):
             tested AS (SELECT b.*, {strength} AS strength FROM best AS b)
             SELECT s.acct, '{self.name}' AS tell, b.strength,
                    {score_sql("b.strength")} AS score,
-                   printf('inferred operator time UTC%+d: %d of %d active cluster members post '
-                          'mostly in weekday office hours there (09-12, 14-18; this account '
-                          '%.0f%%); %.1f%% of the case''s active accounts do',
-                          b.o, b.k, b.n, 100 * s.share, 100 * b.p0) AS detail
+                   {detail} AS detail
             FROM tested AS b
             JOIN account_clusters AS c ON c.cluster_id = b.cluster_id
             JOIN _ss_marked AS s ON s.acct = c.acct AND s.o = b.o
