@@ -65,6 +65,25 @@ class DuckDBDialect:
     def hamming_distance(self, x: str, y: str) -> str:
         return f"bit_count(xor({x}, {y}))"
 
+    # --- pipeline helpers (issue 16d) ----------------------------------------------------
+
+    def ordered_list(self, expr: str, order_by: Sequence[str], *, distinct: bool = False) -> str:
+        keyword = "DISTINCT " if distinct else ""
+        return f"list({keyword}{expr} ORDER BY {', '.join(order_by)})"
+
+    def ordered_string_agg(self, expr: str, separator: str, order_by: Sequence[str]) -> str:
+        quoted = separator.replace("'", "''")
+        return f"string_agg({expr}, '{quoted}' ORDER BY {', '.join(order_by)})"
+
+    def list_head(self, expr: str, n: int) -> str:
+        return f"({expr})[1:{int(n)}]"
+
+    def list_type(self, element: str) -> str:
+        return f"{element}[]"
+
+    def empty_list(self) -> str:
+        return "[]"
+
 
 class DuckDBEngine(DuckDBDialect):
     """A DuckDB connection to one case file (or to memory when ``path`` is None)."""

@@ -34,7 +34,7 @@ from cibscan.plugins import Registry
 from cibscan.signals.base import Configurable
 
 ACCOUNT_TELLS_DDL = """CREATE TABLE account_tells (
-    acct BIGINT, tell VARCHAR, strength DOUBLE, score DOUBLE, detail VARCHAR,
+    acct BIGINT, tell STRING, strength DOUBLE, score DOUBLE, detail STRING,
     cluster_id INTEGER)"""
 
 
