@@ -55,6 +55,8 @@ NETWORK_TABLES: tuple[str, ...] = (
     "clusters",
 )
 JUDGED_TABLES: tuple[str, ...] = ("account_tells", "account_signal_scores", "account_scores")
+#: the accounts' columns the combination rule reads (a disclosed entity's names)
+NAME_COLUMNS: tuple[str, ...] = ("platform", "account_id", "handle", "display_name")
 
 
 def detect_on_spark(
@@ -67,7 +69,14 @@ def detect_on_spark(
     """Run the detect steps on Spark and copy the findings into the case (``case_engine``,
     inside its open transaction); return what the run record says about the engines."""
     from cibscan.detect.pipeline import create_findings, find_network, judge_accounts
-    from cibscan.engine.spark_engine import SparkEngine
+
+    try:
+        from cibscan.engine.spark_engine import SparkEngine
+    except ImportError as exc:
+        raise ValueError(
+            f"--engine spark needs pyspark 4.1 and Java 17 or 21: pip install "
+            f"'cibscan[spark]' ({exc})"
+        ) from exc
 
     on_spark = all(tell.name in TELLS_ON_SPARK for tell, _ in chosen_tells)
     where: dict[str, Any] = {
@@ -86,15 +95,13 @@ def detect_on_spark(
         with phase("spark: posts") as loading:
             tells_there = chosen_tells if on_spark else []
             columns = input_columns(item.reads for item, _ in [*chosen, *tells_there])
-            _load_posts(spark, case_engine, options.posts_parquet, columns)
+            load_posts(spark, case_engine, options.posts_parquet, columns)
             loading.say(f"posts from {options.posts_parquet or 'the case'}")
         create_findings(spark)
         find_network(spark, options, chosen, tells_there, report)
         if on_spark:
-            if chosen_tells:  # tells read the accounts' profiles; the rule reads names
-                spark.insert_arrow("accounts", case_engine.fetch_arrow("SELECT * FROM accounts"))
-            else:
-                _load_names(spark, case_engine)
+            # tells read the accounts' profiles; the combination rule reads their names
+            load_accounts(spark, case_engine, ("*",) if chosen_tells else NAME_COLUMNS)
             judge_accounts(spark, options, chosen_tells)
         with phase("spark: findings into the case"):
             create_findings(case_engine)
@@ -164,12 +171,13 @@ def _judge_on_duckdb(
     return skipped
 
 
-def _load_posts(
+def load_posts(
     spark: SparkEngine, case_engine: Engine, parquet: str | None, columns: tuple[str, ...]
 ) -> None:
     """``posts`` on Spark: a view over the Parquet folder, or the columns of the case's
     posts the inputs read, copied through Arrow (the driver holds them once: at scale,
     export them as Parquet and pass the folder)."""
+    spark.drop_table("posts")
     if parquet is not None:
         if not Path(parquet).exists() and "://" not in parquet:
             raise FileNotFoundError(f"no posts folder {parquet}")
@@ -181,10 +189,13 @@ def _load_posts(
     spark.insert_arrow("posts", case_engine.fetch_arrow(f"SELECT {wanted} FROM posts"), temp=True)
 
 
-def _load_names(spark: SparkEngine, case_engine: Engine) -> None:
-    """The accounts' names the combination rule reads (a disclosed entity), alone."""
-    names = "SELECT platform, account_id, handle, display_name FROM accounts"
-    spark.insert_arrow("accounts", case_engine.fetch_arrow(names), temp=True)
+def load_accounts(spark: SparkEngine, case_engine: Engine, columns: tuple[str, ...]) -> None:
+    """``accounts`` on Spark: the case's accounts, ``columns`` of them (one row each)."""
+    wanted = ", ".join(columns)
+    spark.drop_table("accounts")
+    spark.insert_arrow(
+        "accounts", case_engine.fetch_arrow(f"SELECT {wanted} FROM accounts"), temp=True
+    )
 
 
 def _copy_back(spark: SparkEngine, case_engine: Engine, tables: tuple[str, ...]) -> None:

@@ -380,7 +380,7 @@ class SparkEngine:
         if frame is not None:
             self.spark.catalog.dropTempView(table)
             frame.unpersist()
-        else:
+        elif not self.spark.catalog.dropTempView(table):  # a view of another engine object
             self.execute(f"DROP TABLE IF EXISTS {table}")
 
     def rename_table(self, old: str, new: str) -> None:
