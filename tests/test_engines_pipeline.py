@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
@@ -32,7 +33,8 @@ from cibscan.detect.pipeline import (
     judge_accounts,
     resolve_signals,
 )
-from cibscan.engine import Engine
+from cibscan.engine import DuckDBEngine, Engine
+from cibscan.engine.base import replace_table
 from cibscan.engine.spark_engine import SparkEngine
 from cibscan.store import Case
 from tests.test_engines import assert_same_rows, ring_case, spark
@@ -161,3 +163,35 @@ def test_spark_options_without_the_spark_engine_are_refused(ring_case: Case) -> 
     assert "need --engine spark" in result.output
     with pytest.raises(ValueError, match="need engine='spark'"):
         DetectOptions(posts_parquet="posts/")
+
+
+def test_ordered_aggregates_and_replace_table(spark: SparkEngine) -> None:
+    """The pipeline helpers on both engines over four rows: keys descending then ascending
+    (the tie between 'b' and 'c' at n = 2 goes to the name), a NULL value kept in the list
+    (Spark's collect_list would drop it) and left out of the joined string, distinct values
+    once; then a table rewritten in place keeps its declared types."""
+    rows = "VALUES ('a', 1, 'x'), ('c', 2, NULL), ('b', 2, 'y'), ('b', 2, 'y') AS v(k, n, s)"
+    duck = DuckDBEngine()
+    for engine in (duck, spark):
+        ordered = engine.ordered_list("k", ["n DESC", "k"])
+        values = engine.ordered_list("s", ["n DESC", "k"])
+        distinct = engine.ordered_list("k", ["k"], distinct=True)
+        joined = engine.ordered_string_agg("s", "; ", ["n DESC", "k"])
+        head = engine.list_head(engine.ordered_list("k", ["k DESC"]), 2)
+        table = rows if engine is spark else f"({rows.replace(' AS v', ') AS v')}"
+        got = engine.fetchall(
+            f"SELECT {ordered}, {values}, {distinct}, {joined}, {head} FROM {table}"
+        )
+        assert got == [
+            (["b", "b", "c", "a"], ["y", "y", None, "x"], ["a", "b", "c"], "y; y; x", ["c", "b"])
+        ], engine.name
+        engine.drop_table("_t_swap")
+        engine.execute(f"CREATE TABLE _t_swap (a BIGINT, f DOUBLE, l {engine.list_type('STRING')})")
+        engine.execute("INSERT INTO _t_swap VALUES (1, 0.5, NULL), (2, 1.5, NULL)")
+        # the SELECT gives a DECIMAL and no list: the table keeps its DOUBLE and its list
+        replace_table(engine, "_t_swap", "SELECT a, 2.25 AS f FROM _t_swap WHERE a = 2")
+        schema = engine.fetch_arrow("SELECT * FROM _t_swap").schema
+        assert [str(t) for t in schema.types[:2]] == ["int64", "double"]
+        assert pa.types.is_list(schema.types[2]) and schema.types[2].value_type == pa.string()
+        assert engine.fetchall("SELECT a, f, l FROM _t_swap") == [(2, 2.25, None)]
+        engine.drop_table("_t_swap")
