@@ -19,9 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from click.testing import CliRunner
 
-from cibscan.cli import main
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.inputs import input_columns
 from cibscan.detect.on_spark import NAME_COLUMNS, load_accounts, load_posts
@@ -151,18 +149,6 @@ def test_detect_on_spark_writes_the_same_findings_into_the_case(ring_case: Case)
     assert record["engine"] == "spark"
     assert record["spark"]["tells_on_duckdb"] == record["tell_order"] != []
     assert record["spark"]["tells_skipped"] == []
-
-
-def test_spark_options_without_the_spark_engine_are_refused(ring_case: Case) -> None:
-    """``--spark-conf`` on a DuckDB run would be ignored silently: refused instead."""
-    result = CliRunner().invoke(
-        main,
-        ["detect", "--case", "unused.duckdb", "--spark-conf", "spark.driver.memory=2g"],
-    )
-    assert result.exit_code == 2
-    assert "need --engine spark" in result.output
-    with pytest.raises(ValueError, match="need engine='spark'"):
-        DetectOptions(posts_parquet="posts/")
 
 
 def test_ordered_aggregates_and_replace_table(spark: SparkEngine) -> None:
