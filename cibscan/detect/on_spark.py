@@ -114,7 +114,7 @@ def detect_on_spark(
             session.stop()
             shutil.rmtree(str(warehouse).removeprefix("file:"), ignore_errors=True)
     if not on_spark:
-        skipped = _judge_on_duckdb(case_engine, options, chosen_tells, report)
+        skipped = judge_on_duckdb(case_engine, options, chosen_tells, report)
         where["spark"]["tells_skipped"] = skipped
     return where
 
@@ -139,7 +139,7 @@ def _session(options: DetectOptions) -> tuple[SparkSession, bool]:
     return local_session(options.spark_master, options.spark_conf, warehouse=warehouse), True
 
 
-def _judge_on_duckdb(
+def judge_on_duckdb(
     case_engine: Engine,
     options: DetectOptions,
     chosen_tells: list[tuple[Tell, dict[str, Any]]],
