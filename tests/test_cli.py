@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cibscan.cli import main
+from cibscan.detect.base import DetectOptions
 from tests.conftest import FORMATS, ROOT
 
 COMMANDS = sorted(main.commands)  # type: ignore[attr-defined]
@@ -173,3 +174,15 @@ def test_a_file_whose_every_record_is_quarantined_makes_a_partial_ingest(tmp_pat
     assert result.exit_code == 3
     partial = [line for line in result.output.splitlines() if line.startswith("partial:")]
     assert partial == [f"partial: {bad}: all 3 records quarantined"]
+
+
+def test_spark_options_without_the_spark_engine_are_refused() -> None:
+    """``--spark-conf`` on a DuckDB run would be ignored silently: refused instead."""
+    result = CliRunner().invoke(
+        main,
+        ["detect", "--case", "unused.duckdb", "--spark-conf", "spark.driver.memory=2g"],
+    )
+    assert result.exit_code == 2
+    assert "need --engine spark" in result.output
+    with pytest.raises(ValueError, match="need engine='spark'"):
+        DetectOptions(posts_parquet="posts/")

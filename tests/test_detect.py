@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cibscan.detect.base import DetectOptions
-from cibscan.detect.pipeline import DetectReport, detect
+from cibscan.detect.on_spark import judge_on_duckdb
+from cibscan.detect.pipeline import DetectReport, create_findings, detect, resolve_tells
 from cibscan.export import export
 from cibscan.store import Case
 from cibscan.tells.base import tells
@@ -216,3 +217,21 @@ def test_window_sets_time_windowed_signals_and_leaves_case_wide_ones() -> None:
     assert narrowed["near_duplicate"] == default["near_duplicate"]
     own = windows(DetectOptions(window="60s", params={"near_duplicate": {"window": "60s"}}))
     assert own["near_duplicate"] == narrowed["co_url"]
+
+
+def test_tells_a_spark_run_cannot_run_are_skipped_and_said(
+    case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The DuckDB half of a Spark run (no Spark needed): Spark read 100 posts from Parquet,
+    but this case holds none, so the tells, which run on the case's posts until they are
+    ported, cannot run. They are skipped with a warning and returned for the run's record
+    (``spark.tells_skipped``), never dropped silently; the scores still follow."""
+    engine = case.engine
+    create_findings(engine)
+    engine.execute("CREATE TABLE account_index (acct BIGINT, platform VARCHAR, account_id VARCHAR)")
+    options = DetectOptions(engine="spark", posts_parquet="posts/")
+    chosen = resolve_tells(options)
+    skipped = judge_on_duckdb(engine, options, chosen, DetectReport(run_id=1, posts=100))
+    assert skipped == [tell.name for tell, _ in chosen] != []
+    assert "are skipped" in caplog.text and "posts/" in caplog.text
+    assert engine.fetchall("SELECT count(*) FROM account_tells") == [(0,)]

@@ -23,7 +23,7 @@ from cibscan.cli import (
     out,
 )
 from cibscan.cli.display import live_phases
-from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, DetectOptions
+from cibscan.detect.base import DEFAULT_ALPHA, DEFAULT_MIN_SHARED, ENGINES, DetectOptions
 from cibscan.detect.pipeline import DetectReport, detect, resolve_signals, resolve_tells
 from cibscan.export import CASE_TABLES, TABLES, export, get_exporter
 from cibscan.export.stix_objects import DEFAULT_TLP, TLP_LEVELS
@@ -128,6 +128,34 @@ def detect_options(fn: F) -> F:
             help="Memory ceiling of the engine while detecting; past it, scratch data spills "
             "to disk.",
         ),
+        click.option(
+            "--engine",
+            "engine_name",
+            type=click.Choice(ENGINES),
+            default="duckdb",
+            show_default=True,
+            help="The engine that detects: duckdb (the case's own) or spark (Apache Spark, "
+            "the findings copied back into the case; needs cibscan[spark], docs/scale.md).",
+        ),
+        click.option(
+            "--master",
+            "spark_master",
+            default="local[2]",
+            show_default=True,
+            help="With --engine spark: Spark's master URL (local[N], spark://HOST:PORT, yarn).",
+        ),
+        click.option(
+            "--spark-conf",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="With --engine spark: a Spark setting, e.g. spark.driver.memory=8g (repeatable).",
+        ),
+        click.option(
+            "--posts-parquet",
+            type=click.Path(),
+            help="With --engine spark: read the posts from this Parquet folder ('cibscan "
+            "export posts --format parquet --partition-by platform,date') instead of the case.",
+        ),
     ]
     for decorate in reversed(decorators):
         fn = decorate(fn)
@@ -185,10 +213,25 @@ def _detect_options(kwargs: dict[str, Any]) -> DetectOptions:
         seed=kwargs.pop("seed"),
         library=kwargs.pop("library"),
         memory_limit=kwargs.pop("memory_limit"),
+        **_engine_options(kwargs),
     )
     resolve_signals(options)
     resolve_tells(options)
     return options
+
+
+def _engine_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``--engine``, ``--master``, ``--spark-conf`` and ``--posts-parquet``; the Spark ones
+    are refused with DuckDB rather than ignored."""
+    engine = kwargs.pop("engine_name")
+    master, conf = kwargs.pop("spark_master"), _parse_options(kwargs.pop("spark_conf"))
+    parquet = kwargs.pop("posts_parquet")
+    if engine != "spark" and (conf or parquet or master != "local[2]"):
+        raise click.BadParameter(
+            "--master, --spark-conf and --posts-parquet need --engine spark",
+            param_hint="--engine",
+        )
+    return {"engine": engine, "spark_master": master, "spark_conf": conf, "posts_parquet": parquet}
 
 
 @main.command("detect")
@@ -207,6 +250,7 @@ def detect_command(case_path: str, as_json: bool, **kwargs: Any) -> None:
       cibscan detect --case case.duckdb
       cibscan detect --case case.duckdb --window 30s --signal co_repost --signal co_url
       cibscan detect --case case.duckdb --param near_duplicate.threshold=0.8
+      cibscan detect --case case.duckdb --engine spark --spark-conf spark.driver.memory=4g
     """
     try:
         options = _detect_options(kwargs)

@@ -18,13 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cibscan.engine.base import Dialect
+from cibscan.engine.duckdb_engine import DuckDBDialect
 from cibscan.engine.limits import check_memory_limit, check_number
 from cibscan.tells.base import ACCOUNT_TELLS_DDL
 
 # Findings tables, replaced by every detect run (``account_index`` too, made by
 # :func:`cibscan.detect.inputs.build_inputs` from the posts).
-FINDINGS_DDL: dict[str, str] = {
-    # STRING, DuckDB's alias of VARCHAR, is what Spark calls it (Spark's VARCHAR needs a length)
+_FINDINGS_TEMPLATE: dict[str, str] = {
+    # STRING, DuckDB's alias of VARCHAR, is what Spark calls it (Spark's VARCHAR needs a
+    # length); lists of strings are spelt by the engine (Dialect.list_type)
     "pairs": """CREATE TABLE pairs (
         signal STRING, a BIGINT, b BIGINT, n_shared BIGINT, weight DOUBLE,
         min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE, expected DOUBLE,
@@ -36,29 +39,43 @@ FINDINGS_DDL: dict[str, str] = {
         t_a DOUBLE, t_b DOUBLE, dt DOUBLE, object_accounts BIGINT)""",
     "edges": """CREATE TABLE edges (
         a BIGINT, b BIGINT, strength DOUBLE, q DOUBLE, weight DOUBLE, n_shared BIGINT,
-        layers VARCHAR[], n_layers INTEGER, min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE)""",
+        layers {string_list}, n_layers INTEGER, min_dt DOUBLE, first_t DOUBLE, last_t DOUBLE)""",
     "clusters": """CREATE TABLE clusters (
         cluster_id INTEGER, size INTEGER, n_edges BIGINT, density DOUBLE, score DOUBLE,
-        n_flagged INTEGER, platforms VARCHAR[], layers VARCHAR[], first_t DOUBLE,
+        n_flagged INTEGER, platforms {string_list}, layers {string_list}, first_t DOUBLE,
         last_t DOUBLE, median_min_dt DOUBLE, synchrony DOUBLE)""",
     "account_clusters": """CREATE TABLE account_clusters (acct BIGINT, cluster_id INTEGER)""",
     "account_scores": """CREATE TABLE account_scores (
-        acct BIGINT, platform VARCHAR, account_id VARCHAR, score DOUBLE, flagged BOOLEAN,
-        cluster_id INTEGER, reasons VARCHAR, strength DOUBLE, n_partners BIGINT,
+        acct BIGINT, platform STRING, account_id STRING, score DOUBLE, flagged BOOLEAN,
+        cluster_id INTEGER, reasons STRING, strength DOUBLE, n_partners BIGINT,
         tied BOOLEAN)""",
     # tied: a significant coordination tie; flagged: the combination rule (score/combine.py)
     # n_shared: the most items shared with one significant partner
     "account_tells": ACCOUNT_TELLS_DDL,
     "account_signal_scores": """CREATE TABLE account_signal_scores (
-        acct BIGINT, signal VARCHAR, score DOUBLE, strength DOUBLE, n_partners BIGINT,
+        acct BIGINT, signal STRING, score DOUBLE, strength DOUBLE, n_partners BIGINT,
         n_shared BIGINT, best_q DOUBLE, n_tested BIGINT, most_shared BIGINT,
         group_size INTEGER)""",
+}
+
+
+def findings_ddl(dialect: Dialect, table: str) -> str:
+    """The CREATE TABLE statement of a findings table in ``dialect``'s spelling."""
+    return _FINDINGS_TEMPLATE[table].format(string_list=dialect.list_type("STRING"))
+
+
+#: the findings tables' statements in DuckDB's spelling (``findings_ddl`` for an engine)
+FINDINGS_DDL: dict[str, str] = {
+    table: findings_ddl(DuckDBDialect(), table) for table in _FINDINGS_TEMPLATE
 }
 
 RUNS_DDL = """CREATE TABLE IF NOT EXISTS detect_runs (
     run_id INTEGER, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ, cibscan_version VARCHAR,
     params VARCHAR, n_posts BIGINT, n_accounts BIGINT, n_pairs BIGINT, n_edges BIGINT,
     n_clusters BIGINT, n_flagged BIGINT)"""
+
+#: the engines a detect run can use (DetectOptions.engine)
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 #: family-wise error rate of an account's strongest tie at the default flag threshold
 DEFAULT_ALPHA = 0.01
@@ -96,8 +113,22 @@ class DetectOptions:
     #: a library of known networks: the case is matched against it first and the
     #: known_network tell reads the matches (docs/matching.md)
     library: str | None = None
+    #: the engine that detects: ``duckdb`` (the case's own) or ``spark`` (the posts copied
+    #: to Apache Spark, the findings copied back into the case: docs/scale.md)
+    engine: str = "duckdb"
+    #: Spark's master URL when ``engine`` is spark: local[2], spark://host:7077, yarn
+    spark_master: str = "local[2]"
+    #: Spark settings when ``engine`` is spark, e.g. {"spark.driver.memory": "8g"}
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    #: a folder of posts as Parquet (``cibscan export posts --format parquet``) that Spark
+    #: reads instead of the case's posts (``engine`` spark only)
+    posts_parquet: str | None = None
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; known: {', '.join(ENGINES)}")
+        if self.engine != "spark" and (self.posts_parquet or self.spark_conf):
+            raise ValueError("posts_parquet and spark_conf need engine='spark'")
         check_number("alpha", self.alpha, low=0, high=1, low_open=True, high_open=True)
         check_number("partner_p", self.partner_p, low=0, high=1, low_open=True, high_open=True)
         check_number("corroborated", self.corroborated, low=0)

@@ -34,28 +34,39 @@ import numpy as np
 import pyarrow as pa
 
 from cibscan.engine import Engine
-from cibscan.engine.base import scratch
+from cibscan.engine.base import real, replace_table, rewrite_columns, scratch, table_columns
 
 
-def log10_gamma_tail(a: pa.Array, x: pa.Array) -> pa.Array:
-    """log10 of the regularised upper incomplete gamma ``Q(a, x)``: the chi-squared tail
-    ``P(chi2_{2a} >= 2x)`` of Fisher's method, floored at 1e-300 (strengths cap at 300)."""
-    from scipy.special import gammaincc
+def log10_star_tail(j: pa.Array, x: pa.Array, n: pa.Array) -> pa.Array:
+    """log10 of the Fisher tail of the ``j`` smallest of ``n`` partner p-values times the
+    ``C(n, j)`` sets of that size: the regularised upper incomplete gamma ``Q(j, x)`` (the
+    chi-squared tail ``P(chi2_{2j} >= 2x)``, floored at 1e-300: strengths cap at 300) plus
+    ``log10 C(n, j)`` from ``lgamma``. In Python because SQL has no incomplete gamma and
+    Spark no ``lgamma``; both engines then compute the same numbers with the same code."""
+    from scipy.special import gammaincc, gammaln
 
-    shape = np.asarray(a.to_numpy(zero_copy_only=False), dtype=np.float64)
+    shape = np.asarray(j.to_numpy(zero_copy_only=False), dtype=np.float64)
     half = np.asarray(x.to_numpy(zero_copy_only=False), dtype=np.float64)
+    size = np.asarray(n.to_numpy(zero_copy_only=False), dtype=np.float64)
     tail = gammaincc(np.maximum(shape, 1e-12), np.maximum(half, 0.0))
-    return pa.array(np.log10(np.clip(np.nan_to_num(tail, nan=1.0), 1e-300, 1.0)))
+    log_tail = np.log10(np.clip(np.nan_to_num(tail, nan=1.0), 1e-300, 1.0))
+    log_sets = (gammaln(size + 1) - gammaln(shape + 1) - gammaln(size - shape + 1)) / np.log(10)
+    return pa.array(log_tail + log_sets)
 
 
 def group_tests(engine: Engine, level: float) -> int:
     """Fill ``q_group`` and ``group_size`` of ``pairs`` from the stars of partner pairs
-    (those with ``p_alone``); return the number of pairs a group test made stronger than
-    their own test would be at ``q_group <= 1``."""
-    engine.create_function("cib_log10_gamma_tail", log10_gamma_tail, ["DOUBLE", "DOUBLE"], "DOUBLE")
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _groups AS
-        WITH sides AS (
+    (those with ``p_alone``); return the number of pairs in a group whose ``q`` is below 1.
+
+    Ties are broken by value, never left to the engine: the best size of a star is the
+    smallest ``j`` among equal ``log_q``, and a pair in several stars takes the best star's
+    size (the smaller size among equals), so DuckDB and Spark agree."""
+    engine.create_function(
+        "cib_log10_star_tail", log10_star_tail, ["DOUBLE", "DOUBLE", "DOUBLE"], "DOUBLE"
+    )
+    engine.create_scratch(
+        "_groups",
+        f"""WITH sides AS (
             SELECT signal, a AS hub, b AS other, p_alone FROM pairs WHERE p_alone IS NOT NULL
             UNION ALL
             SELECT signal, b, a, p_alone FROM pairs WHERE p_alone IS NOT NULL),
@@ -63,30 +74,38 @@ def group_tests(engine: Engine, level: float) -> int:
         ranked AS (
             SELECT signal, hub, other,
                    CAST(row_number() OVER w AS DOUBLE) AS j,
-                   sum(-ln(greatest(p_alone, 1e-300) / {float(level)!r})) OVER w AS s,
+                   sum(-ln(greatest(p_alone, 1e-300) / {real(level)})) OVER w AS s,
                    CAST(count(*) OVER (PARTITION BY signal, hub) AS DOUBLE) AS n_h
             FROM sides
             WINDOW w AS (PARTITION BY signal, hub ORDER BY p_alone, other
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
         scored AS (
             SELECT r.*,
-                   cib_log10_gamma_tail(r.j, r.s)
-                   + (lgamma(r.n_h + 1) - lgamma(r.j + 1) - lgamma(r.n_h - r.j + 1)) / ln(10)
-                   + log10(r.n_h) + log10(h.h) AS log_q
+                   cib_log10_star_tail(r.j, r.s, r.n_h) + log10(r.n_h) + log10(h.h) AS log_q
             FROM ranked AS r CROSS JOIN hubs AS h),
         best AS (
-            SELECT signal, hub, arg_min(j, log_q) AS size, min(log_q) AS log_q
+            SELECT signal, hub, min_by(j, (log_q, j)) AS size, min(log_q) AS log_q
             FROM scored GROUP BY signal, hub HAVING min(log_q) < 0)
         SELECT s.signal, least(s.hub, s.other) AS a, greatest(s.hub, s.other) AS b,
-               min(t.log_q) AS log_q, CAST(arg_min(t.size, t.log_q) + 1 AS INTEGER) AS size
+               min(t.log_q) AS log_q,
+               CAST(min_by(t.size, (t.log_q, t.size)) + 1 AS INTEGER) AS size
         FROM scored AS s JOIN best AS t USING (signal, hub)
         WHERE s.j <= t.size
-        GROUP BY 1, 2, 3"""
+        GROUP BY 1, 2, 3""",
     )
     with scratch(engine, "_groups"):
-        engine.execute(
-            """UPDATE pairs SET q_group = pow(10, g.log_q), group_size = g.size
-            FROM _groups AS g
-            WHERE pairs.signal = g.signal AND pairs.a = g.a AND pairs.b = g.b"""
+        grouped = rewrite_columns(
+            table_columns(engine, "pairs"),
+            {
+                "q_group": "CASE WHEN g.a IS NULL THEN x.q_group ELSE pow(10, g.log_q) END",
+                "group_size": "CASE WHEN g.a IS NULL THEN x.group_size ELSE g.size END",
+            },
+            alias="x",
+        )
+        replace_table(
+            engine,
+            "pairs",
+            f"""SELECT {grouped} FROM pairs AS x LEFT JOIN _groups AS g
+            ON x.signal = g.signal AND x.a = g.a AND x.b = g.b""",
         )
         return int(engine.fetchall("SELECT count(*) FROM _groups")[0][0])

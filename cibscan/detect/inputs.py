@@ -71,7 +71,9 @@ def input_columns(readers: Iterable[tuple[str, ...] | None]) -> tuple[str, ...]:
     return tuple(c for c in POST_INPUT_COLUMNS if c in wanted)
 
 
-def build_inputs(engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS) -> tuple[int, int]:
+def build_inputs(
+    engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS, *, index: bool = True
+) -> tuple[int, int]:
     """Write ``account_index`` and the temp table ``cib_posts``; return (posts, accounts).
 
     Account keys follow (platform, account_id) order, so the same case gives the same keys
@@ -79,15 +81,12 @@ def build_inputs(engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS) 
     take part in a co-action and are left out. Only ``columns`` are copied besides ``acct``
     and ``t``: a one-signal run does not pay for texts and lists it never reads (1M posts:
     0.46 s for every column, 0.20 s for co_repost's three).
+
+    ``index`` False keeps the ``account_index`` there is (copied from the engine that found
+    the network, so that the tells run on the keys of its pairs and clusters).
     """
-    engine.drop_table("account_index")
-    engine.execute(
-        """CREATE TABLE account_index AS
-        SELECT CAST(row_number() OVER (ORDER BY platform, account_id) AS BIGINT) AS acct,
-               platform, account_id
-        FROM (SELECT DISTINCT platform, account_id FROM posts
-              WHERE account_id IS NOT NULL) AS a"""
-    )
+    if index:
+        _index_accounts(engine)
     selected = "".join(
         f", {derived_sql(engine, c)} AS {c}" if c in DERIVED_COLUMNS else f", p.{c}"
         for c in columns
@@ -100,3 +99,14 @@ def build_inputs(engine: Engine, columns: tuple[str, ...] = POST_INPUT_COLUMNS) 
     )
     n_posts, n_accounts = engine.fetchall("SELECT count(*), count(DISTINCT acct) FROM cib_posts")[0]
     return int(n_posts), int(n_accounts)
+
+
+def _index_accounts(engine: Engine) -> None:
+    engine.drop_table("account_index")
+    engine.execute(
+        """CREATE TABLE account_index AS
+        SELECT CAST(row_number() OVER (ORDER BY platform, account_id) AS BIGINT) AS acct,
+               platform, account_id
+        FROM (SELECT DISTINCT platform, account_id FROM posts
+              WHERE account_id IS NOT NULL) AS a"""
+    )

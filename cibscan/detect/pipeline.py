@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cibscan import __version__
-from cibscan.detect.base import FINDINGS_DDL, RUNS_DDL, DetectOptions
+from cibscan.detect.base import FINDINGS_DDL, RUNS_DDL, DetectOptions, findings_ddl
 from cibscan.detect.inputs import build_inputs, input_columns
 from cibscan.detect.statistics import assess_pairs, strength_threshold
 from cibscan.engine import Engine
@@ -155,14 +155,16 @@ def _run_tells(
         with phase(f"tell {tell.name}"):
             tell.accounts(ctx, params)
     for table in sorted(ctx.shared):
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+        engine.drop_table(table)
 
 
 def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     """Run every chosen signal, test the pairs, build the network, score, and record the run.
 
     The findings tables (see :mod:`cibscan.detect.base`) are replaced as one transaction, so a
-    failed run leaves the previous findings in place.
+    failed run leaves the previous findings in place. With ``options.engine`` spark the
+    steps run on Apache Spark and their tables are copied into the case inside that same
+    transaction (:mod:`cibscan.detect.on_spark`).
     """
     options = options or DetectOptions()
     chosen = resolve_signals(options)  # fail on bad parameters before any work
@@ -179,54 +181,21 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     run_id = int(engine.fetchall("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs")[0][0])
     report = DetectReport(run_id=run_id, flag_threshold=flag_threshold(options.alpha))
     with engine.transaction():
-        for table, ddl in FINDINGS_DDL.items():
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
-            engine.execute(ddl)
-        columns = input_columns(item.reads for item, _ in [*chosen, *chosen_tells])
-        with phase("detect inputs") as inputs:
-            report.posts, report.accounts = build_inputs(engine, columns)  # and account_index
-            inputs.say(f"{report.posts:,} posts, {report.accounts:,} accounts")
-        ctx = SignalContext(
-            engine,
-            evidence_per_pair=options.evidence_per_pair,
-            min_shared=options.min_shared,
-            partner_p=options.partner_p,
+        if options.engine == "spark":
+            from cibscan.detect.on_spark import detect_on_spark
+
+            where = detect_on_spark(engine, options, chosen, chosen_tells, report)
+        else:
+            create_findings(engine)
+            find_network(engine, options, chosen, chosen_tells, report)
+            judge_accounts(engine, options, chosen_tells)
+            where = {"engine": "duckdb"}
+        report.flagged = int(
+            engine.fetchall("SELECT count(*) FROM account_scores WHERE flagged")[0][0]
         )
-        for signal, params in chosen:
-            report.signals.append(_run_signal(ctx, signal, params))
-        with phase("pair tests") as tests:
-            report.pairs = assess_pairs(
-                engine,
-                alpha=options.alpha,
-                min_shared=options.min_shared,
-                partner_p=options.partner_p,
-            )
-            _count_significant(engine, report)
-            tests.say(f"{report.pairs:,} pairs")
-        with phase("network") as network:
-            report.edges = fuse_edges(engine)
-            report.clusters = find_communities(
-                engine, resolution=options.resolution, seed=options.seed
-            )
-            plural = "" if report.clusters == 1 else "s"
-            network.say(f"{report.edges:,} edges, {report.clusters:,} cluster{plural}")
-        _run_tells(engine, chosen_tells, options.alpha, options.library)
-        score_accounts(engine, min_shared=options.min_shared)
-        tie = strength_threshold(options.alpha)
-        rule = CombinationRule(
-            corroborated=options.corroborated,
-            tell_alone=options.tell_alone,
-            link_strength=tie,
-            tie_strength=tie,
-        )
-        with phase("combination rule") as scoring:
-            corroborating = [t.name for t, _ in chosen_tells if t.corroborates]
-            report.flagged = combine(engine, rule, corroborating)
-            score_clusters(engine)
-            scoring.say(f"{report.flagged:,} flagged")
         engine.execute("DROP TABLE IF EXISTS cib_posts")
         report.seconds = time.perf_counter() - clock
-        _record_run(engine, report, options, started, chosen_tells)
+        _record_run(engine, report, options, started, chosen_tells, where)
     report.top_clusters = top_clusters(engine)
     report.case = case
     log.info(
@@ -239,6 +208,73 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         report.seconds,
     )
     return report
+
+
+def create_findings(engine: Engine) -> None:
+    """Empty findings tables (``FINDINGS_DDL``) in ``engine``, replacing earlier ones."""
+    for table in FINDINGS_DDL:
+        engine.drop_table(table)
+        engine.execute(findings_ddl(engine, table))
+
+
+def find_network(
+    engine: Engine,
+    options: DetectOptions,
+    chosen: list[tuple[Signal, dict[str, Any]]],
+    chosen_tells: list[tuple[Tell, dict[str, Any]]],
+    report: DetectReport,
+) -> None:
+    """Steps 1-4 on ``engine`` (docs/architecture.md): the inputs (with the columns the
+    signals and ``chosen_tells`` read), the signals, the pair and group tests, the fused
+    edges and the clusters; the counts go into ``report``."""
+    columns = input_columns(item.reads for item, _ in [*chosen, *chosen_tells])
+    with phase("detect inputs") as inputs:
+        report.posts, report.accounts = build_inputs(engine, columns)  # and account_index
+        inputs.say(f"{report.posts:,} posts, {report.accounts:,} accounts")
+    ctx = SignalContext(
+        engine,
+        evidence_per_pair=options.evidence_per_pair,
+        min_shared=options.min_shared,
+        partner_p=options.partner_p,
+    )
+    for signal, params in chosen:
+        report.signals.append(_run_signal(ctx, signal, params))
+    with phase("pair tests") as tests:
+        report.pairs = assess_pairs(
+            engine,
+            alpha=options.alpha,
+            min_shared=options.min_shared,
+            partner_p=options.partner_p,
+        )
+        _count_significant(engine, report)
+        tests.say(f"{report.pairs:,} pairs")
+    with phase("network") as network:
+        report.edges = fuse_edges(engine)
+        report.clusters = find_communities(engine, resolution=options.resolution, seed=options.seed)
+        plural = "" if report.clusters == 1 else "s"
+        network.say(f"{report.edges:,} edges, {report.clusters:,} cluster{plural}")
+
+
+def judge_accounts(
+    engine: Engine, options: DetectOptions, chosen_tells: list[tuple[Tell, dict[str, Any]]]
+) -> int:
+    """Steps 5-6 on ``engine``: the tells (over ``cib_posts`` and the clusters), the
+    account scores, the combination rule and the cluster scores; return the flagged count."""
+    _run_tells(engine, chosen_tells, options.alpha, options.library)
+    score_accounts(engine, min_shared=options.min_shared)
+    tie = strength_threshold(options.alpha)
+    rule = CombinationRule(
+        corroborated=options.corroborated,
+        tell_alone=options.tell_alone,
+        link_strength=tie,
+        tie_strength=tie,
+    )
+    with phase("combination rule") as scoring:
+        corroborating = [t.name for t, _ in chosen_tells if t.corroborates]
+        flagged = combine(engine, rule, corroborating)
+        score_clusters(engine)
+        scoring.say(f"{flagged:,} flagged")
+    return flagged
 
 
 def _run_signal(ctx: SignalContext, signal: Signal, params: dict[str, Any]) -> SignalRun:
@@ -267,7 +303,9 @@ def _record_run(
     options: DetectOptions,
     started: datetime,
     chosen_tells: list[tuple[Tell, dict[str, Any]]],
+    where: dict[str, Any],
 ) -> None:
+    """One row of ``detect_runs``; ``where`` says which engine ran which step."""
     params = {
         "signals": {run.name: run.params for run in report.signals},
         "signal_order": [run.name for run in report.signals],
@@ -282,6 +320,7 @@ def _record_run(
         "corroborated": options.corroborated,
         "tell_alone": options.tell_alone,
         "library": options.library,
+        **where,
     }
     engine.execute(
         "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

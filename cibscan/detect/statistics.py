@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from cibscan.detect.groups import group_tests
 from cibscan.engine import Engine
+from cibscan.engine.base import real, replace_table, rewrite_columns, table_columns
 
 MAX_STRENGTH = 300.0
 
@@ -88,20 +89,30 @@ def assess_pairs(engine: Engine, *, alpha: float, min_shared: int, partner_p: fl
     """Fill ``p``, ``q``, ``strength`` and ``significant`` in ``pairs``; return the pair count.
 
     ``q`` is the smaller of the pair's own corrected p-value and its group's
-    (:mod:`cibscan.detect.groups`), each corrected for what was tested.
+    (:mod:`cibscan.detect.groups`), each corrected for what was tested. The table is
+    rewritten, not updated (:func:`~cibscan.engine.base.replace_table`: Spark has no UPDATE).
     """
     register_poisson_tail(engine)
     (n_pairs,) = engine.fetchall("SELECT count(*) FROM pairs")[0]
     m = max(int(n_pairs), 1)
-    engine.execute(
-        "UPDATE pairs SET p = cib_pair_tail(coalesce(n_effective, n_shared), trials, expected)"
-    )
     group_tests(engine, partner_p)
-    engine.execute(f"UPDATE pairs SET q = least(1.0, p * {m}, coalesce(q_group, 1.0))")
-    engine.execute(
-        f"""UPDATE pairs SET
-            strength = least({MAX_STRENGTH}, -log10(greatest(q, 1e-300))),
-            significant = n_shared >= {int(min_shared)} AND q <= {float(alpha)!r}"""
+    columns = table_columns(engine, "pairs")
+    tail = "cib_pair_tail(coalesce(n_effective, n_shared), trials, expected)"
+    tested = rewrite_columns(columns, {"p": tail})
+    corrected = rewrite_columns(columns, {"q": f"least(1.0, p * {m}, coalesce(q_group, 1.0))"})
+    judged = rewrite_columns(
+        columns,
+        {
+            "strength": f"least({MAX_STRENGTH}, -log10(greatest(q, 1e-300)))",
+            "significant": f"n_shared >= {int(min_shared)} AND q <= {real(alpha)}",
+        },
+    )
+    replace_table(
+        engine,
+        "pairs",
+        f"""WITH tested AS (SELECT {tested} FROM pairs),
+        corrected AS (SELECT {corrected} FROM tested)
+        SELECT {judged} FROM corrected""",
     )
     return int(n_pairs)
 

@@ -144,6 +144,30 @@ class Dialect(Protocol):
         joined by ``separator`` (DuckDB's ``string_agg(DISTINCT x, sep ORDER BY x)``; an
         unordered ``string_agg`` would give another order on each engine)."""
 
+    # --- pipeline helpers (issue 16d) ----------------------------------------------------
+
+    def ordered_list(self, expr: str, order_by: Sequence[str], *, distinct: bool = False) -> str:
+        """SQL of an aggregate: the list of ``expr`` over the group's rows, ordered by
+        ``order_by`` (items as in SQL's ORDER BY, each optionally ending in ``DESC``; ties
+        must be broken by the items, NULL keys are not allowed). DuckDB's ``list(x ORDER BY
+        y)``; Spark's ``collect_list`` has no order (a transpiler dropped it silently, see
+        docs/scale.md). ``distinct`` keeps each value once (the keys must then be ``expr``)."""
+
+    def ordered_string_agg(self, expr: str, separator: str, order_by: Sequence[str]) -> str:
+        """SQL of an aggregate: the non-NULL values of ``expr`` joined by ``separator`` in
+        the order of ``order_by`` (as in :meth:`ordered_list`); NULL when there are none."""
+
+    def list_head(self, expr: str, n: int) -> str:
+        """SQL of the first ``n`` elements of a list (DuckDB slices 1-based and inclusive,
+        Spark's ``slice`` takes a start and a length)."""
+
+    def list_type(self, element: str) -> str:
+        """The SQL type of a list of ``element`` in a column definition (``STRING[]`` in
+        DuckDB, ``ARRAY<STRING>`` in Spark; neither reads the other's)."""
+
+    def empty_list(self) -> str:
+        """SQL of an empty list literal (typed by its context, e.g. a ``coalesce``)."""
+
 
 class Engine(Dialect, Protocol):
     """What the pipeline needs from a SQL engine."""
@@ -223,13 +247,6 @@ class Engine(Dialect, Protocol):
     def rename_table(self, old: str, new: str) -> None:
         """Rename a table or scratch table (``new`` must not exist)."""
 
-    # --- string and tell helpers (issue 16e) ---------------------------------------------
-
-    def replace_table(self, name: str, select_sql: str) -> None:
-        """Create or replace the case table ``name`` as the result of ``select_sql``, which
-        may read ``name`` itself: the rewrite of an UPDATE or DELETE, which Spark's
-        built-in catalog cannot run on its Parquet tables."""
-
 
 @contextmanager
 def scratch(engine: Engine, *tables: str) -> Iterator[None]:
@@ -249,6 +266,51 @@ def scratch(engine: Engine, *tables: str) -> Iterator[None]:
         raise
     for table in tables:
         engine.drop_table(table)
+
+
+# --- pipeline helpers (issue 16d) ----------------------------------------------------------
+
+
+def replace_table(engine: Engine, table: str, select_sql: str) -> None:
+    """``table`` (a case table) now holds the rows of ``select_sql``, which may read it.
+
+    Spark's built-in catalog has no UPDATE or DELETE, and no transaction: a step that
+    changes a result table computes the new rows into a fresh table and swaps it in (drop
+    the old one, rename the new). The same statements serve DuckDB, where they run inside
+    the detect transaction. The fresh table copies the old one's columns and types, and
+    the rows are inserted by name, so the table keeps its declared schema (a column the
+    SELECT leaves out is NULL) whatever types the SELECT's expressions have.
+    """
+    fresh = f"_new_{table}"
+    engine.drop_table(fresh)
+    engine.execute(f"CREATE TABLE {fresh} AS SELECT * FROM {table} LIMIT 0")
+    engine.execute(f"INSERT INTO {fresh} BY NAME {select_sql}")
+    engine.drop_table(table)
+    engine.rename_table(fresh, table)
+
+
+def table_columns(engine: Engine, table: str) -> list[str]:
+    """The column names of ``table``, in order (for a SELECT that rewrites a few of them)."""
+    return list(engine.fetch_arrow(f"SELECT * FROM {table} LIMIT 0").schema.names)
+
+
+def rewrite_columns(columns: Sequence[str], changed: dict[str, str], alias: str = "") -> str:
+    """A SELECT list of ``columns`` in order, each as it is (``alias.column``) or as the SQL
+    expression ``changed`` gives it: the SET clause of an UPDATE, for :func:`replace_table`."""
+    unknown = set(changed) - set(columns)
+    if unknown:
+        raise KeyError(f"no such column(s): {', '.join(sorted(unknown))}")
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{changed.get(c, prefix + c)} AS {c}" for c in columns)
+
+
+def split_order_item(item: str) -> tuple[str, bool]:
+    """An ORDER BY item as (expression, descending)."""
+    words = item.rstrip()
+    for suffix, desc in ((" DESC", True), (" ASC", False)):
+        if words.upper().endswith(suffix):
+            return words[: -len(suffix)].rstrip(), desc
+    return words, False
 
 
 def require_empty_folder(path: str, file_format: str) -> None:

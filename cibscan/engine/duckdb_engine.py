@@ -109,6 +109,25 @@ class DuckDBDialect:
     def string_agg_sorted(self, expr: str, separator: str) -> str:
         return f"string_agg(DISTINCT {expr}, {_quote(separator)} ORDER BY {expr})"
 
+    # --- pipeline helpers (issue 16d) ----------------------------------------------------
+
+    def ordered_list(self, expr: str, order_by: Sequence[str], *, distinct: bool = False) -> str:
+        keyword = "DISTINCT " if distinct else ""
+        return f"list({keyword}{expr} ORDER BY {', '.join(order_by)})"
+
+    def ordered_string_agg(self, expr: str, separator: str, order_by: Sequence[str]) -> str:
+        quoted = separator.replace("'", "''")
+        return f"string_agg({expr}, '{quoted}' ORDER BY {', '.join(order_by)})"
+
+    def list_head(self, expr: str, n: int) -> str:
+        return f"({expr})[1:{int(n)}]"
+
+    def list_type(self, element: str) -> str:
+        return f"{element}[]"
+
+    def empty_list(self) -> str:
+        return "[]"
+
 
 def _quote(text: str) -> str:
     """A SQL string literal (DuckDB's literals keep backslashes)."""
@@ -292,8 +311,3 @@ class DuckDBEngine(DuckDBDialect):
 
     def rename_table(self, old: str, new: str) -> None:
         self.execute(f"ALTER TABLE {old} RENAME TO {new}")
-
-    # --- string and tell helpers (issue 16e) ---------------------------------------------
-
-    def replace_table(self, name: str, select_sql: str) -> None:
-        self.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")

@@ -41,7 +41,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, LongType, StringType
 
 from cibscan.engine.arrow_functions import FUNCTIONS
-from cibscan.engine.base import require_empty_folder
+from cibscan.engine.base import require_empty_folder, split_order_item
 from cibscan.engine.spark_text import PRINTF_SPEC, java_regex, literal
 
 log = logging.getLogger(__name__)
@@ -402,18 +402,6 @@ class SparkEngine:
         # array_sort orders strings by their UTF-8 bytes, as DuckDB's ORDER BY does
         return f"array_join(array_sort(collect_set({expr})), {literal(separator)})"
 
-    def replace_table(self, name: str, select_sql: str) -> None:
-        # computed before the old table is dropped (the SELECT may read it), then written
-        # as a new managed table
-        kept = self._sql(select_sql).localCheckpoint(
-            eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK
-        )
-        try:
-            self.drop_table(name)
-            kept.write.saveAsTable(name)
-        finally:
-            kept.unpersist()
-
     def _function(self, name: str) -> str:
         """Register the Arrow UDF ``name`` of :mod:`cibscan.engine.arrow_functions` once."""
         if name not in self._functions:
@@ -421,6 +409,50 @@ class SparkEngine:
             self.create_function(name, fn, args, result)
             self._functions.add(name)
         return name
+
+    # --- pipeline helpers (issue 16d) ----------------------------------------------------
+
+    def ordered_list(self, expr: str, order_by: Sequence[str], *, distinct: bool = False) -> str:
+        # collect_list keeps no order: collect (keys, value) structs and sort them with a
+        # comparator (ascending or descending per key, any comparable type); the struct
+        # also keeps NULL values, which collect_list would drop (DuckDB's list keeps them)
+        items = [split_order_item(item) for item in order_by]
+        fields = ", ".join(f"'k{i}', {key}" for i, (key, _) in enumerate(items))
+        cases = " ".join(
+            f"WHEN l.k{i} < r.k{i} THEN {1 if desc else -1} "
+            f"WHEN l.k{i} > r.k{i} THEN {-1 if desc else 1}"
+            for i, (_, desc) in enumerate(items)
+        )
+        collect = "collect_set" if distinct else "collect_list"
+        pairs = f"{collect}(named_struct({fields}, 'v', {expr}))"
+        ordered = f"array_sort({pairs}, (l, r) -> CASE {cases} ELSE 0 END)"
+        return f"transform({ordered}, s -> s.v)"
+
+    def ordered_string_agg(self, expr: str, separator: str, order_by: Sequence[str]) -> str:
+        if "'" in separator or "\\" in separator:
+            raise ValueError(f"spark: not a plain separator: {separator!r}")
+        return f"string_agg({expr}, '{separator}') WITHIN GROUP (ORDER BY {', '.join(order_by)})"
+
+    def list_head(self, expr: str, n: int) -> str:
+        return f"slice({expr}, 1, {int(n)})"
+
+    def list_type(self, element: str) -> str:
+        return f"ARRAY<{element}>"
+
+    def empty_list(self) -> str:
+        return "array()"
+
+    def cursor(self) -> SparkEngine:
+        """The engine itself: a SparkSession takes jobs from several threads side by side
+        (the protocol's other connection, which DuckDB needs per thread)."""
+        return self
+
+    def read_parquet(self, table: str, path: str) -> None:
+        """Serve a Parquet folder (Hive-partitioned or not) as the view ``table``, read
+        where it lies: a cluster's executors read their share of the files themselves
+        (the path must be one they reach: HDFS, S3, a shared disk)."""
+        self.drop_table(table)
+        self.spark.read.parquet(path).createOrReplaceTempView(table)
 
     def create_scratch(self, table: str, select_sql: str) -> None:
         self._keep(table, self._sql(select_sql))
@@ -440,7 +472,7 @@ class SparkEngine:
         if frame is not None:
             self.spark.catalog.dropTempView(table)
             frame.unpersist()
-        else:
+        elif not self.spark.catalog.dropTempView(table):  # a view of another engine object
             self.execute(f"DROP TABLE IF EXISTS {table}")
 
     def rename_table(self, old: str, new: str) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from cibscan.engine import Engine
-from cibscan.engine.base import scratch
+from cibscan.engine.base import real, scratch
 from cibscan.network.base import MAX_EDGE_WEIGHT, SYNCHRONOUS_SECONDS
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ def find_communities(engine: Engine, *, resolution: float = 1.0, seed: int = 0) 
     """
     import igraph as ig  # imported here: only detect needs it
 
-    engine.execute("DELETE FROM account_clusters")
-    engine.execute("DELETE FROM clusters")
+    # TRUNCATE: Spark's catalog has no DELETE (docs/scale.md)
+    engine.execute("TRUNCATE TABLE account_clusters")
+    engine.execute("TRUNCATE TABLE clusters")
     edges = engine.fetch_arrow(
         f"SELECT a, b, least(strength, {MAX_EDGE_WEIGHT}) AS w FROM edges ORDER BY a, b"
     )
@@ -66,7 +67,13 @@ def find_communities(engine: Engine, *, resolution: float = 1.0, seed: int = 0) 
 
 
 def _cluster_metrics(engine: Engine) -> None:
-    """Size, internal edges, density, layers, platforms, time span and synchrony per cluster."""
+    """Size, internal edges, density, layers, platforms, time span and synchrony per cluster.
+
+    Fractions are computed in doubles (``real``): a decimal literal would keep Spark's
+    arithmetic in rounded decimals."""
+    platforms = engine.ordered_list("i.platform", ["i.platform"], distinct=True)
+    layers = engine.ordered_list("layer", ["n DESC", "layer"])
+    one, zero, two = real(1.0), real(0.0), real(2.0)
     engine.execute(
         f"""INSERT INTO clusters BY NAME
         WITH inner_edges AS (
@@ -76,28 +83,26 @@ def _cluster_metrics(engine: Engine) -> None:
             JOIN account_clusters AS mb ON mb.acct = e.b
             WHERE ma.cluster_id = mb.cluster_id),
         members AS (
-            SELECT m.cluster_id, CAST(count(*) AS INTEGER) AS size,
-                   list(DISTINCT i.platform ORDER BY i.platform) AS platforms
+            SELECT m.cluster_id, CAST(count(*) AS INTEGER) AS size, {platforms} AS platforms
             FROM account_clusters AS m JOIN account_index AS i USING (acct)
             GROUP BY m.cluster_id),
         edge_stats AS (
             SELECT cluster_id, count(*) AS n_edges, min(first_t) AS first_t,
                    max(last_t) AS last_t, median(min_dt) AS median_min_dt,
-                   avg(CASE WHEN min_dt <= {SYNCHRONOUS_SECONDS} THEN 1.0 ELSE 0.0 END)
+                   avg(CASE WHEN min_dt <= {SYNCHRONOUS_SECONDS} THEN {one} ELSE {zero} END)
                        AS synchrony
             FROM inner_edges GROUP BY cluster_id),
         layer_counts AS (
             SELECT cluster_id, layer, count(*) AS n
-            FROM (SELECT cluster_id, unnest(layers) AS layer FROM inner_edges) AS l
+            FROM (SELECT cluster_id, {engine.explode("layers")} AS layer FROM inner_edges) AS l
             GROUP BY cluster_id, layer),
         layer_lists AS (
-            SELECT cluster_id, list(layer ORDER BY n DESC, layer) AS layers
-            FROM layer_counts GROUP BY cluster_id)
+            SELECT cluster_id, {layers} AS layers FROM layer_counts GROUP BY cluster_id)
         SELECT m.cluster_id, m.size, coalesce(s.n_edges, 0) AS n_edges,
                CASE WHEN m.size > 1
-                    THEN coalesce(s.n_edges, 0) / (m.size * (m.size - 1) / 2.0) END AS density,
-               m.platforms, coalesce(l.layers, []) AS layers, s.first_t, s.last_t,
-               s.median_min_dt, s.synchrony
+                    THEN coalesce(s.n_edges, 0) / (m.size * (m.size - 1) / {two}) END AS density,
+               m.platforms, coalesce(l.layers, {engine.empty_list()}) AS layers, s.first_t,
+               s.last_t, s.median_min_dt, s.synchrony
         FROM members AS m
         LEFT JOIN edge_stats AS s USING (cluster_id)
         LEFT JOIN layer_lists AS l USING (cluster_id)"""

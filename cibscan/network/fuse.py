@@ -10,14 +10,16 @@ def fuse_edges(engine: Engine) -> int:
 
     Strength is the strongest layer's (the q-values are already corrected for every pair of
     every layer, so taking the maximum needs no further correction); the layers are listed
-    strongest first, so an analyst reads the main reason first.
+    strongest first, so an analyst reads the main reason first (ties by name: the list's
+    order is the engine's :meth:`~cibscan.engine.base.Dialect.ordered_list`, never the
+    order rows happen to arrive in).
     """
-    engine.execute("DELETE FROM edges")
+    layers = engine.ordered_list("signal", ["strength DESC", "signal"])
+    engine.execute("TRUNCATE TABLE edges")  # DELETE, which Spark's catalog lacks
     engine.execute(
-        """INSERT INTO edges BY NAME
+        f"""INSERT INTO edges BY NAME
         SELECT a, b, max(strength) AS strength, min(q) AS q, sum(weight) AS weight,
-               sum(n_shared) AS n_shared,
-               list(signal ORDER BY strength DESC, signal) AS layers,
+               sum(n_shared) AS n_shared, {layers} AS layers,
                CAST(count(*) AS INTEGER) AS n_layers,
                min(min_dt) AS min_dt, min(first_t) AS first_t, max(last_t) AS last_t
         FROM pairs WHERE significant

@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cibscan.engine import Engine
+from cibscan.engine.base import replace_table, rewrite_columns, scratch, table_columns
 from cibscan.score.base import SCORE_HALF_STRENGTH, score_sql
 
 
@@ -67,22 +68,41 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
     with the combination rule; return the flagged count. Only the ``corroborating`` tells
     add to the evidence; any tell may link an account to a cluster."""
     adds = ", ".join(f"'{name}'" for name in corroborating) or "NULL"
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _combined AS
-        WITH per_tell AS (
+    told = engine.ordered_string_agg(
+        # printf of a NULL is NULL in DuckDB (left out) and 'null' in Spark: said here
+        "CASE WHEN detail IS NOT NULL THEN printf('%s (%.1f): %s', tell, strength, detail) END",
+        "; ",
+        ["strength DESC", "tell"],
+    )
+    objects = engine.list_join(
+        engine.list_head(engine.ordered_list("object", ["n DESC", "object"]), 3), ", "
+    )
+    aimed = engine.ordered_string_agg("signal || ': ' || objects", "; ", ["best DESC", "signal"])
+
+    def alnum(expr: str) -> str:
+        # [^[:alnum:]] in RE2, which Java does not read; both read the ASCII class spelt out
+        kept = engine.regexp_replace_all(f"coalesce({expr}, '')", "[^a-zA-Z0-9]", "")
+        return f"lower({kept})"
+
+    # The strongest row's cluster and detail, ties broken by value and NULLs left out
+    # explicitly: DuckDB's arg_max skips a NULL value where Spark's max_by returns it.
+    engine.create_scratch(
+        "_combined",
+        f"""WITH per_tell AS (
             SELECT acct, tell, max(strength) AS strength,
-                   arg_max(cluster_id, strength) AS cluster_id,
-                   arg_max(detail, strength) AS detail
+                   max_by(cluster_id, (strength, cluster_id))
+                       FILTER (WHERE cluster_id IS NOT NULL) AS cluster_id,
+                   max_by(detail, (strength, detail)) FILTER (WHERE detail IS NOT NULL)
+                       AS detail
             FROM account_tells WHERE strength > 0 GROUP BY acct, tell),
         tells AS (
             SELECT acct,
                    coalesce(sum(least(strength, {rule.tell_cap}))
                             FILTER (WHERE tell IN ({adds})
                                     AND strength >= {rule.tell_floor}), 0.0) AS t,
-                   string_agg(printf('%s (%.1f): %s', tell, strength, detail), '; '
-                              ORDER BY strength DESC, tell) AS told,
-                   arg_max(cluster_id, strength) FILTER (WHERE cluster_id IS NOT NULL)
-                       AS link_cluster,
+                   {told} AS told,
+                   max_by(cluster_id, (strength, cluster_id))
+                       FILTER (WHERE cluster_id IS NOT NULL) AS link_cluster,
                    max(strength) FILTER (WHERE cluster_id IS NOT NULL) AS link_strength
             FROM per_tell GROUP BY acct),
         ties AS (
@@ -107,11 +127,8 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
             FROM account_scores AS s LEFT JOIN tells AS t USING (acct)
             LEFT JOIN ties AS k USING (acct)),
         names AS (
-            SELECT i.acct,
-                   lower(regexp_replace(coalesce(a.display_name, ''), '[^[:alnum:]]', '',
-                                        'g')) AS shown,
-                   lower(regexp_replace(coalesce(a.handle, ''), '[^[:alnum:]]', '', 'g'))
-                       AS handle
+            SELECT i.acct, {alnum("a.display_name")} AS shown,
+                   {alnum("a.handle")} AS handle
             FROM account_index AS i
             JOIN accounts AS a ON a.platform = i.platform AND a.account_id = i.account_id),
         clusters AS (
@@ -127,7 +144,8 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
         -- what a cluster's members aimed at together, for the reason of a targets-only one
         aims AS (
             SELECT ca.cluster_id, e.signal,
-                   left(regexp_replace(e.object, '^[^|]*[|]', ''), 60) AS object, count(*) AS n
+                   left({engine.regexp_replace_all("e.object", "^[^|]*[|]", "")}, 60) AS object,
+                   count(*) AS n
             FROM evidence AS e
             JOIN pairs AS p ON p.signal = e.signal AND p.a = e.a AND p.b = e.b
             JOIN account_clusters AS ca ON ca.acct = e.a
@@ -135,11 +153,8 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
             WHERE p.significant AND p.tie_kind = 'target' AND ca.cluster_id = cb.cluster_id
             GROUP BY ALL),
         aimed AS (
-            SELECT cluster_id, string_agg(signal || ': ' || objects, '; ' ORDER BY best DESC)
-                       AS targets
-            FROM (SELECT cluster_id, signal, max(n) AS best,
-                         array_to_string(list(object ORDER BY n DESC, object)[1:3], ', ')
-                             AS objects
+            SELECT cluster_id, {aimed} AS targets
+            FROM (SELECT cluster_id, signal, max(n) AS best, {objects} AS objects
                   FROM aims GROUP BY cluster_id, signal) AS a
             GROUP BY cluster_id),
         suspicious AS (
@@ -152,7 +167,7 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
                             AND o.link_cluster IN (SELECT cluster_id FROM suspicious))
                         OR o.t >= {rule.tell_alone}, false) AS flag
         FROM own AS o LEFT JOIN clusters AS c USING (cluster_id)
-        LEFT JOIN aimed AS m USING (cluster_id)"""
+        LEFT JOIN aimed AS m USING (cluster_id)""",
     )
     tie = rule.tie_strength
     # Unflagged accounts rank by all their evidence, targets included, just under the flag.
@@ -174,20 +189,28 @@ def combine(engine: Engine, rule: CombinationRule, corroborating: Sequence[str])
                        WHEN u.targets_only
                        THEN printf('{targets}', coalesce(u.targets, 'accounts, posts, tags'))
                        ELSE printf('{weak}', u.k) END"""
-    engine.execute(
-        f"""UPDATE account_scores AS s SET
-            flagged = u.flag,
-            -- an account flagged through a tell's link is reported with the cluster it is
-            -- linked to (its amplifiers, its beneficiary, its cross-platform twin)
-            cluster_id = coalesce(s.cluster_id, CASE WHEN u.flag AND NOT u.tied
-                                                     THEN u.link_cluster END),
-            strength = {final},
-            score = {score_sql(final)},
-            reasons = concat_ws('; ',
+    combined = rewrite_columns(
+        table_columns(engine, "account_scores"),
+        {
+            "flagged": "u.flag",
+            # an account flagged through a tell's link is reported with the cluster it is
+            # linked to (its amplifiers, its beneficiary, its cross-platform twin)
+            "cluster_id": """coalesce(s.cluster_id, CASE WHEN u.flag AND NOT u.tied
+                                                        THEN u.link_cluster END)""",
+            "strength": final,
+            "score": score_sql(final),
+            "reasons": f"""concat_ws('; ',
                 CASE WHEN u.tied AND NOT u.flag THEN {why_not} END,
                 nullif(u.reasons, ''),
-                CASE WHEN u.told IS NOT NULL THEN 'tells: ' || u.told END)
-        FROM _combined AS u WHERE s.acct = u.acct"""
+                CASE WHEN u.told IS NOT NULL THEN 'tells: ' || u.told END)""",
+        },
+        alias="s",
     )
-    engine.execute("DROP TABLE IF EXISTS _combined")
+    # every account of account_scores has its row in _combined (it is built from them)
+    with scratch(engine, "_combined"):
+        replace_table(
+            engine,
+            "account_scores",
+            f"SELECT {combined} FROM account_scores AS s JOIN _combined AS u ON s.acct = u.acct",
+        )
     return int(engine.fetchall("SELECT count(*) FROM account_scores WHERE flagged")[0][0])

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cibscan.engine import Engine
+from cibscan.engine.base import replace_table, rewrite_columns, table_columns
 from cibscan.score.base import score_sql
 
 
 def score_accounts(engine: Engine, *, min_shared: int) -> int:
     """Write ``account_signal_scores`` and ``account_scores`` from coordination alone
     (``flagged`` = ``tied``, until :func:`cibscan.score.combine.combine` applies the rule);
-    return the tied count."""
-    engine.execute("DELETE FROM account_signal_scores")
+    return the tied count. The tables are emptied with TRUNCATE (Spark's catalog has no
+    DELETE) and reasons listed in the engine's ordered aggregate (strongest first)."""
+    engine.execute("TRUNCATE TABLE account_signal_scores")
     engine.execute(
         f"""INSERT INTO account_signal_scores BY NAME
         WITH tested AS (
@@ -30,7 +32,22 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
                max(grouped) AS group_size
         FROM sides GROUP BY acct, signal"""
     )
-    engine.execute("DELETE FROM account_scores")
+    engine.execute("TRUNCATE TABLE account_scores")
+    tied = engine.ordered_string_agg(
+        """printf('%s: tied to %d account(s), up to %d shared items each (q=%.1e%s)',
+                  signal, n_partners, n_shared, best_q,
+                  CASE WHEN group_size IS NOT NULL
+                       THEN printf(', as a group of %d', group_size) ELSE '' END)""",
+        "; ",
+        ["strength DESC", "signal"],
+    )
+    untied = engine.ordered_string_agg(
+        """printf('%s: shared items with %d account(s), at most %d with one, as the '
+                  || 'popularity of the objects predicts (best q=%.1e)',
+                  signal, n_tested, most_shared, best_q)""",
+        "; ",
+        ["strength DESC", "signal"],
+    )
     engine.execute(
         f"""INSERT INTO account_scores BY NAME
         WITH best AS (SELECT acct, max(strength) AS strength FROM account_signal_scores
@@ -39,21 +56,12 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
                           SELECT a AS acct FROM edges UNION ALL SELECT b FROM edges) AS e
                       GROUP BY acct),
         tied_reasons AS (
-            SELECT acct, string_agg(
-                printf('%s: tied to %d account(s), up to %d shared items each (q=%.1e%s)',
-                       signal, n_partners, n_shared, best_q,
-                       CASE WHEN group_size IS NOT NULL
-                            THEN printf(', as a group of %d', group_size) ELSE '' END),
-                '; ' ORDER BY strength DESC, signal) AS reasons
+            SELECT acct, {tied} AS reasons
             FROM account_signal_scores WHERE n_partners > 0 GROUP BY acct),
         -- why an account that shared items with others is not tied: what it shared was no
         -- more than the popularity of the objects predicts (a fan among fans)
         untied_reasons AS (
-            SELECT acct, 'not tied: ' || string_agg(
-                printf('%s: shared items with %d account(s), at most %d with one, as the '
-                       || 'popularity of the objects predicts (best q=%.1e)',
-                       signal, n_tested, most_shared, best_q),
-                '; ' ORDER BY strength DESC, signal) AS reasons
+            SELECT acct, 'not tied: ' || {untied} AS reasons
             FROM account_signal_scores GROUP BY acct HAVING max(n_partners) = 0),
         reasons AS (SELECT * FROM tied_reasons UNION ALL SELECT * FROM untied_reasons)
         SELECT i.acct, i.platform, i.account_id,
@@ -73,13 +81,24 @@ def score_accounts(engine: Engine, *, min_shared: int) -> int:
 
 
 def score_clusters(engine: Engine) -> None:
-    """Fill each cluster's ``score`` (mean member score) and ``n_flagged``."""
-    engine.execute(
-        """UPDATE clusters SET score = s.score, n_flagged = s.n_flagged
-        FROM (SELECT cluster_id, avg(score) AS score,
-                     CAST(count(*) FILTER (WHERE flagged) AS INTEGER) AS n_flagged
-              FROM account_scores WHERE cluster_id IS NOT NULL GROUP BY cluster_id) AS s
-        WHERE clusters.cluster_id = s.cluster_id"""
+    """Fill each cluster's ``score`` (mean member score) and ``n_flagged`` (the table is
+    rewritten, not updated: :func:`~cibscan.engine.base.replace_table`)."""
+    scored = rewrite_columns(
+        table_columns(engine, "clusters"),
+        {
+            "score": "CASE WHEN s.cluster_id IS NULL THEN c.score ELSE s.score END",
+            "n_flagged": "CASE WHEN s.cluster_id IS NULL THEN c.n_flagged ELSE s.n_flagged END",
+        },
+        alias="c",
+    )
+    replace_table(
+        engine,
+        "clusters",
+        f"""SELECT {scored} FROM clusters AS c LEFT JOIN (
+            SELECT cluster_id, avg(score) AS score,
+                   CAST(count(*) FILTER (WHERE flagged) AS INTEGER) AS n_flagged
+            FROM account_scores WHERE cluster_id IS NOT NULL GROUP BY cluster_id) AS s
+        ON c.cluster_id = s.cluster_id""",
     )
 
 

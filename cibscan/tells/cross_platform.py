@@ -47,7 +47,7 @@ from typing import Any
 import pyarrow as pa
 
 from cibscan.engine import Engine
-from cibscan.engine.base import Dialect
+from cibscan.engine.base import Dialect, replace_table
 from cibscan.score.base import score_sql
 from cibscan.signals.base import Param
 from cibscan.tells.base import Tell, TellContext, register
@@ -203,7 +203,8 @@ def build_personas(engine: Engine, params: Mapping[str, Any]) -> int:
         basis = engine.explode(engine.string_split("l.basis", ";"))
         # each member's bases (every member has a link); a chain of links holding several
         # accounts of one platform is not one identity
-        engine.replace_table(
+        replace_table(
+            engine,
             "account_personas",
             f"""WITH bases AS (
                 SELECT m.acct, m.persona_id, {basis} AS basis
