@@ -63,11 +63,13 @@ def _account_path(platform: str, account_id: str) -> str:
     return f"{quote(platform, safe='')}/{quote(account_id, safe='')}"
 
 
-def _index_state(base: str) -> str:
+def _building(base: str) -> bool:
+    """Whether the browse index or the pages prepared ahead are still being built."""
     try:
-        return str(json.loads(urllib.request.urlopen(f"{base}/api/health").read())["index"])
-    except (OSError, KeyError, ValueError):
-        return "building"
+        health = json.loads(urllib.request.urlopen(f"{base}/api/health").read())
+    except (OSError, ValueError):
+        return True
+    return "building" in (health.get("index"), health.get("pages"))
 
 
 def _free_port() -> int:
@@ -88,6 +90,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
     parser.add_argument(
         "--no-index", action="store_true", help="serve without the browse index (to compare)"
+    )
+    parser.add_argument(
+        "--no-prepared-pages",
+        action="store_true",
+        help="serve without the pages prepared ahead (to compare)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (cibscan serve --workers)"
     )
     parser.add_argument(
         "--cache-entries",
@@ -114,6 +124,8 @@ def main() -> None:
             "--cache-entries",
             str(args.cache_entries),
             *(["--no-index"] if args.no_index else []),
+            *(["--no-prepared-pages"] if args.no_prepared_pages else []),
+            *(["--workers", str(args.workers)] if args.workers != 1 else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -121,8 +133,8 @@ def main() -> None:
     )
     try:
         deadline = time.monotonic() + 300
-        # up, and the browse index built (or off): the figures are the index's
-        while _get(f"{base}/api/health")[0] != 200 or _index_state(base) == "building":
+        # up, the browse index built and the pages prepared (or off): the figures are theirs
+        while _get(f"{base}/api/health")[0] != 200 or _building(base):
             if server.poll() is not None or time.monotonic() > deadline:
                 sys.exit("cibscan serve did not start")
             time.sleep(0.2)
@@ -166,7 +178,10 @@ def main() -> None:
                 [f"/accounts/{_account_path(r['platform'], r['account_id'])}" for r in organic],
             )
         )
-        print(f"{args.case}: {clients} clients, {count} requests per endpoint")
+        print(
+            f"{args.case}: {clients} clients, {count} requests per endpoint; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         print(f"{'endpoint':44} {'ok':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
         for name, paths in endpoints:
             start = time.perf_counter()
@@ -178,6 +193,7 @@ def main() -> None:
                 f"{name[:44]:44} {len(ok):>6} {len(paths) / elapsed:>8.1f} "
                 f"{1000 * statistics.median(ok) if ok else 0:>8.0f} "
                 f"{1000 * _percentile(ok, 0.95) if ok else 0:>8.0f}"
+                f"   load {os.getloadavg()[0]:.1f}"
             )
     finally:
         server.terminate()

@@ -44,8 +44,15 @@ def _bench(request: Request) -> Workbench:
 @router.get("/health")
 def health(request: Request) -> dict[str, str]:
     """Liveness: answers without a token; ``index`` says whether the browse index is
-    ``building``, ``ready``, ``failed`` or ``off``."""
-    return {"status": "ok", "version": __version__, "index": _bench(request).index_state}
+    ``building``, ``ready``, ``failed`` or ``off``, ``pages`` the same of the pages
+    prepared ahead."""
+    bench = _bench(request)
+    return {
+        "status": "ok",
+        "version": __version__,
+        "index": bench.index_state,
+        "pages": bench.pages_state,
+    }
 
 
 @router.get("/case")

@@ -82,6 +82,9 @@ class ServeOptions:
     cache_entries: int = 128
     #: build the browse index at start (:mod:`cibscan.browse.index`)
     browse_index: bool = True
+    #: render every account's and cluster's page once the index is built
+    #: (:mod:`cibscan.serve.pagestore`)
+    prepare_pages: bool = True
 
     def check(self) -> None:
         """Refuse an unauthenticated workbench reachable from other machines."""

@@ -1,0 +1,149 @@
+"""Account and cluster pages prepared ahead, so that serving one costs almost no Python.
+
+With the browse index a page is one lookup, but the lookup (DuckDB reading a vector of
+nested rows to return one) and the rendering (Jinja, escaping every attacker-written
+string) still cost 7-10 ms of one core per page, most of it under the GIL: fifty
+analysts' clients each opening another page queue behind one another (p95 0.5-0.8 s on a
+1M-post case). Once the index is built, the workbench renders every account's page (its
+first page of posts) and every cluster's page once, on a thread of its own, into a flat
+file: each page compressed, found by its offset, kept in memory only as that offset. A
+request then reads a few kilobytes, decompresses them and fills the page's slots (verdicts
+and the label form, :mod:`cibscan.serve.render`), a fraction of a millisecond.
+
+Files: ``pages.bin`` (the pages) and ``pages.json`` (the index's fingerprint and each page's
+offset), written last so that a store cut short is never used. Any other page (a later page
+of posts, the evidence of one tie) is rendered at the request from the index, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from markupsafe import Markup
+
+from cibscan.browse.index import BrowseIndex
+from cibscan.browse.index_reads import all_account_pages, all_cluster_pages
+from cibscan.engine import Engine
+from cibscan.serve.render import (
+    PAGE_ROWS,
+    RecordingSlots,
+    Slots,
+    account_main,
+    cluster_main,
+    fill,
+    prepare,
+)
+
+log = logging.getLogger(__name__)
+
+#: bumped when what a stored page holds changes
+STORE_VERSION = 1
+#: zlib level: 1 makes the build about as fast as not compressing, and pages a quarter
+LEVEL = 1
+
+Key = tuple[str, str, str]
+
+
+def account_key(platform: str, account_id: str) -> Key:
+    return ("account", platform, account_id)
+
+
+def cluster_key(cluster_id: int) -> Key:
+    return ("cluster", str(cluster_id), "")
+
+
+@dataclass
+class PageStore:
+    """Prepared pages in ``folder``: :meth:`page` gives one with its slots filled."""
+
+    folder: Path
+    fingerprint: str
+    offsets: dict[Key, tuple[int, int]] = field(repr=False)
+    _fd: int = field(default=-1, repr=False)
+
+    def __post_init__(self) -> None:
+        self._fd = os.open(self.folder / "pages.bin", os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def page(self, key: Key, slots: Slots) -> Markup | None:
+        """The page under ``key`` with ``slots`` answered now; None when none was prepared
+        (no such account or cluster, or the store does not hold it)."""
+        found = self.offsets.get(key)
+        if found is None:
+            return None
+        offset, length = found
+        stored = orjson.loads(zlib.decompress(os.pread(self._fd, length, offset)))
+        return fill(stored[0], stored[1], slots)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _pages(engine: Engine, index: BrowseIndex) -> Iterator[tuple[Key, Markup, RecordingSlots]]:
+    """Every page the store holds, rendered with recording slots."""
+    for detail in all_cluster_pages(engine, index):
+        slots = RecordingSlots()
+        yield cluster_key(int(detail["cluster"]["cluster_id"])), cluster_main(detail, slots), slots
+    for detail in all_account_pages(engine, index, posts_limit=PAGE_ROWS):
+        slots = RecordingSlots()
+        profile = detail["profile"]
+        key = account_key(str(profile["platform"]), str(profile["account_id"]))
+        yield key, account_main(detail, slots), slots
+
+
+def build_store(engine: Engine, index: BrowseIndex, folder: Path) -> PageStore:
+    """Render every cluster's and account's page of the case whose browse ``index`` is
+    attached to ``engine`` into ``folder`` (replacing a store there)."""
+    start = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = folder / "pages.json"
+    meta.unlink(missing_ok=True)  # a store is used only once its offsets are written
+    offsets: dict[Key, tuple[int, int]] = {}
+    position = 0
+    with open(folder / "pages.bin", "wb") as out:
+        for key, markup, slots in _pages(engine, index):
+            body = zlib.compress(orjson.dumps(prepare(str(markup), slots)), LEVEL)
+            out.write(body)
+            offsets[key] = (position, len(body))
+            position += len(body)
+    meta.write_bytes(
+        orjson.dumps(
+            {
+                "version": STORE_VERSION,
+                "fingerprint": index.fingerprint,
+                "pages": [[*key, *where] for key, where in offsets.items()],
+            }
+        )
+    )
+    log.info(
+        "%d pages prepared in %.1f s (%.0f MB): %s",
+        len(offsets),
+        time.perf_counter() - start,
+        position / 1e6,
+        folder,
+    )
+    return PageStore(folder, index.fingerprint, offsets)
+
+
+def open_store(folder: Path, fingerprint: str) -> PageStore | None:
+    """The store in ``folder`` when it was prepared for the index ``fingerprint`` (by this
+    version of the workbench); None otherwise."""
+    with suppress(OSError, ValueError, KeyError):
+        meta: dict[str, Any] = orjson.loads((folder / "pages.json").read_bytes())
+        if meta["version"] == STORE_VERSION and meta["fingerprint"] == fingerprint:
+            offsets = {(k, a, b): (int(o), int(n)) for k, a, b, o, n in meta["pages"]}
+            return PageStore(folder, fingerprint, offsets)
+    return None
