@@ -9,7 +9,8 @@ latency. Bounded: at most 2,000 requests per endpoint and 200 clients, loopback 
 
 The endpoints: the case summary, the clusters list, the best cluster's page and API and the
 best flagged account's page and API, each asked ``--requests`` times (the workbench
-remembers recent answers, so repeats are cheap), a text search, and two rows whose requests
+remembers recent answers, so repeats are cheap), searches (``the``, a word and a phrase of
+one of that account's posts, a domain it linked), and rows whose requests
 each ask for another cluster (cycling through all of them) or another flagged account
 (every request a new one): what an analyst clicking through the case costs.
 """
@@ -100,6 +101,9 @@ def main() -> None:
         "--workers", type=int, default=1, help="server processes (cibscan serve --workers)"
     )
     parser.add_argument(
+        "--only", default="", help="measure only the endpoints whose name holds this text"
+    )
+    parser.add_argument(
         "--cache-entries",
         type=int,
         default=128,
@@ -170,6 +174,14 @@ def main() -> None:
                 "/api/search?q=the&kind=text",
             )
         ]
+        # searches for what the case holds: a word and a phrase of a post, a domain linked
+        sample = _json(f"{base}/api/accounts/{account}")["posts"]["items"]
+        words = next((p["text"].split() for p in sample if len((p["text"] or "").split()) > 1), [])
+        domain = next((d for p in sample for d in p["domains"] or []), "example.com")
+        for q, kind in ((words[:1], "text"), (words[:2], "text"), ([domain], "domain")):
+            if q:
+                path = f"/api/search?q={quote(' '.join(q))}&kind={kind}"
+                endpoints.append((path, [path] * count))
         endpoints.append((f"/clusters/ ({len(ranked)} distinct, cycled)", distinct_clusters))
         endpoints.append((f"/accounts/ ({len(distinct_accounts)} distinct)", distinct_accounts))
         endpoints.append(
@@ -183,7 +195,7 @@ def main() -> None:
             f"load average {os.getloadavg()[0]:.1f}"
         )
         print(f"{'endpoint':44} {'ok':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-        for name, paths in endpoints:
+        for name, paths in [e for e in endpoints if args.only in e[0]]:
             start = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
                 results = list(pool.map(_get, [base + p for p in paths]))

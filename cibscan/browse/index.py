@@ -8,6 +8,8 @@ the workbench starts: one row per account holding what its page shows (profile, 
 posts per day, the first page of posts, scores, signals, tells, ties, evidence), and the
 account's posts sorted by account, in small row groups, so that any later page of posts
 reads one row group. A page is then one or two lookups (:mod:`cibscan.browse.index_reads`).
+It also holds every post's search terms (:mod:`cibscan.browse.search_index`), so a search
+by text, URL, domain or hashtag reads a few postings instead of every text.
 
 Consistency: the index holds nothing an analyst can change from the workbench. Verdicts are
 joined from the case's ``labels`` table at each read, so a label written through the
@@ -24,13 +26,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cibscan.browse.search_index import build_search
 from cibscan.engine import Engine
 from cibscan.export.tables import clusters_sql, evidence_sql, nodes_sql
 
 log = logging.getLogger(__name__)
 
 #: bumped whenever the index's tables change, so an older index file is rebuilt
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 #: the catalog name the index is attached under
 ALIAS = "browse_index"
 #: posts, ties and evidence rows an account's row holds (the pages' first page)
@@ -123,6 +126,7 @@ def build_index(engine: Engine, path: Path, fingerprint_: str) -> bool:
     findings = has_findings(engine)
     try:
         _build_accounts(engine, work, findings)
+        build_search(engine, work)
         if findings:
             _build_clusters(engine, work)
         engine.execute(

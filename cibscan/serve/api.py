@@ -133,8 +133,9 @@ def search(
     offset: int = _offset(),
 ) -> dict[str, Any]:
     """Accounts by handle or name, or posts by text, URL, domain or hashtag."""
-    with _bench(request).case(findings=False) as case:
-        return browse.search(case.engine, q, kind, limit=limit, offset=offset)
+    bench = _bench(request)
+    with bench.case(findings=False) as case:
+        return browse.search(case.engine, q, kind, limit=limit, offset=offset, index=bench.index)
 
 
 @router.get("/matches")

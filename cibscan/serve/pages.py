@@ -146,8 +146,16 @@ def search(request: Request, q: str = "", kind: str = "handle", offset: int = 0)
     error = None
     if q.strip():
         try:
-            with _bench(request).case(findings=False) as case:
-                result = browse.search(case.engine, q, kind, limit=PAGE_ROWS, offset=max(offset, 0))
+            bench = _bench(request)
+            with bench.case(findings=False) as case:
+                result = browse.search(
+                    case.engine,
+                    q,
+                    kind,
+                    limit=PAGE_ROWS,
+                    offset=max(offset, 0),
+                    index=bench.index,
+                )
         except ValueError as exc:
             error = str(exc)
     return render(
