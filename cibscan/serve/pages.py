@@ -10,6 +10,7 @@ rendered from the library's answer otherwise; either way its verdicts are the cu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,6 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from cibscan import browse
+from cibscan.browse import Page
+from cibscan.engine import Engine
 from cibscan.serve import reads
 from cibscan.serve.api import LabelRequest, store_label
 from cibscan.serve.app import Workbench
@@ -167,6 +170,72 @@ def search(request: Request, q: str = "", kind: str = "handle", offset: int = 0)
         result=result,
         error=error,
         title="search",
+    )
+
+
+def _listing(
+    request: Request,
+    template: str,
+    title: str,
+    read: Callable[[Engine], Page],
+    **shown: str,
+) -> HTMLResponse:
+    """A page of ``read``'s rows (the matches, the hunt hits), or what to run first when
+    the case has none (``read`` raises LookupError); ``shown`` are the filters' values."""
+    page, missing = None, ""
+    with _bench(request).case(findings=False) as case:
+        try:
+            page = read(case.engine).as_dict()
+        except LookupError as exc:
+            missing = str(exc)
+    context: dict[str, Any] = {"page": page, "missing": missing, "title": title, **shown}
+    return render(request, template, **context)
+
+
+def _flag(value: str) -> bool | None:
+    """A select's ``true``/``false``/empty as a filter."""
+    return {"true": True, "false": False}.get(value)
+
+
+@router.get("/matches", response_class=HTMLResponse)
+def matches(
+    request: Request, network: str = "", matched: str = "", offset: int = 0
+) -> HTMLResponse:
+    """The case's matches against known networks (:func:`cibscan.browse.list_matches`)."""
+    return _listing(
+        request,
+        "matches.html",
+        "matches",
+        lambda engine: browse.list_matches(
+            engine,
+            network=network or None,
+            matched=_flag(matched),
+            limit=PAGE_ROWS,
+            offset=max(offset, 0),
+        ),
+        network=network,
+        matched=matched,
+    )
+
+
+@router.get("/hunt", response_class=HTMLResponse)
+def hunt(
+    request: Request, match: str = "", indicator_type: str = "", offset: int = 0
+) -> HTMLResponse:
+    """The case's hunt hits (:func:`cibscan.browse.list_hunt_hits`)."""
+    return _listing(
+        request,
+        "hunt.html",
+        "hunt hits",
+        lambda engine: browse.list_hunt_hits(
+            engine,
+            match=match or None,
+            indicator_type=indicator_type or None,
+            limit=PAGE_ROWS,
+            offset=max(offset, 0),
+        ),
+        match=match,
+        indicator_type=indicator_type,
     )
 
 
