@@ -98,9 +98,6 @@ def main() -> None:
         help="serve without the pages prepared ahead (to compare)",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="server processes (cibscan serve --workers)"
-    )
-    parser.add_argument(
         "--only", default="", help="measure only the endpoints whose name holds this text"
     )
     parser.add_argument(
@@ -129,7 +126,6 @@ def main() -> None:
             str(args.cache_entries),
             *(["--no-index"] if args.no_index else []),
             *(["--no-prepared-pages"] if args.no_prepared_pages else []),
-            *(["--workers", str(args.workers)] if args.workers != 1 else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

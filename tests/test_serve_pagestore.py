@@ -11,7 +11,7 @@ import pytest
 
 from cibscan import browse
 from cibscan.browse.index import close_index, open_index
-from cibscan.serve.pagestore import account_key, build_store, cluster_key, open_store
+from cibscan.serve.pagestore import account_key, build_store, cluster_key
 from cibscan.serve.render import (
     MARK,
     PAGE_ROWS,
@@ -69,10 +69,6 @@ def test_prepared_pages_are_the_pages_rendered_at_a_request(case: Case, tmp_path
         assert '<form class="label"' not in read_only
         assert store.page(account_key("twitter", "nobody"), LiveSlots({}, False)) is None
         store.close()
-        again = open_store(tmp_path / "pages", index.fingerprint)
-        assert again is not None and len(again) == len(store)
-        again.close()
-        assert open_store(tmp_path / "pages", "another case") is None
     finally:
         close_index(engine, index)
 

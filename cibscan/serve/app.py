@@ -134,7 +134,8 @@ class Workbench:
             engine.close()
 
     def wait_for_index(self, timeout: float | None = None) -> bool:
-        """Wait until the browse index is built (or failed); whether it is ready."""
+        """Wait until the browse index is built and the pages prepared (or either failed);
+        whether the index is ready."""
         if self._index_thread is not None:
             self._index_thread.join(timeout)
         return self.index is not None

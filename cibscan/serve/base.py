@@ -23,9 +23,12 @@ The workbench is a local web app and a JSON API over one case (docs/workbench.md
   :func:`cibscan.report.escape.text` for invisible characters), links the case's accounts
   posted are shown as text, never followed, and every page carries a
   Content-Security-Policy that allows scripts only from the workbench's own static files.
-- **How fast**: one DuckDB connection serves all requests in turn (a lock), which is
-  enough for an analyst or a script; the API pages its lists (at most
-  :data:`cibscan.browse.MAX_LIMIT` rows) so no request reads a whole table into a page.
+- **How fast**: each server thread reads through its own DuckDB cursor; account and
+  cluster pages come from the browse index (:mod:`cibscan.browse.index`) and, once
+  rendered ahead, from the page store (:mod:`cibscan.serve.pagestore`), with verdicts
+  filled in at each request; searches use the index's terms. The API pages its lists (at
+  most :data:`cibscan.browse.MAX_LIMIT` rows) so no request reads a whole table into a
+  page. One process (docs/workbench.md says why not several).
 """
 
 from __future__ import annotations

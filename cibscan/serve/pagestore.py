@@ -10,9 +10,9 @@ file: each page compressed, found by its offset, kept in memory only as that off
 request then reads a few kilobytes, decompresses them and fills the page's slots (verdicts
 and the label form, :mod:`cibscan.serve.render`), a fraction of a millisecond.
 
-Files: ``pages.bin`` (the pages) and ``pages.json`` (the index's fingerprint and each page's
-offset), written last so that a store cut short is never used. Any other page (a later page
-of posts, the evidence of one tie) is rendered at the request from the index, as before.
+The file (``pages.bin``) lives in the index's temporary folder and is written once per run;
+the offsets are only in memory, so a store cut short is never used. Any other page (a later
+page of posts, the evidence of one tie) is rendered at the request from the index.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ import os
 import time
 import zlib
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 from markupsafe import Markup
@@ -45,8 +43,6 @@ from cibscan.serve.render import (
 
 log = logging.getLogger(__name__)
 
-#: bumped when what a stored page holds changes
-STORE_VERSION = 1
 #: zlib level: 1 makes the build about as fast as not compressing, and pages a quarter
 LEVEL = 1
 
@@ -109,8 +105,6 @@ def build_store(engine: Engine, index: BrowseIndex, folder: Path) -> PageStore:
     attached to ``engine`` into ``folder`` (replacing a store there)."""
     start = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
-    meta = folder / "pages.json"
-    meta.unlink(missing_ok=True)  # a store is used only once its offsets are written
     offsets: dict[Key, tuple[int, int]] = {}
     position = 0
     with open(folder / "pages.bin", "wb") as out:
@@ -119,15 +113,6 @@ def build_store(engine: Engine, index: BrowseIndex, folder: Path) -> PageStore:
             out.write(body)
             offsets[key] = (position, len(body))
             position += len(body)
-    meta.write_bytes(
-        orjson.dumps(
-            {
-                "version": STORE_VERSION,
-                "fingerprint": index.fingerprint,
-                "pages": [[*key, *where] for key, where in offsets.items()],
-            }
-        )
-    )
     log.info(
         "%d pages prepared in %.1f s (%.0f MB): %s",
         len(offsets),
@@ -136,14 +121,3 @@ def build_store(engine: Engine, index: BrowseIndex, folder: Path) -> PageStore:
         folder,
     )
     return PageStore(folder, index.fingerprint, offsets)
-
-
-def open_store(folder: Path, fingerprint: str) -> PageStore | None:
-    """The store in ``folder`` when it was prepared for the index ``fingerprint`` (by this
-    version of the workbench); None otherwise."""
-    with suppress(OSError, ValueError, KeyError):
-        meta: dict[str, Any] = orjson.loads((folder / "pages.json").read_bytes())
-        if meta["version"] == STORE_VERSION and meta["fingerprint"] == fingerprint:
-            offsets = {(k, a, b): (int(o), int(n)) for k, a, b, o, n in meta["pages"]}
-            return PageStore(folder, fingerprint, offsets)
-    return None
