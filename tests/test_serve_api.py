@@ -38,8 +38,10 @@ def case_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base(case_path: Path) -> Iterator[str]:
-    """The workbench with --write, on the case above."""
+    """The workbench with --write, on the case above, its pages and answers prepared (a
+    cluster's or account's JSON then comes from the page store, its verdicts live)."""
     app = build_app(ServeOptions(case_path, token=TOKEN, write=True))
+    assert app.state.workbench.wait_for_index(120) and app.state.workbench.pages is not None
     with running(app) as url:
         yield url
 
@@ -474,7 +476,7 @@ def test_cluster_and_account_json_are_the_bytes_fastapi_would_write(
     from fastapi.encoders import jsonable_encoder
 
     from cibscan import browse
-    from cibscan.serve.app import FastJSON
+    from cibscan.serve.base import FastJSON
 
     def both(content: Any) -> tuple[bytes, bytes]:
         encoded = orjson.dumps(jsonable_encoder(content), option=orjson.OPT_NON_STR_KEYS)

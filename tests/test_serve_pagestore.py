@@ -1,6 +1,6 @@
 """The pages prepared ahead (cibscan/serve/pagestore.py) are the pages rendered at a
-request from the direct queries, with the verdicts and label form of the moment filled in;
-and a hostile text cannot forge a slot."""
+request from the direct queries, with the verdicts and label form of the moment filled in,
+and their JSON the API's answer; a hostile text cannot forge a slot."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from cibscan import browse
 from cibscan.browse.index import close_index, open_index
+from cibscan.serve.base import FastJSON
 from cibscan.serve.pagestore import account_key, build_store, cluster_key
 from cibscan.serve.render import (
     MARK,
@@ -56,11 +57,16 @@ def test_prepared_pages_are_the_pages_rendered_at_a_request(case: Case, tmp_path
                 assert direct is not None
                 prepared = store.page(account_key(platform, account_id), slots)
                 assert prepared == account_main(direct, slots), (platform, account_id)
+                # the API's JSON too, with the verdicts of now
+                answer = store.answer(account_key(platform, account_id), verdicts)
+                assert answer == FastJSON(None).render(direct), (platform, account_id)
             for (cluster_id,) in engine.fetchall("SELECT cluster_id FROM clusters"):
                 direct_cluster = browse.cluster_detail(engine, cluster_id)
                 assert direct_cluster is not None
                 prepared = store.page(cluster_key(cluster_id), slots)
                 assert prepared == cluster_main(direct_cluster, slots), cluster_id
+                answer = store.answer(cluster_key(cluster_id), verdicts)
+                assert answer == FastJSON(None).render(direct_cluster), cluster_id
         persona = store.page(account_key("twitter", "persona_2"), LiveSlots(verdicts, True))
         assert persona is not None and 'class="verdict confirmed">confirmed' in persona
         assert '<form class="label"' in persona and MARK not in persona
@@ -68,6 +74,10 @@ def test_prepared_pages_are_the_pages_rendered_at_a_request(case: Case, tmp_path
         assert read_only is not None and "confirmed" not in read_only
         assert '<form class="label"' not in read_only
         assert store.page(account_key("twitter", "nobody"), LiveSlots({}, False)) is None
+        assert store.answer(account_key("twitter", "nobody"), verdicts) is None
+        assert b'"verdict":"confirmed"' in (
+            store.answer(account_key("twitter", "persona_2"), verdicts) or b""
+        )
         store.close()
     finally:
         close_index(engine, index)

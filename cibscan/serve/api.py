@@ -20,8 +20,10 @@ from cibscan import __version__, browse
 from cibscan.browse.common import DEFAULT_LIMIT, MAX_LIMIT
 from cibscan.export.base import export, get_exporter
 from cibscan.serve import reads
-from cibscan.serve.app import FastJSON, Workbench
-from cibscan.serve.base import EXPORT_MEDIA
+from cibscan.serve.app import Workbench
+from cibscan.serve.base import EXPORT_MEDIA, FastJSON
+from cibscan.serve.pagestore import Key, account_key, cluster_key
+from cibscan.serve.render import PAGE_ROWS
 from cibscan.store.labels import VERDICTS, label, list_labels
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -90,10 +92,21 @@ def clusters(
     return page.as_dict()
 
 
+def _prepared(bench: Workbench, key: Key) -> Response | None:
+    """The answer prepared ahead with the pages (:mod:`cibscan.serve.pagestore`), with the
+    current verdicts; None when there is none."""
+    body = bench.pages.answer(key, bench.verdicts()) if bench.pages is not None else None
+    return None if body is None else Response(body, media_type="application/json")
+
+
 @router.get("/clusters/{cluster_id}", response_class=FastJSON)
 def cluster(request: Request, cluster_id: int) -> Response:
     """One cluster: members, internal ties, tells, activity, evidence."""
-    detail = reads.cluster(_bench(request), cluster_id)
+    bench = _bench(request)
+    prepared = _prepared(bench, cluster_key(cluster_id))
+    if prepared is not None:
+        return prepared
+    detail = reads.cluster(bench, cluster_id)
     if detail is None:
         raise HTTPException(404, f"no cluster {cluster_id} in the latest detect run")
     return FastJSON(detail)  # written as it is: FastAPI's encoder is the slow part
@@ -111,8 +124,13 @@ def account(
     ),
 ) -> Response:
     """One account: profile, names, scores, signals, tells, ties, evidence, posts."""
+    bench = _bench(request)
+    if posts_offset == 0 and posts_limit == PAGE_ROWS and partner is None:
+        prepared = _prepared(bench, account_key(platform, account_id))
+        if prepared is not None:
+            return prepared
     detail = reads.account(
-        _bench(request),
+        bench,
         platform,
         account_id,
         posts_limit=posts_limit,

@@ -10,14 +10,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,7 +22,7 @@ from cibscan import __version__
 from cibscan.browse.index import BrowseIndex, close_index, open_index
 from cibscan.export.base import require_findings
 from cibscan.serve.auth import LOOPBACK_NAMES, RedactTokens, guard
-from cibscan.serve.base import ServeOptions, is_loopback
+from cibscan.serve.base import FastJSON, ServeOptions, is_loopback
 from cibscan.serve.pagestore import PageStore, build_store
 from cibscan.store import Case, CaseError, open_case
 from cibscan.store.labels import current_verdicts
@@ -37,29 +34,6 @@ STATIC = Path(__file__).parent / "static"
 CACHE_ENTRIES = 128
 
 T = TypeVar("T")
-
-
-def _encode(value: Any) -> Any:
-    """What orjson cannot write, as FastAPI's encoder writes it: a decimal as a number, a
-    duration in seconds, anything else as its text."""
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return str(value)
-
-
-class FastJSON(JSONResponse):
-    """JSON through orjson: datetimes as ISO 8601, NaN and infinities as null (a p-value of
-    NaN must not make a response invalid JSON).
-
-    A route that returns one directly skips FastAPI's encoder, which walks every value in
-    Python (about 4 ms for a flagged account's 45 kB); the bytes are the same
-    (tests/test_serve_api.py)."""
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=_encode)
 
 
 class Workbench:

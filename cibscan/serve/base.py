@@ -36,7 +36,13 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.responses import JSONResponse
 
 #: the cookie the browser keeps the token in
 COOKIE = "cibscan_token"
@@ -102,3 +108,26 @@ class ServeOptions:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")
         if self.cache_entries < 0:
             raise ValueError("cache entries must be 0 or more")
+
+
+def _encode(value: Any) -> Any:
+    """What orjson cannot write, as FastAPI's encoder writes it: a decimal as a number, a
+    duration in seconds, anything else as its text."""
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return str(value)
+
+
+class FastJSON(JSONResponse):
+    """JSON through orjson: datetimes as ISO 8601, NaN and infinities as null (a p-value of
+    NaN must not make a response invalid JSON).
+
+    A route that returns one directly skips FastAPI's encoder, which walks every value in
+    Python (about 4 ms for a flagged account's 45 kB); the bytes are the same
+    (tests/test_serve_api.py)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=_encode)

@@ -21,9 +21,10 @@ import logging
 import os
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from markupsafe import Markup
@@ -31,6 +32,7 @@ from markupsafe import Markup
 from cibscan.browse.index import BrowseIndex
 from cibscan.browse.index_reads import all_account_pages, all_cluster_pages
 from cibscan.engine import Engine
+from cibscan.serve.base import FastJSON
 from cibscan.serve.render import (
     PAGE_ROWS,
     RecordingSlots,
@@ -70,17 +72,35 @@ class PageStore:
         self._fd = os.open(self.folder / "pages.bin", os.O_RDONLY)
 
     def __len__(self) -> int:
-        return len(self.offsets)
+        """The number of pages (each also has its JSON)."""
+        return sum(1 for kind, _, _ in self.offsets if not kind.endswith(".json"))
 
-    def page(self, key: Key, slots: Slots) -> Markup | None:
-        """The page under ``key`` with ``slots`` answered now; None when none was prepared
-        (no such account or cluster, or the store does not hold it)."""
+    def _read(self, key: Key) -> Any:
         found = self.offsets.get(key)
         if found is None:
             return None
         offset, length = found
-        stored = orjson.loads(zlib.decompress(os.pread(self._fd, length, offset)))
-        return fill(stored[0], stored[1], slots)
+        return orjson.loads(zlib.decompress(os.pread(self._fd, length, offset)))
+
+    def page(self, key: Key, slots: Slots) -> Markup | None:
+        """The page under ``key`` with ``slots`` answered now; None when none was prepared
+        (no such account or cluster, or the store does not hold it)."""
+        stored = self._read(key)
+        return None if stored is None else fill(stored[0], stored[1], slots)
+
+    def answer(self, key: Key, verdicts: Mapping[tuple[str, str], str]) -> bytes | None:
+        """The API's JSON of the account or cluster ``key`` (the library's answer as
+        :class:`~cibscan.serve.base.FastJSON` writes it) with the current ``verdicts``;
+        None when none was prepared."""
+        detail = self._read(_json_key(key))
+        if detail is None:
+            return None
+        profile = detail.get("profile")
+        if profile is not None and "verdict" in profile:
+            profile["verdict"] = verdicts.get((profile["platform"], profile["account_id"]))
+        for member in detail.get("members", ()):
+            member["verdict"] = verdicts.get((member["platform"], member["account_id"]))
+        return orjson.dumps(detail, option=orjson.OPT_NON_STR_KEYS)
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -88,16 +108,29 @@ class PageStore:
             self._fd = -1
 
 
-def _pages(engine: Engine, index: BrowseIndex) -> Iterator[tuple[Key, Markup, RecordingSlots]]:
-    """Every page the store holds, rendered with recording slots."""
+def _json_key(key: Key) -> Key:
+    return (f"{key[0]}.json", key[1], key[2])
+
+
+def _pages(engine: Engine, index: BrowseIndex) -> Iterator[tuple[Key, bytes]]:
+    """Every record the store holds: each page rendered with recording slots (its parts
+    and slot calls), and its library answer as JSON (verdicts filled in when read)."""
+
+    def records(
+        key: Key, detail: dict[str, Any], markup: Markup, slots: RecordingSlots
+    ) -> Iterator[tuple[Key, bytes]]:
+        yield key, orjson.dumps(prepare(str(markup), slots))
+        yield _json_key(key), FastJSON(None).render(detail)
+
     for detail in all_cluster_pages(engine, index):
         slots = RecordingSlots()
-        yield cluster_key(int(detail["cluster"]["cluster_id"])), cluster_main(detail, slots), slots
+        key = cluster_key(int(detail["cluster"]["cluster_id"]))
+        yield from records(key, detail, cluster_main(detail, slots), slots)
     for detail in all_account_pages(engine, index, posts_limit=PAGE_ROWS):
         slots = RecordingSlots()
         profile = detail["profile"]
         key = account_key(str(profile["platform"]), str(profile["account_id"]))
-        yield key, account_main(detail, slots), slots
+        yield from records(key, detail, account_main(detail, slots), slots)
 
 
 def build_store(engine: Engine, index: BrowseIndex, folder: Path) -> PageStore:
@@ -108,8 +141,8 @@ def build_store(engine: Engine, index: BrowseIndex, folder: Path) -> PageStore:
     offsets: dict[Key, tuple[int, int]] = {}
     position = 0
     with open(folder / "pages.bin", "wb") as out:
-        for key, markup, slots in _pages(engine, index):
-            body = zlib.compress(orjson.dumps(prepare(str(markup), slots)), LEVEL)
+        for key, record in _pages(engine, index):
+            body = zlib.compress(record, LEVEL)
             out.write(body)
             offsets[key] = (position, len(body))
             position += len(body)
