@@ -34,8 +34,8 @@ from cibscan.store import CaseError
 @click.option(
     "--no-prepared-pages",
     is_flag=True,
-    help="Do not render every account's and cluster's page ahead once the index is built "
-    "(each page is then rendered at its request).",
+    help="Do not render every account's and cluster's page (and API answer) ahead once the "
+    "index is built (each is then made at its request).",
 )
 @click.option(
     "--cache-entries",
