@@ -8,7 +8,9 @@ analysts' clients each opening another page queue behind one another (p95 0.5-0.
 first page of posts) and every cluster's page once, on a thread of its own, into a flat
 file: each page compressed, found by its offset, kept in memory only as that offset. A
 request then reads a few kilobytes, decompresses them and fills the page's slots (verdicts
-and the label form, :mod:`cibscan.serve.render`), a fraction of a millisecond.
+and the label form, :mod:`cibscan.serve.render`), a fraction of a millisecond. The API's
+answer for the same account or cluster is stored beside it as JSON (the library's dict as
+:class:`~cibscan.serve.base.FastJSON` writes it), its verdicts set when it is read.
 
 The file (``pages.bin``) lives in the index's temporary folder and is written once per run;
 the offsets are only in memory, so a store cut short is never used. Any other page (a later
