@@ -9,7 +9,8 @@ latency. Bounded: at most 2,000 requests per endpoint and 200 clients, loopback 
 
 The endpoints: the case summary, the clusters list, the best cluster's page and API and the
 best flagged account's page and API, each asked ``--requests`` times (the workbench
-remembers recent answers, so repeats are cheap), a text search, and two rows whose requests
+remembers recent answers, so repeats are cheap), searches (``the``, a word and a phrase of
+one of that account's posts, a domain it linked), and rows whose requests
 each ask for another cluster (cycling through all of them) or another flagged account
 (every request a new one): what an analyst clicking through the case costs.
 """
@@ -63,11 +64,13 @@ def _account_path(platform: str, account_id: str) -> str:
     return f"{quote(platform, safe='')}/{quote(account_id, safe='')}"
 
 
-def _index_state(base: str) -> str:
+def _building(base: str) -> bool:
+    """Whether the browse index or the pages prepared ahead are still being built."""
     try:
-        return str(json.loads(urllib.request.urlopen(f"{base}/api/health").read())["index"])
-    except (OSError, KeyError, ValueError):
-        return "building"
+        health = json.loads(urllib.request.urlopen(f"{base}/api/health").read())
+    except (OSError, ValueError):
+        return True
+    return "building" in (health.get("index"), health.get("pages"))
 
 
 def _free_port() -> int:
@@ -88,6 +91,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
     parser.add_argument(
         "--no-index", action="store_true", help="serve without the browse index (to compare)"
+    )
+    parser.add_argument(
+        "--no-prepared-pages",
+        action="store_true",
+        help="serve without the pages prepared ahead (to compare)",
+    )
+    parser.add_argument(
+        "--only", default="", help="measure only the endpoints whose name holds this text"
     )
     parser.add_argument(
         "--cache-entries",
@@ -114,6 +125,7 @@ def main() -> None:
             "--cache-entries",
             str(args.cache_entries),
             *(["--no-index"] if args.no_index else []),
+            *(["--no-prepared-pages"] if args.no_prepared_pages else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -121,8 +133,8 @@ def main() -> None:
     )
     try:
         deadline = time.monotonic() + 300
-        # up, and the browse index built (or off): the figures are the index's
-        while _get(f"{base}/api/health")[0] != 200 or _index_state(base) == "building":
+        # up, the browse index built and the pages prepared (or off): the figures are theirs
+        while _get(f"{base}/api/health")[0] != 200 or _building(base):
             if server.poll() is not None or time.monotonic() > deadline:
                 sys.exit("cibscan serve did not start")
             time.sleep(0.2)
@@ -158,6 +170,14 @@ def main() -> None:
                 "/api/search?q=the&kind=text",
             )
         ]
+        # searches for what the case holds: a word and a phrase of a post, a domain linked
+        sample = _json(f"{base}/api/accounts/{account}")["posts"]["items"]
+        words = next((p["text"].split() for p in sample if len((p["text"] or "").split()) > 1), [])
+        domain = next((d for p in sample for d in p["domains"] or []), "example.com")
+        for q, kind in ((words[:1], "text"), (words[:2], "text"), ([domain], "domain")):
+            if q:
+                path = f"/api/search?q={quote(' '.join(q))}&kind={kind}"
+                endpoints.append((path, [path] * count))
         endpoints.append((f"/clusters/ ({len(ranked)} distinct, cycled)", distinct_clusters))
         endpoints.append((f"/accounts/ ({len(distinct_accounts)} distinct)", distinct_accounts))
         endpoints.append(
@@ -166,9 +186,12 @@ def main() -> None:
                 [f"/accounts/{_account_path(r['platform'], r['account_id'])}" for r in organic],
             )
         )
-        print(f"{args.case}: {clients} clients, {count} requests per endpoint")
+        print(
+            f"{args.case}: {clients} clients, {count} requests per endpoint; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         print(f"{'endpoint':44} {'ok':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-        for name, paths in endpoints:
+        for name, paths in [e for e in endpoints if args.only in e[0]]:
             start = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
                 results = list(pool.map(_get, [base + p for p in paths]))
@@ -178,6 +201,7 @@ def main() -> None:
                 f"{name[:44]:44} {len(ok):>6} {len(paths) / elapsed:>8.1f} "
                 f"{1000 * statistics.median(ok) if ok else 0:>8.0f} "
                 f"{1000 * _percentile(ok, 0.95) if ok else 0:>8.0f}"
+                f"   load {os.getloadavg()[0]:.1f}"
             )
     finally:
         server.terminate()

@@ -11,6 +11,7 @@ import pytest
 
 from cibscan import browse
 from cibscan.browse.index import BrowseIndex, close_index, open_index
+from cibscan.browse.search_index import BROAD, search_posts
 from cibscan.ingest.pipeline import IngestOptions, ingest
 from cibscan.store import Case, open_case
 from cibscan.store.labels import label
@@ -109,3 +110,63 @@ def test_the_index_is_reused_until_the_case_changes(case: Case, tmp_path: Path) 
         assert persona == browse.account_detail(case.engine, "twitter", "persona_0")
     finally:
         close_index(case.engine, rebuilt)
+
+
+def _queries(case: Case) -> list[tuple[str, str]]:
+    """Queries of every kind drawn from the case (words, pieces of words, phrases, parts of
+    links, domains, hashtags) and awkward ones (markup, punctuation only, a wildcard)."""
+    engine = case.engine
+    texts = [str(r[0]) for r in engine.fetchall("SELECT text FROM posts WHERE text <> '' LIMIT 40")]
+    urls = [str(r[0]) for r in engine.fetchall("SELECT DISTINCT unnest(urls) FROM posts LIMIT 15")]
+    domains = [str(r[0]) for r in engine.fetchall("SELECT DISTINCT unnest(domains) FROM posts")]
+    tags = [str(r[0]) for r in engine.fetchall("SELECT DISTINCT unnest(hashtags) FROM posts")]
+    found: list[tuple[str, str]] = []
+    for text in texts:
+        words = text.split()
+        found += [("text", words[0]), ("text", words[-1][1:4] or words[-1])]
+        found.append(("text", " ".join(words[1:3]) or text))  # a phrase: runs are checked
+        found.append(("text", text[2:12]))  # cut anywhere, spaces and punctuation included
+    for url in urls:
+        found += [("url", url), ("url", url[8:20]), ("url", url.split("/")[-1] or url)]
+    found += [("domain", d.upper()) for d in domains] + [("hashtag", f"#{t}") for t in tags]
+    found += [
+        ("text", "READ THE TRUTH"),
+        ("text", "<script>document.title"),
+        ("text", "%%%"),
+        ("text", "!!"),
+        ("text", "e"),
+        ("text", "the"),
+        ("url", "javascript:"),
+        ("url", "https://"),
+        ("domain", "no.such.example"),
+        ("hashtag", "#"),
+    ]
+    return found
+
+
+@pytest.mark.parametrize("broad", [BROAD, 1.0])
+def test_search_through_the_index_answers_as_the_scan(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broad: float
+) -> None:
+    """With ``broad`` 1.0 no query is left to the scan: every answer comes from the terms."""
+    monkeypatch.setattr("cibscan.browse.search_index.BROAD", broad)
+    index = open_index(case.engine, tmp_path / "browse.duckdb")
+    try:
+        queries = _queries(case)
+        assert len(queries) > 150
+        through_terms = 0
+        for kind, q in queries:
+            for limit, offset in ((50, 0), (3, 2)):
+                scanned = browse.search(case.engine, q, kind, limit=limit, offset=offset)
+                indexed = browse.search(
+                    case.engine, q, kind, limit=limit, offset=offset, index=index
+                )
+                assert indexed == scanned, (kind, q, limit, offset)
+            looked_up = search_posts(case.engine, index.alias, q.strip(), kind, limit=5, offset=0)
+            through_terms += looked_up is not None
+        # only the queries without a word character (and, at 5%, the broad ones) are scans
+        assert through_terms >= (len(queries) - 3 if broad == 1.0 else len(queries) // 3)
+        truth = search_posts(case.engine, index.alias, "truth", "text", limit=50, offset=0)
+        assert truth is not None and truth[0] == 4  # the hostile ring's four copies
+    finally:
+        close_index(case.engine, index)

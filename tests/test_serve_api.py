@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import pytest
 
 from cibscan.serve import ServeOptions, build_app
@@ -37,8 +38,10 @@ def case_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base(case_path: Path) -> Iterator[str]:
-    """The workbench with --write, on the case above."""
+    """The workbench with --write, on the case above, its pages and answers prepared (a
+    cluster's or account's JSON then comes from the page store, its verdicts live)."""
     app = build_app(ServeOptions(case_path, token=TOKEN, write=True))
+    assert app.state.workbench.wait_for_index(120) and app.state.workbench.pages is not None
     with running(app) as url:
         yield url
 
@@ -459,3 +462,39 @@ def test_plots_are_svg_images_behind_the_token(base: str) -> None:
         assert b'xmlns="http://www.w3.org/2000/svg"' in body[:600] and b"<path" in body, path
         assert http(base + path, token=None)[0] == 401, path
     assert http(f"{base}/plots/clusters/999999/daily.svg")[0] == 404
+
+
+def test_cluster_and_account_json_are_the_bytes_fastapi_would_write(
+    case_path: Path, tmp_path: Path
+) -> None:
+    """The cluster and account routes write their answer with orjson directly (FastAPI's
+    encoder is slow): for every cluster and account of the case, and for values orjson
+    cannot write itself, the bytes are those of FastAPI's encoder then orjson."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from fastapi.encoders import jsonable_encoder
+
+    from cibscan import browse
+    from cibscan.serve.base import FastJSON
+
+    def both(content: Any) -> tuple[bytes, bytes]:
+        encoded = orjson.dumps(jsonable_encoder(content), option=orjson.OPT_NON_STR_KEYS)
+        return FastJSON(None).render(content), encoded
+
+    copy = tmp_path / "copy.duckdb"  # the module's server holds the case
+    shutil.copy(case_path, copy)
+    with open_case(copy, create=False, read_only=True) as case:
+        engine = case.engine
+        clusters = engine.fetchall("SELECT cluster_id FROM clusters")
+        details = [browse.cluster_detail(engine, int(c)) for (c,) in clusters]
+        details += [
+            browse.account_detail(engine, str(p), str(a))
+            for p, a in engine.fetchall("SELECT platform, account_id FROM accounts")
+        ]
+    assert len(details) > 60
+    for detail in details:
+        direct, encoded = both(detail)
+        assert direct == encoded
+    direct, encoded = both({"d": Decimal("2.50"), "i": Decimal("3"), "t": timedelta(seconds=90)})
+    assert direct == encoded == b'{"d":2.5,"i":3,"t":90.0}'

@@ -21,7 +21,11 @@ from tests.workbench import TOKEN, build_case, get_json, running
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     case_path = build_case(tmp_path_factory.mktemp("served-ui"))
-    with running(build_app(ServeOptions(case_path, token=TOKEN, write=True))) as url:
+    app = build_app(ServeOptions(case_path, token=TOKEN, write=True))
+    # the account and cluster pages then come from the pages prepared ahead, whose verdicts
+    # and label forms must be those of the moment (a label set below shows at once)
+    assert app.state.workbench.wait_for_index(120) and app.state.workbench.pages is not None
+    with running(app) as url:
         yield url
 
 
@@ -61,6 +65,10 @@ def test_every_page_loads_without_a_console_error(page: Any, base: str) -> None:
         "/search?q=read+the+truth&kind=text",
         "/search?q=evil.example&kind=domain",
         "/labels",
+        "/matches",
+        "/matches?network=personas&matched=false",
+        "/hunt",
+        "/hunt?match=exact&indicator_type=handle",
     ]
     for path in paths:
         response = page.goto(base + path)
@@ -138,6 +146,42 @@ def test_hostile_text_and_javascript_links_stay_inert(page: Any, base: str) -> N
     assert "⟦U+202E⟧evil.exe⟦U+202C⟧" in body  # the RTL override made visible
     page.goto(f"{base}/accounts/twitter/jsuser_0")
     assert "javascript:window.__pwned=1" in page.inner_text("#posts")
+    assert page.errors == []
+
+
+def test_matches_and_hunt_pages_are_linked_inert_and_keyboard_navigable(
+    page: Any, base: str
+) -> None:
+    """The case was matched (the personas are the library's network) and hunted (persona_0's
+    handle and the hostile ring's domain): both pages are linked from the overview, show
+    the hostile handles as text, and their account links are reached by Tab."""
+    for link, heading in (("/matches", "Matches against known networks"), ("/hunt", "Hunt hits")):
+        page.goto(f"{base}/")
+        with page.expect_navigation():
+            page.click(f"main a[href='{link}']")
+        assert page.url == base + link
+        assert page.locator("h1").inner_text() == heading
+    page.goto(f"{base}/matches?matched=true")
+    matched = page.eval_on_selector_all(
+        "#matches tbody tr td:first-child a", "as => as.map(a => a.textContent)"
+    )
+    assert sorted(matched) == [f"@persona_{k}" for k in range(5)]
+    page.goto(f"{base}/hunt?indicator_type=domain")
+    table = page.inner_text("#hunt")
+    assert table.count("evil.example") >= 4
+    assert "@<b>bold</b>" in table and "⟦U+202E⟧admin" in table  # hostile handles, as text
+    assert page.locator("#hunt b, main script, main img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        href = page.evaluate("document.activeElement.getAttribute('href') || ''")
+        if href.startswith("/accounts/"):
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}{href}")
+    assert page.locator("h1").inner_text().startswith("@")
     assert page.errors == []
 
 

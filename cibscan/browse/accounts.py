@@ -19,7 +19,8 @@ from cibscan.browse.common import (
     page,
     rows,
 )
-from cibscan.browse.index import BrowseIndex, account_page
+from cibscan.browse.index import BrowseIndex
+from cibscan.browse.index_reads import account_page
 from cibscan.engine import Engine
 
 #: characters of a post's text a page of posts holds (the rest is cut by the renderer)

@@ -18,7 +18,8 @@ from cibscan.browse.common import (
     page,
     rows,
 )
-from cibscan.browse.index import EVIDENCE_ROWS, BrowseIndex, cluster_page
+from cibscan.browse.index import EVIDENCE_ROWS, BrowseIndex
+from cibscan.browse.index_reads import cluster_page
 from cibscan.engine import Engine
 from cibscan.export.tables import clusters_sql, nodes_sql
 

@@ -7,7 +7,9 @@ queue for the cores behind those scans. The index is a second DuckDB file built 
 the workbench starts: one row per account holding what its page shows (profile, names,
 posts per day, the first page of posts, scores, signals, tells, ties, evidence), and the
 account's posts sorted by account, in small row groups, so that any later page of posts
-reads one row group. A page is then one or two lookups.
+reads one row group. A page is then one or two lookups (:mod:`cibscan.browse.index_reads`).
+It also holds every post's search terms (:mod:`cibscan.browse.search_index`), so a search
+by text, URL, domain or hashtag reads a few postings instead of every text.
 
 Consistency: the index holds nothing an analyst can change from the workbench. Verdicts are
 joined from the case's ``labels`` table at each read, so a label written through the
@@ -23,17 +25,15 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from cibscan.browse.common import Page, check_page, rows
+from cibscan.browse.search_index import build_search
 from cibscan.engine import Engine
 from cibscan.export.tables import clusters_sql, evidence_sql, nodes_sql
-from cibscan.store.labels import current_labels_sql
 
 log = logging.getLogger(__name__)
 
 #: bumped whenever the index's tables change, so an older index file is rebuilt
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 #: the catalog name the index is attached under
 ALIAS = "browse_index"
 #: posts, ties and evidence rows an account's row holds (the pages' first page)
@@ -126,6 +126,7 @@ def build_index(engine: Engine, path: Path, fingerprint_: str) -> bool:
     findings = has_findings(engine)
     try:
         _build_accounts(engine, work, findings)
+        build_search(engine, work)
         if findings:
             _build_clusters(engine, work)
         engine.execute(
@@ -357,110 +358,3 @@ def _build_clusters(engine: Engine, work: str) -> None:
                 FROM ({exported}) AS x GROUP BY x.owner) AS ev USING (cluster_id)
             ORDER BY c.cluster_id"""
     )
-
-
-def cluster_page(engine: Engine, index: BrowseIndex, cluster_id: int) -> dict[str, Any] | None:
-    """:func:`cibscan.browse.cluster_detail` read from the index: two lookups (the
-    cluster, its members with their current verdicts)."""
-    found = rows(engine, f"SELECT * FROM {index.alias}.clusters WHERE cluster_id = ?", [cluster_id])
-    if not found:
-        return None
-    row = found[0]
-    verdict, join = "CAST(NULL AS VARCHAR) AS verdict", ""
-    if engine.table_exists("labels"):
-        verdict = "lab.verdict"
-        join = f"""LEFT JOIN ({current_labels_sql()}) AS lab
-            ON lab.platform = m.platform AND lab.account_id = m.account_id"""
-    members = rows(
-        engine,
-        f"""SELECT m.* EXCLUDE (cluster_id, rk), {verdict}
-            FROM {index.alias}.members AS m {join} WHERE m.cluster_id = ? ORDER BY m.rk""",
-        [cluster_id],
-    )
-    weekly = [[0] * 24 for _ in range(7)]
-    for cell in row["weekly"]:
-        weekly[int(cell["dow"]) - 1][int(cell["hour"])] += int(cell["n"])
-    return {
-        "cluster": row["cluster"],
-        "members": members,
-        "edges": row["edges"],
-        "tells": row["tells"],
-        "activity": row["activity"],
-        "weekly": weekly,
-        "evidence": [{k: v for k, v in e.items() if k not in _CARRIED} for e in row["evidence"]],
-        "n_evidence": row["n_evidence"],
-    }
-
-
-#: columns of an evidence row in the index that are not the export's
-_CARRIED = ("owner", "ev_rank", "ev_total")
-
-
-def account_page(
-    engine: Engine,
-    index: BrowseIndex,
-    platform: str,
-    account_id: str,
-    *,
-    posts_limit: int,
-    posts_offset: int,
-) -> dict[str, Any] | None:
-    """:func:`cibscan.browse.account_detail` (without ``partner``) read from the index:
-    one lookup, and one more for a page of posts past the first."""
-    check_page(posts_limit, posts_offset)
-    verdict = "CAST(NULL AS VARCHAR) AS verdict"
-    if engine.table_exists("labels"):
-        verdict = f"""(SELECT verdict FROM ({current_labels_sql()}) AS lab
-                       WHERE lab.platform = r.platform AND lab.account_id = r.account_id)
-                      AS verdict"""
-    found = rows(
-        engine,
-        f"""SELECT r.*, {verdict} FROM {index.alias}.accounts AS r
-            WHERE r.platform = ? AND r.account_id = ?""",
-        [platform, account_id],
-    )
-    if not found:
-        return None
-    row = found[0]
-    acct = row.get("acct")
-    if row["profile"] is None and acct is None:
-        return None
-    profile = (
-        {**row["profile"], "verdict": row["verdict"]}
-        if row["profile"] is not None
-        else {"platform": platform, "account_id": account_id}
-    )
-    if posts_offset + posts_limit <= FIRST_POSTS:
-        items = row["first_posts"][posts_offset : posts_offset + posts_limit]
-    else:
-        items = rows(
-            engine,
-            f"""SELECT * EXCLUDE (k, rn) FROM {index.alias}.posts
-                WHERE k = ? AND rn > ? AND rn <= ? ORDER BY rn""",
-            [row["k"], posts_offset, posts_offset + posts_limit],
-        )
-    detail: dict[str, Any] = {
-        "profile": profile,
-        "names": row["names"],
-        "score": None,
-        "signals": [],
-        "tells": [],
-        "ties": [],
-        "n_ties": 0,
-        "evidence": [],
-        "n_evidence": 0,
-        "activity": row["activity"],
-        "posts": Page(items, row["n_posts"], posts_limit, posts_offset).as_dict(),
-    }
-    if acct is not None and index.findings:
-        detail.update(
-            score=row["score"],
-            signals=row["signals"],
-            tells=row["tells"],
-            ties=row["ties"],
-            n_ties=row["n_ties"],
-            evidence=[{k: v for k, v in e.items() if k not in _CARRIED} for e in row["evidence"]],
-            n_evidence=row["n_evidence"],
-            partner=None,
-        )
-    return detail

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cibscan.browse.common import DEFAULT_LIMIT, page
+from cibscan.browse.common import DEFAULT_LIMIT, Page, page, rows
+from cibscan.browse.index import BrowseIndex
+from cibscan.browse.search_index import search_posts
 from cibscan.engine import Engine
 
 #: what a search looks in
@@ -36,10 +38,13 @@ def search(
     *,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
+    index: BrowseIndex | None = None,
 ) -> dict[str, Any]:
     """The accounts (``kind`` handle) or posts (the other kinds) matching ``query``, as a
     page dict with ``kind`` and ``query``; posts come newest first with their author's
-    handle and score, accounts best score first."""
+    handle and score, accounts best score first. With a browse ``index`` posts are found
+    through its search terms (:mod:`cibscan.browse.search_index`): the same answer without
+    reading every text."""
     q = query.strip()
     if kind not in SEARCH_KINDS:
         raise ValueError(f"unknown search kind {kind!r}; known: {', '.join(SEARCH_KINDS)}")
@@ -47,38 +52,62 @@ def search(
         raise ValueError("give something to search for")
     if len(q) > MAX_QUERY:
         raise ValueError(f"the query is longer than {MAX_QUERY} characters")
-    scored = engine.table_exists("account_scores")
-    score_cols = (
-        "s.score, s.flagged, s.cluster_id"
-        if scored
-        else ("NULL AS score, NULL AS flagged, NULL AS cluster_id")
+    found = (
+        _accounts(engine, q, limit, offset)
+        if kind == "handle"
+        else _posts(engine, q, kind, limit, offset, index)
     )
-    score_join = (
-        "LEFT JOIN account_scores AS s ON s.platform = a.platform AND s.account_id = a.account_id"
-        if scored
-        else ""
-    )
-    if kind == "handle":
-        bare = q.removeprefix("@")
-        sql = f"""SELECT a.platform, a.account_id, a.handle, a.display_name, a.created_at,
-                         a.n_posts, {score_cols}
-            FROM accounts AS a {score_join}
-            WHERE contains(lower(a.handle), lower(?)) OR contains(lower(a.display_name), lower(?))
-               OR a.account_id = ?
-               OR EXISTS (SELECT 1 FROM account_names AS n
-                          WHERE n.platform = a.platform AND n.account_id = a.account_id
-                            AND contains(lower(n.handle), lower(?)))
-            ORDER BY {"s.score DESC NULLS LAST, " if scored else ""}a.platform, a.account_id"""
-        params: list[Any] = [bare, bare, q, bare]
-    else:
-        sql = f"""SELECT p.platform, p.post_id, p.account_id, a.handle, p.created_at, p.kind,
-                         left(p.text, {TEXT_CHARS}) AS text, p.urls, {score_cols}
-            FROM posts AS p
-            LEFT JOIN accounts AS a ON a.platform = p.platform AND a.account_id = p.account_id
-            {score_join}
-            WHERE {_POST_WHERE[kind]}
-            ORDER BY p.created_at DESC NULLS LAST, p.platform, p.post_id"""
-        params = [q]
-    result = page(engine, sql, params, limit, offset).as_dict()
+    result = found.as_dict()
     result.update(kind=kind, query=q)
     return result
+
+
+def _scores(engine: Engine) -> tuple[str, str, bool]:
+    """(columns, join, whether scored): each result's author's score, flag and cluster,
+    through its ``a`` (accounts) row."""
+    if not engine.table_exists("account_scores"):
+        return "NULL AS score, NULL AS flagged, NULL AS cluster_id", "", False
+    return (
+        "s.score, s.flagged, s.cluster_id",
+        "LEFT JOIN account_scores AS s ON s.platform = a.platform AND s.account_id = a.account_id",
+        True,
+    )
+
+
+def _accounts(engine: Engine, q: str, limit: int, offset: int) -> Page:
+    score_cols, score_join, scored = _scores(engine)
+    bare = q.removeprefix("@")
+    sql = f"""SELECT a.platform, a.account_id, a.handle, a.display_name, a.created_at,
+                     a.n_posts, {score_cols}
+        FROM accounts AS a {score_join}
+        WHERE contains(lower(a.handle), lower(?)) OR contains(lower(a.display_name), lower(?))
+           OR a.account_id = ?
+           OR EXISTS (SELECT 1 FROM account_names AS n
+                      WHERE n.platform = a.platform AND n.account_id = a.account_id
+                        AND contains(lower(n.handle), lower(?)))
+        ORDER BY {"s.score DESC NULLS LAST, " if scored else ""}a.platform, a.account_id"""
+    return page(engine, sql, [bare, bare, q, bare], limit, offset)
+
+
+def _posts(
+    engine: Engine, q: str, kind: str, limit: int, offset: int, index: BrowseIndex | None
+) -> Page:
+    score_cols, score_join, _ = _scores(engine)
+
+    def select(source: str, where: str) -> str:
+        return f"""SELECT p.platform, p.post_id, p.account_id, a.handle, p.created_at, p.kind,
+                   left(p.text, {TEXT_CHARS}) AS text, p.urls, {score_cols}
+            FROM {source} AS p
+            LEFT JOIN accounts AS a ON a.platform = p.platform AND a.account_id = p.account_id
+            {score_join}
+            WHERE {where}
+            ORDER BY p.created_at DESC NULLS LAST, p.platform, p.post_id"""
+
+    if index is not None:
+        found = search_posts(engine, index.alias, q, kind, limit=limit, offset=offset)
+        if found is not None:
+            total, keys = found
+            chosen = "p.sk IN (SELECT unnest(?::BIGINT[]))"
+            items = rows(engine, select(f"{index.alias}.search_posts", chosen), [keys])
+            return Page(items if keys else [], total, limit, offset)
+    return page(engine, select("posts", _POST_WHERE[kind]), [q], limit, offset)

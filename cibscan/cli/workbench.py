@@ -32,6 +32,12 @@ from cibscan.store import CaseError
     help="Do not build the browse index at start (pages are then asked of the case).",
 )
 @click.option(
+    "--no-prepared-pages",
+    is_flag=True,
+    help="Do not render every account's and cluster's page (and API answer) ahead once the "
+    "index is built (each is then made at its request).",
+)
+@click.option(
     "--cache-entries",
     default=128,
     show_default=True,
@@ -46,6 +52,7 @@ def serve_command(
     no_auth: bool,
     write: bool,
     no_index: bool,
+    no_prepared_pages: bool,
     cache_entries: int,
 ) -> None:
     """Open a case in the analyst workbench: a local web app and a JSON API.
@@ -77,6 +84,7 @@ def serve_command(
         write=write,
         cache_entries=cache_entries,
         browse_index=not no_index,
+        prepare_pages=not no_prepared_pages,
     )
     try:
         app = build_app(options)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
@@ -21,7 +21,9 @@ from cibscan.browse.common import DEFAULT_LIMIT, MAX_LIMIT
 from cibscan.export.base import export, get_exporter
 from cibscan.serve import reads
 from cibscan.serve.app import Workbench
-from cibscan.serve.base import EXPORT_MEDIA
+from cibscan.serve.base import EXPORT_MEDIA, FastJSON
+from cibscan.serve.pagestore import Key, account_key, cluster_key
+from cibscan.serve.render import PAGE_ROWS
 from cibscan.store.labels import VERDICTS, label, list_labels
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -44,8 +46,15 @@ def _bench(request: Request) -> Workbench:
 @router.get("/health")
 def health(request: Request) -> dict[str, str]:
     """Liveness: answers without a token; ``index`` says whether the browse index is
-    ``building``, ``ready``, ``failed`` or ``off``."""
-    return {"status": "ok", "version": __version__, "index": _bench(request).index_state}
+    ``building``, ``ready``, ``failed`` or ``off``, ``pages`` the same of the pages
+    prepared ahead."""
+    bench = _bench(request)
+    return {
+        "status": "ok",
+        "version": __version__,
+        "index": bench.index_state,
+        "pages": bench.pages_state,
+    }
 
 
 @router.get("/case")
@@ -83,16 +92,27 @@ def clusters(
     return page.as_dict()
 
 
-@router.get("/clusters/{cluster_id}")
-def cluster(request: Request, cluster_id: int) -> dict[str, Any]:
+def _prepared(bench: Workbench, key: Key) -> Response | None:
+    """The answer prepared ahead with the pages (:mod:`cibscan.serve.pagestore`), with the
+    current verdicts; None when there is none."""
+    body = bench.pages.answer(key, bench.verdicts()) if bench.pages is not None else None
+    return None if body is None else Response(body, media_type="application/json")
+
+
+@router.get("/clusters/{cluster_id}", response_class=FastJSON)
+def cluster(request: Request, cluster_id: int) -> Response:
     """One cluster: members, internal ties, tells, activity, evidence."""
-    detail = reads.cluster(_bench(request), cluster_id)
+    bench = _bench(request)
+    prepared = _prepared(bench, cluster_key(cluster_id))
+    if prepared is not None:
+        return prepared
+    detail = reads.cluster(bench, cluster_id)
     if detail is None:
         raise HTTPException(404, f"no cluster {cluster_id} in the latest detect run")
-    return detail
+    return FastJSON(detail)  # written as it is: FastAPI's encoder is the slow part
 
 
-@router.get("/accounts/{platform}/{account_id:path}")
+@router.get("/accounts/{platform}/{account_id:path}", response_class=FastJSON)
 def account(
     request: Request,
     platform: str,
@@ -102,10 +122,15 @@ def account(
     partner: str | None = Query(
         None, description="platform:account_id: only the evidence of the tie with it"
     ),
-) -> dict[str, Any]:
+) -> Response:
     """One account: profile, names, scores, signals, tells, ties, evidence, posts."""
+    bench = _bench(request)
+    if posts_offset == 0 and posts_limit == PAGE_ROWS and partner is None:
+        prepared = _prepared(bench, account_key(platform, account_id))
+        if prepared is not None:
+            return prepared
     detail = reads.account(
-        _bench(request),
+        bench,
         platform,
         account_id,
         posts_limit=posts_limit,
@@ -114,7 +139,7 @@ def account(
     )
     if detail is None:
         raise HTTPException(404, f"no account {platform}:{account_id} in the case")
-    return detail
+    return FastJSON(detail)
 
 
 @router.get("/search")
@@ -126,8 +151,9 @@ def search(
     offset: int = _offset(),
 ) -> dict[str, Any]:
     """Accounts by handle or name, or posts by text, URL, domain or hashtag."""
-    with _bench(request).case(findings=False) as case:
-        return browse.search(case.engine, q, kind, limit=limit, offset=offset)
+    bench = _bench(request)
+    with bench.case(findings=False) as case:
+        return browse.search(case.engine, q, kind, limit=limit, offset=offset, index=bench.index)
 
 
 @router.get("/matches")

@@ -13,9 +13,8 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,8 +22,10 @@ from cibscan import __version__
 from cibscan.browse.index import BrowseIndex, close_index, open_index
 from cibscan.export.base import require_findings
 from cibscan.serve.auth import LOOPBACK_NAMES, RedactTokens, guard
-from cibscan.serve.base import ServeOptions, is_loopback
+from cibscan.serve.base import FastJSON, ServeOptions, is_loopback
+from cibscan.serve.pagestore import PageStore, build_store
 from cibscan.store import Case, CaseError, open_case
+from cibscan.store.labels import current_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,6 @@ STATIC = Path(__file__).parent / "static"
 CACHE_ENTRIES = 128
 
 T = TypeVar("T")
-
-
-class FastJSON(JSONResponse):
-    """JSON through orjson: datetimes as ISO 8601, NaN and infinities as null (a p-value of
-    NaN must not make a response invalid JSON)."""
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=str)
 
 
 class Workbench:
@@ -59,7 +52,13 @@ class Workbench:
 
     With ``browse_index`` it builds the browse index (:mod:`cibscan.browse.index`) in a
     temporary folder on a thread of its own: requests are answered from the case meanwhile,
-    and from the index once it is ready (:attr:`index`)."""
+    and from the index once it is ready (:attr:`index`). With ``prepare_pages`` too, that
+    thread then renders every account's and cluster's page into the page store
+    (:mod:`cibscan.serve.pagestore`, :attr:`pages`), which the pages are served from once
+    it is ready.
+
+    Verdicts are shown from :meth:`verdicts`, read from the case's labels once and again
+    after each label the workbench writes (nothing else can write the case meanwhile)."""
 
     def __init__(
         self,
@@ -68,6 +67,7 @@ class Workbench:
         write: bool,
         cache_entries: int = CACHE_ENTRIES,
         browse_index: bool = True,
+        prepare_pages: bool = True,
     ) -> None:
         self.path = path
         self.write = write
@@ -75,6 +75,12 @@ class Workbench:
         #: the browse index once built (None before, or when it is off or failed)
         self.index: BrowseIndex | None = None
         self.index_state = "off"
+        #: the prepared pages once rendered (None before, or when off or failed)
+        self.pages: PageStore | None = None
+        self.pages_state = "off"
+        self._prepare_pages = browse_index and prepare_pages
+        self._verdicts: dict[tuple[str, str], str] | None = None
+        self._labels_written = 0
         self._index_folder: Path | None = None
         self._case = open_case(path, create=False, read_only=not write)
         self._local = threading.local()
@@ -87,6 +93,7 @@ class Workbench:
         self._index_thread: threading.Thread | None = None
         if browse_index:
             self.index_state = "building"
+            self.pages_state = "building" if self._prepare_pages else "off"
             self._index_folder = Path(tempfile.mkdtemp(prefix="cibscan-browse-"))
             self._index_thread = threading.Thread(
                 target=self._build_index, name="browse-index", daemon=True
@@ -99,19 +106,43 @@ class Workbench:
         assert self._index_folder is not None
         engine = self._case.engine.cursor()
         try:
-            self.index = open_index(engine, self._index_folder / "browse.duckdb")
-            self.index_state = "ready"
-        except Exception:  # the workbench works without it, only slower
-            log.exception("the browse index could not be built; reading the case directly")
-            self.index_state = "failed"
+            try:
+                index = open_index(engine, self._index_folder / "browse.duckdb")
+            except Exception:  # the workbench works without it, only slower
+                log.exception("the browse index could not be built; reading the case directly")
+                self.index_state = "failed"
+                self.pages_state = "failed" if self._prepare_pages else "off"
+                return
+            self.index, self.index_state = index, "ready"
+            if self._prepare_pages:
+                try:
+                    self.pages = build_store(engine, index, self._index_folder / "pages")
+                    self.pages_state = "ready"
+                except Exception:  # pages are then rendered at each request
+                    log.exception("the pages could not be prepared; rendering them at requests")
+                    self.pages_state = "failed"
         finally:
             engine.close()
 
     def wait_for_index(self, timeout: float | None = None) -> bool:
-        """Wait until the browse index is built (or failed); whether it is ready."""
+        """Wait until the browse index is built and the pages prepared (or either failed);
+        whether the index is ready."""
         if self._index_thread is not None:
             self._index_thread.join(timeout)
         return self.index is not None
+
+    def verdicts(self) -> dict[tuple[str, str], str]:
+        """Each labelled account's current verdict, by ``(platform, account_id)``: read
+        from the case once, and again after each label written (:meth:`writing`)."""
+        book = self._verdicts
+        if book is None:
+            written = self._labels_written
+            with self.case(findings=False) as case:
+                book = current_verdicts(case.engine)
+            with self._cache_lock:
+                if written == self._labels_written:  # no label was written meanwhile
+                    self._verdicts = book
+        return book
 
     def _thread_case(self) -> Case:
         case: Case | None = getattr(self._local, "case", None)
@@ -170,11 +201,16 @@ class Workbench:
             finally:
                 with self._cache_lock:
                     self._cache.clear()
+                    self._verdicts = None
+                    self._labels_written += 1
 
     def close(self) -> None:
         if self._index_thread is not None:
             self._index_thread.join()
         with self._open_lock:
+            if self.pages is not None:
+                self.pages.close()
+                self.pages = None
             if self.index is not None:
                 close_index(self._case.engine, self.index)
                 self.index = None
@@ -196,6 +232,7 @@ def build_app(options: ServeOptions) -> FastAPI:
         write=options.write,
         cache_entries=options.cache_entries,
         browse_index=options.browse_index,
+        prepare_pages=options.prepare_pages,
     )
 
     @asynccontextmanager

@@ -1,78 +1,43 @@
 """The workbench's pages: server-rendered Jinja2 over the same library calls as the API.
 
-Templates autoescape, and every attacker-written string also goes through the ``t`` filter
-(:func:`cibscan.report.escape.text`: invisible and direction-changing characters made
-visible, very long strings cut). The only script is the workbench's own
-``static/graph.js`` (the cluster network, drawn with the vendored cytoscape.js from the
-API's JSON); every page works without it, by keyboard, through plain links and forms.
+Templates autoescape and run attacker-written strings through the ``t`` filter
+(:mod:`cibscan.serve.render`). The only script is the workbench's own ``static/graph.js``
+(the cluster network, drawn with the vendored cytoscape.js from the API's JSON); every page
+works without it, by keyboard, through plain links and forms. An account's or cluster's
+page comes from the page store when it was prepared ahead (:mod:`cibscan.serve.pagestore`),
+rendered from the library's answer otherwise; either way its verdicts are the current ones.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from cibscan import __version__, browse
-from cibscan.report.escape import text
+from cibscan import browse
+from cibscan.browse import Page
+from cibscan.engine import Engine
 from cibscan.serve import reads
 from cibscan.serve.api import LabelRequest, store_label
 from cibscan.serve.app import Workbench
-from cibscan.serve.plots import account_path, img
-from cibscan.store.labels import VERDICTS, list_labels
+from cibscan.serve.pagestore import account_key, cluster_key
+from cibscan.serve.render import (
+    CLUSTER_SCRIPTS,
+    ENV,
+    PAGE_ROWS,
+    LiveSlots,
+    account_main,
+    account_url,
+    cluster_main,
+    img,
+)
+from cibscan.store.labels import list_labels
 
 router = APIRouter(include_in_schema=False)
-
-#: rows per page of the clusters table, a search, an account's posts
-PAGE_ROWS = 50
-
-
-def _t(value: object, limit: int | None = 600) -> Markup:
-    return Markup(text(value, limit))
-
-
-def _num(value: object, digits: int = 3) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _when(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
-
-
-def account_url(platform: object, account_id: object) -> str:
-    """The account page of ``platform:account_id`` (both quoted: ids are free text)."""
-    return f"/accounts/{quote(str(platform), safe='')}/{quote(str(account_id), safe='')}"
-
-
-def _node_url(node_id: str) -> str:
-    platform, _, account_id = node_id.partition(":")
-    return account_url(platform, account_id)
-
-
-ENV = Environment(
-    loader=PackageLoader("cibscan.serve", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-ENV.filters.update(t=_t, num=_num, when=_when, node_url=_node_url)
-ENV.globals.update(account_url=account_url, version=__version__, verdicts=VERDICTS)
 
 
 def _bench(request: Request) -> Workbench:
@@ -129,22 +94,22 @@ def clusters(
     )
 
 
+def _slots(bench: Workbench) -> LiveSlots:
+    return LiveSlots(bench.verdicts(), bench.write)
+
+
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
 def cluster(request: Request, cluster_id: int) -> HTMLResponse:
-    detail = reads.cluster(_bench(request), cluster_id)
-    if detail is None:
-        raise HTTPException(404, f"no cluster {cluster_id}")
-    plots = [
-        img(f"clusters/{cluster_id}/weekly.svg", "posts by weekday and hour (UTC)"),
-        img(f"clusters/{cluster_id}/daily.svg", "posts per day"),
-    ]
+    bench = _bench(request)
+    slots = _slots(bench)
+    main = bench.pages.page(cluster_key(cluster_id), slots) if bench.pages else None
+    if main is None:
+        detail = reads.cluster(bench, cluster_id)
+        if detail is None:
+            raise HTTPException(404, f"no cluster {cluster_id}")
+        main = cluster_main(detail, slots)
     return render(
-        request,
-        "cluster.html",
-        d=detail,
-        c=detail["cluster"],
-        plots=plots,
-        title=f"cluster {cluster_id}",
+        request, "page.html", main=main, scripts=CLUSTER_SCRIPTS, title=f"cluster {cluster_id}"
     )
 
 
@@ -156,25 +121,25 @@ def account(
     offset: int = 0,
     partner: str | None = None,
 ) -> HTMLResponse:
-    detail = reads.account(
-        _bench(request),
-        platform,
-        account_id,
-        posts_limit=PAGE_ROWS,
-        posts_offset=max(offset, 0),
-        partner=partner or None,
-    )
-    if detail is None:
-        raise HTTPException(404, f"no account {platform}:{account_id}")
-    plot = img(f"accounts/{account_path(platform, account_id)}", "posts per day")
+    bench = _bench(request)
+    slots = _slots(bench)
+    main = None
+    if offset <= 0 and not partner and bench.pages is not None:  # the page prepared ahead
+        main = bench.pages.page(account_key(platform, account_id), slots)
+    if main is None:
+        detail = reads.account(
+            bench,
+            platform,
+            account_id,
+            posts_limit=PAGE_ROWS,
+            posts_offset=max(offset, 0),
+            partner=partner or None,
+        )
+        if detail is None:
+            raise HTTPException(404, f"no account {platform}:{account_id}")
+        main = account_main(detail, slots)
     return render(
-        request,
-        "account.html",
-        d=detail,
-        p=detail["profile"],
-        plot=plot,
-        ref=f"{platform}:{account_id}",
-        title=f"account {platform}:{account_id}",
+        request, "page.html", main=main, scripts=(), title=f"account {platform}:{account_id}"
     )
 
 
@@ -184,8 +149,16 @@ def search(request: Request, q: str = "", kind: str = "handle", offset: int = 0)
     error = None
     if q.strip():
         try:
-            with _bench(request).case(findings=False) as case:
-                result = browse.search(case.engine, q, kind, limit=PAGE_ROWS, offset=max(offset, 0))
+            bench = _bench(request)
+            with bench.case(findings=False) as case:
+                result = browse.search(
+                    case.engine,
+                    q,
+                    kind,
+                    limit=PAGE_ROWS,
+                    offset=max(offset, 0),
+                    index=bench.index,
+                )
         except ValueError as exc:
             error = str(exc)
     return render(
@@ -197,6 +170,72 @@ def search(request: Request, q: str = "", kind: str = "handle", offset: int = 0)
         result=result,
         error=error,
         title="search",
+    )
+
+
+def _listing(
+    request: Request,
+    template: str,
+    title: str,
+    read: Callable[[Engine], Page],
+    **shown: str,
+) -> HTMLResponse:
+    """A page of ``read``'s rows (the matches, the hunt hits), or what to run first when
+    the case has none (``read`` raises LookupError); ``shown`` are the filters' values."""
+    page, missing = None, ""
+    with _bench(request).case(findings=False) as case:
+        try:
+            page = read(case.engine).as_dict()
+        except LookupError as exc:
+            missing = str(exc)
+    context: dict[str, Any] = {"page": page, "missing": missing, "title": title, **shown}
+    return render(request, template, **context)
+
+
+def _flag(value: str) -> bool | None:
+    """A select's ``true``/``false``/empty as a filter."""
+    return {"true": True, "false": False}.get(value)
+
+
+@router.get("/matches", response_class=HTMLResponse)
+def matches(
+    request: Request, network: str = "", matched: str = "", offset: int = 0
+) -> HTMLResponse:
+    """The case's matches against known networks (:func:`cibscan.browse.list_matches`)."""
+    return _listing(
+        request,
+        "matches.html",
+        "matches",
+        lambda engine: browse.list_matches(
+            engine,
+            network=network or None,
+            matched=_flag(matched),
+            limit=PAGE_ROWS,
+            offset=max(offset, 0),
+        ),
+        network=network,
+        matched=matched,
+    )
+
+
+@router.get("/hunt", response_class=HTMLResponse)
+def hunt(
+    request: Request, match: str = "", indicator_type: str = "", offset: int = 0
+) -> HTMLResponse:
+    """The case's hunt hits (:func:`cibscan.browse.list_hunt_hits`)."""
+    return _listing(
+        request,
+        "hunt.html",
+        "hunt hits",
+        lambda engine: browse.list_hunt_hits(
+            engine,
+            match=match or None,
+            indicator_type=indicator_type or None,
+            limit=PAGE_ROWS,
+            offset=max(offset, 0),
+        ),
+        match=match,
+        indicator_type=indicator_type,
     )
 
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 import threading
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from markupsafe import Markup, escape
 
 from cibscan.report.plots import Plotter, plot_style
 from cibscan.serve import reads
@@ -30,16 +28,6 @@ _EMPTY = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="24" role="img" '
     'aria-label="no data"><text x="4" y="16" font-size="13">no data</text></svg>'
 )
-
-
-def img(path: str, alt: str) -> Markup:
-    """The ``<img>`` of a plot route (``path`` already quoted)."""
-    return Markup(f'<img class="plot" src="/plots/{path}" alt="{escape(alt)}">')
-
-
-def account_path(platform: str, account_id: str) -> str:
-    """The plot route's tail for one account (an id may hold ``/``, ``?`` or ``#``)."""
-    return f"{quote(platform, safe='')}/{quote(account_id, safe='')}"
 
 
 def _svg(markup: str | None) -> Response:

@@ -154,6 +154,19 @@ def current_labels_sql() -> str:
               FROM labels GROUP BY platform, account_id"""
 
 
+def current_verdicts(engine: Engine) -> dict[tuple[str, str], str]:
+    """Each labelled account's latest verdict, by ``(platform, account_id)`` (what a page
+    shows beside an account; empty when nothing was labelled)."""
+    if not engine.table_exists("labels"):
+        return {}
+    return {
+        (str(platform), str(account_id)): str(verdict)
+        for platform, account_id, verdict in engine.fetchall(
+            f"SELECT platform, account_id, verdict FROM ({current_labels_sql()})"
+        )
+    }
+
+
 def list_labels(engine: Engine) -> list[dict[str, object]]:
     """The current verdicts, newest first (empty when nothing was labelled)."""
     if not engine.table_exists("labels"):
