@@ -116,8 +116,8 @@ def _queries(case: Case) -> list[tuple[str, str]]:
     """Queries of every kind drawn from the case (words, pieces of words, phrases, parts of
     links, domains, hashtags) and awkward ones (markup, punctuation only, a wildcard)."""
     engine = case.engine
-    texts = [str(r[0]) for r in engine.fetchall("SELECT text FROM posts WHERE text <> '' LIMIT 40")]
-    urls = [str(r[0]) for r in engine.fetchall("SELECT DISTINCT unnest(urls) FROM posts LIMIT 15")]
+    texts = [str(r[0]) for r in engine.fetchall("SELECT text FROM posts WHERE text <> '' LIMIT 15")]
+    urls = [str(r[0]) for r in engine.fetchall("SELECT DISTINCT unnest(urls) FROM posts LIMIT 6")]
     domains = [str(r[0]) for r in engine.fetchall("SELECT DISTINCT unnest(domains) FROM posts")]
     tags = [str(r[0]) for r in engine.fetchall("SELECT DISTINCT unnest(hashtags) FROM posts")]
     found: list[tuple[str, str]] = []
@@ -153,10 +153,11 @@ def test_search_through_the_index_answers_as_the_scan(
     index = open_index(case.engine, tmp_path / "browse.duckdb")
     try:
         queries = _queries(case)
-        assert len(queries) > 150
+        assert len(queries) > 60
         through_terms = 0
-        for kind, q in queries:
-            for limit, offset in ((50, 0), (3, 2)):
+        for n, (kind, q) in enumerate(queries):
+            # every query's first page; a later page of every third (the paging is shared)
+            for limit, offset in ((50, 0), (3, 2))[: 2 if n % 3 == 0 else 1]:
                 scanned = browse.search(case.engine, q, kind, limit=limit, offset=offset)
                 indexed = browse.search(
                     case.engine, q, kind, limit=limit, offset=offset, index=index

@@ -141,11 +141,13 @@ def test_detect_on_spark_writes_the_same_findings_into_the_case(
         monkeypatch.setattr(
             importlib.import_module("cibscan.detect.on_spark"), "TELLS_ON_SPARK", frozenset()
         )
-    duck_run = detect(ring_case, DetectOptions(signals=SIGNALS))
+    # the fallback with one tell (the path is the same for ten; each costs Spark time)
+    chosen = None if tells_there == "spark" else ["insular_engagement"]
+    duck_run = detect(ring_case, DetectOptions(signals=SIGNALS, tells=chosen))
     expected = ring_case.engine.fetch_arrow(
         "SELECT * FROM account_scores ORDER BY acct"
     ).to_pylist()
-    spark_run = detect(ring_case, DetectOptions(signals=SIGNALS, engine="spark"))
+    spark_run = detect(ring_case, DetectOptions(signals=SIGNALS, tells=chosen, engine="spark"))
     got = ring_case.engine.fetch_arrow("SELECT * FROM account_scores ORDER BY acct").to_pylist()
     assert_same_rows(expected, got)
     assert (spark_run.pairs, spark_run.edges, spark_run.clusters, spark_run.flagged) == (

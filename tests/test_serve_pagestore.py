@@ -50,23 +50,25 @@ def test_prepared_pages_are_the_pages_rendered_at_a_request(case: Case, tmp_path
                UNION SELECT platform, account_id FROM account_index ORDER BY ALL"""
         )
         assert len(store) == len(keys) + int(engine.fetchall("SELECT count(*) FROM clusters")[0][0])
-        for writable in (True, False):
-            slots = LiveSlots(verdicts, writable)
-            for platform, account_id in keys:
-                direct = browse.account_detail(engine, platform, account_id, posts_limit=PAGE_ROWS)
-                assert direct is not None
+        both = [LiveSlots(verdicts, writable) for writable in (True, False)]
+        # each page read from the case once, compared with its prepared form both ways
+        for platform, account_id in keys:
+            direct = browse.account_detail(engine, platform, account_id, posts_limit=PAGE_ROWS)
+            assert direct is not None
+            for slots in both:
                 prepared = store.page(account_key(platform, account_id), slots)
                 assert prepared == account_main(direct, slots), (platform, account_id)
-                # the API's JSON too, with the verdicts of now
-                answer = store.answer(account_key(platform, account_id), verdicts)
-                assert answer == FastJSON(None).render(direct), (platform, account_id)
-            for (cluster_id,) in engine.fetchall("SELECT cluster_id FROM clusters"):
-                direct_cluster = browse.cluster_detail(engine, cluster_id)
-                assert direct_cluster is not None
+            # the API's JSON too, with the verdicts of now
+            answer = store.answer(account_key(platform, account_id), verdicts)
+            assert answer == FastJSON(None).render(direct), (platform, account_id)
+        for (cluster_id,) in engine.fetchall("SELECT cluster_id FROM clusters"):
+            direct_cluster = browse.cluster_detail(engine, cluster_id)
+            assert direct_cluster is not None
+            for slots in both:
                 prepared = store.page(cluster_key(cluster_id), slots)
                 assert prepared == cluster_main(direct_cluster, slots), cluster_id
-                answer = store.answer(cluster_key(cluster_id), verdicts)
-                assert answer == FastJSON(None).render(direct_cluster), cluster_id
+            answer = store.answer(cluster_key(cluster_id), verdicts)
+            assert answer == FastJSON(None).render(direct_cluster), cluster_id
         persona = store.page(account_key("twitter", "persona_2"), LiveSlots(verdicts, True))
         assert persona is not None and 'class="verdict confirmed">confirmed' in persona
         assert '<form class="label"' in persona and MARK not in persona
