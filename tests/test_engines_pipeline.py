@@ -24,7 +24,7 @@ import pytest
 
 from cibscan.detect.base import DetectOptions
 from cibscan.detect.inputs import build_inputs, input_columns
-from cibscan.detect.on_spark import NAME_COLUMNS, load_accounts, load_posts
+from cibscan.detect.on_spark import NAME_COLUMNS, load_posts, load_table
 from cibscan.detect.pipeline import (
     DetectReport,
     create_findings,
@@ -85,7 +85,7 @@ def both(spark: SparkEngine, ring_case: Case) -> dict[str, dict[str, list[dict[s
     duck = ring_case.engine
     columns = input_columns(signal.reads for signal, _ in resolve_signals(options))
     load_posts(spark, duck, None, columns)
-    load_accounts(spark, duck, NAME_COLUMNS)
+    load_table(spark, duck, "accounts", NAME_COLUMNS)
     return {"duckdb": run_steps(duck, options), "spark": run_steps(spark, options)}
 
 

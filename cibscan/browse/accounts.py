@@ -14,6 +14,7 @@ from cibscan.browse.common import (
     DEFAULT_LIMIT,
     Page,
     Row,
+    bare_account_detail,
     evidence_page,
     labels_join,
     page,
@@ -109,21 +110,12 @@ def account_detail(
            GROUP BY day ORDER BY day""",
         [platform, account_id],
     )
-    detail: dict[str, Any] = {
-        "profile": profile[0] if profile else {"platform": platform, "account_id": account_id},
-        "names": names,
-        "score": None,
-        "signals": [],
-        "tells": [],
-        "ties": [],
-        "n_ties": 0,
-        "evidence": [],
-        "n_evidence": 0,
-        "activity": activity,
-        "posts": account_posts(
-            engine, platform, account_id, limit=posts_limit, offset=posts_offset
-        ).as_dict(),
-    }
+    detail = bare_account_detail(
+        profile[0] if profile else {"platform": platform, "account_id": account_id},
+        names,
+        activity,
+        account_posts(engine, platform, account_id, limit=posts_limit, offset=posts_offset),
+    )
     if acct is not None and engine.table_exists("account_scores"):
         other = None
         if partner is not None:

@@ -95,3 +95,23 @@ def evidence_page(
         params,
     )
     return total, found
+
+
+def bare_account_detail(
+    profile: Row, names: list[Row], activity: list[Row], posts: Page
+) -> dict[str, Any]:
+    """An account's page before the findings are added (or when it has none): the same
+    keys whether it is read from the case or from the browse index."""
+    return {
+        "profile": profile,
+        "names": names,
+        "score": None,
+        "signals": [],
+        "tells": [],
+        "ties": [],
+        "n_ties": 0,
+        "evidence": [],
+        "n_evidence": 0,
+        "activity": activity,
+        "posts": posts.as_dict(),
+    }

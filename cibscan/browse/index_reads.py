@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cibscan.browse.common import Page, Row, check_page, rows
+from cibscan.browse.common import Page, Row, bare_account_detail, check_page, rows
 from cibscan.browse.index import FIRST_POSTS, BrowseIndex
 from cibscan.engine import Engine
 from cibscan.store.labels import current_labels_sql
@@ -100,19 +100,8 @@ def _account_detail(
         if row["profile"] is not None
         else {"platform": row["platform"], "account_id": row["account_id"]}
     )
-    detail: dict[str, Any] = {
-        "profile": profile,
-        "names": row["names"],
-        "score": None,
-        "signals": [],
-        "tells": [],
-        "ties": [],
-        "n_ties": 0,
-        "evidence": [],
-        "n_evidence": 0,
-        "activity": row["activity"],
-        "posts": Page(items, row["n_posts"], posts_limit, posts_offset).as_dict(),
-    }
+    posts = Page(items, row["n_posts"], posts_limit, posts_offset)
+    detail = bare_account_detail(profile, row["names"], row["activity"], posts)
     if acct is not None and index.findings:
         detail.update(
             score=row["score"],

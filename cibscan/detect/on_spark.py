@@ -121,13 +121,10 @@ def detect_on_spark(
         find_network(spark, options, chosen, tells_there, report)
         if on_spark:
             # tells read the accounts' profiles; the combination rule reads their names
-            load_accounts(spark, case_engine, ("*",) if chosen_tells else NAME_COLUMNS)
+            load_table(spark, case_engine, "accounts", ("*",) if chosen_tells else NAME_COLUMNS)
             for table in TELL_CASE_TABLES if chosen_tells else ():
                 if case_engine.table_exists(table):
-                    spark.drop_table(table)
-                    spark.insert_arrow(
-                        table, case_engine.fetch_arrow(f"SELECT * FROM {table}"), temp=True
-                    )
+                    load_table(spark, case_engine, table)
             judge_accounts(spark, options, chosen_tells)
         with phase("spark: findings into the case"):
             create_findings(case_engine)
@@ -217,13 +214,13 @@ def load_posts(
     spark.insert_arrow("posts", case_engine.fetch_arrow(f"SELECT {wanted} FROM posts"), temp=True)
 
 
-def load_accounts(spark: SparkEngine, case_engine: Engine, columns: tuple[str, ...]) -> None:
-    """``accounts`` on Spark: the case's accounts, ``columns`` of them (one row each)."""
+def load_table(
+    spark: SparkEngine, case_engine: Engine, table: str, columns: tuple[str, ...] = ("*",)
+) -> None:
+    """``table`` on Spark: the case's table of that name, ``columns`` of it, through Arrow."""
     wanted = ", ".join(columns)
-    spark.drop_table("accounts")
-    spark.insert_arrow(
-        "accounts", case_engine.fetch_arrow(f"SELECT {wanted} FROM accounts"), temp=True
-    )
+    spark.drop_table(table)
+    spark.insert_arrow(table, case_engine.fetch_arrow(f"SELECT {wanted} FROM {table}"), temp=True)
 
 
 def _copy_back(spark: SparkEngine, case_engine: Engine, tables: tuple[str, ...]) -> None:
