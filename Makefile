@@ -43,8 +43,10 @@ java:
 	@command -v java > /dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless > /dev/null; }
 
+# Two workers: every Spark test on one (one JVM; tests/conftest.py groups them), the rest on
+# the other. `pytest tests/x.py` alone runs serially as usual.
 unit: $(BIN)/.installed browser java
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,6 +13,9 @@ from cibscan.detect.pipeline import DetectReport, detect
 from cibscan.ingest.pipeline import IngestOptions, IngestReport, ingest
 from cibscan.store import Case, open_case
 from tests import scenes
+
+if TYPE_CHECKING:  # pyspark is an extra; the fixture imports it when a Spark test asks
+    from cibscan.engine.spark_engine import SparkEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -27,6 +30,21 @@ def case(tmp_path: Path) -> Iterator[Case]:
     c = open_case(tmp_path / "case.duckdb")
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkEngine]:
+    """One local Spark (local[2]) for the whole session, its warehouse in a temporary folder:
+    the three engine modules share it (a SparkContext started per module cost its start and
+    its first jobs' warm-up three times). Each test (re)creates the tables it reads; names
+    are shared, so none may rely on a table another module left."""
+    from cibscan.engine.spark_engine import SparkEngine, local_session
+
+    session = local_session("local[2]", warehouse=tmp_path_factory.mktemp("warehouse"))
+    engine = SparkEngine(session)
+    yield engine
+    engine.close()
+    session.stop()
 
 
 def load(case: Case, *paths: str | Path, **options: Any) -> IngestReport:
@@ -72,3 +90,11 @@ def tell_rows(case: Case, tell: str) -> dict[str, dict[str, Any]]:
         tell,
     )
     return {str(r["account_id"]): r for r in found}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) every Spark test goes to one worker, which
+    then starts one JVM for them all, while the other worker runs the rest."""
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.xdist_group("spark"))

@@ -2,8 +2,8 @@
 the same hand-built case must give the same pairs and evidence (issue 16, docs/scale.md).
 
 Proof by running, not by transpiling (tests/test_portability.py shows how a transpiler
-passes while silently changing meaning). One SparkSession serves the whole module: its JVM
-takes most of the time this module adds to the suite.
+passes while silently changing meaning). One SparkSession (tests/conftest.py's ``spark``)
+serves the three engine modules: its start takes much of the time they add to the suite.
 
 What runs on both today: the detect inputs (``build_inputs``), the shared co-action
 machinery with its null model and pair test, and five signals (SIGNAL_CASES). A signal
@@ -25,23 +25,13 @@ import pytest
 from cibscan.detect.base import FINDINGS_DDL
 from cibscan.detect.inputs import build_inputs, input_columns
 from cibscan.engine import DuckDBEngine, Engine
-from cibscan.engine.spark_engine import SparkEngine, local_session
+from cibscan.engine.spark_engine import SparkEngine
 from cibscan.signals.base import SignalContext, get_signal, signals
 from cibscan.store import Case, open_case
 from tests import scenes
 from tests.conftest import load
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkEngine]:
-    """One local Spark for the module, with its warehouse in a temporary folder."""
-    session = local_session("local[2]", warehouse=tmp_path_factory.mktemp("warehouse"))
-    engine = SparkEngine(session)
-    yield engine
-    engine.close()
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,18 @@ DuckDB run.
 
 The case and the comparison are tests/test_engines.py's (imported, not copied): a
 six-account retweet ring, three taggers posting the same talking points under other tags,
-copypasta personas and shift workers over 40 organic people. One SparkSession serves the
-module. The tells do not run on Spark yet (the tells' port): the comparison runs without
-them (``tells=[]``), and the end-to-end run shows them running on DuckDB over the network
-found on Spark, recorded in the run's params.
+copypasta personas and shift workers over 40 organic people. One SparkSession
+(tests/conftest.py) serves the engine modules. The whole detect, every tell included, runs
+once on each engine and its tables in the case are compared; a run with a tell not proven
+on Spark shows the fallback (the tells on DuckDB over the network found on Spark, recorded in the
+run's params).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +25,22 @@ import pyarrow as pa
 import pytest
 
 from cibscan.detect.base import DetectOptions
-from cibscan.detect.inputs import build_inputs, input_columns
-from cibscan.detect.on_spark import NAME_COLUMNS, load_posts, load_table
+from cibscan.detect.inputs import build_inputs
+from cibscan.detect.on_spark import load_posts
 from cibscan.detect.pipeline import (
     DetectReport,
-    create_findings,
     detect,
-    find_network,
-    judge_accounts,
-    resolve_signals,
 )
-from cibscan.engine import DuckDBEngine, Engine
+from cibscan.engine import DuckDBEngine
 from cibscan.engine.base import replace_table
 from cibscan.engine.spark_engine import SparkEngine
 from cibscan.export import export
 from cibscan.store import Case
-from tests.test_engines import assert_same_rows, ring_case, spark
+from tests.test_engines import assert_same_rows, ring_case
 
 pytestmark = pytest.mark.spark
 
-__all__ = ["ring_case", "spark"]  # the imported fixtures, one instance for this module
+__all__ = ["ring_case"]  # the imported fixture, one instance for this module
 
 #: the signals compared: the ring (co_repost), the taggers tied on three layers (co_post,
 #: co_mention: edges with several layers, ordered by strength), the personas
@@ -62,51 +60,59 @@ NAMED = {
     "account_signal_scores": """SELECT i.account_id, x.* FROM account_signal_scores AS x
         JOIN account_index AS i USING (acct)""",
     "account_scores": "SELECT * FROM account_scores",
+    "account_tells": """SELECT i.account_id, x.* FROM account_tells AS x
+        JOIN account_index AS i USING (acct)""",
 }
 
 
-def run_steps(engine: Engine, options: DetectOptions) -> dict[str, list[dict[str, Any]]]:
-    """Every step of a detect run on ``engine`` (no tells), its tables' rows sorted."""
-    create_findings(engine)
-    report = DetectReport(run_id=0)
-    find_network(engine, options, resolve_signals(options), [], report)
-    judge_accounts(engine, options, [])
-    out = {}
+@dataclass
+class Run:
+    """One detect run's report and the tables it left in the case, rows sorted."""
+
+    report: DetectReport
+    tables: dict[str, list[dict[str, Any]]]
+    params: dict[str, Any]
+
+
+def detect_and_read(case: Case, options: DetectOptions) -> Run:
+    """``detect`` on ``case`` with ``options``, then its findings read back from the case."""
+    report = detect(case, options)
+    tables = {}
     for table, sql in NAMED.items():
-        rows = engine.fetch_arrow(sql).to_pylist()
-        out[table] = sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
-    return out
+        rows = case.engine.fetch_arrow(sql).to_pylist()
+        tables[table] = sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
+    (params,) = case.engine.fetchall(
+        "SELECT params FROM detect_runs WHERE run_id = ?", [report.run_id]
+    )[0]
+    return Run(report, tables, json.loads(params))
 
 
 @pytest.fixture(scope="module")
-def both(spark: SparkEngine, ring_case: Case) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """The pipeline's tables on DuckDB and on Spark, from the same posts."""
-    options = DetectOptions(signals=SIGNALS, tells=[])
-    duck = ring_case.engine
-    columns = input_columns(signal.reads for signal, _ in resolve_signals(options))
-    load_posts(spark, duck, None, columns)
-    load_table(spark, duck, "accounts", NAME_COLUMNS)
-    return {"duckdb": run_steps(duck, options), "spark": run_steps(spark, options)}
+def both(spark: SparkEngine, ring_case: Case) -> dict[str, Run]:
+    """The whole detect, every step and tell, on DuckDB and then with ``engine='spark'`` (the
+    session of tests/conftest.py reused) over the same case: one Spark run serves the step
+    by step comparison, the known answer and the end-to-end checks (a second run of the
+    steps alone cost a minute of the suite and compared nothing more)."""
+    return {
+        engine: detect_and_read(ring_case, DetectOptions(signals=SIGNALS, engine=engine))
+        for engine in ("duckdb", "spark")
+    }
 
 
 @pytest.mark.parametrize("table", list(NAMED))
-def test_a_step_gives_the_same_rows_on_both_engines(
-    both: dict[str, dict[str, list[dict[str, Any]]]], table: str
-) -> None:
+def test_a_step_gives_the_same_rows_on_both_engines(both: dict[str, Run], table: str) -> None:
     """Row for row, every column (floats to 1e-12 relative: sums of doubles in another
     order). Clusters: Leiden, seeded, on the same edges in the same order, gives the same
     partition, and clusters are numbered by size and smallest key on both."""
-    assert both["duckdb"][table], "a comparison of nothing proves nothing"
-    assert_same_rows(both["duckdb"][table], both["spark"][table])
+    assert both["duckdb"].tables[table], "a comparison of nothing proves nothing"
+    assert_same_rows(both["duckdb"].tables[table], both["spark"].tables[table])
 
 
-def test_the_ring_is_one_flagged_cluster_and_the_crowd_is_not(
-    both: dict[str, dict[str, list[dict[str, Any]]]],
-) -> None:
+def test_the_ring_is_one_flagged_cluster_and_the_crowd_is_not(both: dict[str, Run]) -> None:
     """The known answer, on Spark: the six ring members retweeted the same eight posts
     seconds apart (a group of six, far past the corroboration level without any tell), so
     they form one cluster and are flagged; none of the 40 organic people is flagged."""
-    got = both["spark"]
+    got = both["spark"].tables
     ring = {f"ring_{m}" for m in range(6)}
     clusters = {r["account_id"]: r["cluster_id"] for r in got["account_clusters"]}
     assert len({clusters[a] for a in ring}) == 1
@@ -127,44 +133,41 @@ def test_the_ring_is_one_flagged_cluster_and_the_crowd_is_not(
     assert reasons["ring_0"].startswith("co_repost: tied to ")
 
 
-@pytest.mark.parametrize("tells_there", ["spark", "duckdb"])
-def test_detect_on_spark_writes_the_same_findings_into_the_case(
-    ring_case: Case, tells_there: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``detect(engine='spark')`` end to end (the session of this module is reused): the
-    findings land in the case's tables, equal to a DuckDB run's, with every step and tell
-    on Spark; and the same when no tell is listed as proven on Spark (a plugin's tell):
-    the tells then run on DuckDB over the network found on Spark, and the run's params
-    say which ran where."""
-    if tells_there == "duckdb":
-        # (by the module: ``cibscan.detect`` as an attribute is the detect function)
-        monkeypatch.setattr(
-            importlib.import_module("cibscan.detect.on_spark"), "TELLS_ON_SPARK", frozenset()
-        )
-    # the fallback with one tell (the path is the same for ten; each costs Spark time)
-    chosen = None if tells_there == "spark" else ["insular_engagement"]
-    duck_run = detect(ring_case, DetectOptions(signals=SIGNALS, tells=chosen))
-    expected = ring_case.engine.fetch_arrow(
-        "SELECT * FROM account_scores ORDER BY acct"
-    ).to_pylist()
-    spark_run = detect(ring_case, DetectOptions(signals=SIGNALS, tells=chosen, engine="spark"))
-    got = ring_case.engine.fetch_arrow("SELECT * FROM account_scores ORDER BY acct").to_pylist()
-    assert_same_rows(expected, got)
-    assert (spark_run.pairs, spark_run.edges, spark_run.clusters, spark_run.flagged) == (
-        duck_run.pairs,
-        duck_run.edges,
-        duck_run.clusters,
-        duck_run.flagged,
+def test_detect_on_spark_writes_the_same_findings_into_the_case(both: dict[str, Run]) -> None:
+    """``detect(engine='spark')`` end to end: the findings land in the case's tables (compared
+    table by table above), the run's counts equal a DuckDB run's, and its params say that
+    every step and tell ran on Spark."""
+    duck, spark = both["duckdb"], both["spark"]
+    assert (spark.report.pairs, spark.report.edges, spark.report.clusters) == (
+        duck.report.pairs,
+        duck.report.edges,
+        duck.report.clusters,
     )
-    assert spark_run.flagged > 0
-    (params,) = ring_case.engine.fetchall(
-        "SELECT params FROM detect_runs WHERE run_id = ?", [spark_run.run_id]
-    )[0]
-    record = json.loads(params)
-    assert record["engine"] == "spark" and record["tell_order"] != []
-    on_duckdb = record["tell_order"] if tells_there == "duckdb" else []
-    assert record["spark"]["tells_on_duckdb"] == on_duckdb
-    assert record["spark"]["tells_skipped"] == []
+    assert spark.report.flagged == duck.report.flagged > 0
+    assert spark.params["engine"] == "spark" and spark.params["tell_order"] != []
+    assert spark.params["spark"]["tells_on_duckdb"] == []
+    assert spark.params["spark"]["tells_skipped"] == []
+
+
+def test_a_tell_not_proven_on_spark_runs_on_duckdb(
+    spark: SparkEngine, ring_case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback: when a chosen tell is not listed as proven on Spark (a plugin's tell),
+    the network is found on Spark, the tells run on DuckDB over it, the scores equal a
+    DuckDB run's, and the run's params say which ran where. One signal and one tell: the
+    path is the same for ten, and each costs Spark time."""
+    # (by the module: ``cibscan.detect`` as an attribute is the detect function)
+    monkeypatch.setattr(
+        importlib.import_module("cibscan.detect.on_spark"), "TELLS_ON_SPARK", frozenset()
+    )
+    options = {"signals": ["co_repost"], "tells": ["insular_engagement"]}
+    duck = detect_and_read(ring_case, DetectOptions(**options))
+    got = detect_and_read(ring_case, DetectOptions(**options, engine="spark"))
+    assert duck.tables["account_scores"]
+    assert_same_rows(duck.tables["account_scores"], got.tables["account_scores"])
+    assert got.report.flagged == duck.report.flagged > 0
+    assert got.params["spark"]["tells_on_duckdb"] == ["insular_engagement"]
+    assert got.params["spark"]["tells_skipped"] == []
 
 
 def test_ordered_aggregates_and_replace_table(spark: SparkEngine) -> None:

@@ -34,7 +34,7 @@ from cibscan.store import Case, open_case
 from cibscan.tells.base import ACCOUNT_TELLS_DDL, TellContext, get_tell, tells
 from tests import scenes
 from tests.conftest import load
-from tests.test_engines import assert_same_rows, spark
+from tests.test_engines import assert_same_rows
 from tests.test_match import build_library, period2
 from tests.test_tells import _burst_scene
 from tests.test_tells_amplifier import core_and_relays, idol_fans, repost_crowd
@@ -43,8 +43,6 @@ from tests.test_tells_insular import amplified_personas, friends, persona_scene
 from tests.test_tells_names import _impersonation_scene, _persona_scene
 
 pytestmark = pytest.mark.spark
-
-__all__ = ["spark"]  # the module's SparkSession fixture, shared with tests/test_engines.py
 
 #: the tables a tell may read besides cib_posts, copied from the DuckDB case when present
 INPUT_TABLES = (

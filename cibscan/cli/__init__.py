@@ -25,8 +25,10 @@ from cibscan.store.info import case_info
 
 F = Callable[..., Any]
 
-console = Console(stderr=True)
-out = Console()
+# soft_wrap: a line of text (a path, a count) is never broken at the terminal's width, so
+# a file name can be copied whole and read by scripts; tables still fit the width
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -125,6 +125,8 @@ def detect_on_spark(
             for table in TELL_CASE_TABLES if chosen_tells else ():
                 if case_engine.table_exists(table):
                     load_table(spark, case_engine, table)
+                else:  # a reused session may hold another case's: never read it
+                    spark.drop_table(table)
             judge_accounts(spark, options, chosen_tells)
         with phase("spark: findings into the case"):
             create_findings(case_engine)
