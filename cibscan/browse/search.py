@@ -104,7 +104,7 @@ def _posts(
             ORDER BY p.created_at DESC NULLS LAST, p.platform, p.post_id"""
 
     if index is not None:
-        found = search_posts(engine, index.alias, q, kind, limit=limit, offset=offset)
+        found = search_posts(engine, index, q, kind, limit=limit, offset=offset)
         if found is not None:
             total, keys = found
             chosen = "p.sk IN (SELECT unnest(?::BIGINT[]))"
