@@ -81,6 +81,7 @@ def test_a_phrase_hits_only_the_texts_holding_it(
     monkeypatch.setattr("cibscan.browse.search_index.BROAD", 1.0)  # no query left to the scan
     case, index = indexed
     assert search_posts(case.engine, index, "quick brown", "text", limit=5, offset=0) is not None
+    assert index.search is not None and index.search.rows([1]) is not None  # rows read by offset
     expected = {
         "quick brown": {"adjacent", "inside", "hostile"},
         "Quick Brown Fox": {"adjacent"},

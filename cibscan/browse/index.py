@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cibscan.browse.search_index import build_search
-from cibscan.browse.search_store import SearchStore, store_paths, write_store
+from cibscan.browse.search_store import SearchStore, store_paths
 from cibscan.engine import Engine
 from cibscan.export.tables import clusters_sql, evidence_sql, nodes_sql
 
@@ -99,7 +99,7 @@ def open_index(engine: Engine, path: Path) -> BrowseIndex:
             found = engine.fetchall(f"SELECT fingerprint, findings FROM {ALIAS}.meta")
         except Exception:  # not an index, or an unfinished one: rebuilt below
             found = []
-        if found and found[0][0] == wanted and all(p.exists() for p in store_paths(path)):
+        if found and found[0][0] == wanted and all(p.exists() for p in store_paths(path)[:2]):
             return BrowseIndex(
                 ALIAS, path, wanted, bool(found[0][1]), built=False, search=SearchStore(path)
             )
@@ -131,8 +131,7 @@ def build_index(engine: Engine, path: Path, fingerprint_: str) -> bool:
     findings = has_findings(engine)
     try:
         _build_accounts(engine, work, findings)
-        build_search(engine, work)
-        write_store(engine, work, path)
+        build_search(engine, work, path)
         if findings:
             _build_clusters(engine, work)
         engine.execute(

@@ -25,11 +25,13 @@ exact term. A query without any word character, or one whose terms are in more t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cibscan.browse.common import check_page
+from cibscan.browse.search_store import write_store
 from cibscan.engine import Engine
 
 if TYPE_CHECKING:
@@ -41,6 +43,39 @@ SPLIT = r"[^\pL\pM\pN_]+"
 FIELDS = {"text": "w", "url": "u", "domain": "d", "hashtag": "h"}
 #: a query whose candidate posts exceed this share of all posts is answered by a scan
 BROAD = 0.05
+#: characters of a post's text a result holds
+TEXT_CHARS = 500
+
+
+def scores_sql(engine: Engine) -> tuple[str, str, bool]:
+    """(columns, join, whether scored): each result's author's score, flag and cluster,
+    through its ``a`` (accounts) row."""
+    if not engine.table_exists("account_scores"):
+        return "NULL AS score, NULL AS flagged, NULL AS cluster_id", "", False
+    return (
+        "s.score, s.flagged, s.cluster_id",
+        "LEFT JOIN account_scores AS s ON s.platform = a.platform AND s.account_id = a.account_id",
+        True,
+    )
+
+
+def post_rows_sql(
+    engine: Engine,
+    source: str,
+    where: str,
+    order: str = "p.created_at DESC NULLS LAST, p.platform, p.post_id",
+) -> str:
+    """The result rows of the posts ``p`` of ``source`` meeting ``where``, in ``order``
+    (newest first): what a post found shows, with its author's handle and score. The scan
+    and the index's rows (:mod:`cibscan.browse.search_store`) are both this query."""
+    score_cols, score_join, _ = scores_sql(engine)
+    return f"""SELECT p.platform, p.post_id, p.account_id, a.handle, p.created_at, p.kind,
+               left(p.text, {TEXT_CHARS}) AS text, p.urls, {score_cols}
+        FROM {source} AS p
+        LEFT JOIN accounts AS a ON a.platform = p.platform AND a.account_id = p.account_id
+        {score_join}
+        WHERE {where}
+        ORDER BY {order}"""
 
 
 def _terms(source: str, value: str) -> str:
@@ -49,12 +84,13 @@ def _terms(source: str, value: str) -> str:
         FROM {source}) WHERE term <> ''"""
 
 
-def build_search(engine: Engine, work: str) -> None:
+def build_search(engine: Engine, work: str, path: Path) -> None:
     """``{work}.search_posts`` (every post numbered ``sk`` newest first, with what a result
     row shows), ``{work}.search_terms`` (``term_id``, ``field``, ``term``, ``n`` posts,
     ``start``: where its posts begin among all the postings) and ``{work}.search_postings``
     (``term_id``, ``sk``), sorted so a term's posts are the range ``start`` .. ``start + n``
-    (:mod:`cibscan.browse.search_store` writes them and the texts to flat files)."""
+    (:mod:`cibscan.browse.search_store` writes them, the texts and the result rows to
+    flat files beside the index's file ``path``)."""
     engine.execute(
         f"""CREATE TABLE {work}.search_posts AS
             SELECT row_number() OVER (
@@ -91,6 +127,7 @@ def build_search(engine: Engine, work: str) -> None:
         )
     finally:
         engine.execute("DROP TABLE IF EXISTS _bi_terms")
+    write_store(engine, work, path, post_rows_sql(engine, posts, "true", "p.sk"))
 
 
 #: a run's terms by where it stands in the query: (word characters may come before it in

@@ -21,6 +21,7 @@ Both files are written before the index's fingerprint, so an index cut short is 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -32,11 +33,13 @@ from cibscan.engine import Engine
 BATCH_ROWS = 65_536
 
 
-def store_paths(index_path: Path) -> tuple[Path, Path]:
-    """(the texts file, the postings file) of the browse index in ``index_path``."""
+def store_paths(index_path: Path) -> tuple[Path, Path, Path]:
+    """(the texts file, the postings file, the result rows file) of the browse index in
+    ``index_path``; the last is absent when the rows could not be numbered as the posts."""
     return (
         index_path.with_name(f"{index_path.name}.texts.arrow"),
         index_path.with_name(f"{index_path.name}.postings.arrow"),
+        index_path.with_name(f"{index_path.name}.rows.arrow"),
     )
 
 
@@ -45,18 +48,28 @@ TEXTS = pa.schema([("text", pa.string()), ("urls", pa.string())])
 POSTINGS = pa.schema([("sk", pa.uint32())])
 
 
-def _write(engine: Engine, sql: str, path: Path, schema: pa.Schema) -> None:
+def _write(engine: Engine, sql: str, path: Path, schema: pa.Schema | None = None) -> None:
+    """``sql``'s rows into the Arrow file ``path``, as ``schema`` (by default, as DuckDB
+    gives them)."""
+    if schema is None:
+        schema = engine.fetch_arrow(f"SELECT * FROM ({sql}) LIMIT 0").schema
     with pa.ipc.new_file(str(path), schema) as writer:
         for batch in engine.fetch_batches(sql, BATCH_ROWS):
             writer.write_table(pa.Table.from_batches([batch]).cast(schema))
 
 
-def write_store(engine: Engine, work: str, index_path: Path) -> None:
+def write_store(engine: Engine, work: str, index_path: Path, rows_sql: str) -> None:
     """Write the texts and postings files of the index being built as ``work`` (its
-    ``search_posts`` and ``search_postings`` tables) beside ``index_path``."""
-    texts, postings = store_paths(index_path)
-    for old in (texts, postings):  # a reader may still map an old one: never overwrite it
+    ``search_posts`` and ``search_postings`` tables) beside ``index_path``, and the
+    results' rows (``rows_sql``, one per post in ``sk`` order) when there is one a post."""
+    texts, postings, result_rows = store_paths(index_path)
+    for old in store_paths(index_path):  # a reader may still map one: never overwrite it
         old.unlink(missing_ok=True)
+    posts, found = engine.fetchall(
+        f"SELECT (SELECT count(*) FROM {work}.search_posts), (SELECT count(*) FROM ({rows_sql}))"
+    )[0]
+    if posts == found:  # else an account listed twice: rows read from the index's table
+        _write(engine, rows_sql, result_rows)
     _write(
         engine,
         f"""SELECT lower(text) AS text, lower(array_to_string(urls, chr(10))) AS urls
@@ -82,7 +95,10 @@ class SearchStore:
     """The texts and postings files of an index, memory mapped. Thread-safe: reads only."""
 
     def __init__(self, index_path: Path) -> None:
-        texts, postings = store_paths(index_path)
+        texts, postings, result_rows = store_paths(index_path)
+        self._rows = _read(result_rows).to_batches() if result_rows.exists() else None
+        #: the first row of each batch of the rows, and the end
+        self._row_bounds = np.cumsum([0, *(len(b) for b in self._rows or [])])
         table = _read(texts)
         self._text = table.column("text")
         self._urls = table.column("urls")
@@ -94,6 +110,21 @@ class SearchStore:
     def __len__(self) -> int:
         """The number of posts."""
         return int(self._bounds[-1])
+
+    def rows(self, sks: list[int]) -> list[dict[str, Any]] | None:
+        """The result rows of the posts ``sks`` (ascending), as the index's table gives
+        them; None when the store has none."""
+        if self._rows is None:
+            return None
+        rows = np.asarray(sks, dtype=np.int64) - 1
+        cuts = np.searchsorted(rows, self._row_bounds)
+        parts = [
+            batch.take(pa.array(rows[cuts[k] : cuts[k + 1]] - self._row_bounds[k]))
+            for k, batch in enumerate(self._rows)
+            if cuts[k] < cuts[k + 1]
+        ]
+        found: list[dict[str, Any]] = [r for part in parts for r in part.to_pylist()]
+        return found
 
     def postings(self, ranges: list[tuple[int, int]]) -> np.ndarray:
         """The ``sk`` of the posts under any of the terms whose postings are the slices
