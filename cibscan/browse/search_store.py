@@ -11,11 +11,15 @@ mapped when it is opened:
   feed), both lower-cased by DuckDB, as the scan compares them;
 - ``*.postings.arrow``: every term's posts (their ``sk``, ascending), one run after the
   other in ``term_id`` order, so a term's posts are the slice ``start`` .. ``start + n``
-  that ``search_terms`` records.
+  that ``search_terms`` records;
+- ``*.rows.arrow``: row ``sk - 1`` holds what a result shows (the scan's own query,
+  :func:`cibscan.browse.search_index.post_rows_sql`), since fetching a page of results from
+  the index's table by ``sk`` was a scan too (20-50 ms of a search on a 1M-post case).
 
-A query then reads only the slices of its terms and the texts of its candidates (Arrow
-``take`` and ``match_substring`` on memory-mapped buffers, outside the GIL), not a column.
-Both files are written before the index's fingerprint, so an index cut short is rebuilt.
+A query then reads only the slices of its terms, the texts of its candidates (Arrow
+``take`` and ``match_substring`` on memory-mapped buffers, outside the GIL) and a page of
+rows, never a column. The files are written before the index's fingerprint, so an index
+cut short is rebuilt.
 """
 
 from __future__ import annotations
