@@ -163,11 +163,11 @@ def test_search_through_the_index_answers_as_the_scan(
                     case.engine, q, kind, limit=limit, offset=offset, index=index
                 )
                 assert indexed == scanned, (kind, q, limit, offset)
-            looked_up = search_posts(case.engine, index.alias, q.strip(), kind, limit=5, offset=0)
+            looked_up = search_posts(case.engine, index, q.strip(), kind, limit=5, offset=0)
             through_terms += looked_up is not None
         # only the queries without a word character (and, at 5%, the broad ones) are scans
         assert through_terms >= (len(queries) - 3 if broad == 1.0 else len(queries) // 3)
-        truth = search_posts(case.engine, index.alias, "truth", "text", limit=50, offset=0)
+        truth = search_posts(case.engine, index, "truth", "text", limit=50, offset=0)
         assert truth is not None and truth[0] == 4  # the hostile ring's four copies
     finally:
         close_index(case.engine, index)

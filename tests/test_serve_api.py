@@ -498,3 +498,50 @@ def test_cluster_and_account_json_are_the_bytes_fastapi_would_write(
         assert direct == encoded
     direct, encoded = both({"d": Decimal("2.50"), "i": Decimal("3"), "t": timedelta(seconds=90)})
     assert direct == encoded == b'{"d":2.5,"i":3,"t":90.0}'
+
+
+def test_the_case_summary_is_kept_until_a_label_is_written(
+    case_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no memory of answers at all, the summary is still computed once (ten threads
+    asking at once included), and again after a label is written, which it then counts;
+    its JSON is the bytes FastAPI's encoder would write."""
+    import threading
+
+    from fastapi.encoders import jsonable_encoder
+
+    from cibscan import browse
+    from cibscan.serve.app import Workbench
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(case_path, copy)
+    calls: list[int] = []
+    computed = browse.case_overview
+
+    def counted(case: Any) -> dict[str, Any]:
+        calls.append(1)
+        time.sleep(0.2)
+        return computed(case)
+
+    monkeypatch.setattr(browse, "case_overview", counted)
+    bench = Workbench(copy, write=True, cache_entries=0, browse_index=False)
+    try:
+        threads = [threading.Thread(target=bench.overview) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        summary, body = bench.overview()
+        before = summary["labelled_accounts"]  # the module's server may have labelled some
+        assert len(calls) == 1
+        expected = {**summary, "writable": True}
+        assert body == orjson.dumps(jsonable_encoder(expected), option=orjson.OPT_NON_STR_KEYS)
+        with bench.writing() as case:
+            case.engine.execute(
+                "INSERT INTO labels SELECT coalesce(max(label_id), 0) + 1, 'twitter', "
+                "'summary_test', 'dismissed', NULL, 1, NULL, 'test', now() FROM labels"
+            )
+        for _ in range(2):
+            assert bench.overview()[0]["labelled_accounts"] == before + 1 and len(calls) == 2
+    finally:
+        bench.close()

@@ -23,17 +23,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cibscan.browse.search_index import build_search
+from cibscan.browse.search_store import SearchStore, store_paths
 from cibscan.engine import Engine
 from cibscan.export.tables import clusters_sql, evidence_sql, nodes_sql
 
 log = logging.getLogger(__name__)
 
 #: bumped whenever the index's tables change, so an older index file is rebuilt
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 #: the catalog name the index is attached under
 ALIAS = "browse_index"
 #: posts, ties and evidence rows an account's row holds (the pages' first page)
@@ -58,6 +59,8 @@ class BrowseIndex:
     fingerprint: str
     findings: bool
     built: bool
+    #: the search's postings and texts read by offset (None: searches are scans)
+    search: SearchStore | None = field(default=None, compare=False, repr=False)
 
 
 def fingerprint(engine: Engine) -> str:
@@ -96,8 +99,10 @@ def open_index(engine: Engine, path: Path) -> BrowseIndex:
             found = engine.fetchall(f"SELECT fingerprint, findings FROM {ALIAS}.meta")
         except Exception:  # not an index, or an unfinished one: rebuilt below
             found = []
-        if found and found[0][0] == wanted:
-            return BrowseIndex(ALIAS, path, wanted, bool(found[0][1]), built=False)
+        if found and found[0][0] == wanted and all(p.exists() for p in store_paths(path)[:2]):
+            return BrowseIndex(
+                ALIAS, path, wanted, bool(found[0][1]), built=False, search=SearchStore(path)
+            )
         engine.execute(f"DETACH {ALIAS}")
         log.info("the browse index %s is stale: rebuilding it", path)
         path.unlink()
@@ -106,7 +111,7 @@ def open_index(engine: Engine, path: Path) -> BrowseIndex:
     findings = build_index(engine, path, wanted)
     log.info("browse index built in %.1f s: %s", time.perf_counter() - start, path)
     engine.execute(f"ATTACH '{_quoted(path)}' AS {ALIAS} (READ_ONLY)")
-    return BrowseIndex(ALIAS, path, wanted, findings, built=True)
+    return BrowseIndex(ALIAS, path, wanted, findings, built=True, search=SearchStore(path))
 
 
 def close_index(engine: Engine, index: BrowseIndex) -> None:
@@ -126,7 +131,7 @@ def build_index(engine: Engine, path: Path, fingerprint_: str) -> bool:
     findings = has_findings(engine)
     try:
         _build_accounts(engine, work, findings)
-        build_search(engine, work)
+        build_search(engine, work, path)
         if findings:
             _build_clusters(engine, work)
         engine.execute(

@@ -13,13 +13,11 @@ from typing import Any
 
 from cibscan.browse.common import DEFAULT_LIMIT, Page, page, rows
 from cibscan.browse.index import BrowseIndex
-from cibscan.browse.search_index import search_posts
+from cibscan.browse.search_index import post_rows_sql, scores_sql, search_posts
 from cibscan.engine import Engine
 
 #: what a search looks in
 SEARCH_KINDS = ("handle", "text", "url", "domain", "hashtag")
-#: characters of a post's text a result holds
-TEXT_CHARS = 500
 #: the longest query accepted (a longer one is a paste gone wrong)
 MAX_QUERY = 500
 
@@ -62,20 +60,8 @@ def search(
     return result
 
 
-def _scores(engine: Engine) -> tuple[str, str, bool]:
-    """(columns, join, whether scored): each result's author's score, flag and cluster,
-    through its ``a`` (accounts) row."""
-    if not engine.table_exists("account_scores"):
-        return "NULL AS score, NULL AS flagged, NULL AS cluster_id", "", False
-    return (
-        "s.score, s.flagged, s.cluster_id",
-        "LEFT JOIN account_scores AS s ON s.platform = a.platform AND s.account_id = a.account_id",
-        True,
-    )
-
-
 def _accounts(engine: Engine, q: str, limit: int, offset: int) -> Page:
-    score_cols, score_join, scored = _scores(engine)
+    score_cols, score_join, scored = scores_sql(engine)
     bare = q.removeprefix("@")
     sql = f"""SELECT a.platform, a.account_id, a.handle, a.display_name, a.created_at,
                      a.n_posts, {score_cols}
@@ -92,22 +78,14 @@ def _accounts(engine: Engine, q: str, limit: int, offset: int) -> Page:
 def _posts(
     engine: Engine, q: str, kind: str, limit: int, offset: int, index: BrowseIndex | None
 ) -> Page:
-    score_cols, score_join, _ = _scores(engine)
-
-    def select(source: str, where: str) -> str:
-        return f"""SELECT p.platform, p.post_id, p.account_id, a.handle, p.created_at, p.kind,
-                   left(p.text, {TEXT_CHARS}) AS text, p.urls, {score_cols}
-            FROM {source} AS p
-            LEFT JOIN accounts AS a ON a.platform = p.platform AND a.account_id = p.account_id
-            {score_join}
-            WHERE {where}
-            ORDER BY p.created_at DESC NULLS LAST, p.platform, p.post_id"""
-
     if index is not None:
-        found = search_posts(engine, index.alias, q, kind, limit=limit, offset=offset)
+        found = search_posts(engine, index, q, kind, limit=limit, offset=offset)
         if found is not None:
             total, keys = found
-            chosen = "p.sk IN (SELECT unnest(?::BIGINT[]))"
-            items = rows(engine, select(f"{index.alias}.search_posts", chosen), [keys])
-            return Page(items if keys else [], total, limit, offset)
-    return page(engine, select("posts", _POST_WHERE[kind]), [q], limit, offset)
+            items = index.search.rows(keys) if index.search is not None and keys else None
+            if items is None:
+                chosen = "p.sk IN (SELECT unnest(?::BIGINT[]))"
+                sql = post_rows_sql(engine, f"{index.alias}.search_posts", chosen)
+                items = rows(engine, sql, [keys]) if keys else []
+            return Page(items, total, limit, offset)
+    return page(engine, post_rows_sql(engine, "posts", _POST_WHERE[kind]), [q], limit, offset)

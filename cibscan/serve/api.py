@@ -57,10 +57,10 @@ def health(request: Request) -> dict[str, str]:
     }
 
 
-@router.get("/case")
-def case_summary(request: Request) -> dict[str, Any]:
+@router.get("/case", response_class=FastJSON)
+def case_summary(request: Request) -> Response:
     """The case: posts, accounts, platforms, formats, detect runs, labels, matches."""
-    return {**reads.overview(_bench(request)), "writable": _bench(request).write}
+    return Response(_bench(request).overview()[1], media_type="application/json")
 
 
 @router.get("/clusters")

@@ -15,8 +15,9 @@ from cibscan.serve.app import Workbench
 
 
 def overview(bench: Workbench) -> dict[str, Any]:
-    """:func:`cibscan.browse.case_overview`."""
-    return bench.read(("overview",), browse.case_overview, findings=False)
+    """:func:`cibscan.browse.case_overview`, kept by the workbench until a label is
+    written (:meth:`~cibscan.serve.app.Workbench.overview`)."""
+    return bench.overview()[0]
 
 
 def clusters(bench: Workbench, **params: Any) -> Page:
