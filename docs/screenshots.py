@@ -8,6 +8,8 @@ Serves the case read-only on a free loopback port, opens each page in headless C
 ``--matched-case``: the demo's period-2 case, which ``make demo`` matched against the
 library, once hunted with the network's indicators
 (``cibscan hunt --case out/demo/period2/case.duckdb --indicators out/demo/spamouflage.stix.json``).
+The demo's Chinese posts need a CJK font where Chromium runs (Debian: ``fonts-noto-cjk``),
+or they show as empty boxes.
 """
 
 from __future__ import annotations
