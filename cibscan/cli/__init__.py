@@ -159,6 +159,11 @@ def _configure_logging(level: int, log_file: str | None) -> None:
     show_default=True,
     help="Memory ceiling of the engine while ingesting (scratch data spills to disk).",
 )
+@click.option(
+    "--no-text-index",
+    is_flag=True,
+    help="Do not digest the new texts for matching (the first 'cibscan match' will).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest_command(
     paths: tuple[str, ...],
@@ -168,6 +173,7 @@ def ingest_command(
     pseudonymize_key: str | None,
     memory_limit: str,
     max_record_bytes: int,
+    no_text_index: bool,
     as_json: bool,
 ) -> None:
     """Load files (or folders, or zip archives) of any supported format into a case.
@@ -191,6 +197,7 @@ def ingest_command(
             pseudonymize_key,
             memory_limit,
             max_record_bytes,
+            text_index=not no_text_index,
         )
         check_inputs(paths, options)  # before any work
         with open_case(case_path) as case, live_phases():
