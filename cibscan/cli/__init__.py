@@ -235,6 +235,7 @@ def _report_dict(report: IngestReport) -> dict[str, Any]:
         "files": [dict(f.__dict__) for f in report.files],
         "errors": report.errors,
         "totals": {k: report.total(k) for k in TOTALS},
+        "text_index": {"texts": report.indexed_texts, "seconds": report.index_seconds},
     }
 
 
@@ -271,6 +272,11 @@ def _print_report(report: IngestReport) -> None:
         f"+ quarantined {t['quarantined']:,}",
         highlight=False,
     )
+    if report.indexed_texts:
+        out.print(
+            f"text index: {report.indexed_texts:,} new texts in {report.index_seconds:.2f} s",
+            highlight=False,
+        )
     for f in report.files:
         for warning in f.warnings:
             click.echo(f"warning: {f.source}: {warning}", err=True)
