@@ -182,7 +182,8 @@ def ingest_command(
     quarantined with its reason: read = stored + duplicates + quarantined. An input that
     cannot be read (missing, format not recognised) stops the command before any work
     (status 1); a file that fails midway, or has every record quarantined, makes it exit
-    with status 3 after the others are loaded.
+    with status 3 after the others are loaded. The new posts' texts are then digested into
+    the case's text index, which 'cibscan match' reads (--no-text-index skips it).
 
     \b
     Example:

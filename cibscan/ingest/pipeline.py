@@ -129,7 +129,7 @@ class IngestOptions:
     #: is quarantined and the rest of its file ingests (docs/formats.md)
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     #: digest the new posts' texts into the case's text index, so that a first match
-    #: does not (about 20 CPU s per million distinct texts; docs/matching.md)
+    #: does not (12 to 19 CPU s per million distinct texts measured; docs/matching.md)
     text_index: bool = True
 
     def __post_init__(self) -> None:
