@@ -429,6 +429,26 @@ def test_the_text_index_is_kept_reused_and_grown(library: Path, tmp_path: Path) 
         assert {r["account_id"] for r in grown if r["matched"]} == {"r1", "r2", "r3", "r4", "n1"}
 
 
+def test_ingest_indexes_the_texts_a_match_compares(library: Path, tmp_path: Path) -> None:
+    """Ingest digests the own texts of the posts it stores (text_index.index_posts), once
+    for all its files: the first match of the freshly ingested case adds none, and finds
+    what a match that builds the index itself finds."""
+    path = scenes.write(tmp_path / "all.jsonl", period2())
+    with open_case(tmp_path / "ingested.duckdb") as case:
+        report = load(case, path, format="generic_jsonl")
+        assert report.indexed_texts == _index_size(case) > 0
+        assert load(case, path, format="generic_jsonl").indexed_texts == 0  # all duplicates
+        match(case.engine, library)
+        assert _index_size(case) == report.indexed_texts
+        indexed = _all_matches(case)
+    with open_case(tmp_path / "unindexed.duckdb") as case:
+        assert load(case, path, format="generic_jsonl", text_index=False).indexed_texts == 0
+        assert not case.engine.table_exists(text_index.TABLE)
+        match(case.engine, library)
+        assert _index_size(case) == report.indexed_texts
+        assert _all_matches(case) == indexed
+
+
 def test_an_index_of_another_layout_is_rebuilt(library: Path, case2: Case) -> None:
     """An index written with another layout (another shingle, another engine's hash) is
     dropped and rebuilt, not read: its band keys emptied here would hide every text."""

@@ -49,7 +49,8 @@ def _scene(tmp_path: Path) -> Path:
 
 
 def test_ingest_and_detect_tell_every_phase_in_order(tmp_path: Path) -> None:
-    """Reading a file reports its bytes (all of them), then staging and merging; detect
+    """Reading a file reports its bytes (all of them), then staging and merging, then the
+    text index of the posts stored (once for all the files); detect
     reports its inputs, each signal with its pairs, the pair tests, the network, each tell
     and the combination rule, each phase started before it ends and none left open."""
     path = _scene(tmp_path)
@@ -59,8 +60,8 @@ def test_ingest_and_detect_tell_every_phase_in_order(tmp_path: Path) -> None:
         report = detect(case)
     starts = [name for kind, name in recorder.events if kind == "start"]
     ends = [name for kind, name in recorder.events if kind == "end"]
-    assert starts[:4] == ["read posts.jsonl", "stage posts.jsonl", "merge posts.jsonl",
-                          "detect inputs"]  # fmt: skip
+    assert starts[:5] == ["read posts.jsonl", "stage posts.jsonl", "merge posts.jsonl",
+                          "text index", "detect inputs"]  # fmt: skip
     assert recorder.units == {"read posts.jsonl": path.stat().st_size}
     signal_phases = [n for n in starts if n.startswith("signal ")]
     assert signal_phases == [f"signal {run.name}" for run in report.signals]

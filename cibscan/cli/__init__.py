@@ -161,6 +161,11 @@ def _configure_logging(level: int, log_file: str | None) -> None:
     show_default=True,
     help="Memory ceiling of the engine while ingesting (scratch data spills to disk).",
 )
+@click.option(
+    "--no-text-index",
+    is_flag=True,
+    help="Do not digest the new texts for matching (the first 'cibscan match' will).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest_command(
     paths: tuple[str, ...],
@@ -170,6 +175,7 @@ def ingest_command(
     pseudonymize_key: str | None,
     memory_limit: str,
     max_record_bytes: int,
+    no_text_index: bool,
     as_json: bool,
 ) -> None:
     """Load files (or folders, or zip archives) of any supported format into a case.
@@ -178,7 +184,8 @@ def ingest_command(
     quarantined with its reason: read = stored + duplicates + quarantined. An input that
     cannot be read (missing, format not recognised) stops the command before any work
     (status 1); a file that fails midway, or has every record quarantined, makes it exit
-    with status 3 after the others are loaded.
+    with status 3 after the others are loaded. The new posts' texts are then digested into
+    the case's text index, which 'cibscan match' reads (--no-text-index skips it).
 
     \b
     Example:
@@ -193,6 +200,7 @@ def ingest_command(
             pseudonymize_key,
             memory_limit,
             max_record_bytes,
+            text_index=not no_text_index,
         )
         check_inputs(paths, options)  # before any work
         with open_case(case_path) as case, live_phases():
@@ -230,6 +238,7 @@ def _report_dict(report: IngestReport) -> dict[str, Any]:
         "files": [dict(f.__dict__) for f in report.files],
         "errors": report.errors,
         "totals": {k: report.total(k) for k in TOTALS},
+        "text_index": {"texts": report.indexed_texts, "seconds": report.index_seconds},
     }
 
 
@@ -266,6 +275,11 @@ def _print_report(report: IngestReport) -> None:
         f"+ quarantined {t['quarantined']:,}",
         highlight=False,
     )
+    if report.indexed_texts:
+        out.print(
+            f"text index: {report.indexed_texts:,} new texts in {report.index_seconds:.2f} s",
+            highlight=False,
+        )
     for f in report.files:
         for warning in f.warnings:
             click.echo(f"warning: {f.source}: {warning}", err=True)

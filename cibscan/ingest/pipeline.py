@@ -50,6 +50,7 @@ from cibscan.ingest.readers import (
     read_lines,
 )
 from cibscan.ingest.tabular import csv_blocks, csv_header, read_csv, read_parquet
+from cibscan.match import text_index
 from cibscan.progress import phase
 from cibscan.store.case import Case, CaseError
 
@@ -92,6 +93,10 @@ class IngestReport:
 
     files: list[FileReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: distinct own texts added to the case's text index, and the seconds that took
+    #: (cibscan/match/text_index.py: matching reads the index instead of digesting them)
+    indexed_texts: int = 0
+    index_seconds: float = 0.0
 
     def total(self, attribute: str) -> int:
         return sum(int(getattr(f, attribute)) for f in self.files)
@@ -123,6 +128,9 @@ class IngestOptions:
     #: a record (a CSV row with its quoted newlines, a JSON line or item) longer than this
     #: is quarantined and the rest of its file ingests (docs/formats.md)
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    #: digest the new posts' texts into the case's text index, so that a first match
+    #: does not (12 to 19 CPU s per million distinct texts measured; docs/matching.md)
+    text_index: bool = True
 
     def __post_init__(self) -> None:
         check_memory_limit(self.memory_limit)
@@ -246,6 +254,15 @@ def ingest(
                     report.files.append(_ingest_source(engine, source, options, progress))
             except UnreadableFileError as exc:
                 report.errors.append(str(exc))
+    runs = [f.run_id for f in report.files if f.stored_posts]
+    if options.text_index and runs:
+        # once for all the files, after their merges: a text repeated across files is
+        # digested once; the posts are in the case whatever happens here
+        t0 = time.perf_counter()
+        with phase("text index") as indexing:
+            report.indexed_texts = text_index.index_posts(engine, runs)
+            indexing.say(f"{report.indexed_texts:,} texts")
+        report.index_seconds = time.perf_counter() - t0
     return report
 
 

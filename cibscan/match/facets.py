@@ -15,6 +15,7 @@ from cibscan.match.base import Facet, FacetContext, register
 from cibscan.match.text_index import (
     HASH_PROBE,
     MAX_CHARS,
+    MIN_CHARS,
     N_BINS,
     ROWS_PER_BAND,
     SHINGLE,
@@ -33,8 +34,8 @@ from cibscan.signals.similarity import (
 
 log = logging.getLogger(__name__)
 
-#: texts shorter than this are not compared (``ok``, ``lol``: everybody writes them)
-MIN_CHARS = 30
+# MIN_CHARS (text_index): texts shorter are not compared (``ok``, ``lol``: everybody
+# writes them); the index that ingest builds holds the same texts as this facet compares
 #: a network's own texts this similar form one family (copypasta with edits)
 FAMILY_JACCARD = 0.5
 #: a new post this similar to a network text belongs to its family (a paraphrase keeps

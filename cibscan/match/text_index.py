@@ -26,12 +26,19 @@ at 3.4M texts the chance that any two collide is about 3e-7).
 The layout (shingle, bins, bands, characters, the engine's hash) is recorded in the case's
 ``meta`` table; an index written with another layout is dropped and rebuilt. Size: about
 110 bytes a text (350 MB for 3.4M texts).
+
+``cibscan ingest`` indexes the texts of the posts it stores (:func:`index_posts`), so that
+the first match of a freshly ingested case reads a complete index: the digest's CPU is paid
+once, at ingest, where the texts arrive (docs/matching.md, "The text index"). A case made
+otherwise (an older cibscan, tables written by SQL) gets its index from its first match.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+from cibscan.detect.inputs import derived_sql, is_repost_sql
 from cibscan.engine import Engine
 from cibscan.signals.similarity import char_shingles_sql, minhash_signatures
 
@@ -42,6 +49,11 @@ N_BINS = 32
 ROWS_PER_BAND = 2
 SHINGLE = 4
 MAX_CHARS = 2000
+#: a post's own text shorter than this is not compared (too little to be a talking point)
+MIN_CHARS = 30
+#: texts digested per statement: the signatures' aggregate holds 32 minima per text (about
+#: 0.5 kB), so a batch stays within a 1 GB memory limit (ingest's default) without spilling
+BATCH_TEXTS = 1_000_000
 #: a stable value of the engine's hash, stored with signatures and the index: where the
 #: hash differs (another DuckDB release) they are recomputed from the texts
 HASH_PROBE = "cibscan minhash probe"
@@ -133,17 +145,60 @@ def ensure(engine: Engine, keys: str, texts_sql: str) -> int:
             SELECT text_key AS entity, any_value(text_norm) AS text_norm FROM ({texts_sql}) AS t
             WHERE text_key IN (SELECT text_key FROM _mx_tnew) GROUP BY text_key"""
         )
-        minhash_signatures(
-            engine, char_shingles_sql("_mx_tnew", SHINGLE, MAX_CHARS), "_mx_tnsig", n_bins=N_BINS
-        )
-        engine.execute(
-            f"""INSERT INTO {TABLE}
-            SELECT entity, n, {sketch_words_sql()}, {band_keys_sql()} FROM _mx_tnsig"""
-        )
+        batches = -(-added // BATCH_TEXTS)
+        for batch in range(batches):
+            part = "_mx_tnew" if batches == 1 else "_mx_tpart"
+            if batches > 1:
+                engine.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE _mx_tpart AS
+                    SELECT * FROM _mx_tnew WHERE entity % {batches} = {batch}"""
+                )
+            minhash_signatures(
+                engine, char_shingles_sql(part, SHINGLE, MAX_CHARS), "_mx_tnsig", n_bins=N_BINS
+            )
+            engine.execute(
+                f"""INSERT INTO {TABLE}
+                SELECT entity, n, {sketch_words_sql()}, {band_keys_sql()} FROM _mx_tnsig"""
+            )
         log.info("text index: %d texts added", added)
-    for table in ("_mx_tnew", "_mx_tnsig"):
+    for table in ("_mx_tnew", "_mx_tnsig", "_mx_tpart"):
         engine.drop_table(table)
     return added
+
+
+def own_texts_sql(engine: Engine, where: str = "") -> str:
+    """``(text_key, text_norm)`` of the case's posts that are their authors' own words (not
+    reposts, at least :data:`MIN_CHARS` long), one row a post, ``where`` a condition on
+    ``posts AS p``: the texts that matching compares (its ``_mx_posts`` has the same)."""
+    words = derived_sql(engine, "text_words")
+    return f"""SELECT hash(text_words) AS text_key, text_words AS text_norm FROM (
+        SELECT {words} AS text_words, {is_repost_sql("p")} AS is_repost
+        FROM posts AS p {f"WHERE {where}" if where else ""}) AS o
+        WHERE NOT is_repost AND length(text_words) >= {MIN_CHARS}"""
+
+
+def index_posts(engine: Engine, run_ids: Sequence[int] | None) -> int:
+    """Index the own texts of the posts stored by the ingest runs ``run_ids`` (every post
+    of the case when None); return how many texts were added (a text already indexed, as
+    a repeated one, costs a join)."""
+    if run_ids is not None and not run_ids:
+        return 0
+    where = (
+        "" if run_ids is None else f"p.ingest_run_id IN ({', '.join(map(str, map(int, run_ids)))})"
+    )
+    # the texts once, materialised: the derived words are a regex over every tagged post
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ti_texts AS
+        {own_texts_sql(engine, where)}"""
+    )
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE _ti_keys AS SELECT DISTINCT text_key FROM _ti_texts"
+    )
+    try:
+        return ensure(engine, "_ti_keys", "SELECT text_key, text_norm FROM _ti_texts")
+    finally:
+        for table in ("_ti_texts", "_ti_keys"):
+            engine.drop_table(table)
 
 
 def digests_sql(engine: Engine, keys: str) -> str:
