@@ -19,6 +19,8 @@ from cibscan.signals.similarity import (
     EntityBatches,
     batch_size,
     char_shingles_sql,
+    jaccard_sql,
+    lsh_bands_sql,
     minhash_signatures,
     minhash_similar_pairs,
 )
@@ -115,3 +117,29 @@ def test_the_batch_size_follows_the_memory_limit(engine: DuckDBEngine) -> None:
     engine.configure(memory_limit="8GB")
     assert batch_size(engine, 10**9) == 2 * at_4gb
     assert engine.memory_limit_bytes() == 8 * 10**9
+
+
+def test_star_pairs_band_by_band_are_those_of_all_bands_at_once(engine: DuckDBEngine) -> None:
+    """The star candidates are found one band at a time; the reference is the former
+    statement over every band's buckets together."""
+    n = minhash_similar_pairs(
+        engine, _tokens(1, N_TEXTS), "_t_star", threshold=0.6, n_bins=16, stable=True, star=True
+    )
+    minhash_signatures(engine, _tokens(1, N_TEXTS), "_t_wide", n_bins=16, stable=True)
+    engine.create_scratch(
+        "_t_band", lsh_bands_sql("_t_wide", n_bins=16, rows_per_band=2, key=engine.hash64)
+    )
+    expected = engine.fetchall(
+        f"""SELECT DISTINCT e1, e2, similarity FROM (
+            SELECT c.e1, c.e2, {jaccard_sql("x", "y", 16)} AS similarity
+            FROM (SELECT r.rep AS e1, b.entity AS e2
+                  FROM _t_band AS b JOIN (
+                      SELECT band, bucket, min(entity) AS rep FROM _t_band
+                      GROUP BY band, bucket HAVING count(*) >= 2) AS r
+                    ON r.band = b.band AND r.bucket = b.bucket AND b.entity > r.rep) AS c
+            JOIN _t_wide AS x ON x.entity = c.e1
+            JOIN _t_wide AS y ON y.entity = c.e2) AS v
+        WHERE similarity >= 0.6 ORDER BY ALL"""
+    )
+    assert n == len(expected) > 0
+    assert _rows(engine, "_t_star") == expected

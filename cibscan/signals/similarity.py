@@ -102,20 +102,29 @@ def minhash_similar_pairs(
     s = f"_mh_{out}"
     minhash_signatures(engine, tokens_sql, f"{s}_wide", n_bins=n_bins, stable=stable)
     band_key = engine.hash64 if stable else None
-    engine.create_scratch(
-        f"{s}_band",
-        lsh_bands_sql(f"{s}_wide", n_bins=n_bins, rows_per_band=rows_per_band, key=band_key),
-    )
     if star:
         # Each bucket's representative by GROUP BY and a join rather than a window (no sort).
         # Not DISTINCT: 97% of the candidates are distinct (12.1M rows, 11.8M pairs at 5M
         # posts), so the few repeats are verified twice and removed from the verified pairs.
-        candidates = f"""SELECT r.rep AS e1, b.entity AS e2
-            FROM {s}_band AS b JOIN (
-                SELECT band, bucket, min(entity) AS rep FROM {s}_band
-                GROUP BY band, bucket HAVING count(*) >= 2) AS r
-              ON r.band = b.band AND r.bucket = b.bucket AND b.entity > r.rep"""
+        # One band at a time: the GROUP BY holds one band's buckets (about one per text), not
+        # every band's, and the candidates are the same rows (a bucket is within one band).
+        for j in range(n_bins // rows_per_band):
+            band = band_sql(f"{s}_wide", j, rows_per_band=rows_per_band, key=band_key)
+            engine.create_scratch(f"{s}_band", band)
+            candidates = f"""SELECT r.rep AS e1, b.entity AS e2
+                FROM {s}_band AS b JOIN (
+                    SELECT bucket, min(entity) AS rep FROM {s}_band
+                    GROUP BY bucket HAVING count(*) >= 2) AS r
+                  ON r.bucket = b.bucket AND b.entity > r.rep"""
+            if j == 0:
+                engine.create_scratch(f"{s}_cand", candidates)
+            else:
+                engine.append_scratch(f"{s}_cand", candidates)
     else:
+        engine.create_scratch(
+            f"{s}_band",
+            lsh_bands_sql(f"{s}_wide", n_bins=n_bins, rows_per_band=rows_per_band, key=band_key),
+        )
         candidates = f"""SELECT DISTINCT x.entity AS e1, y.entity AS e2
             FROM (SELECT b.* FROM {s}_band AS b JOIN (
                     SELECT band, bucket FROM {s}_band GROUP BY band, bucket
@@ -123,7 +132,7 @@ def minhash_similar_pairs(
                   USING (band, bucket)) AS x
             JOIN {s}_band AS y
               ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
-    engine.create_scratch(f"{s}_cand", candidates)
+        engine.create_scratch(f"{s}_cand", candidates)
     # Estimated Jaccard: bins holding the same minimum / bins non-empty in either.
     engine.create_scratch(
         out,
@@ -257,15 +266,22 @@ def lsh_bands_sql(
     bucket from the band's columns (default DuckDB's ``hash``; an engine's ``hash64``
     elsewhere: buckets are only joined and counted, so their values may differ by engine).
     """
+    return " UNION ALL ".join(
+        band_sql(wide, j, rows_per_band=rows_per_band, key=key)
+        for j in range(n_bins // rows_per_band)
+    )
+
+
+def band_sql(
+    wide: str, j: int, *, rows_per_band: int = 2, key: Callable[[str], str] | None = None
+) -> str:
+    """``(entity, band, bucket)`` of band ``j`` alone (:func:`lsh_bands_sql`)."""
     r = rows_per_band
     make_key = key or (lambda cols: f"hash({cols})")
-    return " UNION ALL ".join(
-        f"""SELECT entity, {j} AS band,
+    return f"""SELECT entity, {j} AS band,
                {make_key(", ".join(f"m{j * r + i}" for i in range(r)))} AS bucket
             FROM {wide}
             WHERE {" AND ".join(f"m{j * r + i} IS NOT NULL" for i in range(r))}"""
-        for j in range(n_bins // r)
-    )
 
 
 def lsh_bands(
