@@ -50,6 +50,17 @@ class EntityBatches:
     tokens: Callable[[int, int], str]
     count: int
     size: int
+    #: fewest entities whose tokens make the stable-hash dictionary (:meth:`sample`)
+    min_sample: int = 20_000
+
+    def sample(self, share: float = 0.05, pieces: int = 8) -> str:
+        """Tokens SQL of about ``share`` of the entities (at least ``min_sample``), in
+        ``pieces`` ranges spread over ``1..count``."""
+        want = min(self.count, max(self.min_sample, int(self.count * share)))
+        width = max(1, want // pieces)
+        starts = sorted({1 + (self.count - width) * i // max(1, pieces - 1) for i in range(pieces)})
+        parts = [self.tokens(lo, min(self.count, lo + width - 1)) for lo in starts]
+        return " UNION ALL ".join(f"SELECT * FROM ({p}) AS s{i}" for i, p in enumerate(parts))
 
     def ranges(self) -> list[tuple[int, int]]:
         """``(lo, hi)`` of each batch, inclusive (none for no entity)."""
@@ -106,17 +117,28 @@ def minhash_similar_pairs(
         # Each bucket's representative by GROUP BY and a join rather than a window (no sort).
         # Not DISTINCT: 97% of the candidates are distinct (12.1M rows, 11.8M pairs at 5M
         # posts), so the few repeats are verified twice and removed from the verified pairs.
-        # One band at a time: the GROUP BY holds one band's buckets (about one per text), not
-        # every band's, and the candidates are the same rows (a bucket is within one band).
-        for j in range(n_bins // rows_per_band):
-            band = band_sql(f"{s}_wide", j, rows_per_band=rows_per_band, key=band_key)
-            engine.create_scratch(f"{s}_band", band)
+        # A few bands a pass: the GROUP BY holds those bands' buckets (about one per entity
+        # each), not every band's, and the candidates are the same rows (a bucket is within
+        # one band). A bucket takes about an eighth of a signature's memory in the GROUP BY,
+        # so a pass takes as many bands as 8 signature batches' worth of buckets.
+        n_bands = n_bins // rows_per_band
+        per_pass = n_bands
+        if isinstance(tokens_sql, EntityBatches) and tokens_sql.count > 0:
+            per_pass = max(1, min(n_bands, 8 * tokens_sql.size // tokens_sql.count))
+        for first in range(0, n_bands, per_pass):
+            engine.create_scratch(
+                f"{s}_band",
+                " UNION ALL ".join(
+                    band_sql(f"{s}_wide", j, rows_per_band=rows_per_band, key=band_key)
+                    for j in range(first, min(first + per_pass, n_bands))
+                ),
+            )
             candidates = f"""SELECT r.rep AS e1, b.entity AS e2
                 FROM {s}_band AS b JOIN (
-                    SELECT bucket, min(entity) AS rep FROM {s}_band
-                    GROUP BY bucket HAVING count(*) >= 2) AS r
-                  ON r.bucket = b.bucket AND b.entity > r.rep"""
-            if j == 0:
+                    SELECT band, bucket, min(entity) AS rep FROM {s}_band
+                    GROUP BY band, bucket HAVING count(*) >= 2) AS r
+                  ON r.band = b.band AND r.bucket = b.bucket AND b.entity > r.rep"""
+            if first == 0:
                 engine.create_scratch(f"{s}_cand", candidates)
             else:
                 engine.append_scratch(f"{s}_cand", candidates)
@@ -184,7 +206,9 @@ def minhash_signatures(
     batches = tokens_sql if isinstance(tokens_sql, EntityBatches) else None
     every = batches.tokens(1, batches.count) if batches else str(tokens_sql)
     if stable:
-        _stable_dictionary(engine, every, f"{out}_dict")
+        # with batches, the dictionary of a sample of the entities: a token it lacks is
+        # hashed where it occurs (the same hash), and the pass over every token is saved
+        _stable_dictionary(engine, batches.sample() if batches else every, f"{out}_dict")
 
     def signed(tokens: str) -> str:
         if stable:
@@ -244,12 +268,15 @@ def _stable_dictionary(engine: Engine, tokens_sql: str, dictionary: str) -> None
 
 def _stable_hashed(engine: Engine, tokens_sql: str, dictionary: str) -> str:
     """SQL of ``(entity, h)``: each token's stable hash read from ``dictionary``
-    (:func:`_stable_dictionary`) by its engine hash."""
+    (:func:`_stable_dictionary`) by its engine hash, or computed from its MD5 when the
+    dictionary (of a sample) lacks it: COALESCE evaluates its second argument only on the
+    rows the first leaves NULL, on both engines."""
     key = engine.hash64("token")
-    return f"""SELECT t.entity, d.h
-        FROM (SELECT entity, {key} AS hk FROM ({tokens_sql}) AS t
+    md5 = engine.hex_to_int64("substr(md5(t.token), 1, 16)")
+    return f"""SELECT t.entity, coalesce(d.h, ({md5}) & {_LOW63}) AS h
+        FROM (SELECT entity, token, {key} AS hk FROM ({tokens_sql}) AS t
               WHERE entity IS NOT NULL) AS t
-        JOIN {dictionary} AS d ON d.hk = t.hk"""
+        LEFT JOIN {dictionary} AS d ON d.hk = t.hk"""
 
 
 def lsh_bands_sql(
