@@ -91,19 +91,6 @@ def test_signatures_in_batches_are_those_of_one_pass(
     assert _rows(engine, "_t_batched") == one
 
 
-@pytest.mark.parametrize("min_sample", [1, 5])
-def test_a_dictionary_of_a_few_entities_gives_the_same_signatures(
-    engine: DuckDBEngine, min_sample: int
-) -> None:
-    """The stable hashes of the tokens the sampled dictionary lacks are computed where they
-    occur: the signatures are those of a dictionary of every token."""
-    minhash_signatures(engine, _tokens(1, N_TEXTS), "_t_one", n_bins=16, stable=True)
-    few = EntityBatches(_tokens, N_TEXTS, 7, min_sample=min_sample)
-    assert engine.fetchall(f"SELECT count(DISTINCT entity) FROM ({few.sample(0)})")[0][0] < 9
-    minhash_signatures(engine, few, "_t_few", n_bins=16, stable=True)
-    assert _rows(engine, "_t_few") == _rows(engine, "_t_one")
-
-
 @pytest.mark.parametrize("size", [4, 20])  # candidates one band a pass, and two
 def test_similar_pairs_in_batches_are_those_of_one_pass(engine: DuckDBEngine, size: int) -> None:
     kwargs: dict[str, Any] = {"threshold": 0.6, "n_bins": 16, "stable": True, "star": True}
