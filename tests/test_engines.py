@@ -167,6 +167,8 @@ SIGNAL_CASES = [
     pytest.param("hashtag_sequence", {"window": "1d"}, id="hashtag_sequence-1d"),
     # MinHash LSH on stable (MD5) token hashes; the personas' edited copies (with emoji)
     pytest.param("near_duplicate", {}, id="near_duplicate"),
+    # the signatures in four batches of texts (about 860 texts): appended scratch tables
+    pytest.param("near_duplicate", {"batch_texts": 250}, id="near_duplicate-batched"),
     # MinHash candidates over active minutes: the shift workers
     pytest.param("sync_activity", {}, id="sync_activity"),
     # reposts of an account's posts within a minute (the ring reposts the seed account's

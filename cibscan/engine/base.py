@@ -241,6 +241,15 @@ class Engine(Dialect, Protocol):
         """``table`` (replaced if present) holds the result of ``select_sql``, computed once
         now: a connection-local scratch table, never a view that later reads recompute."""
 
+    def append_scratch(self, table: str, select_sql: str) -> None:
+        """Append the rows of ``select_sql`` (the same columns in the same order) to the
+        scratch table ``table`` made by :meth:`create_scratch`: a result built in batches
+        that each fit memory (near_duplicate's MinHash signatures)."""
+
+    def memory_limit_bytes(self) -> int | None:
+        """The engine's memory ceiling in bytes, for sizing such batches; None when the
+        engine cannot tell (Spark's memory is its JVMs', fixed when they start)."""
+
     def drop_table(self, table: str) -> None:
         """Drop a table or scratch table if it exists (and free what the engine holds)."""
 

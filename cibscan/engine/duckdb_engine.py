@@ -306,6 +306,15 @@ class DuckDBEngine(DuckDBDialect):
     def create_scratch(self, table: str, select_sql: str) -> None:
         self.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select_sql}")
 
+    def append_scratch(self, table: str, select_sql: str) -> None:
+        self.execute(f"INSERT INTO {table} {select_sql}")
+
+    def memory_limit_bytes(self) -> int | None:
+        if self._memory_limit:
+            return memory_bytes(self._memory_limit)
+        # DuckDB's default (80% of the RAM), read as it prints it ("12.5 GiB")
+        return memory_bytes(str(self.fetchall("SELECT current_setting('memory_limit')")[0][0]))
+
     def drop_table(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {table}")
 

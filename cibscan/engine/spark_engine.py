@@ -467,6 +467,13 @@ class SparkEngine:
         if old is not None:
             old.unpersist()
 
+    def append_scratch(self, table: str, select_sql: str) -> None:
+        # the union of the kept rows and the new ones, kept in turn (the old copy is freed)
+        self._keep(table, self._scratch[table].unionAll(self._sql(select_sql)))
+
+    def memory_limit_bytes(self) -> int | None:
+        return None
+
     def drop_table(self, table: str) -> None:
         frame = self._scratch.pop(table, None)
         if frame is not None:

@@ -14,7 +14,13 @@ from cibscan.signals.coaction import (
     max_accounts_param,
     window_param,
 )
-from cibscan.signals.similarity import char_shingles_sql, families, minhash_similar_pairs
+from cibscan.signals.similarity import (
+    EntityBatches,
+    batch_size,
+    char_shingles_sql,
+    families,
+    minhash_similar_pairs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,14 @@ class NearDuplicate(CoActionSignal):
             "and count like a shared target.",
         ),
         Param("rows_per_band", "int", 2, "Bins per LSH band.", minimum=1),
+        Param(
+            "batch_texts",
+            "int",
+            0,
+            "Texts whose MinHash signatures are computed together (0: as many as a quarter "
+            "of the memory limit holds); the signatures are the same for any batch size.",
+            minimum=0,
+        ),
     )
 
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
@@ -65,12 +79,19 @@ class NearDuplicate(CoActionSignal):
                   WHERE NOT {is_repost_sql()}
                     AND length(text_words) >= {int(params["min_chars"])}) AS t""",
         )
-        tokens = char_shingles_sql(
-            "_nd_texts", int(params["shingle"]), int(params["max_chars"]), engine
-        )
+        k, max_chars = int(params["shingle"]), int(params["max_chars"])
+
+        def tokens(lo: int, hi: int) -> str:
+            texts = f"""(SELECT entity, text_norm FROM _nd_texts
+                         WHERE entity BETWEEN {int(lo)} AND {int(hi)}) AS nt"""
+            return char_shingles_sql(texts, k, max_chars, engine)
+
+        count = int(engine.fetchall("SELECT count(*) FROM _nd_texts")[0][0])
+        size = batch_size(engine, count, int(params["batch_texts"]))
+        log.info("near_duplicate: %d texts, signed in batches of %d", count, size)
         n = minhash_similar_pairs(
             engine,
-            tokens,
+            EntityBatches(tokens, count, size),
             "_nd_sim",
             threshold=float(params["threshold"]),
             n_bins=int(params["bins"]),

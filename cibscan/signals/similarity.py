@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cibscan.engine import Engine
 from cibscan.engine.base import Dialect, real
@@ -28,10 +29,48 @@ from cibscan.engine.duckdb_engine import DuckDBDialect
 
 log = logging.getLogger(__name__)
 
+#: bytes an entity's signature takes while its GROUP BY runs (key, n_bins minimum states
+#: and the hash table's share, on DuckDB), and the share of the memory limit a batch may use
+_BYTES_PER_ENTITY = 400
+_BATCH_MEMORY_SHARE = 0.25
+#: fewest entities in a batch sized from the memory limit
+_MIN_BATCH = 100_000
+
+
+@dataclass(frozen=True)
+class EntityBatches:
+    """Tokens of entities numbered ``1..count``, signed in batches of ``size`` entities.
+
+    ``tokens(lo, hi)`` is the SQL of the ``(entity, token)`` rows of entities ``lo..hi``
+    (the caller filters its source, so that the filter is below the shingling). A
+    signature is the least hash per bin over an entity's own tokens, so the batches give
+    exactly the rows one pass over all entities would.
+    """
+
+    tokens: Callable[[int, int], str]
+    count: int
+    size: int
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """``(lo, hi)`` of each batch, inclusive (none for no entity)."""
+        step = max(1, self.size)
+        return [(lo, min(lo + step - 1, self.count)) for lo in range(1, self.count + 1, step)]
+
+
+def batch_size(engine: Engine, n_entities: int, forced: int = 0) -> int:
+    """Entities per signature batch: ``forced`` if given, else what a quarter of the
+    engine's memory limit holds (every entity at once when the engine cannot tell)."""
+    if forced > 0:
+        return forced
+    limit = engine.memory_limit_bytes()
+    if limit is None:
+        return max(1, n_entities)
+    return max(_MIN_BATCH, int(limit * _BATCH_MEMORY_SHARE) // _BYTES_PER_ENTITY)
+
 
 def minhash_similar_pairs(
     engine: Engine,
-    tokens_sql: str,
+    tokens_sql: str | EntityBatches,
     out: str,
     *,
     threshold: float,
@@ -45,8 +84,8 @@ def minhash_similar_pairs(
 
     ``tokens_sql`` selects ``(entity BIGINT, token VARCHAR)`` with no NULL token (the caller
     filters its source instead: a ``token IS NOT NULL`` here was pushed below the projection
-    and computed every token twice, 2 s of the 16 s signature at 5M posts); returns the
-    number of pairs.
+    and computed every token twice, 2 s of the 16 s signature at 5M posts), or gives them
+    by :class:`EntityBatches` to sign them batch by batch; returns the number of pairs.
 
     Two ways to turn LSH buckets into candidate pairs:
     - ``star=False``: every pair inside a bucket; buckets with more than ``max_bucket``
@@ -63,20 +102,40 @@ def minhash_similar_pairs(
     s = f"_mh_{out}"
     minhash_signatures(engine, tokens_sql, f"{s}_wide", n_bins=n_bins, stable=stable)
     band_key = engine.hash64 if stable else None
-    engine.create_scratch(
-        f"{s}_band",
-        lsh_bands_sql(f"{s}_wide", n_bins=n_bins, rows_per_band=rows_per_band, key=band_key),
-    )
     if star:
         # Each bucket's representative by GROUP BY and a join rather than a window (no sort).
         # Not DISTINCT: 97% of the candidates are distinct (12.1M rows, 11.8M pairs at 5M
         # posts), so the few repeats are verified twice and removed from the verified pairs.
-        candidates = f"""SELECT r.rep AS e1, b.entity AS e2
-            FROM {s}_band AS b JOIN (
-                SELECT band, bucket, min(entity) AS rep FROM {s}_band
-                GROUP BY band, bucket HAVING count(*) >= 2) AS r
-              ON r.band = b.band AND r.bucket = b.bucket AND b.entity > r.rep"""
+        # A few bands a pass: the GROUP BY holds those bands' buckets (about one per entity
+        # each), not every band's, and the candidates are the same rows (a bucket is within
+        # one band). A bucket takes about an eighth of a signature's memory in the GROUP BY,
+        # so a pass takes as many bands as 8 signature batches' worth of buckets.
+        n_bands = n_bins // rows_per_band
+        per_pass = n_bands
+        if isinstance(tokens_sql, EntityBatches) and tokens_sql.count > 0:
+            per_pass = max(1, min(n_bands, 8 * tokens_sql.size // tokens_sql.count))
+        for first in range(0, n_bands, per_pass):
+            engine.create_scratch(
+                f"{s}_band",
+                " UNION ALL ".join(
+                    band_sql(f"{s}_wide", j, rows_per_band=rows_per_band, key=band_key)
+                    for j in range(first, min(first + per_pass, n_bands))
+                ),
+            )
+            candidates = f"""SELECT r.rep AS e1, b.entity AS e2
+                FROM {s}_band AS b JOIN (
+                    SELECT band, bucket, min(entity) AS rep FROM {s}_band
+                    GROUP BY band, bucket HAVING count(*) >= 2) AS r
+                  ON r.band = b.band AND r.bucket = b.bucket AND b.entity > r.rep"""
+            if first == 0:
+                engine.create_scratch(f"{s}_cand", candidates)
+            else:
+                engine.append_scratch(f"{s}_cand", candidates)
     else:
+        engine.create_scratch(
+            f"{s}_band",
+            lsh_bands_sql(f"{s}_wide", n_bins=n_bins, rows_per_band=rows_per_band, key=band_key),
+        )
         candidates = f"""SELECT DISTINCT x.entity AS e1, y.entity AS e2
             FROM (SELECT b.* FROM {s}_band AS b JOIN (
                     SELECT band, bucket FROM {s}_band GROUP BY band, bucket
@@ -84,7 +143,7 @@ def minhash_similar_pairs(
                   USING (band, bucket)) AS x
             JOIN {s}_band AS y
               ON y.band = x.band AND y.bucket = x.bucket AND x.entity < y.entity"""
-    engine.create_scratch(f"{s}_cand", candidates)
+        engine.create_scratch(f"{s}_cand", candidates)
     # Estimated Jaccard: bins holding the same minimum / bins non-empty in either.
     engine.create_scratch(
         out,
@@ -112,7 +171,12 @@ def minhash_bands(
 
 
 def minhash_signatures(
-    engine: Engine, tokens_sql: str, out: str, *, n_bins: int = 32, stable: bool = False
+    engine: Engine,
+    tokens_sql: str | EntityBatches,
+    out: str,
+    *,
+    n_bins: int = 32,
+    stable: bool = False,
 ) -> None:
     """Write ``out(entity, n, m0..m{n_bins-1})``: each entity's MinHash signature by
     one-permutation hashing (``m{b}`` the least hash of its tokens in bin ``b``, ``n`` its
@@ -128,18 +192,35 @@ def minhash_signatures(
     mins = ", ".join(f"min(CASE WHEN bin = {b} THEN h END) AS m{b}" for b in range(n_bins))
     filled = " + ".join(f"CAST(m{b} IS NOT NULL AS INTEGER)" for b in range(n_bins))
     cols = ", ".join(f"m{b}" for b in range(n_bins))
+    batches = tokens_sql if isinstance(tokens_sql, EntityBatches) else None
+    every = batches.tokens(1, batches.count) if batches else str(tokens_sql)
     if stable:
-        hashed = _stable_hashed(engine, tokens_sql, f"{out}_dict")
+        _stable_dictionary(engine, every, f"{out}_dict")
+
+    def signed(tokens: str) -> str:
+        if stable:
+            hashed = _stable_hashed(engine, tokens, f"{out}_dict")
+        else:
+            hashed = f"""SELECT entity, hash(token) AS h FROM ({tokens}) AS t
+                         WHERE entity IS NOT NULL"""
+        return f"""SELECT entity, {filled} AS n, {cols}
+            FROM (SELECT entity, {mins}
+                  FROM (SELECT entity, h, h % {n_bins} AS bin FROM ({hashed}) AS hashed) AS b
+                  GROUP BY entity) AS w"""
+
+    # In batches of entities that fit memory: the GROUP BY of every text at once spilled
+    # 51 GiB at 50M posts. A signature depends on its entity's tokens alone, so the rows are
+    # the same however the entities are cut (tests/test_similarity_batches.py).
+    ranges = batches.ranges() if batches else []
+    if batches is None or len(ranges) <= 1:
+        engine.create_scratch(out, signed(every))
     else:
-        hashed = f"""SELECT entity, hash(token) AS h FROM ({tokens_sql}) AS t
-                     WHERE entity IS NOT NULL"""
-    engine.create_scratch(
-        out,
-        f"""SELECT entity, {filled} AS n, {cols}
-        FROM (SELECT entity, {mins}
-              FROM (SELECT entity, h, h % {n_bins} AS bin FROM ({hashed}) AS hashed) AS binned
-              GROUP BY entity) AS w""",
-    )
+        for i, (lo, hi) in enumerate(ranges):
+            log.debug("minhash %s: batch %d/%d, entities %d..%d", out, i + 1, len(ranges), lo, hi)
+            if i == 0:
+                engine.create_scratch(out, signed(batches.tokens(lo, hi)))
+            else:
+                engine.append_scratch(out, signed(batches.tokens(lo, hi)))
     if stable:
         engine.drop_table(f"{out}_dict")
 
@@ -148,17 +229,20 @@ def minhash_signatures(
 _LOW63 = (1 << 63) - 1
 
 
-def _stable_hashed(engine: Engine, tokens_sql: str, dictionary: str) -> str:
-    """SQL of ``(entity, h)``: each token's hash from the first 63 bits of its MD5, which
-    DuckDB and Spark compute alike (their own 64-bit hashes differ, and MinHash keeps the
-    least hash of a bin: the candidates depend on the values, not only on equality).
+def _stable_dictionary(engine: Engine, tokens_sql: str, dictionary: str) -> None:
+    """Write ``dictionary(hk, h)``: each distinct token's hash from the first 63 bits of its
+    MD5, keyed by the engine's 64-bit hash ``hk`` of the token.
 
+    DuckDB and Spark compute MD5 alike (their own 64-bit hashes differ, and MinHash keeps
+    the least hash of a bin: the candidates depend on the values, not only on equality).
     MD5 costs several times the engine's hash, so each *distinct* token is hashed once
-    (text shingles repeat: 46M shingles of 1M posts are 59,000 distinct ones) into a
-    dictionary keyed by the engine's 64-bit hash, which every shingle then joins on an
-    integer (measured on those 46M: 5.8 CPU s for the signatures against 3.3 s with the
-    engine's hash alone, and 9.5 s with MD5 on every shingle). Two tokens with one engine
-    hash (about 1e-10 at 59,000 tokens) would share the least of their MD5 hashes.
+    (text shingles repeat: 46M shingles of 1M posts are 59,000 distinct ones), and every
+    shingle then joins the dictionary on an integer (measured on those 46M: 5.8 CPU s for
+    the signatures against 3.3 s with the engine's hash alone, and 9.5 s with MD5 on every
+    shingle). Grouping the shingles by ``hk`` with the least token, instead of DISTINCT on
+    the strings, was slower (1M texts, 80M shingles: 17.9 s against 13.1 s, load 7).
+    Two tokens with one engine hash (about 1e-10 at 59,000 tokens) would share the least
+    of their MD5 hashes.
     """
     key = engine.hash64("token")
     md5 = engine.hex_to_int64("substr(md5(token), 1, 16)")
@@ -167,6 +251,18 @@ def _stable_hashed(engine: Engine, tokens_sql: str, dictionary: str) -> str:
         f"""SELECT {key} AS hk, min(({md5}) & {_LOW63}) AS h
         FROM (SELECT DISTINCT token FROM ({tokens_sql}) AS t) AS d GROUP BY {key}""",
     )
+
+
+def _stable_hashed(engine: Engine, tokens_sql: str, dictionary: str) -> str:
+    """SQL of ``(entity, h)``: each token's stable hash read from ``dictionary``
+    (:func:`_stable_dictionary`) by its engine hash.
+
+    The dictionary has to hold every token: one of a 5% sample of the texts, with the MD5
+    of a missing token computed where it occurs (a LEFT JOIN and a COALESCE), made the
+    pass over every token 2.9 s instead of 50 s at 10M posts, but the first batch of
+    signatures 116 s instead of 26 s (load 12).
+    """
+    key = engine.hash64("token")
     return f"""SELECT t.entity, d.h
         FROM (SELECT entity, {key} AS hk FROM ({tokens_sql}) AS t
               WHERE entity IS NOT NULL) AS t
@@ -187,15 +283,22 @@ def lsh_bands_sql(
     bucket from the band's columns (default DuckDB's ``hash``; an engine's ``hash64``
     elsewhere: buckets are only joined and counted, so their values may differ by engine).
     """
+    return " UNION ALL ".join(
+        band_sql(wide, j, rows_per_band=rows_per_band, key=key)
+        for j in range(n_bins // rows_per_band)
+    )
+
+
+def band_sql(
+    wide: str, j: int, *, rows_per_band: int = 2, key: Callable[[str], str] | None = None
+) -> str:
+    """``(entity, band, bucket)`` of band ``j`` alone (:func:`lsh_bands_sql`)."""
     r = rows_per_band
     make_key = key or (lambda cols: f"hash({cols})")
-    return " UNION ALL ".join(
-        f"""SELECT entity, {j} AS band,
+    return f"""SELECT entity, {j} AS band,
                {make_key(", ".join(f"m{j * r + i}" for i in range(r)))} AS bucket
             FROM {wide}
             WHERE {" AND ".join(f"m{j * r + i} IS NOT NULL" for i in range(r))}"""
-        for j in range(n_bins // r)
-    )
 
 
 def lsh_bands(
