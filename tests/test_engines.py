@@ -260,6 +260,44 @@ def test_scratch_tables_are_computed_once_and_dropped(spark: SparkEngine) -> Non
     assert not spark.table_exists("_t_twice")
 
 
+def test_numbering_is_the_same_rank_on_both_engines_across_partitions(
+    spark: SparkEngine,
+) -> None:
+    # 20,000 distinct (word, number) keys, the number descending: Spark sorts them in five
+    # range partitions (coalescing off, so that small data does not collapse into one) and
+    # must add each partition's offset, or ids would restart at 1 in every partition
+    rng = random.Random(3)
+    words = ["ábc", "abc", "zz", "Zz", "中文", "a b", ""]
+    keys = {
+        (rng.choice(words) + str(rng.randrange(50)), rng.randrange(10**6)) for _ in range(20000)
+    }
+    data = pa.table({"w": [k[0] for k in keys], "n": [k[1] for k in keys]})
+    duck = DuckDBEngine()
+    ranked = {}
+    settings = {
+        "spark.sql.shuffle.partitions": "5",
+        "spark.sql.adaptive.coalescePartitions.enabled": "false",
+    }
+    saved = {key: spark.spark.conf.get(key) for key in settings}
+    try:
+        for key, value in settings.items():
+            spark.spark.conf.set(key, value)
+        for engine in (spark, duck):
+            engine.insert_arrow("_t_keys", data, temp=True)
+            engine.create_numbered("_t_ranked", "SELECT w, n FROM _t_keys", ["w", "n DESC"], "k")
+            ranked[engine.name] = engine.fetchall("SELECT k, w, n FROM _t_ranked ORDER BY k")
+            engine.drop_table("_t_keys")
+            engine.drop_table("_t_ranked")
+    finally:
+        for key, value in saved.items():
+            spark.spark.conf.set(key, value)
+    assert [r[0] for r in ranked["spark"]] == list(range(1, len(keys) + 1))
+    assert ranked["spark"] == ranked["duckdb"]
+    assert ranked["duckdb"] == [
+        (i + 1, w, n) for i, (w, n) in enumerate(sorted(keys, key=lambda k: (k[0].encode(), -k[1])))
+    ]
+
+
 def test_hash64_epoch_and_regexp_helpers(spark: SparkEngine) -> None:
     # 200,000 distinct strings: a 32-bit hash gives ~5 collisions by the birthday bound
     # (n^2 / 2^33), a 64-bit one none; values beyond 32 bits prove the width.

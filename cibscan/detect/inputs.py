@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cibscan.engine import Engine
+from cibscan.engine.base import scratch
 
 # Post columns signals may read from cib_posts besides acct and t (see docs/signals.md).
 POST_INPUT_COLUMNS: tuple[str, ...] = (
@@ -103,10 +104,15 @@ def build_inputs(
 
 def _index_accounts(engine: Engine) -> None:
     engine.drop_table("account_index")
-    engine.execute(
-        """CREATE TABLE account_index AS
-        SELECT CAST(row_number() OVER (ORDER BY platform, account_id) AS BIGINT) AS acct,
-               platform, account_id
-        FROM (SELECT DISTINCT platform, account_id FROM posts
-              WHERE account_id IS NOT NULL) AS a"""
-    )
+    with scratch(engine, "_account_ranks"):
+        engine.create_numbered(
+            "_account_ranks",
+            """SELECT DISTINCT platform, account_id FROM posts
+            WHERE platform IS NOT NULL AND account_id IS NOT NULL""",
+            ["platform", "account_id"],
+            "acct",
+        )
+        engine.execute(
+            """CREATE TABLE account_index AS
+            SELECT CAST(acct AS BIGINT) AS acct, platform, account_id FROM _account_ranks"""
+        )

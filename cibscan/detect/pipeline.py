@@ -161,10 +161,13 @@ def _run_tells(
 def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     """Run every chosen signal, test the pairs, build the network, score, and record the run.
 
-    The findings tables (see :mod:`cibscan.detect.base`) are replaced as one transaction, so a
-    failed run leaves the previous findings in place. With ``options.engine`` spark the
-    steps run on Apache Spark and their tables are copied into the case inside that same
-    transaction (:mod:`cibscan.detect.on_spark`).
+    The findings tables (see :mod:`cibscan.detect.base`) are replaced in one short
+    transaction at the end, so a failed run leaves the previous findings in place. On
+    DuckDB the steps run before it, committing as they go into a staging schema
+    (:meth:`DuckDBEngine.staging`: DuckDB frees dropped scratch tables only at a commit, and
+    one transaction over the whole run spilled tens of GB); the findings are then copied
+    over the case's. With ``options.engine`` spark the steps run on Apache Spark and their
+    tables are copied into the case inside one transaction (:mod:`cibscan.detect.on_spark`).
     """
     options = options or DetectOptions()
     chosen = resolve_signals(options)  # fail on bad parameters before any work
@@ -180,22 +183,22 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
     engine.execute(RUNS_DDL)
     run_id = int(engine.fetchall("SELECT coalesce(max(run_id), 0) + 1 FROM detect_runs")[0][0])
     report = DetectReport(run_id=run_id, flag_threshold=flag_threshold(options.alpha))
-    with engine.transaction():
-        if options.engine == "spark":
-            from cibscan.detect.on_spark import detect_on_spark
+    if options.engine == "spark":
+        from cibscan.detect.on_spark import detect_on_spark
 
+        with engine.transaction():
             where = detect_on_spark(engine, options, chosen, chosen_tells, report)
-        else:
+            _finish_run(engine, report, options, started, clock, chosen_tells, where)
+    else:
+        with engine.staging() as publish:
             create_findings(engine)
             find_network(engine, options, chosen, chosen_tells, report)
             judge_accounts(engine, options, chosen_tells)
-            where = {"engine": "duckdb"}
-        report.flagged = int(
-            engine.fetchall("SELECT count(*) FROM account_scores WHERE flagged")[0][0]
-        )
-        engine.execute("DROP TABLE IF EXISTS cib_posts")
-        report.seconds = time.perf_counter() - clock
-        _record_run(engine, report, options, started, chosen_tells, where)
+            with phase("publish findings"), engine.transaction():
+                publish()
+                _finish_run(
+                    engine, report, options, started, clock, chosen_tells, {"engine": "duckdb"}
+                )
     report.top_clusters = top_clusters(engine)
     report.case = case
     log.info(
@@ -208,6 +211,22 @@ def detect(case: Case, options: DetectOptions | None = None) -> DetectReport:
         report.seconds,
     )
     return report
+
+
+def _finish_run(
+    engine: Engine,
+    report: DetectReport,
+    options: DetectOptions,
+    started: datetime,
+    clock: float,
+    chosen_tells: list[tuple[Tell, dict[str, Any]]],
+    where: dict[str, Any],
+) -> None:
+    """Count the flagged accounts and record the run (inside the findings' transaction)."""
+    report.flagged = int(engine.fetchall("SELECT count(*) FROM account_scores WHERE flagged")[0][0])
+    engine.drop_table("cib_posts")
+    report.seconds = time.perf_counter() - clock
+    _record_run(engine, report, options, started, chosen_tells, where)
 
 
 def create_findings(engine: Engine) -> None:

@@ -229,6 +229,13 @@ class Engine(Dialect, Protocol):
     def table_exists(self, table: str) -> bool:
         """Whether a table (or temporary table) of that name exists."""
 
+    def staging(self) -> AbstractContextManager[Callable[[], list[str]]]:
+        """A block whose statements commit one by one while the tables they create wait
+        apart from the case's; the ``publish()`` it yields, called inside
+        :meth:`transaction`, puts them in place of the case's tables of those names and
+        returns their names. A long job (detect) thus frees its scratch work as it goes and
+        still replaces its results all at once (DuckDB: a staging schema)."""
+
     def cursor(self) -> Engine:
         """Another connection to the same open database, for use by another thread."""
 
@@ -240,6 +247,15 @@ class Engine(Dialect, Protocol):
     def create_scratch(self, table: str, select_sql: str) -> None:
         """``table`` (replaced if present) holds the result of ``select_sql``, computed once
         now: a connection-local scratch table, never a view that later reads recompute."""
+
+    def create_numbered(
+        self, table: str, select_sql: str, order_by: Sequence[str], column: str = "entity"
+    ) -> None:
+        """A scratch table (as :meth:`create_scratch`) of ``select_sql``'s rows, each with
+        ``column`` first: its rank 1..n in the order of ``order_by`` (items as in
+        :meth:`ordered_list`, a unique non-NULL key). What ``row_number() OVER (ORDER BY
+        ...)`` gives on one machine, where on a cluster that window would send every row
+        to one task: Spark sorts in range partitions and adds each partition's offset."""
 
     def append_scratch(self, table: str, select_sql: str) -> None:
         """Append the rows of ``select_sql`` (the same columns in the same order) to the

@@ -129,6 +129,16 @@ class DuckDBDialect:
         return "[]"
 
 
+#: the schema of the case file a detect run writes into before publishing (``staging``)
+STAGING_SCHEMA = "cib_staging"
+
+
+def _ident(name: str) -> str:
+    """A quoted SQL identifier (a database is named after its file, which may hold any
+    character)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _quote(text: str) -> str:
     """A SQL string literal (DuckDB's literals keep backslashes)."""
     return "'" + text.replace("'", "''") + "'"
@@ -150,6 +160,8 @@ class DuckDBEngine(DuckDBDialect):
         self._con = duckdb.connect(database, read_only=read_only, config=config)
         self._in_transaction = False
         self._memory_limit: str | None = None
+        #: the schema a :meth:`staging` block creates its tables in (None: ``main``)
+        self._staging: str | None = None
         # Naive timestamps in sources are read as UTC, and TIMESTAMPTZ values print as UTC.
         self._con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws a progress bar on stdout for long queries; it would corrupt --json
@@ -281,10 +293,70 @@ class DuckDBEngine(DuckDBDialect):
 
     def table_exists(self, table: str) -> bool:
         rows = self.fetchall(
-            "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-            [table],
+            "SELECT 1 FROM duckdb_tables() WHERE schema_name IN ('main', ?) AND table_name = ?",
+            [self._staging or "main", table],
         )
         return bool(rows)
+
+    @contextmanager
+    def staging(self) -> Iterator[Callable[[], list[str]]]:
+        """Statements in the block commit one by one, and the tables they create land in a
+        staging schema; the block's ``publish()``, called inside :meth:`transaction`,
+        replaces ``main``'s tables of those names with them. The staging schema is dropped
+        when the block ends, however it ends (and at the start, after a killed run).
+
+        Why: DuckDB frees a dropped table's blocks only when its transaction commits. A
+        detect run inside one transaction kept every scratch table it had dropped: at 10M
+        posts the spill folder grew signal by signal to 10.5 GB and emptied only at the
+        commit (docs/scale.md). Here the scratch work commits as it goes, while ``main``
+        keeps the previous findings until the short publishing transaction, so a failed
+        run still leaves them in place. Reads of a name the run has not created fall
+        through to ``main`` (DuckDB's search path); drops and renames are confined to the
+        staging schema and scratch tables, so they cannot touch ``main``.
+        """
+        if self._in_transaction or self._staging:
+            raise RuntimeError("a staging block cannot start inside a transaction or another")
+        database = self.fetchall("SELECT current_database()")[0][0]
+        self.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")
+        self.execute(f"CREATE SCHEMA {STAGING_SCHEMA}")
+        self.execute(f"USE {_ident(database)}.{STAGING_SCHEMA}")
+        self._staging = STAGING_SCHEMA
+        try:
+            yield self._publish_staged
+        finally:
+            self._staging = None
+            self._con.execute(f"USE {_ident(database)}.main")
+            self._con.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")
+
+    def _publish_staged(self) -> list[str]:
+        """Copy every table of the staging schema over ``main``'s table of that name (one
+        copy each: DuckDB cannot move a table between schemas); return their names."""
+        if not self._in_transaction:
+            raise RuntimeError("publish staged tables inside a transaction")
+        tables = [
+            row[0]
+            for row in self.fetchall(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                " AND schema_name = ? ORDER BY table_name",
+                [self._staging],
+            )
+        ]
+        for table in tables:
+            self.execute(f"DROP TABLE IF EXISTS main.{table}")
+            self.execute(f"CREATE TABLE main.{table} AS SELECT * FROM {self._staging}.{table}")
+        return tables
+
+    def _staged_name(self, table: str) -> str:
+        """``table`` as a drop or rename must name it: a scratch (temporary) table as it
+        is, a case table qualified by the staging schema inside :meth:`staging` (unqualified,
+        DuckDB would find ``main``'s table of that name and drop it at once)."""
+        if self._staging is None or "." in table:
+            return table
+        temporary = self.fetchall(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = ?",
+            [table],
+        )
+        return table if temporary else f"{self._staging}.{table}"
 
     def cursor(self) -> DuckDBEngine:
         """Another connection to the same open database, for another thread (a DuckDB
@@ -294,6 +366,7 @@ class DuckDBEngine(DuckDBDialect):
         twin.path = self.path
         twin._con = self._con.cursor()
         twin._in_transaction = False
+        twin._staging = None
         twin._memory_limit = self._memory_limit
         twin._con.execute("SET TimeZone = 'UTC'")
         return twin
@@ -306,6 +379,15 @@ class DuckDBEngine(DuckDBDialect):
     def create_scratch(self, table: str, select_sql: str) -> None:
         self.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select_sql}")
 
+    def create_numbered(
+        self, table: str, select_sql: str, order_by: Sequence[str], column: str = "entity"
+    ) -> None:
+        self.create_scratch(
+            table,
+            f"SELECT row_number() OVER (ORDER BY {', '.join(order_by)}) AS {column}, q.* "
+            f"FROM ({select_sql}) AS q",
+        )
+
     def append_scratch(self, table: str, select_sql: str) -> None:
         self.execute(f"INSERT INTO {table} {select_sql}")
 
@@ -316,7 +398,7 @@ class DuckDBEngine(DuckDBDialect):
         return memory_bytes(str(self.fetchall("SELECT current_setting('memory_limit')")[0][0]))
 
     def drop_table(self, table: str) -> None:
-        self.execute(f"DROP TABLE IF EXISTS {table}")
+        self.execute(f"DROP TABLE IF EXISTS {self._staged_name(table)}")
 
     def rename_table(self, old: str, new: str) -> None:
-        self.execute(f"ALTER TABLE {old} RENAME TO {new}")
+        self.execute(f"ALTER TABLE {self._staged_name(old)} RENAME TO {new}")

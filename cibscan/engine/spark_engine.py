@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -39,10 +38,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import BooleanType, DataType, DoubleType, IntegerType, LongType, StringType
+from pyspark.sql.window import Window
 
 from cibscan.engine.arrow_functions import FUNCTIONS
 from cibscan.engine.base import require_empty_folder, split_order_item
-from cibscan.engine.spark_text import PRINTF_SPEC, java_regex, literal
+from cibscan.engine.spark_text import PRINTF_SPEC, SparkDialect, literal
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def local_session(
     return session
 
 
-class SparkEngine:
+class SparkEngine(SparkDialect):
     """Spark SQL over one SparkSession (local mode, a standalone cluster or YARN)."""
 
     name = "spark"
@@ -253,6 +253,13 @@ class SparkEngine:
         finally:
             self._created = None
 
+    @contextmanager
+    def staging(self) -> Iterator[Callable[[], list[str]]]:
+        """Spark frees its scratch as it goes and has no schema to stage in: the block is
+        :meth:`transaction`'s, and tables are written in place (publish moves nothing)."""
+        with self.transaction():
+            yield list
+
     def _note_created(self, sql: str) -> None:
         words = sql.split(None, 6)
         upper = [w.upper() for w in words]
@@ -270,60 +277,7 @@ class SparkEngine:
         if self._own_session:
             self.spark.stop()
 
-    # --- dialect helpers (see cibscan.engine.base) ---------------------------------------
-
-    def hash64(self, expr: str) -> str:
-        # Spark's ``hash()`` is a 32-bit Murmur3: ``xxhash64`` is its 64-bit hash (signed)
-        return f"xxhash64({expr})"
-
-    def epoch(self, expr: str) -> str:
-        # DuckDB's epoch() adds whole milliseconds / 1e3 and the remaining microseconds / 1e6,
-        # which differs from micros / 1e6 in the last bit for a quarter of timestamps: the
-        # same sum here gives the same doubles (checked on 200,000 random times after 1970;
-        # a gap of one ulp moves a co-action across a window's edge)
-        us = f"unix_micros({expr})"
-        return f"(CAST({us} div 1000 AS DOUBLE) / 1000 + CAST({us} % 1000 AS DOUBLE) / 1000000)"
-
-    def regexp_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
-        # a raw literal r'...' keeps the pattern's backslashes (a plain one unescapes them)
-        if "$" in replacement or "\\" in replacement:
-            raise ValueError(f"not a literal replacement: {replacement!r}")
-        repl = replacement.replace("'", "\\'")
-        return f"regexp_replace({expr}, {java_regex(pattern)}, '{repl}')"
-
-    def list_join(self, expr: str, separator: str) -> str:
-        if "'" in separator or "\\" in separator:
-            raise ValueError(f"spark: not a plain separator: {separator!r}")
-        return f"array_join({expr}, '{separator}')"
-
-    def list_length(self, expr: str) -> str:
-        # size() of a NULL list is -1 under the legacy setting: NULL here, as in DuckDB
-        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE size({expr}) END"
-
-    def explode(self, expr: str) -> str:
-        return f"explode({expr})"
-
-    def regexp_full_match(self, expr: str, pattern: str) -> str:
-        # RLIKE finds a match anywhere: anchored at both ends of the input (\z, not $,
-        # which also matches before a final line break in Java)
-        anchored = "\\A(?:" + pattern + ")\\z"
-        return f"({expr} RLIKE {java_regex(anchored)})"
-
-    def hex_to_int64(self, expr: str) -> str:
-        # conv() to a negative base reads the digits as a signed 64-bit number
-        return f"CAST(conv({expr}, 16, -10) AS BIGINT)"
-
-    def int_range(self, start: str, stop: str) -> str:
-        return f"sequence({start}, ({stop}) - 1)"
-
-    def format_epoch(self, expr: str) -> str:
-        # the session's time zone is UTC (LOCAL_CONF)
-        return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd HH:mm:ss') || '+00'"
-
-    def hamming_distance(self, x: str, y: str) -> str:
-        return f"bit_count(({x}) ^ ({y}))"
-
-    # --- string and tell helpers (issue 16e) ---------------------------------------------
+    # --- dialect helpers that register an Arrow function (the rest: SparkDialect) --------
 
     def printf(self, fmt: str, *args: str) -> str:
         # cut into pieces: literals, integers by Java's %d (the same as C's), texts as they
@@ -358,23 +312,6 @@ class SparkEngine:
             raise ValueError(f"printf: more arguments than conversions in {fmt!r}")
         return f"concat({', '.join(pieces) or repr('')})"
 
-    def format_epoch_date(self, expr: str) -> str:
-        return f"date_format(timestamp_seconds({expr}), 'yyyy-MM-dd')"
-
-    def regexp_contains(self, expr: str, pattern: str) -> str:
-        return f"({expr} RLIKE {java_regex(pattern)})"
-
-    def regexp_split(self, expr: str, pattern: str) -> str:
-        return f"split({expr}, {java_regex(pattern)}, -1)"
-
-    def round_to_int64(self, expr: str) -> str:
-        # bround rounds the shortest decimal of the double half to even: a tie there is a
-        # tie of the double itself, so this is DuckDB's cast
-        return f"CAST(bround({expr}, 0) AS BIGINT)"
-
-    def regexp_extract(self, expr: str, pattern: str, group: int) -> str:
-        return f"regexp_extract({expr}, {java_regex(pattern)}, {int(group)})"
-
     def strip_accents(self, expr: str) -> str:
         return f"{self._function('cib_strip_accents')}({expr})"
 
@@ -384,24 +321,6 @@ class SparkEngine:
     def jaro_winkler(self, a: str, b: str) -> str:
         return f"{self._function('cib_jaro_winkler')}({a}, {b})"
 
-    def list_get(self, expr: str, index: int) -> str:
-        if int(index) == 0:
-            raise ValueError("list_get: indexes are 1-based")
-        return f"try_element_at({expr}, {int(index)})"
-
-    def string_split(self, expr: str, separator: str) -> str:
-        return f"split({expr}, {java_regex(re.escape(separator))}, -1)"
-
-    def list_contains(self, expr: str, value: str) -> str:
-        return f"array_contains({expr}, {value})"
-
-    def regexp_extract_all(self, expr: str, pattern: str, group: int) -> str:
-        return f"regexp_extract_all({expr}, {java_regex(pattern)}, {int(group)})"
-
-    def string_agg_sorted(self, expr: str, separator: str) -> str:
-        # array_sort orders strings by their UTF-8 bytes, as DuckDB's ORDER BY does
-        return f"array_join(array_sort(collect_set({expr})), {literal(separator)})"
-
     def _function(self, name: str) -> str:
         """Register the Arrow UDF ``name`` of :mod:`cibscan.engine.arrow_functions` once."""
         if name not in self._functions:
@@ -409,38 +328,6 @@ class SparkEngine:
             self.create_function(name, fn, args, result)
             self._functions.add(name)
         return name
-
-    # --- pipeline helpers (issue 16d) ----------------------------------------------------
-
-    def ordered_list(self, expr: str, order_by: Sequence[str], *, distinct: bool = False) -> str:
-        # collect_list keeps no order: collect (keys, value) structs and sort them with a
-        # comparator (ascending or descending per key, any comparable type); the struct
-        # also keeps NULL values, which collect_list would drop (DuckDB's list keeps them)
-        items = [split_order_item(item) for item in order_by]
-        fields = ", ".join(f"'k{i}', {key}" for i, (key, _) in enumerate(items))
-        cases = " ".join(
-            f"WHEN l.k{i} < r.k{i} THEN {1 if desc else -1} "
-            f"WHEN l.k{i} > r.k{i} THEN {-1 if desc else 1}"
-            for i, (_, desc) in enumerate(items)
-        )
-        collect = "collect_set" if distinct else "collect_list"
-        pairs = f"{collect}(named_struct({fields}, 'v', {expr}))"
-        ordered = f"array_sort({pairs}, (l, r) -> CASE {cases} ELSE 0 END)"
-        return f"transform({ordered}, s -> s.v)"
-
-    def ordered_string_agg(self, expr: str, separator: str, order_by: Sequence[str]) -> str:
-        if "'" in separator or "\\" in separator:
-            raise ValueError(f"spark: not a plain separator: {separator!r}")
-        return f"string_agg({expr}, '{separator}') WITHIN GROUP (ORDER BY {', '.join(order_by)})"
-
-    def list_head(self, expr: str, n: int) -> str:
-        return f"slice({expr}, 1, {int(n)})"
-
-    def list_type(self, element: str) -> str:
-        return f"ARRAY<{element}>"
-
-    def empty_list(self) -> str:
-        return "array()"
 
     def cursor(self) -> SparkEngine:
         """The engine itself: a SparkSession takes jobs from several threads side by side
@@ -466,6 +353,37 @@ class SparkEngine:
         self._scratch[table] = kept
         if old is not None:
             old.unpersist()
+
+    def create_numbered(
+        self, table: str, select_sql: str, order_by: Sequence[str], column: str = "entity"
+    ) -> None:
+        # a global sort runs in range partitions, in order; each row's id within its
+        # partition (monotonically_increasing_id: partition << 33 | row) plus the rows of
+        # the partitions before it (a window over one row per partition) is its rank
+        frame = self._sql(select_sql)
+        keys = [
+            sf.expr(e).desc() if d else sf.expr(e).asc() for e, d in map(split_order_item, order_by)
+        ]
+        ordered = frame.orderBy(*keys).select(
+            sf.spark_partition_id().alias("_part"),
+            sf.monotonically_increasing_id().alias("_id"),
+            *frame.columns,
+        )
+        ordered = ordered.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+        before = Window.orderBy("_part").rowsBetween(Window.unboundedPreceding, -1)
+        offsets = (
+            ordered.groupBy("_part")
+            .agg(sf.count("*").alias("_n"), sf.min("_id").alias("_first"))
+            .select(
+                "_part", "_first", sf.coalesce(sf.sum("_n").over(before), sf.lit(0)).alias("_off")
+            )
+        )
+        rank = sf.col("_off") + sf.col("_id") - sf.col("_first") + 1
+        self._keep(
+            table,
+            ordered.join(sf.broadcast(offsets), "_part").select(rank.alias(column), *frame.columns),
+        )
+        ordered.unpersist()
 
     def append_scratch(self, table: str, select_sql: str) -> None:
         # the union of the kept rows and the new ones, kept in turn (the old copy is freed)

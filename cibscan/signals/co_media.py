@@ -55,12 +55,12 @@ class CoMedia(CoActionSignal):
         engine = ctx.engine
         # entities numbered by the hash text, so both engines number them alike; the bits
         # as a signed BIGINT (Spark has no UBIGINT)
-        engine.create_scratch(
+        engine.create_numbered(
             "_cm_hashes",
-            f"""SELECT row_number() OVER (ORDER BY h) AS entity, h,
-                   {engine.hex_to_int64(_HEX64)} AS bits
+            f"""SELECT h, {engine.hex_to_int64(_HEX64)} AS bits
             FROM (SELECT DISTINCT h FROM ({self._media_sql(engine)}) AS m
                   WHERE {engine.regexp_full_match("h", _PHASH)}) AS d""",
+            ["h"],
         )
         hamming_neighbour_pairs(
             engine,

@@ -72,12 +72,11 @@ class NearDuplicate(CoActionSignal):
     def prepare(self, ctx: SignalContext, params: Mapping[str, Any]) -> None:
         engine = ctx.engine
         # texts numbered by their text, so both engines number them alike
-        engine.create_scratch(
+        engine.create_numbered(
             "_nd_texts",
-            f"""SELECT row_number() OVER (ORDER BY text_norm) AS entity, text_norm
-            FROM (SELECT DISTINCT text_words AS text_norm FROM cib_posts
-                  WHERE NOT {is_repost_sql()}
-                    AND length(text_words) >= {int(params["min_chars"])}) AS t""",
+            f"""SELECT DISTINCT text_words AS text_norm FROM cib_posts
+            WHERE NOT {is_repost_sql()} AND length(text_words) >= {int(params["min_chars"])}""",
+            ["text_norm"],
         )
         k, max_chars = int(params["shingle"]), int(params["max_chars"])
 
