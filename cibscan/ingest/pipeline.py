@@ -3,12 +3,16 @@
 For each logical source (a file, or a member of a zip archive):
 
 1. sniff the format from its first decompressed bytes (or take ``--format``);
-2. stream raw records into ``_raw`` (bounded memory: batches are pulled by the engine);
-   records the reader cannot decode become rejects;
+2. stream the raw records (bounded memory: batches are pulled by the engine); records the
+   reader cannot decode become rejects;
 3. run the adapter's SQL over the valid raw records into ``_stage``, with the generic
-   normalisation (URLs, hashtags, mentions, text, pseudonyms) and reject rules applied;
-4. in one transaction: quarantine rejects, insert new posts (an anti-join counts duplicates),
-   merge account snapshots and name history, and record the run with reconciled counts.
+   normalisation (hashtags, mentions, text, pseudonyms) and reject rules applied: for CSV
+   and Parquet in the statement that reads the stream (one pass: the records are written
+   once before ``posts``), for JSON from ``_raw``, where the reader put them with a flag for
+   invalid JSON (cibscan/ingest/loading.py);
+4. in one transaction: quarantine rejects, insert new posts (an anti-join counts duplicates;
+   each distinct URL list is normalised once and joined on), merge account snapshots and
+   name history, and record the run with reconciled counts.
 
 A crash before step 4 leaves only scratch tables (dropped on the next run); a crash during
 step 4 rolls back. Re-ingesting a file stores nothing twice: its posts count as duplicates
