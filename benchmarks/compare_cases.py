@@ -8,6 +8,9 @@ ingest the same files with both versions into two case files, then
 Each table is compared with ``EXCEPT ALL`` both ways (duplicates count), leaving out what
 differs from run to run by design: run ids, the times a run started and ended, the cibscan
 version and the path of the file. Prints one line a table and exits 1 on any difference.
+Give both versions the same paths (``source_file`` is the path as given). An account whose
+posts share their latest time but not their profile values may differ even between two
+runs of the same code (``merge_accounts`` breaks that tie either way).
 """
 
 from __future__ import annotations
