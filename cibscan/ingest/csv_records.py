@@ -106,6 +106,30 @@ def _believed_ends(data: bytearray) -> np.ndarray:
     return ends
 
 
+def _last_believed_end(data: bytearray) -> int:
+    """The last of :func:`_believed_ends` (0 if none), found backwards from the end: the
+    quotes are counted once (``bytearray.count`` runs at memory speed), then line by line
+    back while the count before a line end is odd (a newline inside a quoted field). Past
+    a few such lines (a stray quote makes every count odd) the arrays are cheaper."""
+    cr = b"\r" in data
+    quotes = data.count(b'"')
+    stop = len(data)
+    for _ in range(_STEPS_BACK):
+        end = max(data.rfind(b"\n", 0, stop), data.rfind(b"\r", 0, stop) if cr else -1)
+        if end < 0:
+            return 0
+        quotes -= data.count(b'"', end, stop)
+        if quotes % 2 == 0:
+            return end + 1
+        stop = end
+    ends = _believed_ends(data)
+    return int(ends[-1]) if len(ends) else 0
+
+
+#: line ends walked back by :func:`_last_believed_end` before it takes the arrays
+_STEPS_BACK = 64
+
+
 @dataclass
 class _Skip:
     """A record over the limit whose end is still ahead: its bytes are counted, not kept."""
@@ -143,6 +167,15 @@ class RecordLimiter:
             if self._skip is not None:
                 return out
         self._held += data
+        if len(self._held) <= self.limit:
+            # no record within the held bytes can be over the limit: only the last end
+            # matters, found with two C scans instead of arrays of every line end and quote
+            last = _last_believed_end(self._held)
+            if last:
+                out.append(self._take(last))
+            if final and self._held:
+                out.extend(self._resolve(final))
+            return [piece for piece in out if piece[1]]
         ends = _believed_ends(self._held)
         if len(ends) and int(np.diff(ends, prepend=0).max()) > self.limit:
             out.extend(self._resolve(final))  # a record over the limit among them
@@ -154,7 +187,8 @@ class RecordLimiter:
 
     def _take(self, n: int) -> tuple[int, bytes]:
         """Hand on the first ``n`` held bytes."""
-        piece = bytes(self._held[:n])
+        with memoryview(self._held) as view:
+            piece = bytes(view[:n])  # one copy (a slice of the bytearray would make two)
         line = self._held_line
         self._drop(n)
         return line, piece

@@ -51,20 +51,41 @@ def _adapter_columns(engine: Engine, sql: str) -> set[str]:
     return {row[0] for row in engine.fetchall(f"DESCRIBE {sql}")}
 
 
-def stage(
-    engine: Engine, adapter: Adapter, run_id: int, source_name: str, pseudonymous: bool
-) -> None:
-    """Run the adapter over valid raw records and write normalised rows to ``_stage``."""
+def create_stage(engine: Engine) -> None:
+    """Create the empty ``_stage`` table (dropping one left by a failed read)."""
+    engine.execute("DROP TABLE IF EXISTS _stage")
     engine.execute(_stage_ddl())
+
+
+def stage_select(
+    engine: Engine,
+    adapter: Adapter,
+    relation: str,
+    run_id: int,
+    source_name: str,
+    pseudonymous: bool,
+) -> str:
+    """The SELECT of normalised ``_stage`` rows: the adapter's SQL over ``relation`` (the
+    raw records: the reader's stream or ``_raw``), wrapped by :func:`_normalising_select`.
+    The adapter's columns are read off its SQL over the view ``_valid`` (over ``_raw``,
+    which may be empty), since describing a query over a stream would need the stream."""
     engine.execute("CREATE OR REPLACE TEMP VIEW _valid AS SELECT * EXCLUDE (ok) FROM _raw WHERE ok")
-    adapter_sql = adapter.stage_sql("_valid")
-    cols = _adapter_columns(engine, adapter_sql)
+    cols = _adapter_columns(engine, adapter.stage_sql("_valid"))
     missing = {"seq", "rec"} - cols
     if missing:
         raise ValueError(f"adapter {adapter.name} did not select {sorted(missing)}")
     select = _normalising_select(adapter, cols, run_id, source_name, pseudonymous)
-    source = _with_urls(adapter_sql, cols)
-    engine.execute(f"INSERT INTO _stage BY NAME SELECT {select} FROM ({source}) a")
+    return f"SELECT {select} FROM ({adapter.stage_sql(relation)}) a"
+
+
+def stage(
+    engine: Engine, adapter: Adapter, run_id: int, source_name: str, pseudonymous: bool
+) -> None:
+    """Run the adapter over the valid records of ``_raw`` into ``_stage``, and stage the
+    invalid JSON ones as rejects (the raw-first sources; see cibscan/ingest/loading.py)."""
+    create_stage(engine)
+    select = stage_select(engine, adapter, "_valid", run_id, source_name, pseudonymous)
+    engine.execute(f"INSERT INTO _stage BY NAME {select}")
     engine.execute(
         "INSERT INTO _stage BY NAME SELECT seq, 'post' AS rec, 'invalid JSON' AS reject, "
         f"'error' AS severity, '{_LOCATOR_WORD[adapter.reader]} ' || seq AS source_locator "
@@ -72,25 +93,15 @@ def stage(
     )
 
 
-def _with_urls(adapter_sql: str, cols: set[str]) -> str:
-    """The adapter's rows with their normalised URLs (``_nurls``) and domains (``_ndomains``).
-
-    Each distinct URL list is normalised once and joined back: URLs repeat (a viral link, a
-    campaign's landing page), and their regexes were the stage's largest cost (1M posts with
-    a URL on a quarter of them: 0.9 s of the stage's 2.1 s; the stage 2.6 s -> 1.9 s).
-    """
-    if "urls" not in cols:
-        return (
-            "SELECT a.*, NULL::VARCHAR[] AS _nurls, NULL::VARCHAR[] AS _ndomains "
-            f"FROM ({adapter_sql}) a"
-        )
-    return f"""WITH a AS ({adapter_sql}),
-        normed AS (SELECT raw, cib_norm_urls(raw) AS n
-                   FROM (SELECT DISTINCT urls AS raw FROM a WHERE len(urls) > 0) AS d),
-        u AS (SELECT raw, n, cib_unique(list_filter(list_transform(n,
-                  lambda x: cib_url_domain(x)), lambda x: x IS NOT NULL)) AS d FROM normed)
-        SELECT a.*, u.n AS _nurls, u.d AS _ndomains
-        FROM a LEFT JOIN u ON a.urls IS NOT DISTINCT FROM u.raw"""
+#: each distinct URL list of the file's new posts, normalised (``n``), with its domains
+#: (``d``), built by :func:`merge_posts` and joined back to the posts as they are stored
+_URL_LISTS = """CREATE TEMP TABLE _urls AS
+    WITH normed AS (
+        SELECT raw, cib_norm_urls(raw) AS n FROM (
+            SELECT DISTINCT urls_raw AS raw FROM _stage
+            WHERE rec = 'post' AND reject IS NULL AND urls IS NULL AND len(urls_raw) > 0) d)
+    SELECT raw, n, cib_unique(list_filter(list_transform(n,
+        lambda x: cib_url_domain(x)), lambda x: x IS NOT NULL)) AS d FROM normed"""
 
 
 def _sql_literal(value: str) -> str:
@@ -119,9 +130,12 @@ def _normalising_select(
         if c in cols:
             out[c] = f"cib_pseudo(a.{c})"
     if "urls" in cols:
-        out["urls"] = "a._nurls"
+        # NULL until merge_posts: each distinct list is normalised once, not once a post
+        # (URLs repeat: a viral link, a campaign's landing page; the URL regexes were the
+        # stage's largest cost, 0.9 s of 2.1 s on 1M posts with a URL on a quarter of them)
+        out["urls"] = "NULL"
+        out["domains"] = "NULL"
         out["urls_raw"] = "a.urls"
-        out["domains"] = "a._ndomains"
     if "hashtags" in cols:
         out["hashtags"] = "cib_norm_tags(a.hashtags)"
     if "mentions" in cols:
@@ -140,7 +154,8 @@ def _normalising_select(
         kind = (
             "STRUCT(url VARCHAR, type VARCHAR, hash VARCHAR)[]" if name == "media" else "VARCHAR[]"
         )
-        out[name] = f"coalesce({out[name]}, []::{kind})" if name in out else f"[]::{kind}"
+        if out.get(name) != "NULL":
+            out[name] = f"coalesce({out[name]}, []::{kind})" if name in out else f"[]::{kind}"
     out["time_precision"] = "a.time_precision" if "time_precision" in cols else "'second'"
     word = _LOCATOR_WORD[adapter.reader]
     out["source_locator"] = (
@@ -222,10 +237,16 @@ def merge_posts(engine: Engine, rep: FileReport) -> None:
         "SELECT count(*), count(DISTINCT (platform, post_id)) FROM _stage "
         "WHERE rec = 'post' AND reject IS NULL"
     )[0]
-    columns = ", ".join(POST_COLUMNS)
-    source = f"SELECT {columns} FROM _stage WHERE rec = 'post' AND reject IS NULL"
+    engine.execute(_URL_LISTS)
+    source = "SELECT * FROM _stage WHERE rec = 'post' AND reject IS NULL"
     if distinct_posts < valid_posts:
         source += " QUALIFY row_number() OVER (PARTITION BY platform, post_id ORDER BY seq) = 1"
+    lists = {"urls": "u.n", "domains": "u.d"}
+    columns = ", ".join(
+        f"coalesce(s.{c}, {lists[c]}, []::VARCHAR[]) AS {c}" if c in lists else f"s.{c}"
+        for c in POST_COLUMNS
+    )
+    source = f"SELECT {columns} FROM ({source}) s LEFT JOIN _urls u ON s.urls_raw = u.raw"
     if engine.fetchall("SELECT count(*) FROM posts")[0][0]:
         source = (
             f"SELECT q.* FROM ({source}) q ANTI JOIN posts p "

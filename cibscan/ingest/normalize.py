@@ -95,9 +95,18 @@ _MACROS: tuple[str, ...] = (
     r"""cib_norm_mentions(l) AS list_filter(list_transform(l,
         lambda x: nullif(lower(ltrim(trim(x), '@')), '')), lambda x: x IS NOT NULL)""",
     # --- text: what copy-paste detection compares
-    r"""cib_text_norm(t) AS nullif(trim(regexp_replace(regexp_replace(regexp_replace(
-        lower(t), '^rt @[^:\s]+:\s*', ''), 'https?://\S+|www\.\S+', ' ', 'g'),
-        '\s\s+|[^\S ]', ' ', 'g')), '')""",  # only runs and non-space blanks: cheaper
+    # Each regex runs only on the texts it can change (a cheap test first: most texts have
+    # no URL, no run of blanks, no retweet prefix); the result is what the three regexes
+    # give on every text.
+    r"""cib_unrt(l) AS CASE WHEN starts_with(l, 'rt @')
+        THEN regexp_replace(l, '^rt @[^:\s]+:\s*', '') ELSE l END""",
+    r"""cib_unlink(l) AS CASE WHEN contains(l, 'http') OR contains(l, 'www.')
+        THEN regexp_replace(l, 'https?://\S+|www\.\S+', ' ', 'g') ELSE l END""",
+    # RE2's \s is [\t\n\f\r ]: a run of two, or one that is not a space, holds one of these
+    r"""cib_blanks(l) AS CASE WHEN contains(l, '  ') OR contains(l, chr(9))
+        OR contains(l, chr(10)) OR contains(l, chr(12)) OR contains(l, chr(13))
+        THEN regexp_replace(l, '\s\s+|[^\S ]', ' ', 'g') ELSE l END""",
+    r"""cib_text_norm(t) AS nullif(trim(cib_blanks(cib_unlink(cib_unrt(lower(t))))), '')""",
     # --- HTML (Mastodon content, YouTube textDisplay) to plain text
     r"""cib_html_text(h) AS replace(replace(replace(replace(replace(replace(
         regexp_replace(regexp_replace(regexp_replace(h, '<br\s*/?>', chr(10), 'gi'),
@@ -114,8 +123,12 @@ _MACROS: tuple[str, ...] = (
         try_cast(try_strptime(s, ['%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S%z',
             '%Y-%m-%d %H:%M:%S %Z', '%d/%m/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%Y-%m-%d %H:%M'])
             AS TIMESTAMPTZ))""",
+    # A text of other characters than digits, '-' and '.' (a date: the usual case) goes
+    # straight to cib_ts_text: one test instead of the four epoch patterns that fail on it
     r"""cib_ts_any(x) AS CASE
         WHEN x IS NULL OR trim(CAST(x AS VARCHAR)) IN ('', 'NA', 'null', 'None') THEN NULL
+        WHEN NOT regexp_full_match(trim(CAST(x AS VARCHAR)), '[\d.\-]+')
+            THEN cib_ts_text(trim(CAST(x AS VARCHAR)))
         WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '-?\d{1,11}(\.\d+)?')
             THEN cib_ts_epoch(trim(CAST(x AS VARCHAR)))
         WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '\d{12,14}')

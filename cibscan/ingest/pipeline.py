@@ -3,12 +3,16 @@
 For each logical source (a file, or a member of a zip archive):
 
 1. sniff the format from its first decompressed bytes (or take ``--format``);
-2. stream raw records into ``_raw`` (bounded memory: batches are pulled by the engine);
-   records the reader cannot decode become rejects;
+2. stream the raw records (bounded memory: batches are pulled by the engine); records the
+   reader cannot decode become rejects;
 3. run the adapter's SQL over the valid raw records into ``_stage``, with the generic
-   normalisation (URLs, hashtags, mentions, text, pseudonyms) and reject rules applied;
-4. in one transaction: quarantine rejects, insert new posts (an anti-join counts duplicates),
-   merge account snapshots and name history, and record the run with reconciled counts.
+   normalisation (hashtags, mentions, text, pseudonyms) and reject rules applied: for CSV
+   and Parquet in the statement that reads the stream (one pass: the records are written
+   once before ``posts``), for JSON from ``_raw``, where the reader put them with a flag for
+   invalid JSON (cibscan/ingest/loading.py);
+4. in one transaction: quarantine rejects, insert new posts (an anti-join counts duplicates;
+   each distinct URL list is normalised once and joined on), merge account snapshots and
+   name history, and record the run with reconciled counts.
 
 A crash before step 4 leaves only scratch tables (dropped on the next run); a crash during
 step 4 rolls back. Re-ingesting a file stores nothing twice: its posts count as duplicates
@@ -19,16 +23,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
-from cibscan.engine.base import Engine, StreamReadError, scratch
+from cibscan.engine.base import Engine, scratch
 from cibscan.engine.limits import check_memory_limit, check_number
-from cibscan.ingest import merge
+from cibscan.ingest import loading, merge
 from cibscan.ingest.base import Adapter, for_shape, get_adapter, sniff_format
 from cibscan.ingest.csv_records import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -37,19 +41,14 @@ from cibscan.ingest.csv_records import (
 )
 from cibscan.ingest.normalize import install_pseudonymizer, key_fingerprint
 from cibscan.ingest.readers import (
-    LINE_SCHEMA,
     OpenSource,
     ProgressHook,
-    ReadState,
-    Reject,
     Source,
     UnreadableFileError,
     expand_sources,
     read_head,
-    read_json_items,
-    read_lines,
 )
-from cibscan.ingest.tabular import csv_blocks, csv_header, read_csv, read_parquet
+from cibscan.ingest.tabular import csv_blocks
 from cibscan.match import text_index
 from cibscan.progress import phase
 from cibscan.store.case import Case, CaseError
@@ -302,12 +301,15 @@ def _ingest_source(
     retried: list[str] = []
     short = source.member or source.path.name
     size = None if source.member else source.path.stat().st_size
+    pseudonymous = options.pseudonymize_key is not None
+    plan = _plan(engine, adapter, run_id, source.name, pseudonymous)
     with phase(f"read {short}", total=size) as reading:
         hook = _both(progress, reading.advance)
         for block in blocks:
-            rep.warnings = list(retried)
             try:
-                state, opened = _read_raw(engine, adapter, source, head, rep, hook, (block, limit))
+                loaded = loading.load_source(
+                    engine, adapter, source, head, (block, limit), plan, hook
+                )
                 break
             except UnreadableFileError as exc:
                 if "straddling object" not in str(exc) or block == blocks[-1]:
@@ -316,15 +318,20 @@ def _ingest_source(
                 retried.append(
                     f"a record longer than {block >> 20} MB: read again in larger blocks"
                 )
+        rep.sha256, state, opened = loaded.sha256, loaded.state, loaded.opened
+        rep.warnings = [*retried, *loaded.warnings]
         reading.say(f"{state.rows:,} records, {adapter.name}")
-    pseudonymous = options.pseudonymize_key is not None
-    with phase(f"stage {short}"):
-        merge.stage(engine, adapter, run_id, source.name, pseudonymous)
+    if not loading.single_pass(adapter):
+        with phase(f"stage {short}"):
+            merge.stage(engine, adapter, run_id, source.name, pseudonymous)
     if opened.corrupt:
         # a checksum failed or the data was invalid: the rows decoded before the damage was
         # noticed may be garbage (ids that are not in the file), so none is stored
         merge.distrust(engine, opened.fault or "")
         rep.warnings.append("corrupt compressed file: no row stored, all quarantined")
+    if loading.single_pass(adapter):
+        with phase(f"rejects {short}"):
+            loading.load_rejected_rows(engine, adapter, source, head, (block, limit), rep.sha256)
     with phase(f"merge {short}") as merging, engine.transaction():
         merge.quarantine(engine, run_id, source.name, adapter, rep.sha256, state.rejects)
         merge.merge_posts(engine, rep)
@@ -335,6 +342,24 @@ def _ingest_source(
     if not rep.reconciles:  # a bug, never expected: say so loudly rather than hide it
         log.error("counts do not reconcile for %s: %s", source.name, rep)
     return rep
+
+
+def _plan(
+    engine: Engine, adapter: Adapter, run_id: int, source_name: str, pseudonymous: bool
+) -> loading.Plan:
+    """Where a source's records go as they are read: normalised into ``_stage`` in the
+    same statement (single pass), or raw into ``_raw`` (see cibscan/ingest/loading.py)."""
+    if not loading.single_pass(adapter):
+        return loading.raw_plan(engine, adapter)
+
+    def plan(schema: pa.Schema) -> tuple[str, str]:
+        engine.execute("DROP TABLE IF EXISTS _raw")
+        loading.create_raw(engine, schema)  # empty: its columns describe the adapter's
+        merge.create_stage(engine)
+        select = merge.stage_select(engine, adapter, "_stream", run_id, source_name, pseudonymous)
+        return "_stage", select
+
+    return plan
 
 
 def _both(first: ProgressHook | None, second: ProgressHook) -> ProgressHook:
@@ -349,117 +374,5 @@ def _both(first: ProgressHook | None, second: ProgressHook) -> ProgressHook:
     return hook
 
 
-def _read_raw(
-    engine: Engine,
-    adapter: Adapter,
-    source: Source,
-    head: bytes,
-    rep: FileReport,
-    progress: ProgressHook | None,
-    sizes: tuple[int, int],
-) -> tuple[ReadState, OpenSource]:
-    """Read the source into ``_raw`` (``sizes``: the CSV block size and the longest record
-    kept); its reader state and its (closed) stream, which says whether it broke off."""
-    state = ReadState()
-    opened = OpenSource(source, progress)
-    try:
-        batches, warnings = _raw_batches(adapter, source, opened, head, state, sizes)
-        rep.warnings.extend(warnings)
-        _load_raw(engine, adapter, batches)
-        rep.sha256 = opened.finish()
-        if opened.fault:  # the stream broke off: keep what came before, quarantine the rest
-            state.rejects.append(
-                Reject(
-                    f"byte {opened.counter.bytes_read}",
-                    "truncated or corrupt file",
-                    "",
-                    detail=opened.fault,
-                )
-            )
-            rep.warnings.append(f"stream broke off: {opened.fault}")
-    except (OSError, EOFError, pa.ArrowInvalid, StreamReadError) as exc:
-        raise UnreadableFileError(f"{source.name}: cannot read ({exc})") from exc
-    finally:
-        opened.close()
-    return state, opened
-
-
-def _raw_batches(
-    adapter: Adapter,
-    source: Source,
-    opened: OpenSource,
-    head: bytes,
-    state: ReadState,
-    sizes: tuple[int, int],
-) -> tuple[pa.RecordBatchReader, list[str]]:
-    warnings: list[str] = []
-    kind = adapter.reader
-    block, limit = sizes
-    iterator: Iterator[pa.RecordBatch]
-    if kind == "lines":
-        schema = LINE_SCHEMA
-        iterator = read_lines(opened.stream, state, limit)
-    elif kind == "json":
-        schema = LINE_SCHEMA
-        iterator = read_json_items(opened.stream, adapter.json_prefix(head), state, limit)
-    elif kind == "csv":
-        header = csv_header(head, adapter.delimiter)
-        if not header or "\x00" in "".join(header):
-            raise UnreadableFileError(f"{source.name}: no readable CSV header row")
-        missing = [c for c in adapter.required_columns if c not in header]
-        if missing:
-            warnings.append(f"file lacks required column(s): {', '.join(missing)}")
-        names = [n for n in _padded_names(header, adapter)]
-        schema = pa.schema([("seq", pa.int64())] + [(n, pa.string()) for n in names])
-        rows = read_csv(opened.stream, header, state, adapter.delimiter, block, limit)
-        iterator = _pad(rows, schema)
-    else:  # parquet: columns as they are, absent ones padded
-        iterator = read_parquet(source.path, state)
-        first = next(iterator, None)
-        if first is None:
-            return pa.RecordBatchReader.from_batches(pa.schema([("seq", pa.int64())]), []), []
-        schema = first.schema
-        for name in adapter.columns:
-            if name not in schema.names:
-                schema = schema.append(pa.field(name, pa.string()))
-        iterator = _pad(_chain(first, iterator), schema)
-    return pa.RecordBatchReader.from_batches(schema, iterator), warnings
-
-
-def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    yield first
-    yield from rest
-
-
-def _padded_names(header: list[str], adapter: Adapter) -> list[str]:
-    from cibscan.ingest.tabular import unique_names
-
-    names = unique_names(header)
-    return names + [c for c in adapter.columns if c not in names]
-
-
-def _pad(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """Give every batch the full schema: columns the file lacks become NULL text."""
-    for batch in batches:
-        if batch.schema.names == schema.names:
-            yield batch
-            continue
-        arrays = [
-            batch.column(name)
-            if name in batch.schema.names
-            else pa.nulls(batch.num_rows, schema.field(name).type)
-            for name in schema.names
-        ]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def _load_raw(engine: Engine, adapter: Adapter, batches: pa.RecordBatchReader) -> None:
-    """Materialise the raw stream into ``_raw`` (marking invalid JSON for the line readers)."""
-    schema = batches.schema.append(pa.field("ok", pa.bool_()))
-    engine.insert_arrow("_raw", schema.empty_table(), temp=True)
-    ok = "json_valid(raw)" if adapter.reader in ("lines", "json") else "true"
-    engine.insert_stream("_raw", batches, f"SELECT *, {ok} AS ok FROM _stream")
-
-
 #: the scratch tables of one source's ingest
-_SCRATCH = ("_raw", "_stage", "_new", "_acct", "_names", "_rejects")
+_SCRATCH = ("_raw", "_stage", "_new", "_acct", "_names", "_rejects", "_urls")
