@@ -6,8 +6,10 @@ Expected values were read off the raw records in ../shared/data/formats/ (see th
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cibscan.store import Case
+from tests import scenes
 from tests.conftest import FORMATS, load, rows
 
 V2 = FORMATS / "01_twitter_v2"
@@ -173,3 +175,24 @@ def test_crowdtangle_shares_merge_links_of_one_post(case: Case) -> None:
         src,
     )
     assert one(case, "SELECT sum(len(urls)) AS n FROM posts")["n"] == pairs["n"]
+
+
+def test_of_two_snapshots_at_the_same_time_the_later_record_wins(
+    case: Case, tmp_path: Path
+) -> None:
+    # the same account's three posts: two in the same second with different follower
+    # counts, then an older one last in the file. The profile is the latest snapshot's, and
+    # between the two of the same second the one later in the file (the IO archives carry
+    # a count per tweet, and arg_max over the time alone picked either, so that two ingests
+    # of one file could disagree); the older post, last in the file, does not win.
+    posts = [
+        scenes.post("p1", "acc", 100, "one", acct_followers=10),
+        scenes.post("p2", "acc", 100, "two", acct_followers=20),
+        scenes.post("p0", "acc", 50, "zero", acct_followers=99),
+    ]
+    for run in range(2):
+        path = scenes.write(tmp_path / f"same_second_{run}.jsonl", posts)
+        load(case, path, format="generic_jsonl")
+        assert one(case, "SELECT followers FROM accounts WHERE account_id = 'acc'") == {
+            "followers": 20
+        }

@@ -302,8 +302,12 @@ def _snapshot_value(field: str) -> str:
 
 def merge_accounts(engine: Engine, run_id: int) -> int:
     """Merge account snapshots (latest wins, field by field) and name history."""
+    # the latest snapshot's value; of two records of the same time the later in the file
+    # (seq): arg_max over the time alone picked either, and two ingests of one file could
+    # store different follower counts (benchmarks/compare_cases.py found one in 20,000)
     picks = ", ".join(
-        f"arg_max(acct_{f}, snap) FILTER (WHERE acct_{f} IS NOT NULL) AS {f}"
+        f"arg_max(acct_{f}, {{'snap': snap, 'seq': seq}}) "
+        f"FILTER (WHERE acct_{f} IS NOT NULL AND snap IS NOT NULL) AS {f}"
         for f in ACCOUNT_FIELDS
     )
     engine.execute(
