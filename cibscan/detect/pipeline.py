@@ -222,11 +222,43 @@ def _finish_run(
     chosen_tells: list[tuple[Tell, dict[str, Any]]],
     where: dict[str, Any],
 ) -> None:
-    """Count the flagged accounts and record the run (inside the findings' transaction)."""
+    """Count the flagged accounts and record the run as one row of ``detect_runs``, inside
+    the findings' transaction; ``where`` says which engine ran which step."""
     report.flagged = int(engine.fetchall("SELECT count(*) FROM account_scores WHERE flagged")[0][0])
     engine.drop_table("cib_posts")
     report.seconds = time.perf_counter() - clock
-    _record_run(engine, report, options, started, chosen_tells, where)
+    params = {
+        "signals": {run.name: run.params for run in report.signals},
+        "signal_order": [run.name for run in report.signals],
+        "tells": {tell.name: _shown(tell, p) for tell, p in chosen_tells},
+        "tell_order": [tell.name for tell, _ in chosen_tells],
+        "alpha": options.alpha,
+        "min_shared": options.min_shared,
+        "partner_p": options.partner_p,
+        "resolution": options.resolution,
+        "seed": options.seed,
+        "evidence_per_pair": options.evidence_per_pair,
+        "corroborated": options.corroborated,
+        "tell_alone": options.tell_alone,
+        "library": options.library,
+        **where,
+    }
+    engine.execute(
+        "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            report.run_id,
+            started,
+            datetime.now(UTC),
+            __version__,
+            json.dumps(params, sort_keys=True),
+            report.posts,
+            report.accounts,
+            report.pairs,
+            report.edges,
+            report.clusters,
+            report.flagged,
+        ],
+    )
 
 
 def create_findings(engine: Engine) -> None:
@@ -314,49 +346,6 @@ def _count_significant(engine: Engine, report: DetectReport) -> None:
     )
     for run in report.signals:
         run.significant = int(counts.get(run.name, 0))
-
-
-def _record_run(
-    engine: Engine,
-    report: DetectReport,
-    options: DetectOptions,
-    started: datetime,
-    chosen_tells: list[tuple[Tell, dict[str, Any]]],
-    where: dict[str, Any],
-) -> None:
-    """One row of ``detect_runs``; ``where`` says which engine ran which step."""
-    params = {
-        "signals": {run.name: run.params for run in report.signals},
-        "signal_order": [run.name for run in report.signals],
-        "tells": {tell.name: _shown(tell, p) for tell, p in chosen_tells},
-        "tell_order": [tell.name for tell, _ in chosen_tells],
-        "alpha": options.alpha,
-        "min_shared": options.min_shared,
-        "partner_p": options.partner_p,
-        "resolution": options.resolution,
-        "seed": options.seed,
-        "evidence_per_pair": options.evidence_per_pair,
-        "corroborated": options.corroborated,
-        "tell_alone": options.tell_alone,
-        "library": options.library,
-        **where,
-    }
-    engine.execute(
-        "INSERT INTO detect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            report.run_id,
-            started,
-            datetime.now(UTC),
-            __version__,
-            json.dumps(params, sort_keys=True),
-            report.posts,
-            report.accounts,
-            report.pairs,
-            report.edges,
-            report.clusters,
-            report.flagged,
-        ],
-    )
 
 
 def top_clusters(engine: Engine, limit: int = 10) -> list[dict[str, Any]]:
